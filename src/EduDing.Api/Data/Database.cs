@@ -1,0 +1,69 @@
+using System.Data.Common;
+using Polly;
+using Polly.Retry;
+
+namespace EduDing.Api.Data;
+
+/// <summary>
+/// The one entry point repositories use: the configured <see cref="DbDataSource"/>, its <see cref="SqlDialect"/>,
+/// and transactions that are re-run from the start on a transient failure (SQLITE_BUSY, MySQL deadlock).
+/// </summary>
+internal sealed class Database
+{
+    private readonly ResiliencePipeline _transactionRetry;
+
+    static Database() => DapperConfiguration.EnsureConfigured();
+
+    public Database(DbDataSource dataSource, SqlDialect dialect, ILogger<Database> log)
+    {
+        DataSource = dataSource;
+        Dialect = dialect;
+        _transactionRetry = new ResiliencePipelineBuilder()
+            .AddRetry(new RetryStrategyOptions
+            {
+                ShouldHandle = new PredicateBuilder().Handle<DbException>(dialect.IsTransient),
+                MaxRetryAttempts = 4,
+                BackoffType = DelayBackoffType.Exponential,
+                UseJitter = true,
+                Delay = TimeSpan.FromMilliseconds(50),
+                OnRetry = args =>
+                {
+                    log.LogWarning(args.Outcome.Exception,
+                        "Transient database error; re-running the transaction (attempt {Attempt})",
+                        args.AttemptNumber + 1);
+                    return ValueTask.CompletedTask;
+                },
+            })
+            .Build();
+    }
+
+    public DbDataSource DataSource { get; }
+
+    public SqlDialect Dialect { get; }
+
+    public ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) => DataSource.OpenConnectionAsync(ct);
+
+    /// <summary>
+    /// Runs <paramref name="work"/> in a transaction and commits it. On a transient error the transaction is rolled
+    /// back and the whole of <paramref name="work"/> runs again, so it must not have effects outside the database.
+    /// </summary>
+    public async Task<T> InTransactionAsync<T>(Func<DbTransaction, CancellationToken, Task<T>> work,
+        CancellationToken ct)
+    {
+        return await _transactionRetry.ExecuteAsync(async token =>
+        {
+            await using var connection = await DataSource.OpenConnectionAsync(token);
+            await using var tx = await connection.BeginTransactionAsync(token);
+            var result = await work(tx, token);
+            await tx.CommitAsync(token);
+            return result;
+        }, ct);
+    }
+
+    public Task InTransactionAsync(Func<DbTransaction, CancellationToken, Task> work, CancellationToken ct) =>
+        InTransactionAsync<bool>(async (tx, token) =>
+        {
+            await work(tx, token);
+            return true;
+        }, ct);
+}

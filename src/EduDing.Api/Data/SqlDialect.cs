@@ -1,0 +1,205 @@
+using System.Data;
+using System.Data.Common;
+using Dapper;
+using Microsoft.Data.Sqlite;
+using MySqlConnector;
+
+namespace EduDing.Api.Data;
+
+/// <summary>
+/// Every difference between SQLite and MySQL/MariaDB lives here, and only here. Repositories write SQL in the
+/// subset all three accept and ask the dialect for the rest. Add a member only when a test needs it.
+/// </summary>
+internal abstract class SqlDialect
+{
+    /// <summary>"sqlite" or "mysql"; also the name of the migrations folder.</summary>
+    public abstract string Name { get; }
+
+    public abstract DbDataSource CreateDataSource(string connectionString, string contentRoot);
+
+    /// <summary>DDL for the table the migrator records applied versions in.</summary>
+    public abstract string CreateSchemaMigrationsTable { get; }
+
+    /// <summary>
+    /// Serializes migrations across processes. SQLite: one IMMEDIATE transaction that holds the write lock and
+    /// covers every script (SQLite DDL is transactional). MySQL: a named lock for this database (DDL commits
+    /// implicitly there, so each script runs on its own and is recorded right after).
+    /// </summary>
+    public abstract Task<MigrationScope> BeginMigrationScopeAsync(DbConnection connection, TimeSpan timeout,
+        CancellationToken ct);
+
+    public abstract bool IsUniqueViolation(DbException ex);
+
+    /// <summary>Errors after which re-running the whole transaction is expected to succeed.</summary>
+    public abstract bool IsTransient(DbException ex);
+
+    public static SqlDialect For(DatabaseProvider provider) => provider switch
+    {
+        DatabaseProvider.Sqlite => new SqliteDialect(),
+        DatabaseProvider.MySql => new MySqlDialect(),
+        _ => throw new ArgumentOutOfRangeException(nameof(provider), provider, null),
+    };
+}
+
+/// <summary>Holds the migration lock; <see cref="Transaction"/> is set where the scripts share one transaction.</summary>
+internal sealed class MigrationScope(DbTransaction? transaction, Func<Task> release) : IAsyncDisposable
+{
+    public DbTransaction? Transaction { get; } = transaction;
+
+    public async Task CompleteAsync(CancellationToken ct)
+    {
+        if (Transaction is not null)
+        {
+            await Transaction.CommitAsync(ct);
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await release();
+        if (Transaction is not null)
+        {
+            await Transaction.DisposeAsync();
+        }
+    }
+}
+
+internal sealed class SqliteDialect : SqlDialect
+{
+    private const int SqliteBusy = 5;
+    private const int SqliteLocked = 6;
+    private const int SqliteConstraint = 19;
+
+    public override string Name => "sqlite";
+
+    public override DbDataSource CreateDataSource(string connectionString, string contentRoot)
+    {
+        var builder = new SqliteConnectionStringBuilder(connectionString)
+        {
+            ForeignKeys = true,
+            Pooling = true,
+        };
+        // Microsoft.Data.Sqlite retries SQLITE_BUSY inside each command until this many seconds have passed.
+        if (!connectionString.Contains("Default Timeout", StringComparison.OrdinalIgnoreCase)
+            && !connectionString.Contains("Command Timeout", StringComparison.OrdinalIgnoreCase))
+        {
+            builder.DefaultTimeout = 15;
+        }
+
+        if (builder.Mode != SqliteOpenMode.Memory && !builder.DataSource.StartsWith(':'))
+        {
+            var path = Path.IsPathRooted(builder.DataSource)
+                ? builder.DataSource
+                : Path.GetFullPath(Path.Combine(contentRoot, builder.DataSource));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            builder.DataSource = path;
+        }
+
+        return new SqliteWalDataSource(builder.ConnectionString);
+    }
+
+    public override string CreateSchemaMigrationsTable => """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INTEGER NOT NULL PRIMARY KEY,
+            description TEXT NOT NULL,
+            checksum TEXT NOT NULL,
+            applied_at TEXT NOT NULL
+        );
+        """;
+
+    public override async Task<MigrationScope> BeginMigrationScopeAsync(DbConnection connection, TimeSpan timeout,
+        CancellationToken ct)
+    {
+        // BeginTransaction() on Microsoft.Data.Sqlite is BEGIN IMMEDIATE: it takes the write lock now, waiting
+        // (busy retry) for another process that is migrating.
+        var tx = await connection.BeginTransactionAsync(IsolationLevel.Serializable, ct);
+        return new MigrationScope(tx, () => Task.CompletedTask);
+    }
+
+    public override bool IsUniqueViolation(DbException ex) =>
+        ex is SqliteException { SqliteErrorCode: SqliteConstraint, SqliteExtendedErrorCode: 1555 or 2067 };
+
+    public override bool IsTransient(DbException ex) =>
+        ex is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
+
+    /// <summary>Switches a file database to WAL (persistent in the file) the first time a connection opens.</summary>
+    private sealed class SqliteWalDataSource(string connectionString) : DbDataSource
+    {
+        private int _walChecked;
+
+        public override string ConnectionString => connectionString;
+
+        protected override DbConnection CreateDbConnection() => new WalConnection(this, connectionString);
+
+        private sealed class WalConnection(SqliteWalDataSource owner, string cs) : SqliteConnection(cs)
+        {
+            public override void Open()
+            {
+                base.Open();
+                owner.EnsureWal(this);
+            }
+
+            public override async Task OpenAsync(CancellationToken cancellationToken)
+            {
+                await base.OpenAsync(cancellationToken);
+                owner.EnsureWal(this);
+            }
+        }
+
+        private void EnsureWal(SqliteConnection connection)
+        {
+            if (Interlocked.Exchange(ref _walChecked, 1) == 0)
+            {
+                connection.Execute("PRAGMA journal_mode=WAL;");
+            }
+        }
+    }
+}
+
+internal sealed class MySqlDialect : SqlDialect
+{
+    public override string Name => "mysql";
+
+    public override DbDataSource CreateDataSource(string connectionString, string contentRoot)
+    {
+        var builder = new MySqlConnectionStringBuilder(connectionString)
+        {
+            // Storage is UTC only; MySqlConnector then refuses DateTime values of Kind Local.
+            DateTimeKind = MySqlDateTimeKind.Utc,
+        };
+        return new MySqlDataSourceBuilder(builder.ConnectionString).Build();
+    }
+
+    public override string CreateSchemaMigrationsTable => """
+        CREATE TABLE IF NOT EXISTS schema_migrations (
+            version INT NOT NULL PRIMARY KEY,
+            description VARCHAR(200) NOT NULL,
+            checksum CHAR(64) NOT NULL,
+            applied_at DATETIME(6) NOT NULL
+        ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+        """;
+
+    public override async Task<MigrationScope> BeginMigrationScopeAsync(DbConnection connection, TimeSpan timeout,
+        CancellationToken ct)
+    {
+        // GET_LOCK names are server-wide, so the lock is named after the database being migrated.
+        const string lockName = "CONCAT('eduding_migrate:', DATABASE())";
+        var acquired = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            $"SELECT GET_LOCK({lockName}, @seconds)", new { seconds = (int)Math.Ceiling(timeout.TotalSeconds) },
+            cancellationToken: ct));
+        if (acquired != 1)
+        {
+            throw new TimeoutException(
+                $"Another instance held the migration lock for more than {timeout.TotalSeconds:0} s " +
+                "(Database:MigrationLockTimeout).");
+        }
+
+        return new MigrationScope(null, () => connection.ExecuteAsync($"SELECT RELEASE_LOCK({lockName})"));
+    }
+
+    public override bool IsUniqueViolation(DbException ex) =>
+        ex is MySqlException { ErrorCode: MySqlErrorCode.DuplicateKeyEntry };
+
+    public override bool IsTransient(DbException ex) =>
+        ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
+}

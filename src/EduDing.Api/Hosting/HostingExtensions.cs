@@ -1,0 +1,101 @@
+using System.Text.Json.Serialization;
+using EduDing.Api.Data;
+using Microsoft.OpenApi;
+using Scalar.AspNetCore;
+
+namespace EduDing.Api.Hosting;
+
+internal static class HostingExtensions
+{
+    /// <summary>Logging, problem details, JSON, OpenAPI, authentication and health: what every endpoint relies on.</summary>
+    public static WebApplicationBuilder AddEduDingDefaults(this WebApplicationBuilder builder)
+    {
+        builder.Logging.Configure(o => o.ActivityTrackingOptions =
+            ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
+
+        var services = builder.Services;
+        services.AddSingleton(TimeProvider.System);
+        services.AddProblemDetails();
+        services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
+        // Malformed input throws in every environment, so that the exception handler turns it into problem details
+        // naming the field, rather than a bare 400 in Production only.
+        services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Converters.Add(new JsonStringEnumConverter());
+            o.SerializerOptions.Converters.Add(new ShanghaiDateTimeConverter());
+        });
+        services.AddValidation();
+        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info = new OpenApiInfo
+            {
+                Title = "EduDing API",
+                Version = "v1",
+                Description = "The API the 海宁教育钉 mini-app is built against. See miniapp-contract/README.md.",
+            };
+            // The contract must not depend on the host that generated it.
+            document.Servers = [];
+            return Task.CompletedTask;
+        }));
+        services.AddEduDingAuthentication();
+        services.AddHealthChecks().AddHostHealthChecks();
+        return builder;
+    }
+
+    public static WebApplication UseEduDingDefaults(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapHealthEndpoints();
+        if (app.Environment.IsDevelopment())
+        {
+            app.MapOpenApi().AllowAnonymous();
+            app.MapScalarApiReference().AllowAnonymous();
+        }
+
+        return app;
+    }
+
+    /// <summary>
+    /// Starts the host and waits for shutdown. A configuration error stops the process with exit code 2 and a message
+    /// naming each offending key; any other failure to start exits with 1.
+    /// </summary>
+    public static async Task<int> RunEduDingAsync(this WebApplication app)
+    {
+        var log = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("EduDing.Startup");
+        try
+        {
+            await app.StartAsync();
+        }
+        catch (Exception ex) when (ex is Microsoft.Extensions.Options.OptionsValidationException
+                                       or InvalidOperationException { Source: "Microsoft.Extensions.Configuration.Binder" })
+        {
+            var failures = ex is Microsoft.Extensions.Options.OptionsValidationException ove
+                ? ove.Failures
+                : [ex.Message];
+            foreach (var failure in failures)
+            {
+                log.LogCritical("Configuration error: {Failure}", failure);
+                await Console.Error.WriteLineAsync($"EduDing cannot start. Configuration error: {failure}");
+            }
+
+            return 2;
+        }
+        catch (Exception ex)
+        {
+            log.LogCritical(ex, "EduDing failed to start");
+            await Console.Error.WriteLineAsync($"EduDing failed to start: {ex.Message}");
+            return 1;
+        }
+
+        log.LogInformation("EduDing is listening on {Addresses} (database: {Provider})",
+            string.Join(", ", app.Urls), app.Services.GetRequiredService<SqlDialect>().Name);
+        await app.WaitForShutdownAsync();
+        return 0;
+    }
+}

@@ -1,0 +1,22 @@
+namespace EduDing.Api.Hosting;
+
+/// <summary>Thrown where an id names nothing the caller may see; becomes 404 problem details.</summary>
+internal sealed class NotFoundException(string detail) : Exception(detail);
+
+/// <summary>The request clashes with stored state (a duplicate, a stale version); becomes 409.</summary>
+internal sealed class ConflictException(string detail) : Exception(detail);
+
+/// <summary>Well-formed input that a business rule refuses (a closed window, a full class); becomes 422.</summary>
+internal sealed class RuleViolationException(string detail) : Exception(detail);
+
+/// <summary>Input that fails validation, keyed by the field's JSON name; becomes 400 with per-field errors.</summary>
+internal sealed class RequestValidationException(IDictionary<string, string[]> errors)
+    : Exception("One or more fields are invalid.")
+{
+    public RequestValidationException(string field, string reason)
+        : this(new Dictionary<string, string[]> { [field] = [reason] })
+    {
+    }
+
+    public IDictionary<string, string[]> Errors { get; } = errors;
+}

@@ -1,0 +1,60 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using EduDing.Api.Tests.Infrastructure;
+
+namespace EduDing.Api.Tests.Hosting;
+
+public sealed class HealthTests
+{
+    [Fact]
+    public async Task Healthz_AndReadyz_AreOkOnceMigrated()
+    {
+        await using var factory = new ApiFactory();
+        var client = factory.CreateClient();
+
+        var alive = await client.GetAsync("/healthz");
+        var ready = await client.GetFromJsonAsync<JsonElement>("/readyz");
+
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Equal("Healthy", ready.GetProperty("status").GetString());
+        Assert.Equal("Healthy", ready.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task Readyz_WithMigrationsPending_Is503AndSaysWhich()
+    {
+        await using var factory = new ApiFactory { Settings = { ["Database:AutoMigrate"] = "false" } };
+        var client = factory.CreateClient();
+
+        var alive = await client.GetAsync("/healthz");
+        var ready = await client.GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.OK, alive.StatusCode);
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Contains("pending", body.GetProperty("checks").GetProperty("database").GetProperty("description").GetString());
+    }
+
+    [Fact]
+    public async Task Readyz_DatabaseServerDown_Is503()
+    {
+        // Port 1 on loopback: nothing listens there, so every connection is refused.
+        await using var factory = new ApiFactory
+        {
+            Settings =
+            {
+                ["Database:Provider"] = "MySql",
+                ["Database:AutoMigrate"] = "false",
+                ["Database:ConnectionString"] = "Server=127.0.0.1;Port=1;User ID=nobody;Connection Timeout=2",
+            },
+        };
+
+        var ready = await factory.CreateClient().GetAsync("/readyz");
+
+        Assert.Equal(HttpStatusCode.ServiceUnavailable, ready.StatusCode);
+        var body = await ready.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.StartsWith("Database unreachable",
+            body.GetProperty("checks").GetProperty("database").GetProperty("description").GetString());
+    }
+}

@@ -1,0 +1,196 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using EduDing.Api.Hosting;
+using EduDing.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+
+namespace EduDing.Api.Tests.Hosting;
+
+public sealed class ProblemDetailsTests : IAsyncLifetime
+{
+    private sealed record ProbeRequest(string Name, int Grade, DateOnly? ScreenedOn);
+
+    private ProbeApp _app = null!;
+
+    public async ValueTask InitializeAsync() => _app = await ProbeApp.StartAsync(Map);
+
+    public ValueTask DisposeAsync() => _app.DisposeAsync();
+
+    private static void Map(IEndpointRouteBuilder app)
+    {
+        app.MapPost("/probe/json", (ProbeRequest request) => Results.Ok(request)).AllowAnonymous();
+        app.MapGet("/probe/not-found", string () => throw new NotFoundException("Class 42 does not exist.")).AllowAnonymous();
+        app.MapGet("/probe/conflict", string () => throw new ConflictException("Already applied.")).AllowAnonymous();
+        app.MapGet("/probe/rule", string () => throw new RuleViolationException("The window is closed.")).AllowAnonymous();
+        app.MapGet("/probe/invalid", string () => throw new RequestValidationException("grade", "must be 1 to 12")).AllowAnonymous();
+        app.MapGet("/probe/bug", string () => throw new InvalidOperationException("secret internals")).AllowAnonymous();
+        app.MapGet("/probe/page", (int page) => Results.Ok(page)).AllowAnonymous();
+        app.MapGet("/probe/signed-in", () => Results.Ok("yes")).RequireAuthorization();
+        app.MapGet("/probe/admins", () => Results.Ok("yes"))
+            .RequireAuthorization(p => p.RequireClaim("role", "bureau-admin"));
+    }
+
+    private static async Task<JsonElement> ReadProblemAsync(HttpResponseMessage response, HttpStatusCode expected)
+    {
+        Assert.Equal(expected, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
+        Assert.True(problem.TryGetProperty("traceId", out _), "problem details carry the trace id");
+        return problem;
+    }
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    [Fact]
+    public async Task Post_MalformedJson_Is400NamingWhereItBroke()
+    {
+        var response = await _app.CreateClient().PostAsync("/probe/json", Json("""{"name": "王芳", "grade": 3,"""));
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.True(problem.GetProperty("errors").EnumerateObject().Any(), "errors name the failing JSON path");
+    }
+
+    [Fact]
+    public async Task Post_WrongTypeForField_Is400NamingTheField()
+    {
+        var response = await _app.CreateClient().PostAsync("/probe/json", Json("""{"name": "王芳", "grade": "three"}"""));
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+        var error = Assert.Single(problem.GetProperty("errors").EnumerateObject());
+        Assert.Equal("$.grade", error.Name);
+    }
+
+    [Fact]
+    public async Task Post_InvalidDate_Is400NamingTheField()
+    {
+        var response = await _app.CreateClient().PostAsync("/probe/json",
+            Json("""{"name": "王芳", "grade": 3, "screenedOn": "2026-02-30"}"""));
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("$.screenedOn", Assert.Single(problem.GetProperty("errors").EnumerateObject()).Name);
+    }
+
+    [Fact]
+    public async Task Post_EmptyBody_Is400()
+    {
+        var response = await _app.CreateClient().PostAsync("/probe/json", Json(""));
+
+        await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+    }
+
+    [Fact]
+    public async Task Post_NotJsonContentType_Is415WhenSignedIn()
+    {
+        // Routing answers an unsupported media type before the endpoint's AllowAnonymous is known, so the fallback
+        // policy applies: an anonymous caller would get 401 first.
+        var response = await _app.CreateClient(TestTokens.Create()).PostAsync("/probe/json",
+            new StringContent("name=x", Encoding.UTF8, "application/x-www-form-urlencoded"));
+
+        await ReadProblemAsync(response, HttpStatusCode.UnsupportedMediaType);
+    }
+
+    [Fact]
+    public async Task Get_QueryValueOfWrongType_Is400NamingTheParameter()
+    {
+        var response = await _app.CreateClient().GetAsync("/probe/page?page=first");
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Contains("page", problem.GetProperty("detail").GetString());
+    }
+
+    [Theory]
+    [InlineData("/probe/not-found", HttpStatusCode.NotFound, "Class 42 does not exist.")]
+    [InlineData("/probe/conflict", HttpStatusCode.Conflict, "Already applied.")]
+    [InlineData("/probe/rule", HttpStatusCode.UnprocessableEntity, "The window is closed.")]
+    public async Task Get_DomainException_MapsToItsStatus(string path, HttpStatusCode status, string detail)
+    {
+        var response = await _app.CreateClient().GetAsync(path);
+
+        var problem = await ReadProblemAsync(response, status);
+        Assert.Equal(detail, problem.GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Get_ValidationException_Is400WithPerFieldErrors()
+    {
+        var response = await _app.CreateClient().GetAsync("/probe/invalid");
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
+        Assert.Equal("must be 1 to 12", problem.GetProperty("errors").GetProperty("grade")[0].GetString());
+    }
+
+    [Fact]
+    public async Task Get_UnexpectedException_Is500WithoutInternals()
+    {
+        var response = await _app.CreateClient().GetAsync("/probe/bug");
+
+        await ReadProblemAsync(response, HttpStatusCode.InternalServerError);
+        Assert.DoesNotContain("secret internals", await response.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Get_UnknownRouteWhenSignedIn_Is404Problem()
+    {
+        var response = await _app.CreateClient(TestTokens.Create()).GetAsync("/api/no-such-thing");
+
+        await ReadProblemAsync(response, HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task Get_ProtectedWithoutToken_Is401Problem()
+    {
+        var response = await _app.CreateClient().GetAsync("/probe/signed-in");
+
+        await ReadProblemAsync(response, HttpStatusCode.Unauthorized);
+    }
+
+    [Fact]
+    public async Task Get_ProtectedWithValidToken_IsAllowed()
+    {
+        var response = await _app.CreateClient(TestTokens.Create()).GetAsync("/probe/signed-in");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task Get_PolicyNotMet_Is403Problem()
+    {
+        var response = await _app.CreateClient(TestTokens.Create()).GetAsync("/probe/admins");
+
+        await ReadProblemAsync(response, HttpStatusCode.Forbidden);
+    }
+
+    public static TheoryData<string, string> BadTokens => new()
+    {
+        { "expired", TestTokens.Create(expires: DateTime.UtcNow.AddMinutes(-5)) },
+        { "wrong audience", TestTokens.Create(audience: "someone-else") },
+        { "wrong issuer", TestTokens.Create(issuer: "someone-else") },
+        { "wrong key", TestTokens.Create(signingKeyBase64: Convert.ToBase64String(new byte[32])) },
+        { "tampered", Tamper(TestTokens.Create()) },
+        { "garbage", "not-a-token" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadTokens))]
+    public async Task Get_ProtectedWithBadToken_Is401(string why, string token)
+    {
+        var response = await _app.CreateClient(token).GetAsync("/probe/signed-in");
+
+        Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{why} token must be refused");
+    }
+
+    // Changes the subject in the payload and keeps the original signature.
+    private static string Tamper(string token)
+    {
+        var parts = token.Split('.');
+        var payload = Encoding.UTF8.GetString(Microsoft.IdentityModel.Tokens.Base64UrlEncoder.DecodeBytes(parts[1]))
+            .Replace("test-user", "bureau-admin", StringComparison.Ordinal);
+        parts[1] = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(payload);
+        return string.Join('.', parts);
+    }
+}

@@ -1,0 +1,30 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace EduDing.Api.Tests.Infrastructure;
+
+/// <summary>The whole service in memory on its own SQLite file, in Development, with a known signing key.</summary>
+public sealed class ApiFactory : WebApplicationFactory<Program>
+{
+    private readonly string _dbPath = SqliteFiles.NewTempPath("api");
+
+    public Dictionary<string, string?> Settings { get; } = new();
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Development");
+        builder.UseSetting("Database:Provider", "Sqlite");
+        builder.UseSetting("Database:ConnectionString", $"Data Source={_dbPath}");
+        builder.UseSetting("Auth:SigningKey", TestTokens.SigningKeyBase64);
+        foreach (var (key, value) in Settings)
+        {
+            builder.UseSetting(key, value);
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        SqliteFiles.Delete(_dbPath);
+    }
+}

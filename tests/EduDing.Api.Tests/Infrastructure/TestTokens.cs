@@ -1,0 +1,29 @@
+using System.Security.Claims;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace EduDing.Api.Tests.Infrastructure;
+
+/// <summary>Session tokens signed the way the service checks them, and deliberately wrong ones.</summary>
+public static class TestTokens
+{
+    public const string SigningKeyBase64 = "ZWR1ZGluZy10ZXN0cy1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
+
+    public static string Create(string subject = "test-user", string issuer = "eduding",
+        string audience = "eduding-miniapp", DateTime? expires = null, string signingKeyBase64 = SigningKeyBase64)
+    {
+        var now = DateTime.UtcNow;
+        var notBefore = expires is { } e && e < now ? e.AddMinutes(-10) : now.AddMinutes(-1);
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity([new Claim("sub", subject)]),
+            Issuer = issuer,
+            Audience = audience,
+            IssuedAt = notBefore,
+            NotBefore = notBefore,
+            Expires = expires ?? now.AddMinutes(10),
+            SigningCredentials = new SigningCredentials(
+                new SymmetricSecurityKey(Convert.FromBase64String(signingKeyBase64)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+}
