@@ -1,0 +1,26 @@
+namespace EduDing.DingTalk.Sandbox.Generation;
+
+/// <summary>The size of a generated organization.</summary>
+public sealed record SandboxPreset(
+    string Name,
+    int PrimarySchools,
+    int JuniorSchools,
+    int PrimaryClassesPerGrade,
+    int JuniorClassesPerGrade,
+    int StudentsPerClass,
+    int BureauStaff,
+    int ExtraStaffPerSchool)
+{
+    /// <summary>A bureau and 5 schools, about 1,500 students: what a newcomer sees on the default run.</summary>
+    public static SandboxPreset Demo { get; } = new("demo", 3, 2, 2, 4, 25, 40, 12);
+
+    /// <summary>The city: 100 schools, 3,000 classes, 120,000 students, about 200,000 guardians and 10,000 staff.</summary>
+    public static SandboxPreset Haining { get; } = new("haining", 70, 30, 5, 10, 40, 200, 0);
+
+    public static SandboxPreset Parse(string name) => name.ToLowerInvariant() switch
+    {
+        "demo" => Demo,
+        "haining" => Haining,
+        _ => throw new ArgumentException($"Unknown sandbox preset '{name}' (demo or haining).", nameof(name)),
+    };
+}

@@ -1,0 +1,39 @@
+namespace EduDing.DingTalk;
+
+/// <summary>Where DingTalk is and how politely to call it (contract §0, §1d, §10).</summary>
+public sealed class DingTalkClientOptions
+{
+    public const string Section = "DingTalk:Client";
+
+    /// <summary>The legacy family's host (topapi/*, gettoken, call_back/*).</summary>
+    public Uri OapiBaseUrl { get; set; } = new("https://oapi.dingtalk.com/");
+
+    /// <summary>The v1.0 family's host (oauth2, workflow, gateway).</summary>
+    public Uri ApiBaseUrl { get; set; } = new("https://api.dingtalk.com/");
+
+    /// <summary>Calls per second per app per API; DingTalk's standard-edition limit is 20 (§10c).</summary>
+    public double MaxCallsPerSecondPerApi { get; set; } = 20;
+
+    /// <summary>Work-notice recipients per app per minute; above 5,000 DingTalk drops messages silently (§5a).</summary>
+    public int WorkNoticeRecipientsPerMinute { get; set; } = 5000;
+
+    /// <summary>A token is refreshed this long before it expires (§1d recommends 10 minutes).</summary>
+    public TimeSpan TokenRefreshMargin { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Retries after 90018 / QpsLimitForAppkeyAndApi (per-app QPS), each after about a second.</summary>
+    public int AppQpsRetries { get; set; } = 5;
+
+    /// <summary>Retries after 90002 / QpsLimitForApi (global QPS), backing off 1, 2, 4, 8 s.</summary>
+    public int GlobalQpsRetries { get; set; } = 4;
+
+    /// <summary>Retries after -1 (系统繁忙) and transport failures.</summary>
+    public int BusyRetries { get; set; } = 3;
+
+    /// <summary>First delay of the backoffs above; tests shrink it.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>How long to stop calling after an IP ban reply (DingTalk bans for 5 minutes, §10c).</summary>
+    public TimeSpan IpBanPause { get; set; } = TimeSpan.FromMinutes(5);
+
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+}
