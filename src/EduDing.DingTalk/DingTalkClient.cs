@@ -192,7 +192,7 @@ public sealed partial class DingTalkClient : IDisposable
         return ex is DingTalkException d
             ? d.Kind switch
             {
-                DingTalkErrorKind.AppQps => unit + jitter,
+                DingTalkErrorKind.AppQps => _options.AppQpsRetryDelay * (1 + Random.Shared.NextDouble() * 0.25),
                 DingTalkErrorKind.GlobalQps => unit * Math.Pow(2, attempt) + jitter,
                 _ => unit * (attempt + 1) * 0.5 + jitter,
             }

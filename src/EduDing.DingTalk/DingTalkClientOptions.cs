@@ -29,7 +29,13 @@ public sealed class DingTalkClientOptions
     /// <summary>Retries after -1 (系统繁忙) and transport failures.</summary>
     public int BusyRetries { get; set; } = 3;
 
-    /// <summary>First delay of the backoffs above; tests shrink it.</summary>
+    /// <summary>
+    /// The wait after 90018 / QpsLimitForAppkeyAndApi. DingTalk counts calls per one-second window, so this stays about
+    /// a second whatever <see cref="RetryBaseDelay"/> is.
+    /// </summary>
+    public TimeSpan AppQpsRetryDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>First delay of the global-QPS and busy backoffs; tests shrink it.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
 
     /// <summary>How long to stop calling after an IP ban reply (DingTalk bans for 5 minutes, §10c).</summary>

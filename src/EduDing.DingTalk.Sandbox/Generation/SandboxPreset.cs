@@ -15,7 +15,7 @@ public sealed record SandboxPreset(
     public static SandboxPreset Demo { get; } = new("demo", 3, 2, 2, 4, 25, 40, 12);
 
     /// <summary>The city: 100 schools, 3,000 classes, 120,000 students, about 200,000 guardians and 10,000 staff.</summary>
-    public static SandboxPreset Haining { get; } = new("haining", 70, 30, 5, 10, 40, 200, 0);
+    public static SandboxPreset Haining { get; } = new("haining", 70, 30, 5, 10, 40, 200, 4);
 
     public static SandboxPreset Parse(string name) => name.ToLowerInvariant() switch
     {

@@ -1,0 +1,26 @@
+using EduDing.Bench;
+
+var which = args.Length > 0 ? args[0] : "all";
+Console.WriteLine($"EduDing bench '{which}' on {Environment.ProcessorCount} cores, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC");
+switch (which)
+{
+    case "pacing":
+        await DingTalkBenchmarks.PacingAsync();
+        break;
+    case "generate":
+        DingTalkBenchmarks.Generate();
+        break;
+    case "stream":
+        await DingTalkBenchmarks.StreamAsync();
+        break;
+    case "all":
+        DingTalkBenchmarks.Generate();
+        await DingTalkBenchmarks.StreamAsync();
+        await DingTalkBenchmarks.PacingAsync();
+        break;
+    default:
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|all]");
+        return 2;
+}
+
+return 0;
