@@ -94,6 +94,8 @@ public sealed class StreamTests(StreamFixture fx) : IClassFixture<StreamFixture>
         Assert.True(received.Values.Sum() > 1000, "injected duplicates arrived and are recognisable by event id");
         Assert.True(stream.ConnectionsOpened >= 3, $"{stream.ConnectionsOpened} connections: the first and one per disconnect");
         Assert.True(fx.Sandbox.Counters.Get("stream.disconnect_notices") >= 2);
+        Assert.True(fx.Sandbox.Stream.MaxConcurrentConnections(corp.AppKey) >= 2,
+            "the replacement connection opened before the old one closed");
     }
 
     [Fact]

@@ -188,8 +188,7 @@ public static class SandboxAdminEndpoints
         }
         catch (SandboxRequestException ex)
         {
-            return Results.Json(new JsonObject { ["errcode"] = ex.ErrCode, ["code"] = ex.ApiCode, ["errmsg"] = ex.Message },
-                statusCode: StatusCodes.Status400BadRequest);
+            return Refused(ex);
         }
     }
 
@@ -201,8 +200,11 @@ public static class SandboxAdminEndpoints
         }
         catch (SandboxRequestException ex)
         {
-            return Results.Json(new JsonObject { ["errcode"] = ex.ErrCode, ["code"] = ex.ApiCode, ["errmsg"] = ex.Message },
-                statusCode: StatusCodes.Status400BadRequest);
+            return Refused(ex);
         }
     }
+
+    private static IResult Refused(SandboxRequestException ex) =>
+        Results.Json(new JsonObject { ["errcode"] = ex.ErrCode, ["code"] = ex.ApiCode, ["errmsg"] = ex.Message },
+            statusCode: StatusCodes.Status400BadRequest);
 }

@@ -82,6 +82,7 @@ public sealed class StreamGateway : IAsyncDisposable
         var session = new StreamSession(socket, this);
         app.Sessions[session.Id] = session;
         _counters.Increment("stream.connections");
+        RecordConcurrency(entry.AppKey, app.Sessions.Count);
         try
         {
             await session.RunAsync(_stop.Token);
@@ -101,6 +102,14 @@ public sealed class StreamGateway : IAsyncDisposable
             await app.DisposeAsync();
         }
     }
+
+    private readonly ConcurrentDictionary<string, int> _maxConcurrent = new();
+
+    /// <summary>The most connections the app had open at once (2 during a rotation done new-before-old).</summary>
+    public int MaxConcurrentConnections(string appKey) => _maxConcurrent.GetValueOrDefault(appKey);
+
+    private void RecordConcurrency(string appKey, int open) =>
+        _maxConcurrent.AddOrUpdate(appKey, open, (_, max) => Math.Max(max, open));
 
     private AppStream App(string appKey) => _apps.GetOrAdd(appKey, key => new AppStream(key, this));
 
