@@ -12,7 +12,8 @@ namespace EduDing.DingTalk.Sandbox;
 /// </summary>
 public sealed class DingTalkSandbox : IAsyncDisposable
 {
-    public DingTalkSandbox(SandboxOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null)
+    public DingTalkSandbox(SandboxOptions options, TimeProvider? time = null, ILoggerFactory? loggers = null,
+        HttpMessageHandler? pushHandler = null)
     {
         Options = options;
         Time = time ?? TimeProvider.System;
@@ -21,7 +22,7 @@ public sealed class DingTalkSandbox : IAsyncDisposable
         Limits = new SandboxLimits(options, Time);
         Notices = new WorkNoticeStore(options, Time);
         Approvals = new ApprovalStore(Time);
-        Push = new HttpPushDelivery(options, Time, Counters, log);
+        Push = new HttpPushDelivery(options, Time, Counters, log, pushHandler);
         Stream = new StreamGateway(options, Time, Counters, log);
         Mutate = new SandboxMutations(this);
         AddDefaultApprovalTemplates();

@@ -71,6 +71,9 @@ public sealed class SandboxOptions
 
     public TimeSpan StreamPingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>APIs (by name, e.g. "edu/user/list") answered with 60011, as when the app lacks the permission.</summary>
+    public HashSet<string> DeniedApis { get; set; } = [];
+
     /// <summary>The id under which the 家校 root shows in the enterprise tree (a virtual dept that cannot be read); null hides it.</summary>
     public long? VirtualEduRootDeptId { get; set; } = -7;
 }

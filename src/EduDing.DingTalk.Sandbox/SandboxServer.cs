@@ -22,7 +22,7 @@ public sealed class SandboxServer : IAsyncDisposable
     public Uri BaseUrl { get; }
 
     public static async Task<SandboxServer> StartAsync(SandboxOptions options, string url = "http://127.0.0.1:0",
-        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default)
+        Action<ILoggingBuilder>? logging = null, CancellationToken ct = default, HttpMessageHandler? pushHandler = null)
     {
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions
         {
@@ -32,7 +32,8 @@ public sealed class SandboxServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
         var app = builder.Build();
-        var sandbox = new DingTalkSandbox(options, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>());
+        var sandbox = new DingTalkSandbox(options, TimeProvider.System, app.Services.GetRequiredService<ILoggerFactory>(),
+            pushHandler);
         app.UseWebSockets();
         app.MapDingTalkApis(sandbox);
         app.MapSandboxAdmin(sandbox);

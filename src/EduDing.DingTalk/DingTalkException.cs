@@ -26,7 +26,8 @@ public class DingTalkException(string api, string code, string message, string? 
 
     public int? HttpStatus { get; } = httpStatus;
 
-    internal DingTalkErrorKind Kind => Classify(ErrCode, Code);
+    /// <summary>What the refusal means for the caller: retry, refresh the token, stop, or fix a permission.</summary>
+    public DingTalkErrorKind Kind => Classify(ErrCode, Code);
 
     internal static DingTalkErrorKind Classify(long? errCode, string code) => errCode switch
     {
@@ -59,7 +60,7 @@ public sealed class DingTalkIpBannedException(string api, DateTimeOffset pausedU
     public DateTimeOffset PausedUntil { get; } = pausedUntil;
 }
 
-internal enum DingTalkErrorKind
+public enum DingTalkErrorKind
 {
     Other,
     Authentication,

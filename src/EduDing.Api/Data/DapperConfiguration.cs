@@ -108,3 +108,16 @@ internal static class DapperConfiguration
         public override bool Parse(object value) => Convert.ToBoolean(value, CultureInfo.InvariantCulture);
     }
 }
+
+internal static class DatabaseTime
+{
+    /// <summary>
+    /// Now, at the precision MySQL's DATETIME(6) keeps (microseconds), so that a value written and read back compares
+    /// equal to the one the code still holds.
+    /// </summary>
+    public static DateTime UtcNowForDatabase(this TimeProvider time)
+    {
+        var now = time.GetUtcNow().UtcDateTime;
+        return new DateTime(now.Ticks - now.Ticks % 10, DateTimeKind.Utc);
+    }
+}

@@ -33,6 +33,20 @@ internal abstract class SqlDialect
     /// <summary>Errors after which re-running the whole transaction is expected to succeed.</summary>
     public abstract bool IsTransient(DbException ex);
 
+    /// <summary>Appended to a SQL batch that just inserted a row: selects its generated id.</summary>
+    public abstract string SelectLastInsertId { get; }
+
+    /// <summary>
+    /// INSERT … VALUES (@column, …) that updates <paramref name="updates"/> when a row with the same
+    /// <paramref name="keys"/> exists. Parameters are named after the columns.
+    /// </summary>
+    public string Upsert(string table, string[] keys, string[] updates) =>
+        $"INSERT INTO {table} ({string.Join(", ", keys.Concat(updates))}) " +
+        $"VALUES ({string.Join(", ", keys.Concat(updates).Select(c => "@" + c))}) " +
+        UpsertTail(keys, updates);
+
+    protected abstract string UpsertTail(string[] keys, string[] updates);
+
     public static SqlDialect For(DatabaseProvider provider) => provider switch
     {
         DatabaseProvider.Sqlite => new SqliteDialect(),
@@ -122,6 +136,11 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsTransient(DbException ex) =>
         ex is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
 
+    public override string SelectLastInsertId => "SELECT last_insert_rowid()";
+
+    protected override string UpsertTail(string[] keys, string[] updates) =>
+        $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", updates.Select(c => $"{c} = excluded.{c}"))}";
+
     /// <summary>Switches a file database to WAL (persistent in the file) the first time a connection opens.</summary>
     private sealed class SqliteWalDataSource(string connectionString) : DbDataSource
     {
@@ -202,4 +221,10 @@ internal sealed class MySqlDialect : SqlDialect
 
     public override bool IsTransient(DbException ex) =>
         ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
+
+    public override string SelectLastInsertId => "SELECT LAST_INSERT_ID()";
+
+    // VALUES() is deprecated on MySQL 8 but works there, and the row alias form is not accepted by MariaDB.
+    protected override string UpsertTail(string[] keys, string[] updates) =>
+        $"ON DUPLICATE KEY UPDATE {string.Join(", ", updates.Select(c => $"{c} = VALUES({c})"))}";
 }

@@ -56,6 +56,7 @@ internal static class AuthenticationSetup
                 };
             });
         services.AddAuthorizationBuilder()
+            .AddPolicy(Policies.SystemAdmin, p => p.RequireAuthenticatedUser().RequireClaim(Policies.RoleClaim, Policies.SystemAdmin))
             .SetFallbackPolicy(new Microsoft.AspNetCore.Authorization.AuthorizationPolicyBuilder()
                 .RequireAuthenticatedUser().Build());
         return services;

@@ -191,6 +191,9 @@ internal sealed class SandboxPipeline(DingTalkSandbox sandbox)
     {
         switch (fault)
         {
+            case SandboxFaultKind.PermissionDenied:
+                throw new SandboxRequestException(60011, "Forbidden.AccessDenied.AccessTokenPermissionDenied",
+                    "没有调用该接口的权限", StatusCodes.Status403Forbidden);
             case SandboxFaultKind.AppQps:
                 throw new SandboxRequestException(90018, "Forbidden.AccessDenied.QpsLimitForAppkeyAndApi",
                     "触发了qps流控，请求总次数超过 20 次", StatusCodes.Status403Forbidden);

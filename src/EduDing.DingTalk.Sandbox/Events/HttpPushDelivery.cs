@@ -19,7 +19,7 @@ public sealed class HttpPushDelivery : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly SandboxCounters _counters;
     private readonly ILogger _log;
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(5) };
+    private readonly HttpClient _http;
     private readonly Channel<(SandboxCorp Corp, SandboxEvent Event, int Attempt)> _queue =
         Channel.CreateUnbounded<(SandboxCorp, SandboxEvent, int)>();
     private readonly Dictionary<string, List<SandboxEvent>> _failed = new();
@@ -27,8 +27,12 @@ public sealed class HttpPushDelivery : IAsyncDisposable
     private readonly Task[] _workers;
     private int _inFlight;
 
-    public HttpPushDelivery(SandboxOptions options, TimeProvider time, SandboxCounters counters, ILogger log)
+    // handler: where pushes go; null for the network (tests pass an in-memory server's handler).
+    public HttpPushDelivery(SandboxOptions options, TimeProvider time, SandboxCounters counters, ILogger log,
+        HttpMessageHandler? handler = null)
     {
+        _http = handler is null ? new HttpClient() : new HttpClient(handler, disposeHandler: false);
+        _http.Timeout = TimeSpan.FromSeconds(5);
         _options = options;
         _time = time;
         _counters = counters;

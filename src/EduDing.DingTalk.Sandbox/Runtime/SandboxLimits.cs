@@ -5,6 +5,7 @@ namespace EduDing.DingTalk.Sandbox.Runtime;
 
 public enum SandboxFaultKind
 {
+    PermissionDenied,
     IpBanned,
     AppQps,
     GlobalQps,
@@ -84,6 +85,11 @@ public sealed class SandboxLimits(SandboxOptions options, TimeProvider time)
     public SandboxFaultKind? CheckCall(SandboxCorp corp, DingTalkApi api)
     {
         CallsPerApi.AddOrUpdate(api.Name, 1, (_, n) => n + 1);
+        if (options.DeniedApis.Contains(api.Name))
+        {
+            return Fault(SandboxFaultKind.PermissionDenied);
+        }
+
         var now = time.GetUtcNow();
         lock (_sync)
         {

@@ -16,6 +16,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Database:Provider", "Sqlite");
         builder.UseSetting("Database:ConnectionString", $"Data Source={_dbPath}");
         builder.UseSetting("Auth:SigningKey", TestTokens.SigningKeyBase64);
+        // The org workers run only where a test wants them (LiveOrg); elsewhere they would sync the sandbox needlessly.
+        builder.UseSetting("OrgSync:RunWorkers", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

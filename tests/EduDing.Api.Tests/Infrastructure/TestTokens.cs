@@ -7,16 +7,19 @@ namespace EduDing.Api.Tests.Infrastructure;
 /// <summary>Session tokens signed the way the service checks them, and deliberately wrong ones.</summary>
 public static class TestTokens
 {
+    public static string SystemAdmin() => Create("operator", role: "system-admin");
+
     public const string SigningKeyBase64 = "ZWR1ZGluZy10ZXN0cy1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
 
     public static string Create(string subject = "test-user", string issuer = "eduding",
-        string audience = "eduding-miniapp", DateTime? expires = null, string signingKeyBase64 = SigningKeyBase64)
+        string audience = "eduding-miniapp", DateTime? expires = null, string signingKeyBase64 = SigningKeyBase64,
+        string? role = null)
     {
         var now = DateTime.UtcNow;
         var notBefore = expires is { } e && e < now ? e.AddMinutes(-10) : now.AddMinutes(-1);
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
-            Subject = new ClaimsIdentity([new Claim("sub", subject)]),
+            Subject = new ClaimsIdentity(role is null ? [new Claim("sub", subject)] : [new Claim("sub", subject), new Claim("role", role)]),
             Issuer = issuer,
             Audience = audience,
             IssuedAt = notBefore,

@@ -1,0 +1,135 @@
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.DingTalk;
+
+internal enum CorpKind
+{
+    Bureau,
+    School,
+}
+
+/// <summary>How DingTalk delivers a corp's events: HTTP push to our callback URL, or Stream mode (no public URL).</summary>
+internal enum EventDelivery
+{
+    Stream,
+    Http,
+}
+
+/// <summary>
+/// The corps EduDing serves, one internal app each. With none configured the service runs against the built-in
+/// DingTalk sandbox (a generated org), which is what the default run and the tests use.
+/// </summary>
+internal sealed class DingTalkOptions : IValidatedOptions
+{
+    public static string Section => "DingTalk";
+
+    public List<CorpSettings> Corps { get; set; } = [];
+
+    public SandboxSettings Sandbox { get; set; } = new();
+
+    public bool UseSandbox => Corps.Count == 0;
+
+    public IEnumerable<(string Key, string Reason)> Validate()
+    {
+        for (var i = 0; i < Corps.Count; i++)
+        {
+            foreach (var (key, reason) in Corps[i].Validate())
+            {
+                yield return ($"{nameof(Corps)}:{i}:{key}", reason);
+            }
+        }
+
+        if (Corps.GroupBy(c => c.CorpId).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            yield return (nameof(Corps), $"corp {duplicate.Key} is listed twice");
+        }
+
+        if (UseSandbox && !Enum.TryParse<EventDelivery>(Sandbox.Delivery, true, out _))
+        {
+            yield return ($"{nameof(Sandbox)}:{nameof(SandboxSettings.Delivery)}", "must be Stream or Http");
+        }
+    }
+}
+
+internal sealed class CorpSettings
+{
+    public string CorpId { get; set; } = "";
+
+    public string Kind { get; set; } = nameof(CorpKind.School);
+
+    public string Name { get; set; } = "";
+
+    public string AppKey { get; set; } = "";
+
+    /// <summary>Secret: set through the environment (DingTalk__Corps__0__AppSecret).</summary>
+    public string AppSecret { get; set; } = "";
+
+    public long AgentId { get; set; }
+
+    public string Delivery { get; set; } = nameof(EventDelivery.Stream);
+
+    /// <summary>The event subscription's token; needed for HTTP delivery.</summary>
+    public string CallbackToken { get; set; } = "";
+
+    /// <summary>Secret: the 43-character EncodingAESKey; needed for HTTP delivery.</summary>
+    public string CallbackAesKey { get; set; } = "";
+
+    public IEnumerable<(string Key, string Reason)> Validate()
+    {
+        if (string.IsNullOrWhiteSpace(CorpId))
+        {
+            yield return (nameof(CorpId), "is required");
+        }
+
+        if (!Enum.TryParse<CorpKind>(Kind, true, out _))
+        {
+            yield return (nameof(Kind), "must be Bureau or School");
+        }
+
+        if (string.IsNullOrWhiteSpace(AppKey))
+        {
+            yield return (nameof(AppKey), "is required");
+        }
+
+        if (string.IsNullOrWhiteSpace(AppSecret))
+        {
+            yield return (nameof(AppSecret), "is required (set it in the environment)");
+        }
+
+        if (AgentId <= 0)
+        {
+            yield return (nameof(AgentId), "must be the app's AgentId");
+        }
+
+        if (!Enum.TryParse<EventDelivery>(Delivery, true, out var delivery))
+        {
+            yield return (nameof(Delivery), "must be Stream or Http");
+        }
+        else if (delivery == EventDelivery.Http)
+        {
+            if (CallbackToken.Length is < 3 or > 32)
+            {
+                yield return (nameof(CallbackToken), "must be 3 to 32 characters for HTTP delivery");
+            }
+
+            if (CallbackAesKey.Length != 43)
+            {
+                yield return (nameof(CallbackAesKey), "must be 43 characters for HTTP delivery");
+            }
+        }
+    }
+}
+
+internal sealed class SandboxSettings
+{
+    /// <summary>demo (a bureau and 5 schools) or haining (100 schools).</summary>
+    public string Preset { get; set; } = "demo";
+
+    public int Seed { get; set; } = 20260901;
+
+    /// <summary>Where the in-process sandbox listens; port 0 picks a free one (logged at start).</summary>
+    public string Url { get; set; } = "http://127.0.0.1:0";
+
+    /// <summary>How the sandbox delivers events to this service: Stream (default) or Http.</summary>
+    public string Delivery { get; set; } = nameof(EventDelivery.Stream);
+}

@@ -1,0 +1,139 @@
+using System.Text.Json;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EduDing.Api.Features.Org;
+
+internal sealed record CorpDto(string CorpId, string Kind, string Name, DateTime? LastFullSyncAt, DateTime? SyncRequestedAt);
+
+internal sealed record DepartmentDto(long DeptId, string Name, long ParentDeptId);
+
+internal sealed record EduNodeDto(long NodeId, string Name, string? Nick, long? ParentNodeId, string NodeType, int? GradeLevel,
+    string? StartYear);
+
+internal sealed record RosterGuardianDto(string UserId, string Name, string RelationCode);
+
+internal sealed record RosterStudentDto(string UserId, string Name, string? StudentNumber, IReadOnlyList<RosterGuardianDto> Guardians);
+
+internal sealed record RosterTeacherDto(string UserId, string Name, bool IsAdviser);
+
+internal sealed record ClassRosterDto(string CorpId, long ClassId, string ClassName, IReadOnlyList<RosterStudentDto> Students,
+    IReadOnlyList<RosterTeacherDto> Teachers);
+
+internal sealed record PersonRoleDto(string CorpId, string Role, string UserId, string Name, IReadOnlyList<long> ClassIds, bool Removed);
+
+internal sealed record PersonDto(string UnionId, IReadOnlyList<PersonRoleDto> Roles);
+
+internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Trigger, string Status, string Phase, DateTime StartedAt,
+    DateTime UpdatedAt, DateTime? FinishedAt, IReadOnlyDictionary<string, long> Counts, IReadOnlyDictionary<string, long> Calls,
+    string? Note, string? Error)
+{
+    public static SyncRunDto From(SyncRun r) => new(r.Id, r.CorpId, r.Kind, r.TriggerReason, r.Status, r.Phase, r.StartedAt,
+        r.UpdatedAt, r.FinishedAt, JsonSerializer.Deserialize<Dictionary<string, long>>(r.Counts) ?? [],
+        JsonSerializer.Deserialize<Dictionary<string, long>>(r.Calls) ?? [], r.Note, r.Error);
+}
+
+internal sealed record SyncRequestedDto(string CorpId, DateTime RequestedAt);
+
+/// <remarks>
+/// The raw mirror of DingTalk organizations, for the operators of the deployment (system-admin) until role-scoped
+/// access lands with login: it lists identifiable people of every school.
+/// </remarks>
+internal static class OrgEndpoints
+{
+    public static RouteGroupBuilder MapOrgEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/org").WithTags("Org").RequireAuthorization(Policies.SystemAdmin);
+        group.MapGet("/corps", ListCorpsAsync).WithName("Org_ListCorps");
+        group.MapGet("/corps/{corpId}/departments", ListDepartmentsAsync).WithName("Org_ListDepartments");
+        group.MapGet("/corps/{corpId}/edu-nodes", ListEduNodesAsync).WithName("Org_ListEduNodes");
+        group.MapGet("/corps/{corpId}/classes/{classId:long}/roster", GetRosterAsync).WithName("Org_GetClassRoster");
+        group.MapPost("/corps/{corpId}/sync", RequestSyncAsync).WithName("Org_RequestSync");
+        group.MapGet("/persons/{unionId}", FindPersonAsync).WithName("Org_FindPerson");
+        group.MapGet("/sync-runs", ListRunsAsync).WithName("Org_ListSyncRuns");
+        group.MapGet("/sync-runs/{id:long}", GetRunAsync).WithName("Org_GetSyncRun");
+        return group;
+    }
+
+    private static async Task<Ok<IReadOnlyList<CorpDto>>> ListCorpsAsync(OrgRepository org, CancellationToken ct) =>
+        TypedResults.Ok<IReadOnlyList<CorpDto>>((await org.ListCorpsAsync(ct))
+            .Select(c => new CorpDto(c.CorpId, c.Kind, c.Name, c.LastFullSyncAt, c.SyncRequestedAt)).ToList());
+
+    private static async Task<Ok<IReadOnlyList<DepartmentDto>>> ListDepartmentsAsync(string corpId, CorpDirectory corps,
+        OrgRepository org, CancellationToken ct)
+    {
+        corps.Get(corpId);
+        return TypedResults.Ok<IReadOnlyList<DepartmentDto>>((await org.ListDepartmentsAsync(corpId, ct))
+            .Select(d => new DepartmentDto(d.DeptId, d.Name, d.ParentDeptId)).ToList());
+    }
+
+    private static async Task<Ok<IReadOnlyList<EduNodeDto>>> ListEduNodesAsync(string corpId, CorpDirectory corps,
+        OrgRepository org, CancellationToken ct)
+    {
+        corps.Get(corpId);
+        return TypedResults.Ok<IReadOnlyList<EduNodeDto>>((await org.ListEduNodesAsync(corpId, ct))
+            .Select(n => new EduNodeDto(n.NodeId, n.Name, n.Nick, n.ParentNodeId, n.NodeType, n.GradeLevel, n.StartYear)).ToList());
+    }
+
+    private static async Task<Ok<ClassRosterDto>> GetRosterAsync(string corpId, long classId, CorpDirectory corps,
+        OrgRepository org, CancellationToken ct)
+    {
+        corps.Get(corpId);
+        var node = (await org.ListEduNodesAsync(corpId, ct)).FirstOrDefault(n => n.NodeId == classId && n.NodeType == "class")
+                   ?? throw new NotFoundException($"No class {classId} in corp {corpId}.");
+        var members = await org.ListClassMembersAsync(corpId, classId, ct);
+        var relations = await org.ListRelationsAsync(corpId, classId, ct);
+        var students = (await org.ListStudentsAsync(corpId, false, ct)).ToDictionary(s => s.UserId);
+        var guardians = (await org.ListGuardiansAsync(corpId, false, ct)).ToDictionary(g => g.UserId);
+        var staff = (await org.ListStaffAsync(corpId, false, ct)).ToDictionary(s => s.UserId);
+        return TypedResults.Ok(new ClassRosterDto(corpId, classId, node.Name,
+            members.Where(m => m.Role == "student" && students.ContainsKey(m.UserId)).Select(m => students[m.UserId])
+                .Select(s => new RosterStudentDto(s.UserId, s.Name, s.StudentNumber,
+                    relations.Where(r => r.StudentUserId == s.UserId && guardians.ContainsKey(r.GuardianUserId))
+                        .Select(r => new RosterGuardianDto(r.GuardianUserId, guardians[r.GuardianUserId].Name, r.RelationCode)).ToList()))
+                .ToList(),
+            members.Where(m => m.Role == "teacher")
+                .Select(m => new RosterTeacherDto(m.UserId, staff.GetValueOrDefault(m.UserId)?.Name ?? m.UserId, m.IsAdviser)).ToList()));
+    }
+
+    /// <summary>Asks for a full reconcile; a worker runs it (never this request). 202 with when it was asked.</summary>
+    private static async Task<Accepted<SyncRequestedDto>> RequestSyncAsync(string corpId, CorpDirectory corps, OrgRepository org,
+        TimeProvider time, CancellationToken ct)
+    {
+        corps.Get(corpId);
+        var now = time.UtcNowForDatabase();
+        if (!await org.RequestSyncAsync(corpId, now, ct))
+        {
+            throw new ConflictException($"Corp {corpId} has not been registered yet; the first reconcile does that. Try again shortly.");
+        }
+
+        return TypedResults.Accepted($"/api/org/sync-runs?corpId={Uri.EscapeDataString(corpId)}", new SyncRequestedDto(corpId, now));
+    }
+
+    private static async Task<Ok<PersonDto>> FindPersonAsync(string unionId, OrgRepository org, CancellationToken ct)
+    {
+        var rows = await org.FindPersonAsync(unionId, ct);
+        if (rows.Count == 0)
+        {
+            throw new NotFoundException($"Nobody with unionid {unionId} is in the synced organizations.");
+        }
+
+        return TypedResults.Ok(new PersonDto(unionId, rows.GroupBy(r => (r.CorpId, r.Role, r.UserId))
+            .Select(g => new PersonRoleDto(g.Key.CorpId, g.Key.Role, g.Key.UserId, g.First().Name,
+                g.Where(r => r.ClassId is not null).Select(r => r.ClassId!.Value).Distinct().ToList(), g.First().RemovedAt is not null))
+            .ToList()));
+    }
+
+    private static async Task<Ok<Paged<SyncRunDto>>> ListRunsAsync(string? corpId, int? page, int? pageSize, SyncRunRepository runs,
+        CancellationToken ct)
+    {
+        var request = PageRequest.From(page, pageSize);
+        var (items, total) = await runs.ListAsync(corpId, request.Skip, request.PageSize, ct);
+        return TypedResults.Ok(new Paged<SyncRunDto>(items.Select(SyncRunDto.From).ToList(), request.Page, request.PageSize, total));
+    }
+
+    private static async Task<Ok<SyncRunDto>> GetRunAsync(long id, SyncRunRepository runs, CancellationToken ct) =>
+        TypedResults.Ok(SyncRunDto.From(await runs.FindAsync(id, ct) ?? throw new NotFoundException($"No sync run {id}.")));
+}

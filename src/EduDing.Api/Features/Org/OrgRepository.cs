@@ -1,0 +1,360 @@
+using System.Data.Common;
+using Dapper;
+using EduDing.Api.Data;
+
+namespace EduDing.Api.Features.Org;
+
+/// <summary>
+/// The mirror of each corp. Replacing a set confirms every row in it (synced_at) and marks the rest removed; a
+/// membership set (a person's departments, a class's people) is replaced whole, never appended to. Nothing is deleted
+/// but memberships: a student with vision records keeps their row after leaving.
+/// </summary>
+internal sealed class OrgRepository(Database db)
+{
+    private SqlDialect Dialect => db.Dialect;
+
+    // ---- corps ----
+
+    public Task UpsertCorpsAsync(IEnumerable<(string CorpId, string Kind, string Name)> corps, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(
+            Dialect.Upsert("corps", ["corp_id"], ["kind", "name", "updated_at"]),
+            corps.Select(c => new { corp_id = c.CorpId, kind = c.Kind, name = c.Name, updated_at = now }), tx,
+            cancellationToken: token)), ct);
+
+    public async Task<IReadOnlyList<CorpRow>> ListCorpsAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CorpRow>(new CommandDefinition(
+            "SELECT corp_id, kind, name, last_full_sync_at, sync_requested_at FROM corps ORDER BY kind, corp_id",
+            cancellationToken: ct))).ToList();
+    }
+
+    public async Task MarkFullSyncedAsync(string corpId, DateTime at, DateTime requestedBefore, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE corps
+            SET last_full_sync_at = @at,
+                sync_requested_at = CASE WHEN sync_requested_at <= @requestedBefore THEN NULL ELSE sync_requested_at END
+            WHERE corp_id = @corpId
+            """, new { corpId, at, requestedBefore }, cancellationToken: ct));
+    }
+
+    /// <summary>Asks for a full reconcile; a worker picks it up (never the HTTP request itself). False for an unknown corp.</summary>
+    public async Task<bool> RequestSyncAsync(string corpId, DateTime at, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE corps SET sync_requested_at = @at WHERE corp_id = @corpId", new { corpId, at }, cancellationToken: ct)) == 1;
+    }
+
+    // ---- 通讯录 ----
+
+    public Task ReplaceDepartmentsAsync(string corpId, IReadOnlyList<DepartmentRow> departments, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                Dialect.Upsert("departments", ["corp_id", "dept_id"], ["name", "parent_dept_id", "synced_at", "removed_at"]),
+                departments.Select(d => DepartmentArgs(corpId, d, now)), tx, cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "UPDATE departments SET removed_at = @now WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now",
+                new { corpId, now }, tx, cancellationToken: token));
+        }, ct);
+
+    public Task UpsertDepartmentAsync(string corpId, DepartmentRow department, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(
+            Dialect.Upsert("departments", ["corp_id", "dept_id"], ["name", "parent_dept_id", "synced_at", "removed_at"]),
+            DepartmentArgs(corpId, department, now), tx, cancellationToken: token)), ct);
+
+    public async Task MarkDepartmentRemovedAsync(string corpId, long deptId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE departments SET removed_at = @now WHERE corp_id = @corpId AND dept_id = @deptId AND removed_at IS NULL",
+            new { corpId, deptId, now }, cancellationToken: ct));
+    }
+
+    /// <summary>Every staff member of the corp: rows confirmed, department memberships replaced, the missing marked removed.</summary>
+    public Task ReplaceStaffAsync(string corpId, IReadOnlyList<StaffRow> staff, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            await connection.ExecuteAsync(new CommandDefinition(StaffUpsert, staff.Select(s => StaffArgs(corpId, s, now)), tx,
+                cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM staff_departments WHERE corp_id = @corpId",
+                new { corpId }, tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(StaffDepartmentInsert,
+                staff.SelectMany(s => MembershipArgs(corpId, s)), tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE staff SET removed_at = @now WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now",
+                new { corpId, now }, tx, cancellationToken: token));
+        }, ct);
+
+    /// <summary>One person re-read after an event: row and department memberships replaced.</summary>
+    public Task UpsertStaffAsync(string corpId, StaffRow staff, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(StaffUpsert, StaffArgs(corpId, staff, now), tx, cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM staff_departments WHERE corp_id = @corpId AND user_id = @userId",
+                new { corpId, userId = staff.UserId }, tx, cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(StaffDepartmentInsert, MembershipArgs(corpId, staff), tx,
+                cancellationToken: token));
+        }, ct);
+
+    public Task MarkStaffRemovedAsync(string corpId, string userId, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "UPDATE staff SET removed_at = @now WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL",
+                new { corpId, userId, now }, tx, cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM staff_departments WHERE corp_id = @corpId AND user_id = @userId",
+                new { corpId, userId }, tx, cancellationToken: token));
+        }, ct);
+
+    // ---- 家校通讯录 ----
+
+    /// <summary>The whole 家校 tree: nodes confirmed, the missing marked removed and their classes emptied.</summary>
+    public Task ReplaceEduNodesAsync(string corpId, IReadOnlyList<EduNodeRow> nodes, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            await connection.ExecuteAsync(new CommandDefinition(EduNodeUpsert, nodes.Select(n => EduNodeArgs(corpId, n, now)), tx,
+                cancellationToken: token));
+            var gone = (await connection.QueryAsync<long>(new CommandDefinition(
+                "SELECT node_id FROM edu_nodes WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now",
+                new { corpId, now }, tx, cancellationToken: token))).ToList();
+            foreach (var nodeId in gone)
+            {
+                await RemoveEduNodeAsync(tx, corpId, nodeId, now, token);
+            }
+
+            await MarkOrphansRemovedAsync(tx, corpId, now, token);
+        }, ct);
+
+    public Task UpsertEduNodeAsync(string corpId, EduNodeRow node, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(EduNodeUpsert,
+            EduNodeArgs(corpId, node, now), tx, cancellationToken: token)), ct);
+
+    /// <summary>The node is gone from DingTalk (graduated, deleted): marked removed, its class emptied.</summary>
+    public Task MarkEduNodeRemovedAsync(string corpId, long nodeId, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            await RemoveEduNodeAsync(tx, corpId, nodeId, now, token);
+            await MarkOrphansRemovedAsync(tx, corpId, now, token);
+        }, ct);
+
+    /// <summary>
+    /// One class as DingTalk lists it now: its students and guardians confirmed (and un-removed), its memberships and
+    /// relations replaced. With <paramref name="markOrphans"/> the corp's students and guardians left in no class are
+    /// marked removed (a full pass does that once, at its end).
+    /// </summary>
+    public Task ReplaceClassRosterAsync(string corpId, long classId, ClassRoster roster, DateTime now, bool markOrphans,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            await connection.ExecuteAsync(new CommandDefinition(
+                Dialect.Upsert("students", ["corp_id", "user_id"], ["union_id", "name", "student_number", "synced_at", "removed_at"]),
+                roster.Students.Select(s => new
+                {
+                    corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name,
+                    student_number = s.StudentNumber, synced_at = now, removed_at = (DateTime?)null,
+                }), tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                Dialect.Upsert("guardians", ["corp_id", "user_id"], ["union_id", "name", "synced_at", "removed_at"]),
+                roster.Guardians.Select(g => new
+                {
+                    corp_id = corpId, user_id = g.UserId, union_id = NullIfEmpty(g.UnionId), name = g.Name, synced_at = now,
+                    removed_at = (DateTime?)null,
+                }), tx, cancellationToken: token));
+
+            var key = new { corpId, classId };
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM class_members WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM guardian_students WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
+            var members = roster.Students.Select(s => (Role: "student", s.UserId, Adviser: false))
+                .Concat(roster.Guardians.Select(g => (Role: "guardian", g.UserId, Adviser: false)))
+                .Concat(roster.Teachers.Select(t => (Role: "teacher", t.UserId, Adviser: t.IsAdviser)))
+                .DistinctBy(m => (m.Role, m.UserId));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO class_members (corp_id, class_id, role, user_id, is_adviser)
+                VALUES (@corpId, @classId, @role, @userId, @isAdviser)
+                """, members.Select(m => new { corpId, classId, role = m.Role, userId = m.UserId, isAdviser = m.Adviser }), tx,
+                cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO guardian_students (corp_id, class_id, guardian_user_id, student_user_id, relation_code)
+                VALUES (@corpId, @classId, @GuardianUserId, @StudentUserId, @RelationCode)
+                """, roster.Relations.DistinctBy(r => (r.GuardianUserId, r.StudentUserId)).Select(r => new
+                {
+                    corpId, classId, r.GuardianUserId, r.StudentUserId, r.RelationCode,
+                }), tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE edu_nodes SET roster_synced_at = @now WHERE corp_id = @corpId AND node_id = @classId",
+                new { corpId, classId, now }, tx, cancellationToken: token));
+            if (markOrphans)
+            {
+                await MarkOrphansRemovedAsync(tx, corpId, now, token);
+            }
+        }, ct);
+
+    public Task MarkOrphansRemovedAsync(string corpId, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync((tx, token) => MarkOrphansRemovedAsync(tx, corpId, now, token), ct);
+
+    /// <summary>Classes of the corp, least recently reconciled first (for a budget-limited pass).</summary>
+    public async Task<IReadOnlyList<long>> ClassesByRosterAgeAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<long>(new CommandDefinition("""
+            SELECT node_id FROM edu_nodes
+            WHERE corp_id = @corpId AND node_type = 'class' AND removed_at IS NULL
+            ORDER BY CASE WHEN roster_synced_at IS NULL THEN 0 ELSE 1 END, roster_synced_at, node_id
+            """, new { corpId }, cancellationToken: ct))).ToList();
+    }
+
+    // ---- reads ----
+
+    public Task<IReadOnlyList<DepartmentRow>> ListDepartmentsAsync(string corpId, CancellationToken ct) =>
+        QueryAsync<DepartmentRow>("""
+            SELECT dept_id, name, parent_dept_id FROM departments
+            WHERE corp_id = @corpId AND removed_at IS NULL ORDER BY dept_id
+            """, new { corpId }, ct);
+
+    public Task<IReadOnlyList<StaffView>> ListStaffAsync(string corpId, bool includeRemoved, CancellationToken ct) =>
+        QueryAsync<StaffView>("""
+            SELECT user_id, union_id, name, title, job_number, is_admin, is_boss, removed_at FROM staff
+            WHERE corp_id = @corpId AND (@includeRemoved = 1 OR removed_at IS NULL) ORDER BY user_id
+            """, new { corpId, includeRemoved = includeRemoved ? 1 : 0 }, ct);
+
+    public Task<IReadOnlyList<StaffDepartmentRow>> ListStaffDepartmentsAsync(string corpId, CancellationToken ct) =>
+        QueryAsync<StaffDepartmentRow>("""
+            SELECT user_id, dept_id, is_leader FROM staff_departments WHERE corp_id = @corpId ORDER BY user_id, dept_id
+            """, new { corpId }, ct);
+
+    public Task<IReadOnlyList<EduNodeRow>> ListEduNodesAsync(string corpId, CancellationToken ct) =>
+        QueryAsync<EduNodeRow>("""
+            SELECT node_id, name, nick, parent_node_id, node_type, grade_level, start_year FROM edu_nodes
+            WHERE corp_id = @corpId AND removed_at IS NULL ORDER BY node_id
+            """, new { corpId }, ct);
+
+    public Task<IReadOnlyList<StudentView>> ListStudentsAsync(string corpId, bool includeRemoved, CancellationToken ct) =>
+        QueryAsync<StudentView>("""
+            SELECT user_id, union_id, name, student_number, removed_at FROM students
+            WHERE corp_id = @corpId AND (@includeRemoved = 1 OR removed_at IS NULL) ORDER BY user_id
+            """, new { corpId, includeRemoved = includeRemoved ? 1 : 0 }, ct);
+
+    public Task<IReadOnlyList<GuardianView>> ListGuardiansAsync(string corpId, bool includeRemoved, CancellationToken ct) =>
+        QueryAsync<GuardianView>("""
+            SELECT user_id, union_id, name, removed_at FROM guardians
+            WHERE corp_id = @corpId AND (@includeRemoved = 1 OR removed_at IS NULL) ORDER BY user_id
+            """, new { corpId, includeRemoved = includeRemoved ? 1 : 0 }, ct);
+
+    public Task<IReadOnlyList<ClassMemberRow>> ListClassMembersAsync(string corpId, long? classId, CancellationToken ct) =>
+        QueryAsync<ClassMemberRow>("""
+            SELECT class_id, role, user_id, is_adviser FROM class_members
+            WHERE corp_id = @corpId AND (@classId IS NULL OR class_id = @classId) ORDER BY class_id, role, user_id
+            """, new { corpId, classId }, ct);
+
+    public Task<IReadOnlyList<RelationRow>> ListRelationsAsync(string corpId, long? classId, CancellationToken ct) =>
+        QueryAsync<RelationRow>("""
+            SELECT class_id, guardian_user_id, student_user_id, relation_code FROM guardian_students
+            WHERE corp_id = @corpId AND (@classId IS NULL OR class_id = @classId)
+            ORDER BY class_id, guardian_user_id, student_user_id
+            """, new { corpId, classId }, ct);
+
+    /// <summary>Everything a unionid is across corps: staff, guardian (with classes), student.</summary>
+    /// <remarks>
+    /// Three queries rather than one UNION: SQLite reports literal and NULL columns of an empty result as BLOB, which
+    /// positional records cannot be built from.
+    /// </remarks>
+    public async Task<IReadOnlyList<PersonRoleRow>> FindPersonAsync(string unionId, CancellationToken ct)
+    {
+        var args = new { unionId };
+        var staff = await QueryAsync<(string CorpId, string UserId, string Name, DateTime? RemovedAt)>(
+            "SELECT corp_id, user_id, name, removed_at FROM staff WHERE union_id = @unionId", args, ct);
+        var guardians = await QueryAsync<(string CorpId, string UserId, string Name, DateTime? RemovedAt, long? ClassId)>("""
+            SELECT g.corp_id, g.user_id, g.name, g.removed_at, m.class_id
+            FROM guardians g LEFT JOIN class_members m ON m.corp_id = g.corp_id AND m.user_id = g.user_id AND m.role = 'guardian'
+            WHERE g.union_id = @unionId
+            """, args, ct);
+        var students = await QueryAsync<(string CorpId, string UserId, string Name, DateTime? RemovedAt, long? ClassId)>("""
+            SELECT st.corp_id, st.user_id, st.name, st.removed_at, m.class_id
+            FROM students st LEFT JOIN class_members m ON m.corp_id = st.corp_id AND m.user_id = st.user_id AND m.role = 'student'
+            WHERE st.union_id = @unionId
+            """, args, ct);
+        return staff.Select(s => new PersonRoleRow(s.CorpId, "staff", s.UserId, s.Name, null, s.RemovedAt))
+            .Concat(guardians.Select(g => new PersonRoleRow(g.CorpId, "guardian", g.UserId, g.Name, g.ClassId, g.RemovedAt)))
+            .Concat(students.Select(s => new PersonRoleRow(s.CorpId, "student", s.UserId, s.Name, s.ClassId, s.RemovedAt)))
+            .OrderBy(r => r.CorpId, StringComparer.Ordinal).ThenBy(r => r.Role, StringComparer.Ordinal)
+            .ThenBy(r => r.UserId, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<IReadOnlyList<T>> QueryAsync<T>(string sql, object args, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<T>(new CommandDefinition(sql, args, cancellationToken: ct))).ToList();
+    }
+
+    private static async Task RemoveEduNodeAsync(DbTransaction tx, string corpId, long nodeId, DateTime now, CancellationToken ct)
+    {
+        var args = new { corpId, nodeId, now };
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "UPDATE edu_nodes SET removed_at = @now WHERE corp_id = @corpId AND node_id = @nodeId AND removed_at IS NULL",
+            args, tx, cancellationToken: ct));
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM class_members WHERE corp_id = @corpId AND class_id = @nodeId", args, tx, cancellationToken: ct));
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM guardian_students WHERE corp_id = @corpId AND class_id = @nodeId", args, tx, cancellationToken: ct));
+    }
+
+    /// <summary>Students and guardians of the corp who are in no class any more are marked removed (never deleted).</summary>
+    private static async Task MarkOrphansRemovedAsync(DbTransaction tx, string corpId, DateTime now, CancellationToken ct)
+    {
+        foreach (var (table, role) in new[] { ("students", "student"), ("guardians", "guardian") })
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition($"""
+                UPDATE {table} SET removed_at = @now
+                WHERE corp_id = @corpId AND removed_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM class_members m
+                                  WHERE m.corp_id = {table}.corp_id AND m.user_id = {table}.user_id AND m.role = @role)
+                """, new { corpId, now, role }, tx, cancellationToken: ct));
+        }
+    }
+
+    private string StaffUpsert => Dialect.Upsert("staff", ["corp_id", "user_id"],
+        ["union_id", "name", "title", "job_number", "is_admin", "is_boss", "synced_at", "removed_at"]);
+
+    private const string StaffDepartmentInsert = """
+        INSERT INTO staff_departments (corp_id, user_id, dept_id, is_leader) VALUES (@corpId, @userId, @deptId, @isLeader)
+        """;
+
+    private string EduNodeUpsert => Dialect.Upsert("edu_nodes", ["corp_id", "node_id"],
+        ["name", "nick", "parent_node_id", "node_type", "grade_level", "start_year", "synced_at", "removed_at"]);
+
+    private static object DepartmentArgs(string corpId, DepartmentRow d, DateTime now) => new
+    {
+        corp_id = corpId, dept_id = d.DeptId, name = d.Name, parent_dept_id = d.ParentDeptId, synced_at = now,
+        removed_at = (DateTime?)null,
+    };
+
+    private static object StaffArgs(string corpId, StaffRow s, DateTime now) => new
+    {
+        corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name, title = NullIfEmpty(s.Title),
+        job_number = NullIfEmpty(s.JobNumber), is_admin = s.IsAdmin, is_boss = s.IsBoss, synced_at = now,
+        removed_at = (DateTime?)null,
+    };
+
+    private static IEnumerable<object> MembershipArgs(string corpId, StaffRow s) =>
+        s.Departments.DistinctBy(d => d.DeptId).Select(d => new { corpId, userId = s.UserId, deptId = d.DeptId, isLeader = d.IsLeader });
+
+    private static object EduNodeArgs(string corpId, EduNodeRow n, DateTime now) => new
+    {
+        corp_id = corpId, node_id = n.NodeId, name = n.Name, nick = NullIfEmpty(n.Nick), parent_node_id = n.ParentNodeId,
+        node_type = n.NodeType, grade_level = n.GradeLevel, start_year = NullIfEmpty(n.StartYear), synced_at = now,
+        removed_at = (DateTime?)null,
+    };
+
+    private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;
+}

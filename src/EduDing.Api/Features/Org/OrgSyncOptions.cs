@@ -1,0 +1,71 @@
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.Org;
+
+internal sealed class OrgSyncOptions : IValidatedOptions
+{
+    public static string Section => "OrgSync";
+
+    /// <summary>Run the background workers (scheduler, event processing, Stream, failed-push drain).</summary>
+    public bool RunWorkers { get; set; } = true;
+
+    /// <summary>The nightly full reconcile, Asia/Shanghai time (off-peak and not on the hour, as DingTalk advises).</summary>
+    public TimeOnly NightlyAt { get; set; } = new(2, 10);
+
+    /// <summary>How often the scheduler looks for due or requested reconciles.</summary>
+    public TimeSpan SchedulerInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How often the inbox is checked for events to apply.</summary>
+    public TimeSpan EventPollInterval { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>How often DingTalk's list of failed pushes is drained (also at start).</summary>
+    public TimeSpan FailedPushDrainInterval { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>A reconcile's lease; renewed while it runs, taken over by another instance if its holder dies.</summary>
+    public TimeSpan LeaseDuration { get; set; } = TimeSpan.FromMinutes(2);
+
+    /// <summary>Classes reconciled at once in a full pass; enough to keep every API's rate limiter busy.</summary>
+    public int ClassConcurrency { get; set; } = 48;
+
+    /// <summary>Metered DingTalk calls per corp per month we allow ourselves (standard edition quota: 5,000).</summary>
+    public long MonthlyCallBudget { get; set; } = 5000;
+
+    /// <summary>Share of the budget kept for event-driven re-reads between full passes.</summary>
+    public double EventReserveShare { get; set; } = 0.2;
+
+    /// <summary>An event that keeps failing is parked after this many attempts (its error kept).</summary>
+    public int MaxEventAttempts { get; set; } = 20;
+
+    public IEnumerable<(string Key, string Reason)> Validate()
+    {
+        if (SchedulerInterval <= TimeSpan.Zero || EventPollInterval <= TimeSpan.Zero || FailedPushDrainInterval <= TimeSpan.Zero)
+        {
+            yield return ("Intervals", "must be positive");
+        }
+
+        if (LeaseDuration < TimeSpan.FromSeconds(10))
+        {
+            yield return (nameof(LeaseDuration), "must be at least 00:00:10");
+        }
+
+        if (ClassConcurrency is < 1 or > 512)
+        {
+            yield return (nameof(ClassConcurrency), "must be 1 to 512");
+        }
+
+        if (MonthlyCallBudget < 0)
+        {
+            yield return (nameof(MonthlyCallBudget), "must not be negative");
+        }
+
+        if (EventReserveShare is < 0 or >= 1)
+        {
+            yield return (nameof(EventReserveShare), "must be at least 0 and below 1");
+        }
+
+        if (MaxEventAttempts < 1)
+        {
+            yield return (nameof(MaxEventAttempts), "must be at least 1");
+        }
+    }
+}

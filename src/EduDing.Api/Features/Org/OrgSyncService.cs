@@ -1,0 +1,241 @@
+using System.Collections.Concurrent;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Hosting;
+using EduDing.DingTalk;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Org;
+
+/// <summary>
+/// The full reconcile of one corp, as a background job: the enterprise tree and its staff, then the 家校 tree and each
+/// class's people and relations. Exactly one runner per corp across all instances (a lease renewed while it runs).
+/// A permission or scope error fails the run naming what is missing; an org that answers with nobody in it is a
+/// failure too, never a "successful" empty sync. When the month's call budget cannot cover every class, a rotating
+/// share is reconciled (least recently reconciled first) and the run says so.
+/// </summary>
+internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory corps, OrgRepository org, SyncRunRepository runs,
+    LeaseRepository leases, CallUsageTracker usage, ServiceInstance instance, IOptions<OrgSyncOptions> options,
+    TimeProvider time, ILogger<OrgSyncService> log)
+{
+    public const string Kind = "full";
+
+    /// <summary>Runs a full reconcile; the run's id, or null when another instance holds this corp's lease.</summary>
+    public async Task<long?> RunFullSyncAsync(string corpId, string trigger, CancellationToken ct)
+    {
+        var corp = corps.Get(corpId);
+        var leaseName = $"org-sync:{corpId}";
+        var o = options.Value;
+        if (!await leases.TryAcquireAsync(leaseName, instance.Id, o.LeaseDuration, ct))
+        {
+            return null;
+        }
+
+        using var running = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var renewal = RenewWhileRunningAsync(leaseName, running);
+        var requestedBefore = time.UtcNowForDatabase();
+        var now = requestedBefore;
+        var runId = await runs.StartAsync(corpId, Kind, trigger, instance.Id, now, ct);
+        var progress = new Progress(runs, runId, time);
+        using var attribution = CallUsageTracker.AttributeTo(progress.Calls);
+        string? note = null;
+        try
+        {
+            await progress.PhaseAsync("departments", running.Token);
+            var departments = await reader.ReadDepartmentsAsync(corp, progress.Increment, running.Token);
+            await progress.PhaseAsync("staff", running.Token);
+            var staff = await reader.ReadStaffAsync(corp, departments, running.Token);
+            if (staff.Count == 0)
+            {
+                throw new OrgSyncFailedException(
+                    "DingTalk listed nobody in this corp. The app's address-book scope (通讯录权限范围) or its read permissions " +
+                    "(qyapi_get_department_list, qyapi_get_department_member) are probably missing; nothing was changed.");
+            }
+
+            await org.ReplaceDepartmentsAsync(corpId, departments, now, running.Token);
+            await org.ReplaceStaffAsync(corpId, staff, now, running.Token);
+            progress.Set("departments", departments.Count);
+            progress.Set("staff", staff.Count);
+
+            await progress.PhaseAsync("edu-tree", running.Token);
+            var nodes = await reader.ReadEduTreeAsync(corp, running.Token);
+            await org.ReplaceEduNodesAsync(corpId, nodes, now, running.Token);
+            progress.Set("eduNodes", nodes.Count);
+
+            await progress.PhaseAsync("classes", running.Token);
+            var classes = nodes.Where(n => n.NodeType == "class").Select(n => n.NodeId).ToList();
+            var (chosen, budgetNote) = await ChooseClassesAsync(corpId, classes, running.Token);
+            note = budgetNote;
+            progress.Set("classes", classes.Count);
+            await ReconcileClassesAsync(corp, chosen, now, progress, running.Token);
+            await org.MarkOrphansRemovedAsync(corpId, now, running.Token);
+
+            await usage.FlushAsync(running.Token);
+            await runs.FinishAsync(runId, SyncRunRepository.Succeeded, progress.Counts, progress.Calls.Snapshot(), note, null,
+                time.UtcNowForDatabase(), CancellationToken.None);
+            await org.MarkFullSyncedAsync(corpId, now, requestedBefore, CancellationToken.None);
+            log.LogInformation("Full sync of {CorpId} succeeded: {Counts}; {Calls} DingTalk calls{Note}", corpId,
+                string.Join(", ", progress.Counts.Select(c => $"{c.Key} {c.Value}")), progress.Calls.Total,
+                note is null ? "" : "; " + note);
+            return runId;
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+        {
+            var error = Describe(ex);
+            log.LogError(ex, "Full sync of {CorpId} failed: {Error}", corpId, error);
+            await runs.FinishAsync(runId, SyncRunRepository.Failed, progress.Counts, progress.Calls.Snapshot(), note, error,
+                time.UtcNowForDatabase(), CancellationToken.None);
+            return runId;
+        }
+        finally
+        {
+            await running.CancelAsync();
+            await renewal;
+            await leases.ReleaseAsync(leaseName, instance.Id, CancellationToken.None);
+        }
+    }
+
+    private async Task ReconcileClassesAsync(CorpConfig corp, IReadOnlyList<long> classIds, DateTime now, Progress progress,
+        CancellationToken ct)
+    {
+        await Parallel.ForEachAsync(classIds, new ParallelOptions
+        {
+            MaxDegreeOfParallelism = options.Value.ClassConcurrency,
+            CancellationToken = ct,
+        }, async (classId, token) =>
+        {
+            var roster = await reader.ReadClassAsync(corp, classId, token);
+            if (roster is null)
+            {
+                await org.MarkEduNodeRemovedAsync(corp.CorpId, classId, now, token);
+                progress.Increment("classesGone");
+                return;
+            }
+
+            await org.ReplaceClassRosterAsync(corp.CorpId, classId, roster, now, markOrphans: false, token);
+            progress.Increment("classesReconciled");
+            progress.Add("students", roster.Students.Count);
+            progress.Add("guardianMemberships", roster.Guardians.Count);
+            progress.Add("relations", roster.Relations.Count);
+        });
+    }
+
+    /// <summary>
+    /// All classes when the month's remaining budget covers a full pass every remaining night; otherwise tonight's
+    /// share of what is left, least recently reconciled classes first.
+    /// </summary>
+    private async Task<(IReadOnlyList<long> Classes, string? Note)> ChooseClassesAsync(string corpId, IReadOnlyList<long> classes,
+        CancellationToken ct)
+    {
+        var o = options.Value;
+        if (classes.Count == 0)
+        {
+            return (classes, null);
+        }
+
+        // Three role lists and the relations, at least a page each; a class of 40 needs about 9.
+        var perClass = await EstimateCallsPerClassAsync(corpId, ct);
+        var used = await usage.MeteredThisMonthAsync(corpId, ct);
+        var available = (long)(o.MonthlyCallBudget * (1 - o.EventReserveShare)) - used;
+        var shanghai = ShanghaiTime.FromUtc(time.GetUtcNow().UtcDateTime);
+        var nightsLeft = DateTime.DaysInMonth(shanghai.Year, shanghai.Month) - shanghai.Day + 1;
+        var fullPass = classes.Count * perClass;
+        if (available >= fullPass * nightsLeft)
+        {
+            return (classes, null);
+        }
+
+        var allowance = Math.Max(0, available) / nightsLeft;
+        var take = (int)Math.Min(classes.Count, allowance / perClass);
+        var ordered = await org.ClassesByRosterAgeAsync(corpId, ct);
+        var chosen = ordered.Where(classes.Contains).Take(take).ToList();
+        return (chosen, $"partial: reconciled {chosen.Count} of {classes.Count} classes (least recently reconciled first) " +
+                        $"because the monthly budget of {o.MonthlyCallBudget} metered calls has {Math.Max(0, available)} left " +
+                        $"after the {o.EventReserveShare:P0} event reserve, {nightsLeft} nights remain and a full pass needs about " +
+                        $"{fullPass}; events keep the other classes current");
+    }
+
+    private async Task<long> EstimateCallsPerClassAsync(string corpId, CancellationToken ct)
+    {
+        var members = await org.ListClassMembersAsync(corpId, null, ct);
+        if (members.Count == 0)
+        {
+            return 9;
+        }
+
+        var perClass = members.GroupBy(m => m.ClassId).Select(g =>
+            g.GroupBy(m => m.Role).Sum(r => (r.Count() + 29) / 30) + (g.Count(m => m.Role == "guardian") * 11 / 10 + 29) / 30);
+        return Math.Max(4, (long)Math.Ceiling(perClass.Average()));
+    }
+
+    private async Task RenewWhileRunningAsync(string leaseName, CancellationTokenSource running)
+    {
+        var every = options.Value.LeaseDuration / 3;
+        try
+        {
+            while (!running.IsCancellationRequested)
+            {
+                await Task.Delay(every, time, running.Token);
+                if (!await leases.TryAcquireAsync(leaseName, instance.Id, options.Value.LeaseDuration, running.Token))
+                {
+                    log.LogError("Lost the lease {Lease}; stopping this run so that two instances never reconcile at once", leaseName);
+                    await running.CancelAsync();
+                }
+            }
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    private static string Describe(Exception ex) => ex switch
+    {
+        OrgSyncFailedException e => e.Message,
+        DingTalkException { Kind: DingTalkErrorKind.Permission } d =>
+            $"DingTalk refused {d.Api} with {d.Code} ({d.DingTalkMessage}): the app lacks a permission for it " +
+            (d.Api.StartsWith("edu/", StringComparison.Ordinal)
+                ? "(家校通讯录 reads need qyapi_addresslist_edu_read)"
+                : "or the department is outside its address-book scope") + ". Nothing after this step was changed.",
+        DingTalkException { ErrCode: 90020 } or DingTalkException { Code: "Forbidden.AccessDenied.ApiCountLimitForOrg" } =>
+            "DingTalk's monthly call quota for this corp is used up (90020); the reconcile stopped and resumes next month " +
+            "or when the quota is raised.",
+        DingTalkIpBannedException b => $"DingTalk banned this server's IP; calls are paused until {b.PausedUntil:O}.",
+        DingTalkException d => $"{d.Api}: {d.Code} {d.DingTalkMessage}",
+        _ => ex.Message,
+    };
+
+    /// <summary>Counts and calls of a run, written to its record when the phase changes and every couple of seconds.</summary>
+    private sealed class Progress(SyncRunRepository runs, long runId, TimeProvider time)
+    {
+        private readonly ConcurrentDictionary<string, long> _counts = new();
+        private string _phase = "starting";
+        private long _lastWriteTicks;
+
+        public RunCallCounter Calls { get; } = new();
+
+        public IReadOnlyDictionary<string, long> Counts => new SortedDictionary<string, long>(_counts);
+
+        public void Increment(string name) => Add(name, 1);
+
+        public void Add(string name, long by)
+        {
+            _counts.AddOrUpdate(name, by, (_, n) => n + by);
+            var now = time.GetUtcNow().UtcTicks;
+            var last = Interlocked.Read(ref _lastWriteTicks);
+            if (now - last > TimeSpan.FromSeconds(2).Ticks && Interlocked.CompareExchange(ref _lastWriteTicks, now, last) == last)
+            {
+                _ = runs.ProgressAsync(runId, _phase, Counts, Calls.Snapshot(), time.UtcNowForDatabase(), CancellationToken.None);
+            }
+        }
+
+        public void Set(string name, long value) => _counts[name] = value;
+
+        public Task PhaseAsync(string phase, CancellationToken ct)
+        {
+            _phase = phase;
+            return runs.ProgressAsync(runId, phase, Counts, Calls.Snapshot(), time.UtcNowForDatabase(), ct);
+        }
+    }
+}
+
+internal sealed class OrgSyncFailedException(string message) : Exception(message);

@@ -1,0 +1,107 @@
+using EduDing.Api.Features.DingTalk;
+using EduDing.DingTalk;
+using EduDing.DingTalk.Stream;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Org;
+
+/// <summary>Base for the org workers: a thin periodic loop around one service call, which tests call directly.</summary>
+internal abstract class PeriodicWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time, ILogger log)
+    : BackgroundService
+{
+    protected OrgSyncOptions Settings => options.Value;
+
+    protected abstract TimeSpan Interval { get; }
+
+    protected abstract Task RunOnceAsync(IServiceProvider services, CancellationToken ct);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!Settings.RunWorkers)
+        {
+            return;
+        }
+
+        using var timer = new PeriodicTimer(Interval, time);
+        do
+        {
+            try
+            {
+                await using var scope = scopes.CreateAsyncScope();
+                await RunOnceAsync(scope.ServiceProvider, stoppingToken);
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                log.LogError(ex, "{Worker} failed; it runs again in {Interval}", GetType().Name, Interval);
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+}
+
+/// <summary>Initial, nightly and requested full reconciles.</summary>
+internal sealed class OrgSyncWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time,
+    ILogger<OrgSyncWorker> log) : PeriodicWorker(scopes, options, time, log)
+{
+    protected override TimeSpan Interval => Settings.SchedulerInterval;
+
+    protected override Task RunOnceAsync(IServiceProvider services, CancellationToken ct) =>
+        services.GetRequiredService<OrgScheduler>().RunDueAsync(ct);
+}
+
+/// <summary>Applies inbox events, corp by corp.</summary>
+internal sealed class OrgEventWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time,
+    ILogger<OrgEventWorker> log) : PeriodicWorker(scopes, options, time, log)
+{
+    protected override TimeSpan Interval => Settings.EventPollInterval;
+
+    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var processor = services.GetRequiredService<OrgEventProcessor>();
+        foreach (var corpId in await services.GetRequiredService<EventInbox>().CorpsWithPendingAsync(ct))
+        {
+            await processor.ProcessPendingAsync(corpId, ct);
+        }
+    }
+}
+
+/// <summary>Drains DingTalk's failed-push lists of HTTP-delivery corps, and flushes metered-call counts.</summary>
+internal sealed class FailedPushWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time,
+    ILogger<FailedPushWorker> log) : PeriodicWorker(scopes, options, time, log)
+{
+    protected override TimeSpan Interval => Settings.FailedPushDrainInterval;
+
+    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken ct)
+    {
+        var intake = services.GetRequiredService<EventIntake>();
+        foreach (var corp in services.GetRequiredService<CorpDirectory>().All.Where(c => c.Delivery == EventDelivery.Http))
+        {
+            await intake.DrainFailedPushesAsync(corp, ct);
+        }
+
+        await services.GetRequiredService<CallUsageTracker>().FlushAsync(ct);
+    }
+}
+
+/// <summary>One Stream connection per Stream-delivery corp, feeding the inbox; DingTalk spreads frames over instances.</summary>
+/// <remarks>
+/// Resolves the client when it runs, not when constructed: the host builds every hosted service before starting any,
+/// and in sandbox mode the client's address exists only once the sandbox host has started.
+/// </remarks>
+internal sealed class StreamIngestWorker(IServiceProvider services, IOptions<OrgSyncOptions> options, ILoggerFactory loggers)
+    : BackgroundService
+{
+    protected override Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!options.Value.RunWorkers)
+        {
+            return Task.CompletedTask;
+        }
+
+        var client = services.GetRequiredService<DingTalkClient>();
+        var intake = services.GetRequiredService<EventIntake>();
+        return Task.WhenAll(services.GetRequiredService<CorpDirectory>().All.Where(c => c.Delivery == EventDelivery.Stream).Select(corp =>
+            new DingTalkStreamClient(client, corp.App, new DingTalkStreamOptions(), loggers.CreateLogger<DingTalkStreamClient>())
+                .RunAsync((ev, ct) => intake.FromStreamAsync(corp, ev, ct), stoppingToken)));
+    }
+}

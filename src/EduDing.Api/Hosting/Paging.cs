@@ -1,0 +1,28 @@
+namespace EduDing.Api.Hosting;
+
+/// <summary>A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging").</summary>
+internal sealed record Paged<T>(IReadOnlyList<T> Items, int Page, int PageSize, int Total);
+
+/// <summary>page from 1, pageSize 1–200 (default 50); anything else is a 400 naming the field.</summary>
+internal readonly record struct PageRequest(int Page, int PageSize)
+{
+    public const int MaxPageSize = 200;
+
+    public int Skip => (Page - 1) * PageSize;
+
+    public static PageRequest From(int? page, int? pageSize)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (page is < 1)
+        {
+            errors["page"] = ["must be 1 or more"];
+        }
+
+        if (pageSize is < 1 or > MaxPageSize)
+        {
+            errors["pageSize"] = [$"must be 1 to {MaxPageSize}"];
+        }
+
+        return errors.Count > 0 ? throw new RequestValidationException(errors) : new PageRequest(page ?? 1, pageSize ?? 50);
+    }
+}

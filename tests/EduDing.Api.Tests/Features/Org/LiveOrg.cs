@@ -1,0 +1,144 @@
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Org;
+using EduDing.Api.Tests.Infrastructure;
+using EduDing.DingTalk.Sandbox;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EduDing.Api.Tests.Features.Org;
+
+/// <summary>
+/// The whole service (workers running) against a sandbox on a loopback port. HTTP pushes from the sandbox reach the
+/// in-memory server through a forwarding handler; Stream uses the sandbox's real WebSocket endpoint.
+/// </summary>
+internal sealed class LiveOrg : IAsyncDisposable
+{
+    private LiveOrg(SandboxServer server, ApiFactory factory)
+    {
+        Server = server;
+        Factory = factory;
+    }
+
+    public SandboxServer Server { get; }
+
+    public DingTalkSandbox Sandbox => Server.Sandbox;
+
+    public ApiFactory Factory { get; }
+
+    public OrgRepository Org => Factory.Services.GetRequiredService<OrgRepository>();
+
+    public EventInbox Inbox => Factory.Services.GetRequiredService<EventInbox>();
+
+    public static async Task<LiveOrg> StartAsync(EventDelivery delivery, SandboxOptions? options = null)
+    {
+        var forward = new ForwardingHandler();
+        var server = await SandboxServer.StartAsync(options ?? new SandboxOptions
+        {
+            Preset = "demo", Seed = 21, QpsPerApi = 0,
+            PushRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500)],
+            StreamAckTimeout = TimeSpan.FromSeconds(2), StreamRedeliveryDelay = TimeSpan.FromMilliseconds(100),
+            StreamDisconnectGrace = TimeSpan.FromSeconds(1),
+        }, pushHandler: forward);
+        var factory = new ApiFactory();
+        var settings = factory.Settings;
+        settings["DingTalk:Client:OapiBaseUrl"] = server.BaseUrl.ToString();
+        settings["DingTalk:Client:ApiBaseUrl"] = server.BaseUrl.ToString();
+        settings["DingTalk:Client:MaxCallsPerSecondPerApi"] = "1000";
+        settings["DingTalk:Client:RetryBaseDelay"] = "00:00:00.020";
+        settings["OrgSync:RunWorkers"] = "true";
+        settings["OrgSync:EventPollInterval"] = "00:00:00.100";
+        settings["OrgSync:SchedulerInterval"] = "00:00:00.500";
+        settings["OrgSync:FailedPushDrainInterval"] = "00:00:01";
+        settings["OrgSync:MonthlyCallBudget"] = "1000000";
+        var corps = OrgHarness.CorpSettingsFor(server.Sandbox, delivery);
+        for (var i = 0; i < corps.Count; i++)
+        {
+            foreach (var (key, value) in new Dictionary<string, string>
+                     {
+                         ["CorpId"] = corps[i].CorpId, ["Kind"] = corps[i].Kind, ["Name"] = corps[i].Name, ["AppKey"] = corps[i].AppKey,
+                         ["AppSecret"] = corps[i].AppSecret, ["AgentId"] = corps[i].AgentId.ToString(), ["Delivery"] = corps[i].Delivery,
+                         ["CallbackToken"] = corps[i].CallbackToken, ["CallbackAesKey"] = corps[i].CallbackAesKey,
+                     })
+            {
+                settings[$"DingTalk:Corps:{i}:{key}"] = value;
+            }
+        }
+
+        forward.Target = factory.Server.CreateHandler();
+        var live = new LiveOrg(server, factory);
+        if (delivery == EventDelivery.Http)
+        {
+            foreach (var corp in server.Sandbox.World.Corps)
+            {
+                await server.Sandbox.RegisterCallbackAsync(corp.CorpId, new Uri($"http://localhost/api/dingtalk/callback/{corp.CorpId}"),
+                    verify: true, CancellationToken.None);
+            }
+        }
+
+        return live;
+    }
+
+    /// <summary>Waits until every corp has had its first full reconcile.</summary>
+    public async Task WaitForInitialSyncAsync()
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(120);
+        while (DateTime.UtcNow < deadline)
+        {
+            var corps = await Org.ListCorpsAsync(default);
+            if (corps.Count == Sandbox.World.Corps.Count && corps.All(c => c.LastFullSyncAt is not null))
+            {
+                return;
+            }
+
+            await Task.Delay(100);
+        }
+
+        Assert.Fail("The initial reconcile did not finish.");
+    }
+
+    /// <summary>Waits until nothing is in flight and the mirror equals the sandbox; the last difference if it never does.</summary>
+    public async Task<string?> WaitUntilMirroredAsync(TimeSpan deadline)
+    {
+        var until = DateTime.UtcNow + deadline;
+        string? difference = "not checked";
+        while (DateTime.UtcNow < until)
+        {
+            if (Sandbox.EventsDrained && Sandbox.World.Corps.All(c => Sandbox.Push.FailedCount(c.CorpId) == 0)
+                                      && await Inbox.PendingCountAsync(default) == 0)
+            {
+                difference = null;
+                foreach (var corp in Sandbox.World.Corps)
+                {
+                    difference = OrgSnapshot.FromSandbox(Sandbox, corp).Difference(await OrgSnapshot.FromDatabaseAsync(Org, corp.CorpId));
+                    if (difference is not null)
+                    {
+                        break;
+                    }
+                }
+
+                if (difference is null)
+                {
+                    return null;
+                }
+            }
+
+            await Task.Delay(200);
+        }
+
+        return difference;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Factory.DisposeAsync();
+        await Server.DisposeAsync();
+    }
+
+    private sealed class ForwardingHandler : HttpMessageHandler
+    {
+        public HttpMessageHandler? Target { get; set; }
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken) =>
+            new HttpMessageInvoker(Target ?? throw new InvalidOperationException("No target yet"), disposeHandler: false)
+                .SendAsync(request, cancellationToken);
+    }
+}
