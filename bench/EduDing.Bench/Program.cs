@@ -13,13 +13,19 @@ switch (which)
     case "stream":
         await DingTalkBenchmarks.StreamAsync();
         break;
+    case "orgsync":
+        await OrgSyncBenchmarks.HainingFullSyncAsync(args.Length > 1 ? args[1] : null);
+        break;
+    case "callback":
+        await OrgSyncBenchmarks.CallbackLatencyAsync();
+        break;
     case "all":
         DingTalkBenchmarks.Generate();
         await DingTalkBenchmarks.StreamAsync();
         await DingTalkBenchmarks.PacingAsync();
         break;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|all]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback|all]");
         return 2;
 }
 

@@ -1,4 +1,5 @@
 using EduDing.Api.Data;
+using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 
@@ -6,9 +7,11 @@ var builder = WebApplication.CreateBuilder(args);
 builder.AddEduDingDefaults();
 builder.Services.AddDatabase();
 builder.Services.AddOrg();
+builder.Services.AddIdentity();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
 app.MapOrg();
+app.MapIdentityEndpoints();
 
 return await app.RunEduDingAsync();

@@ -57,5 +57,8 @@ public sealed class OrgGeneratorTests
         var staffUnionIds = corps.SelectMany(c => c.Users.Values).Select(u => u.UnionId).ToHashSet();
         Assert.Contains(rosters.SelectMany(r => r.Guardians), g => staffUnionIds.Contains(g.UnionId));
         Assert.All(rosters.SelectMany(r => r.Relations), r => Assert.Contains(r.RelationCode, EduDing.DingTalk.Models.EduRelationCodes.Names.Keys));
+        // A guardian is the same relation (father, grandmother, …) to each of their children.
+        Assert.All(schools, s => Assert.All(s.Classes.Values.SelectMany(c => c.Relations).GroupBy(r => r.GuardianUserId),
+            g => Assert.Single(g.Select(r => r.RelationCode).Distinct())));
     }
 }

@@ -22,7 +22,8 @@ internal sealed class Database
             .AddRetry(new RetryStrategyOptions
             {
                 ShouldHandle = new PredicateBuilder().Handle<DbException>(dialect.IsTransient),
-                MaxRetryAttempts = 4,
+                // Deadlocks are InnoDB's normal answer to parallel writers that share rows: retry generously.
+                MaxRetryAttempts = 8,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(50),

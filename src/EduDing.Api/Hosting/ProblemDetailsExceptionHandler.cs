@@ -26,6 +26,9 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
             ConflictException e => Problem(StatusCodes.Status409Conflict, "Conflict", e.Message),
             RuleViolationException e => Problem(StatusCodes.Status422UnprocessableEntity,
                 "The request breaks a rule", e.Message),
+            AuthenticationFailedException e => Problem(StatusCodes.Status401Unauthorized, "Not signed in", e.Message),
+            ForbiddenException e => Problem(StatusCodes.Status403Forbidden, "Forbidden", e.Message),
+            DependencyUnavailableException e => Problem(StatusCodes.Status503ServiceUnavailable, "Try again shortly", e.Message),
             _ => null,
         };
 

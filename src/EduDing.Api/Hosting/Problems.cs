@@ -20,3 +20,12 @@ internal sealed class RequestValidationException(IDictionary<string, string[]> e
 
     public IDictionary<string, string[]> Errors { get; } = errors;
 }
+
+/// <summary>The caller could not be authenticated (a used or expired DingTalk code, a bad refresh token); becomes 401.</summary>
+internal sealed class AuthenticationFailedException(string detail) : Exception(detail);
+
+/// <summary>Authenticated, but not allowed (not in the synced organization, scope missing); becomes 403.</summary>
+internal sealed class ForbiddenException(string detail) : Exception(detail);
+
+/// <summary>A dependency (DingTalk) is not answering; becomes 503 so the client retries later.</summary>
+internal sealed class DependencyUnavailableException(string detail, Exception? inner = null) : Exception(detail, inner);

@@ -24,6 +24,7 @@ public sealed class OrgGenerator
     // Guardians who already have a child somewhere, for siblings and for parents with children in two schools.
     private readonly List<(string UnionId, string Name, char Surname)> _parentsSoFar = [];
     private readonly Dictionary<(string CorpId, string UnionId), SandboxEduMember> _guardiansByUnionId = new();
+    private readonly Dictionary<string, string> _relationOfGuardian = new(StringComparer.Ordinal);
 
     public OrgGenerator(int seed, SandboxPreset preset, int schoolYear = 2026)
     {
@@ -258,6 +259,13 @@ public sealed class OrgGenerator
             }
 
             var code = i == 0 ? RelationCodes[_random.Next(RelationCodes.Length)] : (_random.Next(2) == 0 ? "M" : "F");
+            // A guardian is the same relation to each of their children, in every school (the code is drawn anyway, so
+            // the rest of the data does not depend on this rule).
+            if (!_relationOfGuardian.TryAdd(guardian.UnionId, code))
+            {
+                code = _relationOfGuardian[guardian.UnionId];
+            }
+
             roster.Relations.Add(new SandboxRelation(guardian.UserId, studentId, code));
             if (knownParent is null && i == 0)
             {

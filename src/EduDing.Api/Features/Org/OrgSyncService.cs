@@ -41,34 +41,15 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         string? note = null;
         try
         {
-            await progress.PhaseAsync("departments", running.Token);
-            var departments = await reader.ReadDepartmentsAsync(corp, progress.Increment, running.Token);
-            await progress.PhaseAsync("staff", running.Token);
-            var staff = await reader.ReadStaffAsync(corp, departments, running.Token);
-            if (staff.Count == 0)
-            {
-                throw new OrgSyncFailedException(
-                    "DingTalk listed nobody in this corp. The app's address-book scope (通讯录权限范围) or its read permissions " +
-                    "(qyapi_get_department_list, qyapi_get_department_member) are probably missing; nothing was changed.");
-            }
-
-            await org.ReplaceDepartmentsAsync(corpId, departments, now, running.Token);
-            await org.ReplaceStaffAsync(corpId, staff, now, running.Token);
-            progress.Set("departments", departments.Count);
-            progress.Set("staff", staff.Count);
-
-            await progress.PhaseAsync("edu-tree", running.Token);
-            var nodes = await reader.ReadEduTreeAsync(corp, running.Token);
-            await org.ReplaceEduNodesAsync(corpId, nodes, now, running.Token);
-            progress.Set("eduNodes", nodes.Count);
-
-            await progress.PhaseAsync("classes", running.Token);
-            var classes = nodes.Where(n => n.NodeType == "class").Select(n => n.NodeId).ToList();
-            var (chosen, budgetNote) = await ChooseClassesAsync(corpId, classes, running.Token);
-            note = budgetNote;
-            progress.Set("classes", classes.Count);
-            await ReconcileClassesAsync(corp, chosen, now, progress, running.Token);
-            await org.MarkOrphansRemovedAsync(corpId, now, running.Token);
+            // The enterprise tree and the 家校 tree use different APIs with separate rate limits: read them side by side.
+            await progress.PhaseAsync("reconciling", running.Token);
+            note = await FirstFailureCancelsTheOtherAsync(running,
+                async () =>
+                {
+                    await SyncEnterpriseAsync(corp, now, progress, running.Token);
+                    return null;
+                },
+                () => SyncEduAsync(corp, now, progress, running.Token));
 
             await usage.FlushAsync(running.Token);
             await runs.FinishAsync(runId, SyncRunRepository.Succeeded, progress.Counts, progress.Calls.Snapshot(), note, null,
@@ -93,6 +74,66 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
             await renewal;
             await leases.ReleaseAsync(leaseName, instance.Id, CancellationToken.None);
         }
+    }
+
+    private async Task SyncEnterpriseAsync(CorpConfig corp, DateTime now, Progress progress, CancellationToken ct)
+    {
+        var departments = await reader.ReadDepartmentsAsync(corp, progress.Increment, ct);
+        var staff = await reader.ReadStaffAsync(corp, departments, ct);
+        if (staff.Count == 0)
+        {
+            throw new OrgSyncFailedException(
+                "DingTalk listed nobody in this corp. The app's address-book scope (通讯录权限范围) or its read permissions " +
+                "(qyapi_get_department_list, qyapi_get_department_member) are probably missing; nothing was changed.");
+        }
+
+        await org.ReplaceDepartmentsAsync(corp.CorpId, departments, now, ct);
+        await org.ReplaceStaffAsync(corp.CorpId, staff, now, ct);
+        progress.Set("departments", departments.Count);
+        progress.Set("staff", staff.Count);
+    }
+
+    /// <summary>The 家校 tree, then the chosen classes; returns the budget note when only a share was reconciled.</summary>
+    private async Task<string?> SyncEduAsync(CorpConfig corp, DateTime now, Progress progress, CancellationToken ct)
+    {
+        var nodes = await reader.ReadEduTreeAsync(corp, ct);
+        await org.ReplaceEduNodesAsync(corp.CorpId, nodes, now, ct);
+        progress.Set("eduNodes", nodes.Count);
+        var classes = nodes.Where(n => n.NodeType == "class").Select(n => n.NodeId).ToList();
+        var (chosen, note) = await ChooseClassesAsync(corp.CorpId, classes, ct);
+        progress.Set("classes", classes.Count);
+        await ReconcileClassesAsync(corp, chosen, now, progress, ct);
+        await org.MarkOrphansRemovedAsync(corp.CorpId, now, ct);
+        return note;
+    }
+
+    /// <summary>
+    /// Runs both parts; when one fails the other is cancelled, and the failure reported is the real one, not the
+    /// cancellation it caused. Returns the second part's result.
+    /// </summary>
+    private static async Task<string?> FirstFailureCancelsTheOtherAsync(CancellationTokenSource running,
+        Func<Task<string?>> first, Func<Task<string?>> second)
+    {
+        Task<string?>[] parts = [first(), second()];
+        var pending = parts.ToList();
+        while (pending.Count > 0)
+        {
+            var done = await Task.WhenAny(pending);
+            pending.Remove(done);
+            if (done.IsFaulted)
+            {
+                await running.CancelAsync();
+            }
+        }
+
+        var failed = parts.FirstOrDefault(p => p.IsFaulted && p.Exception!.InnerException is not OperationCanceledException)
+                     ?? parts.FirstOrDefault(p => p.IsFaulted || p.IsCanceled);
+        if (failed is not null)
+        {
+            await failed;
+        }
+
+        return await parts[1];
     }
 
     private async Task ReconcileClassesAsync(CorpConfig corp, IReadOnlyList<long> classIds, DateTime now, Progress progress,

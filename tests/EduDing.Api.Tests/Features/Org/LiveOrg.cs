@@ -142,3 +142,17 @@ internal sealed class LiveOrg : IAsyncDisposable
                 .SendAsync(request, cancellationToken);
     }
 }
+
+/// <summary>One live service and sandbox for a whole test class, after the initial reconcile (HTTP delivery).</summary>
+public sealed class LiveOrgFixture : IAsyncLifetime
+{
+    internal LiveOrg Live { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        Live = await LiveOrg.StartAsync(Api.Features.DingTalk.EventDelivery.Http);
+        await Live.WaitForInitialSyncAsync();
+    }
+
+    public ValueTask DisposeAsync() => Live.DisposeAsync();
+}

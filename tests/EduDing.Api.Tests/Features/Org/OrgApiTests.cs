@@ -3,24 +3,15 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Tests.Infrastructure;
 using EduDing.DingTalk.Callbacks;
 
 namespace EduDing.Api.Tests.Features.Org;
 
 /// <summary>The org API and the DingTalk callback over HTTP, after the service's own initial reconcile.</summary>
-public sealed class OrgApiTests : IAsyncLifetime
+public sealed class OrgApiTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
 {
-    private LiveOrg _live = null!;
-
-    public async ValueTask InitializeAsync()
-    {
-        _live = await LiveOrg.StartAsync(EventDelivery.Http);
-        await _live.WaitForInitialSyncAsync();
-    }
-
-    public ValueTask DisposeAsync() => _live.DisposeAsync();
+    private readonly LiveOrg _live = fixture.Live;
 
     private HttpClient Client(string? token = null)
     {

@@ -16,7 +16,7 @@ public abstract class OrgSyncTests<TDb>(TDb db) where TDb : TestDb
         foreach (var corp in harness.Sandbox.World.Corps)
         {
             var run = await harness.FullSyncAsync(corp.CorpId);
-            Assert.Equal(SyncRunRepository.Succeeded, run.Status);
+            Assert.True(run.Status == SyncRunRepository.Succeeded, run.Error);
             await harness.AssertMirrorsAsync(corp.CorpId);
         }
     }
@@ -46,7 +46,7 @@ public abstract class OrgSyncTests<TDb>(TDb db) where TDb : TestDb
         sandbox.Mutate.AddStudent(corp.CorpId, newClass.Id, "新同学", withUnionId: false);
         var run = await harness.FullSyncAsync(corp.CorpId);
 
-        Assert.Equal(SyncRunRepository.Succeeded, run.Status);
+        Assert.True(run.Status == SyncRunRepository.Succeeded, run.Error);
         await harness.AssertMirrorsAsync(corp.CorpId);
         var allStudents = await harness.Org.ListStudentsAsync(corp.CorpId, includeRemoved: true, default);
         Assert.NotNull(Assert.Single(allStudents, s => s.UserId == graduate).RemovedAt);
@@ -121,6 +121,18 @@ public sealed class OrgSyncFailureTests(SqliteTestDb db) : IClassFixture<SqliteT
         Assert.Equal(SyncRunRepository.Failed, run.Status);
         Assert.Contains("address-book scope", run.Error);
         Assert.Empty(await harness.Org.ListStaffAsync(corpId, true, default));
+    }
+
+    [Fact]
+    public async Task FullSync_HittingDingTalksMonthlyQuota_FailsLoudlyNeverSilently()
+    {
+        await using var harness = await OrgHarness.StartAsync(db, new SandboxOptions { Preset = "demo", Seed = 15, QpsPerApi = 0, MonthlyQuota = 20 });
+
+        var run = await harness.FullSyncAsync(harness.Sandbox.World.Schools.First().CorpId);
+
+        Assert.Equal(SyncRunRepository.Failed, run.Status);
+        Assert.Contains("monthly call quota", run.Error);
+        Assert.Contains("90020", run.Error);
     }
 
     [Fact]

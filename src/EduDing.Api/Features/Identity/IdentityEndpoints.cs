@@ -1,0 +1,118 @@
+using System.Security.Claims;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EduDing.Api.Features.Identity;
+
+internal sealed record DingTalkSignInRequest(string? CorpId, string? AuthCode);
+
+internal sealed record RefreshRequest(string? RefreshToken);
+
+internal sealed record RoleDto(string Role, string CorpId);
+
+internal sealed record SignedInDto(string AccessToken, DateTime AccessTokenExpiresAt, string RefreshToken, DateTime SessionExpiresAt,
+    IReadOnlyList<RoleDto> Roles)
+{
+    public static SignedInDto From(SignedIn s) => new(s.AccessToken, s.AccessTokenExpiresAt, s.RefreshToken, s.SessionExpiresAt,
+        s.Roles.Select(r => new RoleDto(r.Role, r.CorpId)).ToList());
+}
+
+internal sealed record MeRoleDto(string Role, string CorpId, string CorpName);
+
+internal sealed record MeClassDto(string CorpId, long ClassId, string ClassName, bool IsAdviser);
+
+internal sealed record MeChildDto(string CorpId, string StudentUserId, string Name, string? StudentNumber, long ClassId, string ClassName,
+    string RelationCode);
+
+internal sealed record MeDto(string CorpId, string UserId, string Name, string? UnionId, IReadOnlyList<MeRoleDto> Roles,
+    IReadOnlyList<MeRoleDto> Schools, IReadOnlyList<MeClassDto> ClassesTaught, IReadOnlyList<MeChildDto> Children);
+
+internal static class IdentityEndpoints
+{
+    public static IServiceCollection AddIdentity(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<IdentityOptions>();
+        services.AddSingleton<IdentityRepository>();
+        services.AddSingleton<SessionService>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapIdentityEndpoints(this IEndpointRouteBuilder app)
+    {
+        var auth = app.MapGroup("/api/auth").WithTags("Auth");
+        // Sign-in and refresh are how a caller gets a token, so they cannot require one.
+        auth.MapPost("/dingtalk", SignInAsync).AllowAnonymous().WithName("Auth_SignInWithDingTalk");
+        auth.MapPost("/refresh", RefreshAsync).AllowAnonymous().WithName("Auth_Refresh");
+        auth.MapPost("/sign-out", SignOutAsync).RequireAuthorization().WithName("Auth_SignOut");
+        app.MapGet("/api/me", GetMeAsync).WithTags("Me").RequireAuthorization().WithName("Me_Get");
+        return app;
+    }
+
+    /// <summary>Exchanges the mini-app's dd.getAuthCode code for a session. 401 for a used or expired code, 403 for someone not in the org.</summary>
+    private static async Task<Ok<SignedInDto>> SignInAsync(DingTalkSignInRequest request, SessionService sessions, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.CorpId))
+        {
+            errors["corpId"] = ["is required"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.AuthCode))
+        {
+            errors["authCode"] = ["is required (from dd.getAuthCode)"];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        return TypedResults.Ok(SignedInDto.From(await sessions.SignInAsync(request.CorpId!, request.AuthCode!, ct)));
+    }
+
+    private static async Task<Ok<SignedInDto>> RefreshAsync(RefreshRequest request, SessionService sessions, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(request.RefreshToken))
+        {
+            throw new RequestValidationException("refreshToken", "is required");
+        }
+
+        return TypedResults.Ok(SignedInDto.From(await sessions.RefreshAsync(request.RefreshToken, ct)));
+    }
+
+    private static async Task<NoContent> SignOutAsync(ClaimsPrincipal user, SessionService sessions, CancellationToken ct)
+    {
+        if (user.FindFirstValue(SessionService.SessionClaim) is { } sessionId)
+        {
+            await sessions.SignOutAsync(sessionId, ct);
+        }
+
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>Who the caller is: profile, roles per corp, schools, classes taught and (for guardians) their children.</summary>
+    private static async Task<Ok<MeDto>> GetMeAsync(ClaimsPrincipal user, IdentityRepository identity, CorpDirectory corps,
+        Microsoft.Extensions.Options.IOptions<IdentityOptions> options, CancellationToken ct)
+    {
+        var corpId = user.FindFirstValue(SessionService.CorpClaim);
+        var userId = user.FindFirstValue(SessionService.UserClaim);
+        var account = corpId is null || userId is null ? null : await identity.FindAccountAsync(corpId, userId, ct);
+        if (account is null)
+        {
+            throw new ForbiddenException("This token does not belong to a person in the synced organizations.");
+        }
+
+        var identities = await identity.IdentitiesAsync(account, ct);
+        var roles = await identity.RolesAsync(identities, options.Value.BureauAdminDepartmentIds, ct);
+        string CorpName(string id) => corps.Find(id)?.Name ?? id;
+        var schools = roles.Select(r => r.CorpId).Distinct().Where(id => corps.Find(id)?.Kind == CorpKind.School)
+            .Select(id => new MeRoleDto("school", id, CorpName(id))).ToList();
+        return TypedResults.Ok(new MeDto(account.CorpId, account.UserId, account.Name, account.UnionId,
+            roles.Select(r => new MeRoleDto(r.Role, r.CorpId, CorpName(r.CorpId))).ToList(),
+            schools,
+            (await identity.ClassesTaughtAsync(identities, ct)).Select(c => new MeClassDto(c.CorpId, c.ClassId, c.ClassName, c.IsAdviser)).ToList(),
+            (await identity.ChildrenAsync(identities, ct)).Select(c => new MeChildDto(c.CorpId, c.StudentUserId, c.Name, c.StudentNumber,
+                c.ClassId, c.ClassName, c.RelationCode)).ToList()));
+    }
+}

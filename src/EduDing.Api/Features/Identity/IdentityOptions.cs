@@ -1,0 +1,33 @@
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.Identity;
+
+internal sealed class IdentityOptions : IValidatedOptions
+{
+    public static string Section => "Identity";
+
+    /// <summary>How long a session (access) token is valid; the mini-app refreshes before then.</summary>
+    public TimeSpan AccessTokenLifetime { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a sign-in lasts without the person opening the app (each refresh extends it).</summary>
+    public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromDays(30);
+
+    /// <summary>
+    /// Bureau departments (DingTalk dept ids) whose members administer the bureau's use of EduDing, besides the
+    /// bureau corp's DingTalk admins. Uncertain who the bureau wants here: ask (domain-rules §4, least privilege).
+    /// </summary>
+    public List<long> BureauAdminDepartmentIds { get; set; } = [];
+
+    public IEnumerable<(string Key, string Reason)> Validate()
+    {
+        if (AccessTokenLifetime < TimeSpan.FromMinutes(1) || AccessTokenLifetime > TimeSpan.FromHours(2))
+        {
+            yield return (nameof(AccessTokenLifetime), "must be between 00:01:00 and 02:00:00");
+        }
+
+        if (SessionLifetime < AccessTokenLifetime || SessionLifetime > TimeSpan.FromDays(90))
+        {
+            yield return (nameof(SessionLifetime), "must be at least the access token lifetime and at most 90 days");
+        }
+    }
+}

@@ -1,0 +1,137 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using EduDing.Api.Tests.Features.Org;
+using EduDing.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EduDing.Api.Tests.Features.Identity;
+
+/// <summary>
+/// Every endpoint of the route table × every kind of caller → allowed or refused. An endpoint that is not listed here
+/// fails <see cref="EveryEndpoint_HasADeclaredAccessRule"/>, so nothing ships without a decision about who may call it.
+/// </summary>
+public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
+{
+    public enum Access
+    {
+        /// <summary>Anyone, signed in or not (health, sign-in, DingTalk's signed callback, dev-only docs).</summary>
+        Anonymous,
+
+        /// <summary>Any valid session token.</summary>
+        SignedIn,
+
+        /// <summary>A signed-in person of the synced organizations, for themselves only (an operator token is no person).</summary>
+        Person,
+
+        /// <summary>Operators of the deployment.</summary>
+        SystemAdmin,
+    }
+
+    public static readonly IReadOnlyDictionary<string, Access> Rules = new Dictionary<string, Access>
+    {
+        ["GET /healthz"] = Access.Anonymous,
+        ["GET /readyz"] = Access.Anonymous,
+        ["GET /openapi/{documentName}.json"] = Access.Anonymous,
+        ["GET /scalar/{documentName?}"] = Access.Anonymous,
+        ["GET /scalar/favicon.svg"] = Access.Anonymous,
+        ["GET /scalar/scalar.aspnetcore.js"] = Access.Anonymous,
+        ["GET /scalar/scalar.js"] = Access.Anonymous,
+        ["POST /api/dingtalk/callback/{corpId}"] = Access.Anonymous,
+        ["POST /api/auth/dingtalk"] = Access.Anonymous,
+        ["POST /api/auth/refresh"] = Access.Anonymous,
+        ["POST /api/auth/sign-out"] = Access.SignedIn,
+        ["GET /api/me"] = Access.Person,
+        ["GET /api/org/corps"] = Access.SystemAdmin,
+        ["GET /api/org/corps/{corpId}/departments"] = Access.SystemAdmin,
+        ["GET /api/org/corps/{corpId}/edu-nodes"] = Access.SystemAdmin,
+        ["GET /api/org/corps/{corpId}/classes/{classId:long}/roster"] = Access.SystemAdmin,
+        ["POST /api/org/corps/{corpId}/sync"] = Access.SystemAdmin,
+        ["GET /api/org/persons/{unionId}"] = Access.SystemAdmin,
+        ["GET /api/org/sync-runs"] = Access.SystemAdmin,
+        ["GET /api/org/sync-runs/{id:long}"] = Access.SystemAdmin,
+    };
+
+    private IReadOnlyList<string> RouteTable() =>
+        fixture.Live.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
+                .Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
+            .Where(key => !key.StartsWith("* ", StringComparison.Ordinal))
+            .Distinct().Order().ToList();
+
+    [Fact]
+    public void EveryEndpoint_HasADeclaredAccessRule()
+    {
+        var undeclared = RouteTable().Where(key => !Rules.ContainsKey(key)).ToList();
+
+        Assert.Empty(undeclared);
+    }
+
+    [Fact]
+    public async Task EveryEndpoint_AsEveryKindOfCaller_IsAllowedOrRefusedAsDeclared()
+    {
+        var world = fixture.Live.Sandbox.World;
+        var school = world.Schools.First();
+        var classId = school.Classes.Keys.First();
+        var callers = new Dictionary<string, string?>
+        {
+            ["anonymous"] = null,
+            ["guardian"] = await SignInAsync(school.CorpId, school.Classes[classId].Guardians[0].UserId),
+            ["adviser"] = await SignInAsync(school.CorpId, school.Classes[classId].Teachers.First(t => t.IsAdviser).UserId),
+            ["school-admin"] = await SignInAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId),
+            ["bureau-admin"] = await SignInAsync(world.Bureau.CorpId, world.Bureau.Users.Values.First(u => u.Admin).UserId),
+            ["system-admin"] = TestTokens.SystemAdmin(),
+        };
+        var failures = new List<string>();
+        foreach (var key in RouteTable())
+        {
+            var access = Rules[key];
+            var (method, template) = (key[..key.IndexOf(' ')], key[(key.IndexOf(' ') + 1)..]);
+            var path = template.Replace("{corpId}", school.CorpId).Replace("{classId:long}", classId.ToString())
+                .Replace("{id:long}", "1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
+                .Replace("{documentName?}", "v1");
+            foreach (var (caller, token) in callers)
+            {
+                var allowed = access switch
+                {
+                    Access.Anonymous => true,
+                    Access.SignedIn => caller != "anonymous",
+                    Access.Person => caller is not ("anonymous" or "system-admin"),
+                    _ => caller == "system-admin",
+                };
+                using var client = fixture.Live.Factory.CreateClient();
+                if (token is not null)
+                {
+                    client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+                }
+
+                using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                if (method == "POST")
+                {
+                    request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                }
+
+                var status = (await client.SendAsync(request)).StatusCode;
+                var refused = status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+                var expectedRefusal = token is null ? HttpStatusCode.Unauthorized : HttpStatusCode.Forbidden;
+                if (allowed == refused || (!allowed && status != expectedRefusal))
+                {
+                    failures.Add($"{key} as {caller}: {(int)status}, expected {(allowed ? "allowed" : ((int)expectedRefusal).ToString())}");
+                }
+            }
+        }
+
+        Assert.Empty(failures);
+    }
+
+    private async Task<string> SignInAsync(string corpId, string userId)
+    {
+        using var client = fixture.Live.Factory.CreateClient();
+        var response = await client.PostAsJsonAsync("/api/auth/dingtalk",
+            new { corpId, authCode = fixture.Live.Sandbox.World.IssueAuthCode(corpId, userId) });
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.ToString();
+    }
+}
