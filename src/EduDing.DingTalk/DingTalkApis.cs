@@ -46,12 +46,4 @@ public static class DingTalkApis
     public static readonly DingTalkApi GetFailedCallbacks = new("call_back/get_call_back_failed_result", DingTalkFamily.Oapi, "GET", "call_back/get_call_back_failed_result", false);
 
     public static readonly DingTalkApi OpenStreamConnection = new("gateway/connections/open", DingTalkFamily.Api, "POST", "v1.0/gateway/connections/open", true);
-
-    public static IReadOnlyList<DingTalkApi> All { get; } =
-    [
-        AccessToken, GetUserInfo, GetUser, ListSubDepartments, ListSubDepartmentIds, GetDepartment, ListUsers,
-        ListUserIds, EduListDepts, EduGetDept, EduListUsers, EduGetUser, EduListRelations, SendWorkNotice,
-        GetSendProgress, GetSendResult, RecallWorkNotice, CreateProcessInstance, GetProcessInstance,
-        GetFailedCallbacks, OpenStreamConnection,
-    ];
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -57,6 +56,4 @@ public static class DingTalkJson
     /// <summary>Parses a JSON document carried inside a string ("chain", "feature"); empty or null gives null.</summary>
     public static T? ParseEmbedded<T>(string? json, JsonSerializerOptions? options = null) =>
         string.IsNullOrWhiteSpace(json) ? default : JsonSerializer.Deserialize<T>(json, options ?? Oapi);
-
-    internal static string FormatId(long id) => id.ToString(CultureInfo.InvariantCulture);
 }

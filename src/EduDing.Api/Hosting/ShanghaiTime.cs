@@ -14,9 +14,6 @@ internal static class ShanghaiTime
 
     public static DateTimeOffset FromUtc(DateTime utc) =>
         new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToOffset(Offset);
-
-    /// <summary>The calendar date in Haining at the given instant (a screening day, a school day).</summary>
-    public static DateOnly DateOf(DateTimeOffset instant) => DateOnly.FromDateTime(instant.ToOffset(Offset).DateTime);
 }
 
 /// <summary>

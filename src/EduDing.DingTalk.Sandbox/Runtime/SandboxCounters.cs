@@ -12,6 +12,4 @@ public sealed class SandboxCounters
     public long Get(string name) => _values.GetValueOrDefault(name);
 
     public IReadOnlyDictionary<string, long> Snapshot() => new SortedDictionary<string, long>(_values);
-
-    public void Reset() => _values.Clear();
 }

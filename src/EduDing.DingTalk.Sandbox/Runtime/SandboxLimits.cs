@@ -133,16 +133,6 @@ public sealed class SandboxLimits(SandboxOptions options, TimeProvider time)
         return null;
     }
 
-    /// <summary>Metered calls a corp has made this month (Asia/Shanghai calendar).</summary>
-    public long MeteredCalls(string corpId)
-    {
-        var shanghai = time.GetUtcNow().ToOffset(TimeSpan.FromHours(8));
-        lock (_sync)
-        {
-            return _metered.GetValueOrDefault((corpId, shanghai.Year * 100 + shanghai.Month));
-        }
-    }
-
     public void ResetCounters()
     {
         CallsPerApi.Clear();

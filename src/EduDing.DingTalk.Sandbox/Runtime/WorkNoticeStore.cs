@@ -124,14 +124,6 @@ public sealed class WorkNoticeStore(SandboxOptions options, TimeProvider time)
         }
     }
 
-    public IReadOnlyDictionary<(string CorpId, string UserId), int> DeliveredPerRecipient()
-    {
-        lock (_sync)
-        {
-            return new Dictionary<(string, string), int>(_deliveredPerRecipient);
-        }
-    }
-
     public int DroppedCount()
     {
         lock (_sync)

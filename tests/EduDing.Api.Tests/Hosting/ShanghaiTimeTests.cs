@@ -41,13 +41,6 @@ public sealed class ShanghaiTimeTests
         Assert.Throws<JsonException>(() => JsonSerializer.Deserialize<DateTime>(json, Options));
     }
 
-    [Fact]
-    public void DateOf_LateEveningUtc_IsNextDayInHaining()
-    {
-        Assert.Equal(new DateOnly(2026, 9, 1),
-            ShanghaiTime.DateOf(new DateTimeOffset(2026, 8, 31, 17, 0, 0, TimeSpan.Zero)));
-    }
-
     private sealed record Stamp(DateTime At);
 
     [Fact]

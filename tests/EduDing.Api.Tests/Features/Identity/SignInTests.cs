@@ -11,16 +11,7 @@ public sealed class SignInTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgF
 {
     private readonly LiveOrg _live = fixture.Live;
 
-    private HttpClient Client(string? token = null)
-    {
-        var client = _live.Factory.CreateClient();
-        if (token is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        }
-
-        return client;
-    }
+    private HttpClient Client(string? token = null) => _live.Client(token);
 
     private async Task<JsonObject> SignInAsync(string corpId, string userId)
     {

@@ -77,6 +77,18 @@ internal sealed class LiveOrg : IAsyncDisposable
         return live;
     }
 
+    /// <summary>A client of the service, with a bearer token when one is given.</summary>
+    public HttpClient Client(string? token = null)
+    {
+        var client = Factory.CreateClient();
+        if (token is not null)
+        {
+            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+        }
+
+        return client;
+    }
+
     /// <summary>Waits until every corp has had its first full reconcile.</summary>
     public async Task WaitForInitialSyncAsync()
     {

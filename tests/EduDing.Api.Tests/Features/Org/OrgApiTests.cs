@@ -13,16 +13,7 @@ public sealed class OrgApiTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgF
 {
     private readonly LiveOrg _live = fixture.Live;
 
-    private HttpClient Client(string? token = null)
-    {
-        var client = _live.Factory.CreateClient();
-        if (token is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new("Bearer", token);
-        }
-
-        return client;
-    }
+    private HttpClient Client(string? token = null) => _live.Client(token);
 
     [Fact]
     public async Task Corps_AsSystemAdmin_ListsEverySyncedCorp()
