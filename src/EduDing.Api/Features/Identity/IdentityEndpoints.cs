@@ -35,6 +35,7 @@ internal static class IdentityEndpoints
         services.AddValidatedOptions<IdentityOptions>();
         services.AddSingleton<IdentityRepository>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton<AuditLog>();
         return services;
     }
 
@@ -46,6 +47,7 @@ internal static class IdentityEndpoints
         auth.MapPost("/refresh", RefreshAsync).AllowAnonymous().WithName("Auth_Refresh");
         auth.MapPost("/sign-out", SignOutAsync).RequireAuthorization().WithName("Auth_SignOut");
         app.MapGet("/api/me", GetMeAsync).WithTags("Me").RequireAuthorization().WithName("Me_Get");
+        app.MapStudentRecordEndpoints();
         return app;
     }
 
@@ -95,14 +97,7 @@ internal static class IdentityEndpoints
     private static async Task<Ok<MeDto>> GetMeAsync(ClaimsPrincipal user, IdentityRepository identity, CorpDirectory corps,
         Microsoft.Extensions.Options.IOptions<IdentityOptions> options, CancellationToken ct)
     {
-        var corpId = user.FindFirstValue(SessionService.CorpClaim);
-        var userId = user.FindFirstValue(SessionService.UserClaim);
-        var account = corpId is null || userId is null ? null : await identity.FindAccountAsync(corpId, userId, ct);
-        if (account is null)
-        {
-            throw new ForbiddenException("This token does not belong to a person in the synced organizations.");
-        }
-
+        var account = (await Caller.FromAsync(user, identity, ct)).Account;
         var identities = await identity.IdentitiesAsync(account, ct);
         var roles = await identity.RolesAsync(identities, options.Value.BureauAdminDepartmentIds, ct);
         string CorpName(string id) => corps.Find(id)?.Name ?? id;

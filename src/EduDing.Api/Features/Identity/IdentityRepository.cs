@@ -143,6 +143,42 @@ internal sealed class IdentityRepository(Database db)
         return children;
     }
 
+    // ---- scope checks on one student ----
+
+    public async Task<string?> GuardianRelationAsync(IReadOnlyList<(string CorpId, string UserId)> identities, string corpId,
+        string studentUserId, CancellationToken ct)
+    {
+        var mine = identities.Where(i => i.CorpId == corpId).Select(i => i.UserId).ToList();
+        if (mine.Count == 0)
+        {
+            return null;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition("""
+            SELECT relation_code FROM guardian_students
+            WHERE corp_id = @corpId AND student_user_id = @studentUserId AND guardian_user_id IN @mine
+            """, new { corpId, studentUserId, mine }, cancellationToken: ct));
+    }
+
+    /// <summary>A class of the student that one of the caller's identities teaches, if any.</summary>
+    public async Task<long?> TaughtClassOfStudentAsync(IReadOnlyList<(string CorpId, string UserId)> identities, string corpId,
+        string studentUserId, CancellationToken ct)
+    {
+        var mine = identities.Where(i => i.CorpId == corpId).Select(i => i.UserId).ToList();
+        if (mine.Count == 0)
+        {
+            return null;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QueryFirstOrDefaultAsync<long?>(new CommandDefinition("""
+            SELECT t.class_id FROM class_members t
+            JOIN class_members s ON s.corp_id = t.corp_id AND s.class_id = t.class_id AND s.role = 'student'
+            WHERE t.corp_id = @corpId AND t.role = 'teacher' AND t.user_id IN @mine AND s.user_id = @studentUserId
+            """, new { corpId, studentUserId, mine }, cancellationToken: ct));
+    }
+
     // ---- sessions ----
 
     public async Task CreateSessionAsync(Session session, CancellationToken ct)

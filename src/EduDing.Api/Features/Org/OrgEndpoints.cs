@@ -78,7 +78,7 @@ internal static class OrgEndpoints
     }
 
     private static async Task<Ok<ClassRosterDto>> GetRosterAsync(string corpId, long classId, CorpDirectory corps,
-        OrgRepository org, CancellationToken ct)
+        OrgRepository org, Identity.AuditLog audit, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
     {
         corps.Get(corpId);
         var node = (await org.ListEduNodesAsync(corpId, ct)).FirstOrDefault(n => n.NodeId == classId && n.NodeType == "class")
@@ -88,6 +88,9 @@ internal static class OrgEndpoints
         var students = (await org.ListStudentsAsync(corpId, false, ct)).ToDictionary(s => s.UserId);
         var guardians = (await org.ListGuardiansAsync(corpId, false, ct)).ToDictionary(g => g.UserId);
         var staff = (await org.ListStaffAsync(corpId, false, ct)).ToDictionary(s => s.UserId);
+        // The roster names children: an identifiable read, audited like any other.
+        await audit.WriteAsync("operator", user.FindFirst("sub")?.Value ?? "unknown", "org.roster.read", corpId,
+            members.Where(m => m.Role == "student").Select(m => m.UserId), $"operator view of class {classId}", Identity.AuditLog.Allowed, ct);
         return TypedResults.Ok(new ClassRosterDto(corpId, classId, node.Name,
             members.Where(m => m.Role == "student" && students.ContainsKey(m.UserId)).Select(m => students[m.UserId])
                 .Select(s => new RosterStudentDto(s.UserId, s.Name, s.StudentNumber,

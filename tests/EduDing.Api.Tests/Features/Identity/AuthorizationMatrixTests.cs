@@ -29,6 +29,15 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
 
         /// <summary>Operators of the deployment.</summary>
         SystemAdmin,
+
+        /// <summary>
+        /// One child's record, called for a child of the first class of the first school: that child's guardian, the
+        /// class's adviser and the school's admin may; the bureau (no grant) and operators may not.
+        /// </summary>
+        ChildOfCaller,
+
+        /// <summary>The audit log: admins of a school or of the bureau.</summary>
+        Admins,
     }
 
     public static readonly IReadOnlyDictionary<string, Access> Rules = new Dictionary<string, Access>
@@ -53,6 +62,8 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         ["GET /api/org/persons/{unionId}"] = Access.SystemAdmin,
         ["GET /api/org/sync-runs"] = Access.SystemAdmin,
         ["GET /api/org/sync-runs/{id:long}"] = Access.SystemAdmin,
+        ["GET /api/corps/{corpId}/students/{studentUserId}"] = Access.ChildOfCaller,
+        ["GET /api/audit"] = Access.Admins,
     };
 
     private IReadOnlyList<string> RouteTable() =>
@@ -76,10 +87,11 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         var world = fixture.Live.Sandbox.World;
         var school = world.Schools.First();
         var classId = school.Classes.Keys.First();
+        var child = school.Classes[classId].Relations[0].StudentUserId;
         var callers = new Dictionary<string, string?>
         {
             ["anonymous"] = null,
-            ["guardian"] = await SignInAsync(school.CorpId, school.Classes[classId].Guardians[0].UserId),
+            ["guardian"] = await SignInAsync(school.CorpId, school.Classes[classId].Relations[0].GuardianUserId),
             ["adviser"] = await SignInAsync(school.CorpId, school.Classes[classId].Teachers.First(t => t.IsAdviser).UserId),
             ["school-admin"] = await SignInAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId),
             ["bureau-admin"] = await SignInAsync(world.Bureau.CorpId, world.Bureau.Users.Values.First(u => u.Admin).UserId),
@@ -92,7 +104,7 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
             var (method, template) = (key[..key.IndexOf(' ')], key[(key.IndexOf(' ') + 1)..]);
             var path = template.Replace("{corpId}", school.CorpId).Replace("{classId:long}", classId.ToString())
                 .Replace("{id:long}", "1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
-                .Replace("{documentName?}", "v1");
+                .Replace("{documentName?}", "v1").Replace("{studentUserId}", child);
             foreach (var (caller, token) in callers)
             {
                 var allowed = access switch
@@ -100,6 +112,8 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
                     Access.Anonymous => true,
                     Access.SignedIn => caller != "anonymous",
                     Access.Person => caller is not ("anonymous" or "system-admin"),
+                    Access.ChildOfCaller => caller is "guardian" or "adviser" or "school-admin",
+                    Access.Admins => caller is "school-admin" or "bureau-admin",
                     _ => caller == "system-admin",
                 };
                 using var client = fixture.Live.Factory.CreateClient();

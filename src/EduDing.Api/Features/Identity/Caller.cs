@@ -1,0 +1,27 @@
+using System.Security.Claims;
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.Identity;
+
+/// <summary>The signed-in person making a request: their account, the same person in other corps, and their roles.</summary>
+internal sealed record Caller(Account Account, IReadOnlyList<(string CorpId, string UserId)> Identities, IReadOnlySet<string> Roles)
+{
+    public bool Has(string role, string corpId) => Roles.Contains($"{role}@{corpId}");
+
+    public bool HasAnywhere(string role) => Roles.Any(r => r.StartsWith(role + "@", StringComparison.Ordinal));
+
+    /// <summary>The caller, or 403 when the token belongs to no person of the synced organizations (an operator token).</summary>
+    public static async Task<Caller> FromAsync(ClaimsPrincipal user, IdentityRepository identity, CancellationToken ct)
+    {
+        var corpId = user.FindFirstValue(SessionService.CorpClaim);
+        var userId = user.FindFirstValue(SessionService.UserClaim);
+        var account = corpId is null || userId is null ? null : await identity.FindAccountAsync(corpId, userId, ct);
+        if (account is null)
+        {
+            throw new ForbiddenException("This token does not belong to a person in the synced organizations.");
+        }
+
+        return new Caller(account, await identity.IdentitiesAsync(account, ct),
+            user.FindAll(Policies.RoleClaim).Select(c => c.Value).ToHashSet(StringComparer.Ordinal));
+    }
+}
