@@ -36,6 +36,7 @@ internal static class IdentityEndpoints
         services.AddSingleton<IdentityRepository>();
         services.AddSingleton<SessionService>();
         services.AddSingleton<AuditLog>();
+        services.AddSingleton<AccessGrantRepository>();
         return services;
     }
 
@@ -48,6 +49,7 @@ internal static class IdentityEndpoints
         auth.MapPost("/sign-out", SignOutAsync).RequireAuthorization().WithName("Auth_SignOut");
         app.MapGet("/api/me", GetMeAsync).WithTags("Me").RequireAuthorization().WithName("Me_Get");
         app.MapStudentRecordEndpoints();
+        app.MapAccessGrantEndpoints();
         return app;
     }
 
@@ -99,7 +101,7 @@ internal static class IdentityEndpoints
     {
         var account = (await Caller.FromAsync(user, identity, ct)).Account;
         var identities = await identity.IdentitiesAsync(account, ct);
-        var roles = await identity.RolesAsync(identities, options.Value.BureauAdminDepartmentIds, ct);
+        var roles = await identity.RolesAsync(identities, options.Value, ct);
         string CorpName(string id) => corps.Find(id)?.Name ?? id;
         var schools = roles.Select(r => r.CorpId).Distinct().Where(id => corps.Find(id)?.Kind == CorpKind.School)
             .Select(id => new MeRoleDto("school", id, CorpName(id))).ToList();

@@ -18,11 +18,22 @@ internal sealed class IdentityOptions : IValidatedOptions
     /// </summary>
     public List<long> BureauAdminDepartmentIds { get; set; } = [];
 
+    /// <summary>School staff with one of these DingTalk job titles are school admins, besides the corp's DingTalk admins.</summary>
+    public List<string> SchoolAdminTitles { get; set; } = [];
+
+    /// <summary>The longest a school may grant bureau staff access to identifiable records.</summary>
+    public TimeSpan MaxGrantDuration { get; set; } = TimeSpan.FromDays(7);
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
         if (AccessTokenLifetime < TimeSpan.FromMinutes(1) || AccessTokenLifetime > TimeSpan.FromHours(2))
         {
             yield return (nameof(AccessTokenLifetime), "must be between 00:01:00 and 02:00:00");
+        }
+
+        if (MaxGrantDuration <= TimeSpan.Zero || MaxGrantDuration > TimeSpan.FromDays(90))
+        {
+            yield return (nameof(MaxGrantDuration), "must be between 00:00:01 and 90 days");
         }
 
         if (SessionLifetime < AccessTokenLifetime || SessionLifetime > TimeSpan.FromDays(90))

@@ -58,27 +58,28 @@ internal sealed class IdentityRepository(Database db)
     }
 
     public async Task<IReadOnlyList<RoleGrant>> RolesAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
-        IReadOnlyCollection<long> bureauAdminDepartments, CancellationToken ct)
+        IdentityOptions options, CancellationToken ct)
     {
         var roles = new List<RoleGrant>();
         await using var connection = await db.OpenConnectionAsync(ct);
         foreach (var (corpId, userId) in identities)
         {
             var args = new { corpId, userId };
-            var staff = await connection.QueryFirstOrDefaultAsync<(string Kind, bool IsAdmin)?>(new CommandDefinition("""
-                SELECT c.kind, s.is_admin FROM staff s JOIN corps c ON c.corp_id = s.corp_id
+            var staff = await connection.QueryFirstOrDefaultAsync<(string Kind, bool IsAdmin, string? Title)?>(new CommandDefinition("""
+                SELECT c.kind, s.is_admin, s.title FROM staff s JOIN corps c ON c.corp_id = s.corp_id
                 WHERE s.corp_id = @corpId AND s.user_id = @userId AND s.removed_at IS NULL
                 """, args, cancellationToken: ct));
             if (staff is { } s)
             {
                 var bureau = s.Kind == "Bureau";
                 roles.Add(new RoleGrant(bureau ? "bureau-staff" : "school-staff", corpId));
-                var inAdminDepartment = bureau && bureauAdminDepartments.Count > 0 && await connection.ExecuteScalarAsync<int>(
+                var inAdminDepartment = bureau && options.BureauAdminDepartmentIds.Count > 0 && await connection.ExecuteScalarAsync<int>(
                     new CommandDefinition("""
                         SELECT COUNT(*) FROM staff_departments
                         WHERE corp_id = @corpId AND user_id = @userId AND dept_id IN @departments
-                        """, new { corpId, userId, departments = bureauAdminDepartments.ToList() }, cancellationToken: ct)) > 0;
-                if (s.IsAdmin || inAdminDepartment)
+                        """, new { corpId, userId, departments = options.BureauAdminDepartmentIds }, cancellationToken: ct)) > 0;
+                var adminTitle = !bureau && s.Title is { } title && options.SchoolAdminTitles.Contains(title);
+                if (s.IsAdmin || inAdminDepartment || adminTitle)
                 {
                     roles.Add(new RoleGrant(bureau ? "bureau-admin" : "school-admin", corpId));
                 }

@@ -101,7 +101,7 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
     private async Task<SignedIn> IssueAsync(Account account, string sessionId, string secret, DateTime sessionExpiresAt, CancellationToken ct)
     {
         var identities = await identity.IdentitiesAsync(account, ct);
-        var roles = await identity.RolesAsync(identities, options.Value.BureauAdminDepartmentIds, ct);
+        var roles = await identity.RolesAsync(identities, options.Value, ct);
         var now = time.GetUtcNow().UtcDateTime;
         var expires = now + options.Value.AccessTokenLifetime;
         var claims = new List<Claim>

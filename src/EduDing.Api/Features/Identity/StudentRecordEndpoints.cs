@@ -20,7 +20,7 @@ internal sealed record AuditEntryDto(long Id, DateTime At, string ActorCorpId, s
 /// A child's record is identifiable data of a minor, sensitive under PIPL (domain-rules §4): it is shown to the
 /// child's guardians, the teachers of the child's classes and the school's admins, and every read and every refusal
 /// is written to the audit log with who, when, which student and why. The bureau sees aggregates only; reading one
-/// child needs a time-limited grant, which does not exist yet, so it is refused.
+/// child needs a time-limited grant from that school's admin (AccessGrantEndpoints).
 /// </remarks>
 internal static class StudentRecordEndpoints
 {
@@ -35,7 +35,8 @@ internal static class StudentRecordEndpoints
     }
 
     private static async Task<Ok<StudentRecordDto>> GetAsync(string corpId, string studentUserId, ClaimsPrincipal user,
-        IdentityRepository identity, OrgRepository org, CorpDirectory corps, AuditLog audit, CancellationToken ct)
+        IdentityRepository identity, OrgRepository org, CorpDirectory corps, AuditLog audit, AccessGrantRepository grants,
+        TimeProvider time, CancellationToken ct)
     {
         corps.Get(corpId);
         var caller = await Caller.FromAsync(user, identity, ct);
@@ -55,6 +56,10 @@ internal static class StudentRecordEndpoints
         {
             reason = "admin of the student's school";
         }
+        else if (await grants.ActiveAsync(caller.Identities, corpId, Data.DatabaseTime.UtcNowForDatabase(time), ct) is { } grant)
+        {
+            reason = $"access grant #{grant.Id} until {grant.ExpiresAt:O}: {grant.Purpose}";
+        }
 
         var account = caller.Account;
         if (reason is null)
@@ -62,7 +67,8 @@ internal static class StudentRecordEndpoints
             await audit.WriteAsync(account.CorpId, account.UserId, ReadAction, corpId, [studentUserId],
                 "refused: not the student's guardian, teacher or school admin", AuditLog.Denied, ct);
             throw new ForbiddenException(
-                "Missing scope: guardian of this student, teacher of one of their classes, or admin of their school.");
+                "Missing scope: guardian of this student, teacher of one of their classes, admin of their school, or an " +
+                "access grant from that school.");
         }
 
         var members = (await org.ListClassMembersAsync(corpId, null, ct)).Where(m => m.Role == "student" && m.UserId == studentUserId)

@@ -38,6 +38,9 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
 
         /// <summary>The audit log: admins of a school or of the bureau.</summary>
         Admins,
+
+        /// <summary>Decisions of one school (access grants over its children's data): that school's admins.</summary>
+        SchoolAdmin,
     }
 
     public static readonly IReadOnlyDictionary<string, Access> Rules = new Dictionary<string, Access>
@@ -64,6 +67,9 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         ["GET /api/org/sync-runs/{id:long}"] = Access.SystemAdmin,
         ["GET /api/corps/{corpId}/students/{studentUserId}"] = Access.ChildOfCaller,
         ["GET /api/audit"] = Access.Admins,
+        ["POST /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
+        ["GET /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
+        ["DELETE /api/corps/{corpId}/access-grants/{id:long}"] = Access.SchoolAdmin,
     };
 
     private IReadOnlyList<string> RouteTable() =>
@@ -97,43 +103,59 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
             ["bureau-admin"] = await SignInAsync(world.Bureau.CorpId, world.Bureau.Users.Values.First(u => u.Admin).UserId),
             ["system-admin"] = TestTokens.SystemAdmin(),
         };
+        var other = world.Schools.Skip(1).First();
+        var scopes = new[]
+        {
+            (Name: "own", CorpId: school.CorpId, ClassId: classId, Child: child),
+            (Name: "other", CorpId: other.CorpId, ClassId: other.Classes.Keys.First(), Child: other.Classes.Values.First().Students[0].UserId),
+        };
         var failures = new List<string>();
         foreach (var key in RouteTable())
         {
             var access = Rules[key];
             var (method, template) = (key[..key.IndexOf(' ')], key[(key.IndexOf(' ') + 1)..]);
-            var path = template.Replace("{corpId}", school.CorpId).Replace("{classId:long}", classId.ToString())
-                .Replace("{id:long}", "1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
-                .Replace("{documentName?}", "v1").Replace("{studentUserId}", child);
-            foreach (var (caller, token) in callers)
+            foreach (var scope in scopes)
             {
-                var allowed = access switch
+                // Only corp-scoped routes have another scope; callers belong to the first school (or the bureau).
+                if (scope.Name == "other" && !template.Contains("{corpId}", StringComparison.Ordinal))
                 {
-                    Access.Anonymous => true,
-                    Access.SignedIn => caller != "anonymous",
-                    Access.Person => caller is not ("anonymous" or "system-admin"),
-                    Access.ChildOfCaller => caller is "guardian" or "adviser" or "school-admin",
-                    Access.Admins => caller is "school-admin" or "bureau-admin",
-                    _ => caller == "system-admin",
-                };
-                using var client = fixture.Live.Factory.CreateClient();
-                if (token is not null)
-                {
-                    client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+                    continue;
                 }
 
-                using var request = new HttpRequestMessage(new HttpMethod(method), path);
-                if (method == "POST")
+                var path = template.Replace("{corpId}", scope.CorpId).Replace("{classId:long}", scope.ClassId.ToString())
+                    .Replace("{id:long}", "1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
+                    .Replace("{documentName?}", "v1").Replace("{studentUserId}", scope.Child);
+                foreach (var (caller, token) in callers)
                 {
-                    request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
-                }
+                    var allowed = access switch
+                    {
+                        Access.Anonymous => true,
+                        Access.SignedIn => caller != "anonymous",
+                        Access.Person => caller is not ("anonymous" or "system-admin"),
+                        Access.ChildOfCaller => scope.Name == "own" && caller is "guardian" or "adviser" or "school-admin",
+                        Access.Admins => caller is "school-admin" or "bureau-admin",
+                        Access.SchoolAdmin => scope.Name == "own" && caller == "school-admin",
+                        _ => caller == "system-admin",
+                    };
+                    using var client = fixture.Live.Factory.CreateClient();
+                    if (token is not null)
+                    {
+                        client.DefaultRequestHeaders.Authorization = new("Bearer", token);
+                    }
 
-                var status = (await client.SendAsync(request)).StatusCode;
-                var refused = status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
-                var expectedRefusal = token is null ? HttpStatusCode.Unauthorized : HttpStatusCode.Forbidden;
-                if (allowed == refused || (!allowed && status != expectedRefusal))
-                {
-                    failures.Add($"{key} as {caller}: {(int)status}, expected {(allowed ? "allowed" : ((int)expectedRefusal).ToString())}");
+                    using var request = new HttpRequestMessage(new HttpMethod(method), path);
+                    if (method is "POST")
+                    {
+                        request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
+                    }
+
+                    var status = (await client.SendAsync(request)).StatusCode;
+                    var refused = status is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden;
+                    var expectedRefusal = token is null ? HttpStatusCode.Unauthorized : HttpStatusCode.Forbidden;
+                    if (allowed == refused || (!allowed && status != expectedRefusal))
+                    {
+                        failures.Add($"{key} ({scope.Name} scope) as {caller}: {(int)status}, expected {(allowed ? "allowed" : ((int)expectedRefusal).ToString())}");
+                    }
                 }
             }
         }

@@ -49,6 +49,7 @@ internal sealed class LiveOrg : IAsyncDisposable
         settings["OrgSync:SchedulerInterval"] = "00:00:00.500";
         settings["OrgSync:FailedPushDrainInterval"] = "00:00:01";
         settings["OrgSync:MonthlyCallBudget"] = "1000000";
+        settings["Identity:SchoolAdminTitles:0"] = "主任";
         var corps = OrgHarness.CorpSettingsFor(server.Sandbox, delivery);
         for (var i = 0; i < corps.Count; i++)
         {

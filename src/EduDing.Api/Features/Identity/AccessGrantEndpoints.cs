@@ -1,0 +1,122 @@
+using System.Security.Claims;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Identity;
+
+internal sealed record CreateGrantRequest(string? GranteeCorpId, string? GranteeUserId, string? Purpose, DateTime? ExpiresAt);
+
+internal sealed record AccessGrantDto(long Id, string SchoolCorpId, string GranteeCorpId, string GranteeUserId, string Purpose,
+    string GrantedByUserId, DateTime GrantedAt, DateTime ExpiresAt, DateTime? RevokedAt)
+{
+    public static AccessGrantDto From(AccessGrant g) => new(g.Id, g.SchoolCorpId, g.GranteeCorpId, g.GranteeUserId, g.Purpose,
+        g.GrantedByUserId, g.GrantedAt, g.ExpiresAt, g.RevokedAt);
+}
+
+/// <remarks>
+/// Grants are decided by the school's admins (the school answers for its children's data) and given to named bureau
+/// staff, never to a role; each grant and each revocation is an audited decision.
+/// </remarks>
+internal static class AccessGrantEndpoints
+{
+    public const string GrantAction = "grant.create";
+    public const string RevokeAction = "grant.revoke";
+
+    public static IEndpointRouteBuilder MapAccessGrantEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/corps/{corpId}/access-grants").WithTags("Access grants").RequireAuthorization();
+        group.MapPost("/", CreateAsync).WithName("AccessGrants_Create");
+        group.MapGet("/", ListAsync).WithName("AccessGrants_List");
+        group.MapDelete("/{id:long}", RevokeAsync).WithName("AccessGrants_Revoke");
+        return app;
+    }
+
+    private static async Task<Created<AccessGrantDto>> CreateAsync(string corpId, CreateGrantRequest request, ClaimsPrincipal user,
+        IdentityRepository identity, AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, IOptions<IdentityOptions> options,
+        TimeProvider time, CancellationToken ct)
+    {
+        var caller = await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        var now = time.UtcNowForDatabase();
+        var maxDuration = options.Value.MaxGrantDuration;
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.GranteeCorpId) || corps.Find(request.GranteeCorpId)?.Kind != CorpKind.Bureau)
+        {
+            errors["granteeCorpId"] = ["must be the bureau's corp id (grants are for named bureau staff)"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.GranteeUserId))
+        {
+            errors["granteeUserId"] = ["is required"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Purpose) || request.Purpose.Length > 500)
+        {
+            errors["purpose"] = ["is required (why the bureau needs to see identifiable records), at most 500 characters"];
+        }
+
+        if (request.ExpiresAt is not { } expires || expires <= now || expires > now + maxDuration)
+        {
+            errors["expiresAt"] = [$"must be in the future and at most {maxDuration.TotalDays:0} days away (Identity:MaxGrantDuration)"];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        if (await identity.FindAccountAsync(request.GranteeCorpId!, request.GranteeUserId!, ct) is null)
+        {
+            throw new RequestValidationException("granteeUserId", "is not bureau staff in the synced organization");
+        }
+
+        var expiresAt = new DateTime(request.ExpiresAt!.Value.Ticks - request.ExpiresAt.Value.Ticks % 10, DateTimeKind.Utc);
+        var id = await grants.CreateAsync(corpId, request.GranteeCorpId!, request.GranteeUserId!, request.Purpose!,
+            caller.Account.UserId, now, expiresAt, ct);
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, GrantAction, corpId, [],
+            $"grant #{id} to {request.GranteeCorpId}:{request.GranteeUserId} until {expiresAt:O}: {request.Purpose}", AuditLog.Allowed, ct);
+        return TypedResults.Created($"/api/corps/{corpId}/access-grants/{id}", AccessGrantDto.From((await grants.FindAsync(id, ct))!));
+    }
+
+    private static async Task<Ok<IReadOnlyList<AccessGrantDto>>> ListAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
+        AccessGrantRepository grants, CorpDirectory corps, CancellationToken ct)
+    {
+        await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        return TypedResults.Ok<IReadOnlyList<AccessGrantDto>>((await grants.ListForSchoolsAsync([corpId], ct)).Select(AccessGrantDto.From).ToList());
+    }
+
+    private static async Task<NoContent> RevokeAsync(string corpId, long id, ClaimsPrincipal user, IdentityRepository identity,
+        AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        var caller = await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        var grant = await grants.FindAsync(id, ct);
+        if (grant is null || grant.SchoolCorpId != corpId)
+        {
+            throw new NotFoundException($"No grant {id} of corp {corpId}.");
+        }
+
+        if (!await grants.RevokeAsync(id, time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Grant {id} was already revoked.");
+        }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, RevokeAction, corpId, [], $"grant #{id} revoked", AuditLog.Allowed, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Caller> RequireSchoolAdminAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
+        CorpDirectory corps, CancellationToken ct)
+    {
+        if (corps.Get(corpId).Kind != CorpKind.School)
+        {
+            throw new NotFoundException($"Corp {corpId} is not a school.");
+        }
+
+        var caller = await Caller.FromAsync(user, identity, ct);
+        return caller.Has("school-admin", corpId)
+            ? caller
+            : throw new ForbiddenException("Missing scope: admin of this school (grants over its children's data are the school's decision).");
+    }
+}

@@ -1,0 +1,102 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Tests.Features.Org;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EduDing.Api.Tests.Features.Identity;
+
+/// <summary>A school's admin lets a named bureau person read its children's records for a while, and can take it back.</summary>
+public sealed class AccessGrantTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
+{
+    private readonly LiveOrg _live = fixture.Live;
+
+    private async Task<string> SignInAsync(string corpId, string userId)
+    {
+        var response = await _live.Client().PostAsJsonAsync("/api/auth/dingtalk",
+            new { corpId, authCode = _live.Sandbox.World.IssueAuthCode(corpId, userId) });
+        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.ToString();
+    }
+
+    [Fact]
+    public async Task BureauAdmin_WithAGrant_ReadsAChild_AndNotAfterItIsRevoked()
+    {
+        var world = _live.Sandbox.World;
+        var school = world.Schools.First();
+        var bureauAdmin = world.Bureau.Users.Values.First(u => u.Admin).UserId;
+        var child = school.Classes.Values.First().Students[0].UserId;
+        var admin = _live.Client(await SignInAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId));
+        var bureau = _live.Client(await SignInAsync(world.Bureau.CorpId, bureauAdmin));
+        var before = await bureau.GetAsync($"/api/corps/{school.CorpId}/students/{child}");
+
+        var created = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/access-grants/", new
+        {
+            granteeCorpId = world.Bureau.CorpId, granteeUserId = bureauAdmin, purpose = "复核近视筛查异常个案",
+            expiresAt = DateTime.UtcNow.AddDays(2),
+        });
+        var grant = await created.Content.ReadFromJsonAsync<JsonObject>();
+        var during = await bureau.GetAsync($"/api/corps/{school.CorpId}/students/{child}");
+        var revoked = await admin.DeleteAsync($"/api/corps/{school.CorpId}/access-grants/{grant!["id"]}");
+        var after = await bureau.GetAsync($"/api/corps/{school.CorpId}/students/{child}");
+
+        Assert.Equal(HttpStatusCode.Forbidden, before.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, during.StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, revoked.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, after.StatusCode);
+        var audit = (await _live.Factory.Services.GetRequiredService<AuditLog>().ListAsync([school.CorpId], 0, 500, default)).Items;
+        Assert.Contains(audit, e => e.Action == AccessGrantEndpoints.GrantAction && e.Reason.StartsWith($"grant #{grant["id"]}"));
+        Assert.Contains(audit, e => e.Action == AccessGrantEndpoints.RevokeAction);
+        Assert.Contains(audit, e => e.ActorUserId == bureauAdmin && e.Outcome == AuditLog.Allowed && e.Reason.StartsWith($"access grant #{grant["id"]}"));
+    }
+
+    [Theory]
+    [InlineData("{}", "granteeCorpId")]
+    [InlineData("{\"granteeCorpId\":\"{bureau}\",\"granteeUserId\":\"{user}\",\"expiresAt\":\"{in2days}\"}", "purpose")]
+    [InlineData("{\"granteeCorpId\":\"{bureau}\",\"granteeUserId\":\"{user}\",\"purpose\":\"x\",\"expiresAt\":\"{in30days}\"}", "expiresAt")]
+    [InlineData("{\"granteeCorpId\":\"{school}\",\"granteeUserId\":\"{user}\",\"purpose\":\"x\",\"expiresAt\":\"{in2days}\"}", "granteeCorpId")]
+    [InlineData("{\"granteeCorpId\":\"{bureau}\",\"granteeUserId\":\"nobody\",\"purpose\":\"x\",\"expiresAt\":\"{in2days}\"}", "granteeUserId")]
+    [InlineData("{\"granteeCorpId\":\"{bureau}\",\"expiresAt\":\"soon\"}", "$.expiresAt")]
+    public async Task CreateGrant_BadInput_Is400NamingTheField(string template, string field)
+    {
+        var world = _live.Sandbox.World;
+        var school = world.Schools.Last();
+        var body = template.Replace("{bureau}", world.Bureau.CorpId).Replace("{school}", school.CorpId)
+            .Replace("{user}", world.Bureau.Users.Keys.First())
+            .Replace("{in2days}", DateTime.UtcNow.AddDays(2).ToString("O")).Replace("{in30days}", DateTime.UtcNow.AddDays(30).ToString("O"));
+        var admin = _live.Client(await SignInAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId));
+
+        var response = await admin.PostAsync($"/api/corps/{school.CorpId}/access-grants/", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        var problem = await response.Content.ReadFromJsonAsync<JsonObject>();
+        Assert.True(problem!["errors"]!.AsObject().ContainsKey(field), problem.ToJsonString());
+    }
+
+    [Fact]
+    public async Task CreateGrant_ByATeacherOrAnotherSchoolsAdmin_IsRefused()
+    {
+        var schools = _live.Sandbox.World.Schools.ToList();
+        var teacher = _live.Client(await SignInAsync(schools[0].CorpId, schools[0].Classes.Values.First().Teachers[1].UserId));
+        var otherAdmin = _live.Client(await SignInAsync(schools[1].CorpId, schools[1].Users.Values.First(u => u.Admin).UserId));
+
+        var byTeacher = await teacher.GetAsync($"/api/corps/{schools[0].CorpId}/access-grants/");
+        var byOtherAdmin = await otherAdmin.GetAsync($"/api/corps/{schools[0].CorpId}/access-grants/");
+
+        Assert.Equal(HttpStatusCode.Forbidden, byTeacher.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, byOtherAdmin.StatusCode);
+    }
+
+    [Fact]
+    public async Task StaffWithAConfiguredAdminTitle_IsSchoolAdmin()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(1).First();
+        var head = school.Users.Values.First(u => u.Title == "主任" && !u.Admin);
+
+        var me = await _live.Client(await SignInAsync(school.CorpId, head.UserId)).GetFromJsonAsync<JsonObject>("/api/me");
+
+        Assert.Contains(me!["roles"]!.AsArray(), r => r!["role"]!.ToString() == "school-admin" && r["corpId"]!.ToString() == school.CorpId);
+    }
+}
