@@ -13,12 +13,7 @@ public sealed class AccessGrantTests(LiveOrgFixture fixture) : IClassFixture<Liv
 {
     private readonly LiveOrg _live = fixture.Live;
 
-    private async Task<string> SignInAsync(string corpId, string userId)
-    {
-        var response = await _live.Client().PostAsJsonAsync("/api/auth/dingtalk",
-            new { corpId, authCode = _live.Sandbox.World.IssueAuthCode(corpId, userId) });
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.ToString();
-    }
+    private Task<string> SignInAsync(string corpId, string userId) => _live.SignInAsync(corpId, userId);
 
     [Fact]
     public async Task BureauAdmin_WithAGrant_ReadsAChild_AndNotAfterItIsRevoked()

@@ -1,10 +1,7 @@
 using System.Net;
-using System.Net.Http.Json;
 using System.Text;
-using System.Text.Json.Nodes;
 using EduDing.Api.Tests.Features.Org;
 using EduDing.Api.Tests.Infrastructure;
-using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -163,11 +160,5 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         Assert.Empty(failures);
     }
 
-    private async Task<string> SignInAsync(string corpId, string userId)
-    {
-        using var client = fixture.Live.Factory.CreateClient();
-        var response = await client.PostAsJsonAsync("/api/auth/dingtalk",
-            new { corpId, authCode = fixture.Live.Sandbox.World.IssueAuthCode(corpId, userId) });
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.ToString();
-    }
+    private Task<string> SignInAsync(string corpId, string userId) => fixture.Live.SignInAsync(corpId, userId);
 }

@@ -14,12 +14,7 @@ public sealed class StudentRecordTests(LiveOrgFixture fixture) : IClassFixture<L
 
     private AuditLog Audit => _live.Factory.Services.GetRequiredService<AuditLog>();
 
-    private async Task<string> SignInAsync(string corpId, string userId)
-    {
-        var response = await _live.Client().PostAsJsonAsync("/api/auth/dingtalk",
-            new { corpId, authCode = _live.Sandbox.World.IssueAuthCode(corpId, userId) });
-        return (await response.Content.ReadFromJsonAsync<JsonObject>())!["accessToken"]!.ToString();
-    }
+    private Task<string> SignInAsync(string corpId, string userId) => _live.SignInAsync(corpId, userId);
 
     private async Task<IReadOnlyList<AuditEntry>> EntriesAsync(string corpId, string studentUserId, string actorUserId) =>
         (await Audit.ListAsync([corpId], 0, 200, default)).Items

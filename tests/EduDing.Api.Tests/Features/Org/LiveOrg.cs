@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Tests.Infrastructure;
@@ -88,6 +89,15 @@ internal sealed class LiveOrg : IAsyncDisposable
         }
 
         return client;
+    }
+
+    /// <summary>Signs in through the sandbox's 免登 code, as the mini-app would; the access token.</summary>
+    public async Task<string> SignInAsync(string corpId, string userId)
+    {
+        using var client = Client();
+        var response = await client.PostAsJsonAsync("/api/auth/dingtalk", new { corpId, authCode = Sandbox.World.IssueAuthCode(corpId, userId) });
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<System.Text.Json.Nodes.JsonObject>())!["accessToken"]!.ToString();
     }
 
     /// <summary>Waits until every corp has had its first full reconcile.</summary>
