@@ -17,7 +17,7 @@ switch (which)
         await OrgSyncBenchmarks.HainingFullSyncAsync(args.Length > 1 ? args[1] : null);
         break;
     case "callback":
-        await OrgSyncBenchmarks.CallbackLatencyAsync();
+        await OrgSyncBenchmarks.CallbackLatencyAsync(args.Length > 1 ? args[1] : null);
         break;
     case "all":
         DingTalkBenchmarks.Generate();
@@ -25,7 +25,7 @@ switch (which)
         await DingTalkBenchmarks.PacingAsync();
         break;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback|all]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|all]");
         return 2;
 }
 

@@ -2,6 +2,7 @@ using System.Security.Claims;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EduDing.Api.Features.Identity;
 
@@ -35,7 +36,7 @@ internal static class IdentityEndpoints
         services.AddValidatedOptions<IdentityOptions>();
         services.AddSingleton<IdentityRepository>();
         services.AddSingleton<SessionService>();
-        services.AddSingleton<AuditLog>();
+        services.TryAddSingleton<AuditLog>();
         services.AddSingleton<AccessGrantRepository>();
         return services;
     }

@@ -1,6 +1,7 @@
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Hosting;
 using EduDing.DingTalk;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EduDing.Api.Features.Org;
 
@@ -38,6 +39,8 @@ internal static class OrgExtensions
         services.AddSingleton<OrgSyncService>();
         services.AddSingleton<OrgEventProcessor>();
         services.AddSingleton<OrgScheduler>();
+        // The operator roster view audits its reads; TryAdd, as the identity feature registers the same log.
+        services.TryAddSingleton<Identity.AuditLog>();
 
         services.AddHostedService<OrgSyncWorker>();
         services.AddHostedService<OrgEventWorker>();
