@@ -40,7 +40,7 @@ internal static class StudentRecordEndpoints
     {
         corps.Get(corpId);
         var caller = await Caller.FromAsync(user, identity, ct);
-        var student = (await org.ListStudentsAsync(corpId, false, ct)).FirstOrDefault(s => s.UserId == studentUserId)
+        var student = await org.FindStudentAsync(corpId, studentUserId, ct)
                       ?? throw new NotFoundException($"No student {studentUserId} in corp {corpId}.");
 
         string? reason = null;
@@ -71,16 +71,12 @@ internal static class StudentRecordEndpoints
                 "access grant from that school.");
         }
 
-        var members = (await org.ListClassMembersAsync(corpId, null, ct)).Where(m => m.Role == "student" && m.UserId == studentUserId)
-            .Select(m => m.ClassId).ToHashSet();
-        var nodes = (await org.ListEduNodesAsync(corpId, ct)).Where(n => members.Contains(n.NodeId)).ToList();
-        var guardians = (await org.ListGuardiansAsync(corpId, false, ct)).ToDictionary(g => g.UserId);
-        var relations = (await org.ListRelationsAsync(corpId, null, ct)).Where(r => r.StudentUserId == studentUserId)
-            .DistinctBy(r => r.GuardianUserId).Where(r => guardians.ContainsKey(r.GuardianUserId))
-            .Select(r => new StudentGuardianDto(r.GuardianUserId, guardians[r.GuardianUserId].Name, r.RelationCode)).ToList();
+        var classes = await org.ClassesOfStudentAsync(corpId, studentUserId, ct);
+        var guardians = await org.GuardiansOfStudentAsync(corpId, studentUserId, ct);
         await audit.WriteAsync(account.CorpId, account.UserId, ReadAction, corpId, [studentUserId], reason, AuditLog.Allowed, ct);
         return TypedResults.Ok(new StudentRecordDto(corpId, student.UserId, student.Name, student.StudentNumber,
-            nodes.Select(n => new StudentClassDto(n.NodeId, n.Name)).ToList(), relations));
+            classes.Select(c => new StudentClassDto(c.ClassId, c.ClassName)).ToList(),
+            guardians.Select(g => new StudentGuardianDto(g.UserId, g.Name, g.RelationCode)).ToList()));
     }
 
     /// <summary>School admins read their school's entries; the bureau's admins every school's. Newest first, paged.</summary>

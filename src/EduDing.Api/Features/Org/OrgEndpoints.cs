@@ -83,22 +83,15 @@ internal static class OrgEndpoints
         corps.Get(corpId);
         var node = (await org.ListEduNodesAsync(corpId, ct)).FirstOrDefault(n => n.NodeId == classId && n.NodeType == "class")
                    ?? throw new NotFoundException($"No class {classId} in corp {corpId}.");
-        var members = await org.ListClassMembersAsync(corpId, classId, ct);
-        var relations = await org.ListRelationsAsync(corpId, classId, ct);
-        var students = (await org.ListStudentsAsync(corpId, false, ct)).ToDictionary(s => s.UserId);
-        var guardians = (await org.ListGuardiansAsync(corpId, false, ct)).ToDictionary(g => g.UserId);
-        var staff = (await org.ListStaffAsync(corpId, false, ct)).ToDictionary(s => s.UserId);
+        var (students, guardians, teachers) = await org.ClassRosterAsync(corpId, classId, ct);
         // The roster names children: an identifiable read, audited like any other.
         await audit.WriteAsync("operator", user.FindFirst("sub")?.Value ?? "unknown", "org.roster.read", corpId,
-            members.Where(m => m.Role == "student").Select(m => m.UserId), $"operator view of class {classId}", Identity.AuditLog.Allowed, ct);
+            students.Select(s => s.UserId), $"operator view of class {classId}", Identity.AuditLog.Allowed, ct);
         return TypedResults.Ok(new ClassRosterDto(corpId, classId, node.Name,
-            members.Where(m => m.Role == "student" && students.ContainsKey(m.UserId)).Select(m => students[m.UserId])
-                .Select(s => new RosterStudentDto(s.UserId, s.Name, s.StudentNumber,
-                    relations.Where(r => r.StudentUserId == s.UserId && guardians.ContainsKey(r.GuardianUserId))
-                        .Select(r => new RosterGuardianDto(r.GuardianUserId, guardians[r.GuardianUserId].Name, r.RelationCode)).ToList()))
-                .ToList(),
-            members.Where(m => m.Role == "teacher")
-                .Select(m => new RosterTeacherDto(m.UserId, staff.GetValueOrDefault(m.UserId)?.Name ?? m.UserId, m.IsAdviser)).ToList()));
+            students.Select(s => new RosterStudentDto(s.UserId, s.Name, s.StudentNumber,
+                guardians.Where(g => g.StudentUserId == s.UserId)
+                    .Select(g => new RosterGuardianDto(g.GuardianUserId, g.Name, g.RelationCode)).ToList())).ToList(),
+            teachers.Select(t => new RosterTeacherDto(t.UserId, t.Name, t.IsAdviser)).ToList()));
     }
 
     /// <summary>Asks for a full reconcile; a worker runs it (never this request). 202 with when it was asked.</summary>
