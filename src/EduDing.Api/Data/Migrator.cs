@@ -44,13 +44,21 @@ internal sealed partial class Migrator(Database db, IOptions<DatabaseOptions> op
         return migrations;
     }
 
+    /// <summary>What is applied and what is pending; only reads (it backs /readyz, which is polled often).</summary>
     public async Task<MigrationStatus> GetStatusAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(db.Dialect.CreateSchemaMigrationsTable,
-            cancellationToken: ct));
-        var applied = (await connection.QueryAsync<int>(new CommandDefinition(
-            "SELECT version FROM schema_migrations", cancellationToken: ct))).ToHashSet();
+        HashSet<int> applied;
+        try
+        {
+            applied = (await connection.QueryAsync<int>(new CommandDefinition(
+                "SELECT version FROM schema_migrations", cancellationToken: ct))).ToHashSet();
+        }
+        catch (System.Data.Common.DbException ex) when (db.Dialect.IsMissingTable(ex))
+        {
+            applied = [];
+        }
+
         return new MigrationStatus(
             Migrations.Count == 0 ? 0 : Migrations[^1].Version,
             applied.Count == 0 ? null : applied.Max(),

@@ -33,6 +33,9 @@ internal abstract class SqlDialect
     /// <summary>Errors after which re-running the whole transaction is expected to succeed.</summary>
     public abstract bool IsTransient(DbException ex);
 
+    /// <summary>The query failed because the table does not exist (yet).</summary>
+    public abstract bool IsMissingTable(DbException ex);
+
     /// <summary>Appended to a SQL batch that just inserted a row: selects its generated id.</summary>
     public abstract string SelectLastInsertId { get; }
 
@@ -136,6 +139,9 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsTransient(DbException ex) =>
         ex is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
 
+    public override bool IsMissingTable(DbException ex) =>
+        ex is SqliteException { SqliteErrorCode: 1 } && ex.Message.Contains("no such table", StringComparison.Ordinal);
+
     public override string SelectLastInsertId => "SELECT last_insert_rowid()";
 
     protected override string UpsertTail(string[] keys, string[] updates) =>
@@ -228,6 +234,8 @@ internal sealed class MySqlDialect : SqlDialect
 
     public override bool IsTransient(DbException ex) =>
         ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
+
+    public override bool IsMissingTable(DbException ex) => ex is MySqlException { ErrorCode: MySqlErrorCode.NoSuchTable };
 
     public override string SelectLastInsertId => "SELECT LAST_INSERT_ID()";
 
