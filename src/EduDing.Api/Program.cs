@@ -1,5 +1,6 @@
 using EduDing.Api.Data;
 using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Notices;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 
@@ -8,10 +9,12 @@ builder.AddEduDingDefaults();
 builder.Services.AddDatabase();
 builder.Services.AddOrg();
 builder.Services.AddIdentity();
+builder.Services.AddNotices();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
 app.MapOrg();
 app.MapIdentityEndpoints();
+app.MapNotices();
 
 return await app.RunEduDingAsync();

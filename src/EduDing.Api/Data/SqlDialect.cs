@@ -50,6 +50,9 @@ internal abstract class SqlDialect
 
     protected abstract string UpsertTail(string[] keys, string[] updates);
 
+    /// <summary>Appended to a multi-row INSERT: adds the new row's <paramref name="column"/> to the existing one's.</summary>
+    public abstract string AddOnConflict(string[] keys, string column);
+
     public static SqlDialect For(DatabaseProvider provider) => provider switch
     {
         DatabaseProvider.Sqlite => new SqliteDialect(),
@@ -147,6 +150,9 @@ internal sealed class SqliteDialect : SqlDialect
     protected override string UpsertTail(string[] keys, string[] updates) =>
         $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", updates.Select(c => $"{c} = excluded.{c}"))}";
 
+    public override string AddOnConflict(string[] keys, string column) =>
+        $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {column} = {column} + excluded.{column}";
+
     /// <summary>
     /// Switches a file database to WAL (persistent in the file) the first time a connection opens, and gives every
     /// connection SQLite's own busy handler: it backs off in steps of 1 to 100 ms, where Microsoft.Data.Sqlite's retry
@@ -242,4 +248,7 @@ internal sealed class MySqlDialect : SqlDialect
     // VALUES() is deprecated on MySQL 8 but works there, and the row alias form is not accepted by MariaDB.
     protected override string UpsertTail(string[] keys, string[] updates) =>
         $"ON DUPLICATE KEY UPDATE {string.Join(", ", updates.Select(c => $"{c} = VALUES({c})"))}";
+
+    public override string AddOnConflict(string[] keys, string column) =>
+        $"ON DUPLICATE KEY UPDATE {column} = {column} + VALUES({column})";
 }

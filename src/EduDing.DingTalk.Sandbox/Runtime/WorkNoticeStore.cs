@@ -124,6 +124,14 @@ public sealed class WorkNoticeStore(SandboxOptions options, TimeProvider time)
         }
     }
 
+    public IReadOnlyList<NoticeTask> RecalledTasks()
+    {
+        lock (_sync)
+        {
+            return _tasks.Values.Where(t => t.Recalled).ToList();
+        }
+    }
+
     public int DroppedCount()
     {
         lock (_sync)

@@ -18,6 +18,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:SigningKey", TestTokens.SigningKeyBase64);
         // The org workers run only where a test wants them (LiveOrg); elsewhere they would sync the sandbox needlessly.
         builder.UseSetting("OrgSync:RunWorkers", "false");
+        builder.UseSetting("Notices:RunWorkers", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

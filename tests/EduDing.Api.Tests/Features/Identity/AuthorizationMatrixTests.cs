@@ -67,6 +67,20 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         ["POST /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
         ["GET /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
         ["DELETE /api/corps/{corpId}/access-grants/{id:long}"] = Access.SchoolAdmin,
+        // Notices: any person reaches the handler, which decides by role and scope (bureau admin, school admin, the
+        // teacher of the class; NoticeTests covers each) and answers 404 for notices the caller does not manage.
+        ["POST /api/notices/"] = Access.Person,
+        ["GET /api/notices/"] = Access.Person,
+        ["GET /api/notices/{id:long}"] = Access.Person,
+        ["GET /api/notices/{id:long}/recipients"] = Access.Person,
+        ["POST /api/notices/{id:long}/approve"] = Access.Person,
+        ["POST /api/notices/{id:long}/reject"] = Access.Person,
+        ["POST /api/notices/{id:long}/remind"] = Access.Person,
+        ["POST /api/notices/{id:long}/recall"] = Access.Person,
+        ["GET /api/me/notices/"] = Access.Person,
+        ["GET /api/me/notices/{id:long}"] = Access.Person,
+        ["GET /api/corps/{corpId}/notice-settings/"] = Access.SchoolAdmin,
+        ["PUT /api/corps/{corpId}/notice-settings/"] = Access.SchoolAdmin,
     };
 
     private IReadOnlyList<string> RouteTable() =>
@@ -141,7 +155,7 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
                     }
 
                     using var request = new HttpRequestMessage(new HttpMethod(method), path);
-                    if (method is "POST")
+                    if (method is "POST" or "PUT")
                     {
                         request.Content = new StringContent("{}", Encoding.UTF8, "application/json");
                     }

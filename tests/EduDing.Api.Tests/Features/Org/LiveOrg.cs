@@ -29,16 +29,20 @@ internal sealed class LiveOrg : IAsyncDisposable
 
     public EventInbox Inbox => Factory.Services.GetRequiredService<EventInbox>();
 
-    public static async Task<LiveOrg> StartAsync(EventDelivery delivery, SandboxOptions? options = null)
+    /// <summary>The demo org, no QPS limit (the client's own pacing is tested elsewhere), quick push retries.</summary>
+    public static SandboxOptions DefaultSandboxOptions() => new()
+    {
+        Preset = "demo", Seed = 21, QpsPerApi = 0,
+        PushRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500)],
+        StreamAckTimeout = TimeSpan.FromSeconds(2), StreamRedeliveryDelay = TimeSpan.FromMilliseconds(100),
+        StreamDisconnectGrace = TimeSpan.FromSeconds(1),
+    };
+
+    public static async Task<LiveOrg> StartAsync(EventDelivery delivery, SandboxOptions? options = null,
+        IReadOnlyDictionary<string, string>? extraSettings = null)
     {
         var forward = new ForwardingHandler();
-        var server = await SandboxServer.StartAsync(options ?? new SandboxOptions
-        {
-            Preset = "demo", Seed = 21, QpsPerApi = 0,
-            PushRetryDelays = [TimeSpan.FromMilliseconds(200), TimeSpan.FromMilliseconds(500)],
-            StreamAckTimeout = TimeSpan.FromSeconds(2), StreamRedeliveryDelay = TimeSpan.FromMilliseconds(100),
-            StreamDisconnectGrace = TimeSpan.FromSeconds(1),
-        }, pushHandler: forward);
+        var server = await SandboxServer.StartAsync(options ?? DefaultSandboxOptions(), pushHandler: forward);
         var factory = new ApiFactory();
         var settings = factory.Settings;
         settings["DingTalk:Client:OapiBaseUrl"] = server.BaseUrl.ToString();
@@ -51,6 +55,14 @@ internal sealed class LiveOrg : IAsyncDisposable
         settings["OrgSync:FailedPushDrainInterval"] = "00:00:01";
         settings["OrgSync:MonthlyCallBudget"] = "1000000";
         settings["Identity:SchoolAdminTitles:0"] = "主任";
+        settings["Notices:RunWorkers"] = "true";
+        settings["Notices:PollInterval"] = "00:00:00.100";
+        settings["Notices:ResultCheckDelay"] = "00:00:00.200";
+        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
+        {
+            settings[key] = value;
+        }
+
         var corps = OrgHarness.CorpSettingsFor(server.Sandbox, delivery);
         for (var i = 0; i < corps.Count; i++)
         {

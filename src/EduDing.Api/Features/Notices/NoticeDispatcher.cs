@@ -1,0 +1,256 @@
+using System.Text.Json;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Hosting;
+using EduDing.DingTalk;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Notices;
+
+/// <summary>
+/// The fan-out, in steps any instance may run at any time: resolve due notices into the outbox, send due batches
+/// within each app's recipient budget, read back each batch's outcome, and carry out recalls. Every step claims its
+/// rows in the database first, so N instances (or a restarted one) neither send a batch twice nor lose one.
+/// </summary>
+internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolver resolver, DingTalkClient client, CorpDirectory corps,
+    ServiceInstance instance, IOptions<NoticeOptions> options, IOptions<DingTalkClientOptions> clientOptions, TimeProvider time,
+    ILogger<NoticeDispatcher> log)
+{
+    /// <summary>One second longer than DingTalk's minute, so that a budget spent at any instant is back only after it.</summary>
+    public static readonly TimeSpan BudgetWindow = TimeSpan.FromSeconds(61);
+
+    private NoticeOptions Settings => options.Value;
+
+    /// <summary>Runs every step once; the worker's whole loop body.</summary>
+    public async Task RunOnceAsync(TimeSpan sendSlice, CancellationToken ct)
+    {
+        await ResolveDueAsync(ct);
+        var corpIds = await notices.CorpsWithDueBatchesAsync(time.UtcNowForDatabase(), ct);
+        await Task.WhenAll(corpIds.Select(c => SendDueAsync(c, sendSlice, ct)).Append(CheckResultsAsync(sendSlice, ct)));
+        await RecallAsync(ct);
+    }
+
+    /// <summary>Resolves the audience of each due notice and queues its batches; the number of notices started.</summary>
+    public async Task<int> ResolveDueAsync(CancellationToken ct)
+    {
+        var started = 0;
+        foreach (var id in await notices.DueNoticeIdsAsync(time.UtcNowForDatabase(), 20, ct))
+        {
+            var notice = await notices.FindAsync(id, ct);
+            if (notice is null || notice.Status != NoticeStatus.Scheduled)
+            {
+                continue;
+            }
+
+            var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
+            var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
+            if (await notices.BeginSendingAsync(notice.Id, recipients, (_, _) => NoticeMessages.For(notice, Settings), Settings.BatchSize,
+                    time.UtcNowForDatabase(), ct))
+            {
+                log.LogInformation("Notice {NoticeId} resolved to {Recipients} recipients", notice.Id, recipients.Count);
+                started++;
+            }
+        }
+
+        return started;
+    }
+
+    /// <summary>
+    /// Sends the corp's due batches one after another for up to <paramref name="slice"/>, waiting within it for the
+    /// budget when that is sooner than the slice's end. The number of batches sent.
+    /// </summary>
+    public async Task<int> SendDueAsync(string corpId, TimeSpan slice, CancellationToken ct)
+    {
+        if (corps.Find(corpId) is not { } corp)
+        {
+            log.LogWarning("Batches for corp {CorpId} wait: the corp is not configured here", corpId);
+            return 0;
+        }
+
+        var sent = 0;
+        var end = time.GetUtcNow() + slice;
+        while (!ct.IsCancellationRequested)
+        {
+            var now = time.UtcNowForDatabase();
+            var today = ShanghaiDay(now);
+            var claim = await notices.ClaimNextBatchAsync(corpId, instance.Id, clientOptions.Value.WorkNoticeRecipientsPerMinute,
+                BudgetWindow, Settings.ClaimTimeout, Settings.MessagesPerUserPerDay, now, today, NextShanghaiDayStart(today), ct);
+            if (claim.Batch is { } batch)
+            {
+                await SendBatchAsync(corp.App, batch, ct);
+                sent++;
+                continue;
+            }
+
+            if (claim.WaitUntil is not { } wait || wait >= end.UtcDateTime)
+            {
+                return sent;
+            }
+
+            if (wait > now)
+            {
+                await Task.Delay(wait - now, time, ct);
+            }
+        }
+
+        return sent;
+    }
+
+    private async Task SendBatchAsync(DingTalkApp app, NoticeBatch batch, CancellationToken ct)
+    {
+        try
+        {
+            var taskId = await client.SendWorkNoticeAsync(app, batch.UserIdList.ToList(), NoticeMessages.Parse(batch.Message), ct);
+            if (!await notices.MarkSentAsync(batch, instance.Id, taskId, time.UtcNowForDatabase(), CancellationToken.None))
+            {
+                log.LogWarning("Batch {BatchId} was sent (task {TaskId}) after its claim expired; another instance owns it now",
+                    batch.Id, taskId);
+            }
+        }
+        catch (DingTalkException ex)
+        {
+            // DingTalk answered with a refusal: nothing was sent.
+            await ReleaseAsync(batch, $"{ex.Code} {ex.DingTalkMessage}", uncertain: false);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or IOException && !ct.IsCancellationRequested)
+        {
+            // No answer: DingTalk may have accepted it. A same-day resend of the identical message cannot arrive twice.
+            await ReleaseAsync(batch, ex.Message, uncertain: true);
+        }
+    }
+
+    private async Task ReleaseAsync(NoticeBatch batch, string error, bool uncertain)
+    {
+        var now = time.UtcNowForDatabase();
+        DateTime? retryAt = batch.Attempts >= Settings.MaxAttempts ? null : now + RetryDelay(batch.Attempts);
+        log.LogWarning("Batch {BatchId} of notice {NoticeId} failed (attempt {Attempt}): {Error}; {Next}", batch.Id, batch.NoticeId,
+            batch.Attempts, error, retryAt is null ? "giving up" : $"retrying at {retryAt:O}");
+        await notices.ReleaseFailedAttemptAsync(batch, instance.Id, error, retryAt, uncertain, now, CancellationToken.None);
+    }
+
+    private TimeSpan RetryDelay(int attempts) =>
+        TimeSpan.FromTicks(Math.Min(TimeSpan.FromHours(1).Ticks, Settings.RetryBaseDelay.Ticks << Math.Min(attempts - 1, 20)));
+
+    /// <summary>Reads back the outcome of sent batches for up to <paramref name="slice"/>; the number checked.</summary>
+    public async Task<int> CheckResultsAsync(TimeSpan slice, CancellationToken ct)
+    {
+        var checkedCount = 0;
+        var end = time.GetUtcNow() + slice;
+        while (!ct.IsCancellationRequested && time.GetUtcNow() < end)
+        {
+            var now = time.UtcNowForDatabase();
+            var batch = await notices.ClaimBatchToCheckAsync(instance.Id, now - Settings.ResultCheckDelay, Settings.ClaimTimeout, now, ct);
+            if (batch is null)
+            {
+                return checkedCount;
+            }
+
+            await CheckAsync(batch, ct);
+            checkedCount++;
+        }
+
+        return checkedCount;
+    }
+
+    private async Task CheckAsync(NoticeBatch batch, CancellationToken ct)
+    {
+        var now = time.UtcNowForDatabase();
+        if (!Settings.VerifyDelivery || corps.Find(batch.CorpId) is not { } corp || batch.TaskId is not { } taskId)
+        {
+            await notices.ApplyOutcomeAsync(batch, instance.Id, [], [], [], now, ct);
+            return;
+        }
+
+        EduDing.DingTalk.Models.SendResult result;
+        try
+        {
+            result = await client.GetSendResultAsync(corp.App, taskId, ct);
+        }
+        catch (DingTalkException ex)
+        {
+            // The outcome cannot be read (e.g. older than 24 h): the recipients stay "sent", unconfirmed.
+            log.LogWarning("The outcome of batch {BatchId} (task {TaskId}) could not be read: {Error}", batch.Id, taskId, ex.Message);
+            await notices.ApplyOutcomeAsync(batch, instance.Id, [], [], [], now, ct);
+            return;
+        }
+
+        var today = ShanghaiDay(now);
+        var delivered = new List<string>();
+        var failed = new List<(string, string)>();
+        var requeue = new List<(string, DateTime)>();
+        delivered.AddRange(result.ReadUserIdList ?? []);
+        delivered.AddRange(result.UnreadUserIdList ?? []);
+        failed.AddRange((result.InvalidUserIdList ?? []).Select(u => (u, "invalid-userid: DingTalk does not know this userid")));
+        var coded = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var forbidden in result.ForbiddenList ?? [])
+        {
+            coded.Add(forbidden.UserId);
+            switch (forbidden.Code)
+            {
+                case "143103" or "143104":
+                    log.LogWarning("DingTalk held back {UserId} of batch {BatchId} for its per-minute limit ({Code}); re-queued",
+                        forbidden.UserId, batch.Id, forbidden.Code);
+                    requeue.Add((forbidden.UserId, now + BudgetWindow));
+                    break;
+                case "143105":
+                    requeue.Add((forbidden.UserId, NextShanghaiDayStart(today)));
+                    break;
+                case "143106" when batch.Uncertain:
+                    // The earlier, unconfirmed attempt of this very batch reached the person.
+                    delivered.Add(forbidden.UserId);
+                    break;
+                default:
+                    failed.Add((forbidden.UserId, $"forbidden {forbidden.Code}"));
+                    break;
+            }
+        }
+
+        failed.AddRange((result.ForbiddenUserIdList ?? []).Where(u => !coded.Contains(u)).Select(u => (u, "forbidden")));
+        foreach (var userId in result.FailedUserIdList ?? [])
+        {
+            if (batch.Attempts < Settings.MaxAttempts)
+            {
+                requeue.Add((userId, now + RetryDelay(batch.Attempts)));
+            }
+            else
+            {
+                failed.Add((userId, "failed: DingTalk could not deliver"));
+            }
+        }
+
+        await notices.ApplyOutcomeAsync(batch, instance.Id, delivered, failed, requeue, now, ct);
+    }
+
+    /// <summary>Carries out queued DingTalk recalls; the number done.</summary>
+    public async Task<int> RecallAsync(CancellationToken ct)
+    {
+        var done = 0;
+        while (!ct.IsCancellationRequested &&
+               await notices.ClaimRecallAsync(instance.Id, Settings.ClaimTimeout, time.UtcNowForDatabase(), ct) is { } batch)
+        {
+            var outcome = "done";
+            try
+            {
+                if (corps.Find(batch.CorpId) is { } corp && batch.TaskId is { } taskId)
+                {
+                    await client.RecallWorkNoticeAsync(corp.App, taskId, ct);
+                }
+            }
+            catch (DingTalkException ex)
+            {
+                log.LogWarning("Recall of batch {BatchId} failed: {Error}", batch.Id, ex.Message);
+                outcome = "failed";
+            }
+
+            await notices.FinishRecallAsync(batch.Id, outcome, ct);
+            done++;
+        }
+
+        return done;
+    }
+
+    internal static DateOnly ShanghaiDay(DateTime utc) => DateOnly.FromDateTime(ShanghaiTime.FromUtc(utc).DateTime);
+
+    internal static DateTime NextShanghaiDayStart(DateOnly day) =>
+        day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ShanghaiTime.Offset;
+}

@@ -1,0 +1,727 @@
+using System.Data.Common;
+using Dapper;
+using EduDing.Api.Data;
+
+namespace EduDing.Api.Features.Notices;
+
+/// <summary>A batch this instance may send now, or when the corp's budget next allows one.</summary>
+internal sealed record BatchClaim(NoticeBatch? Batch, DateTime? WaitUntil);
+
+internal sealed record ProgressRow(string CorpId, long? ClassId, string Status, bool IsRead, int Recipients);
+
+internal sealed record RecipientView(string CorpId, string UserId, string Name, string Role, long? ClassId, string Reason, string Status,
+    string? Failure, DateTime? SentAt, DateTime? ReadAt);
+
+internal sealed record MyNoticeRow(long Id, string Category, string SenderName, string Title, string? LinkPage, DateTime SendAt,
+    DateTime? ReadAt);
+
+/// <summary>Notices, their recipients and the outbox of DingTalk batches.</summary>
+internal sealed class NoticeRepository(Database db)
+{
+    private const string NoticeColumns = """
+        id, kind, category, sender_corp_id, sender_user_id, sender_name, title, body, links, audience, link_page, status, send_at,
+        created_at, updated_at, reviewed_by_user_id, reviewed_at, review_comment, resolved_at, completed_at, targeted, recalled_at,
+        recalled_by_user_id, last_reminded_on, reminders
+        """;
+
+    private const string BatchColumns = """
+        id, notice_id, corp_id, purpose, user_ids, recipient_count, message, status, attempts, uncertain, first_attempt_on, task_id, sent_at
+        """;
+
+    /// <summary>Batches that still may send or be checked: a notice with none of these is complete.</summary>
+    private const string OpenBatchStatuses = "('pending', 'sending', 'sent', 'checking')";
+
+    public async Task<long> CreateAsync(string kind, string category, string senderCorpId, string? senderUserId, string senderName,
+        string title, string body, string links, string audience, string? linkPage, string status, DateTime sendAt, DateTime now,
+        CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            INSERT INTO notices (kind, category, sender_corp_id, sender_user_id, sender_name, title, body, links, audience, link_page,
+                                 status, send_at, created_at, updated_at)
+            VALUES (@kind, @category, @senderCorpId, @senderUserId, @senderName, @title, @body, @links, @audience, @linkPage,
+                    @status, @sendAt, @now, @now);
+            {db.Dialect.SelectLastInsertId};
+            """, new { kind, category, senderCorpId, senderUserId, senderName, title, body, links, audience, linkPage, status, sendAt, now },
+            cancellationToken: ct));
+    }
+
+    public async Task<Notice?> FindAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<Notice>(new CommandDefinition(
+            $"SELECT {NoticeColumns} FROM notices WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Notices sent from <paramref name="adminCorpIds"/> or written by the caller, newest first.</summary>
+    public async Task<(IReadOnlyList<Notice> Items, int Total)> ListManagedAsync(IReadOnlyCollection<string> adminCorpIds,
+        IReadOnlyCollection<(string CorpId, string UserId)> authors, string? status, int skip, int take, CancellationToken ct)
+    {
+        var args = new DynamicParameters(new { corps = adminCorpIds.ToList(), status, skip, take });
+        var filters = new List<string> { "sender_corp_id IN @corps" };
+        var i = 0;
+        foreach (var (corpId, userId) in authors)
+        {
+            filters.Add($"(sender_corp_id = @ac{i} AND sender_user_id = @au{i})");
+            args.Add($"ac{i}", corpId);
+            args.Add($"au{i}", userId);
+            i++;
+        }
+
+        var where = $"kind = 'announcement' AND ({string.Join(" OR ", filters)}) AND (@status IS NULL OR status = @status)";
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var items = (await connection.QueryAsync<Notice>(new CommandDefinition(
+            $"SELECT {NoticeColumns} FROM notices WHERE {where} ORDER BY id DESC LIMIT @take OFFSET @skip", args, cancellationToken: ct))).ToList();
+        var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM notices WHERE {where}", args, cancellationToken: ct));
+        return (items, total);
+    }
+
+    /// <summary>Moves a notice from one status to another; false when it was no longer in <paramref name="from"/>.</summary>
+    public async Task<bool> ReviewAsync(long id, string from, string to, string reviewerUserId, string? comment, DateTime sendAt, DateTime now,
+        CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE notices SET status = @to, reviewed_by_user_id = @reviewerUserId, reviewed_at = @now, review_comment = @comment,
+                               send_at = @sendAt, updated_at = @now
+            WHERE id = @id AND status = @from
+            """, new { id, from, to, reviewerUserId, comment, sendAt, now }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<IReadOnlyList<long>> DueNoticeIdsAsync(DateTime now, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT id FROM notices WHERE status = 'scheduled' AND send_at <= @now ORDER BY send_at, id LIMIT @limit",
+            new { now, limit }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// The transactional outbox: in one transaction the notice moves from scheduled to sending (only one instance
+    /// wins), its recipients are recorded and its batches queued. False when another instance got there first.
+    /// </summary>
+    public Task<bool> BeginSendingAsync(long noticeId, IReadOnlyList<NoticeRecipient> recipients,
+        Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync((tx, token) => EnqueueAsync(tx, noticeId, recipients, messageFor, batchSize, now, token), ct);
+
+    /// <summary>A system notice and its whole outbox, in one transaction.</summary>
+    public Task<long> CreateSystemAsync(SystemNotice notice, IReadOnlyList<NoticeRecipient> recipients, Func<Notice, string> messageFor,
+        int batchSize, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO notices (kind, category, sender_corp_id, sender_user_id, sender_name, title, body, links, audience, link_page,
+                                     status, send_at, created_at, updated_at)
+                VALUES ('system', @Category, @SenderCorpId, NULL, @SenderName, @Title, @Body, '[]', '[]', @LinkPage, 'scheduled', @now, @now, @now);
+                {db.Dialect.SelectLastInsertId};
+                """, new { notice.Category, notice.SenderCorpId, notice.SenderName, notice.Title, notice.Body, notice.LinkPage, now }, tx,
+                cancellationToken: token));
+            var stored = await connection.QuerySingleAsync<Notice>(new CommandDefinition(
+                $"SELECT {NoticeColumns} FROM notices WHERE id = @id", new { id }, tx, cancellationToken: token));
+            var message = messageFor(stored);
+            await EnqueueAsync(tx, id, recipients, (_, _) => message, batchSize, now, token);
+            return id;
+        }, ct);
+
+    private static async Task<bool> EnqueueAsync(DbTransaction tx, long noticeId, IReadOnlyList<NoticeRecipient> recipients,
+        Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken token)
+    {
+        var connection = tx.Connection!;
+        if (await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, updated_at = @now
+                WHERE id = @noticeId AND status = 'scheduled'
+                """, new { noticeId, now, targeted = recipients.Count }, tx, cancellationToken: token)) == 0)
+        {
+            return false;
+        }
+
+        if (recipients.Count == 0)
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE notices SET status = 'sent', completed_at = @now WHERE id = @noticeId", new { noticeId, now }, tx,
+                cancellationToken: token));
+            return true;
+        }
+
+        var chunks = recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
+            .SelectMany(corp => corp.Chunk(batchSize).Select(chunk => (CorpId: corp.Key, People: chunk)))
+            .ToList();
+        await MultiRowInsert.ExecuteAsync(tx, "notice_batches",
+            ["notice_id", "corp_id", "purpose", "user_ids", "recipient_count", "message", "status", "next_attempt_at", "created_at"],
+            chunks, c =>
+            {
+                var userIds = c.People.Select(p => p.UserId).ToList();
+                return [noticeId, c.CorpId, BatchPurpose.Notice, string.Join(',', userIds), userIds.Count, messageFor(c.CorpId, userIds),
+                    BatchStatus.Pending, now, now];
+            }, token);
+        var batchIds = (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT id FROM notice_batches WHERE notice_id = @noticeId ORDER BY id", new { noticeId }, tx, cancellationToken: token))).ToList();
+        var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i]))).ToList();
+        await MultiRowInsert.ExecuteAsync(tx, "notice_recipients",
+            ["notice_id", "corp_id", "user_id", "union_id", "name", "role", "class_id", "reason", "status", "batch_id"],
+            rows, r => [noticeId, r.Person.CorpId, r.Person.UserId, r.Person.UnionId, r.Person.Name, r.Person.Role, r.Person.ClassId,
+                r.Person.Reason, RecipientStatus.Pending, r.BatchId], token);
+        return true;
+    }
+
+    // ---- dispatch ----
+
+    public async Task<IReadOnlyList<string>> CorpsWithDueBatchesAsync(DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<string>(new CommandDefinition("""
+            SELECT DISTINCT corp_id FROM notice_batches
+            WHERE (status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND claim_expires_at <= @now)
+            """, new { now }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>
+    /// Claims the corp's next due batch if its app's recipient budget allows it now. The corp's lock row serializes
+    /// claims across instances; the budget is a sliding window over what every instance handed to DingTalk, and
+    /// batches are spaced evenly within it. A batch whose earlier claim expired mid-send is claimed as uncertain.
+    /// People at the per-day limit are moved to a batch of their own for the next day.
+    /// </summary>
+    public Task<BatchClaim> ClaimNextBatchAsync(string corpId, string holder, int recipientsPerMinute, TimeSpan window,
+        TimeSpan claimTimeout, int messagesPerUserPerDay, DateTime now, DateOnly today, DateTime nextDayStart, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var args = new { corpId, now };
+            if (await connection.ExecuteAsync(new CommandDefinition(
+                    "UPDATE notice_dispatch_locks SET locked_at = @now WHERE corp_id = @corpId", args, tx, cancellationToken: token)) == 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition(
+                    db.Dialect.Upsert("notice_dispatch_locks", ["corp_id"], ["locked_at"]), new { corp_id = corpId, locked_at = now }, tx,
+                    cancellationToken: token));
+            }
+
+            var batch = await connection.QueryFirstOrDefaultAsync<NoticeBatch>(new CommandDefinition($"""
+                SELECT {BatchColumns} FROM notice_batches
+                WHERE corp_id = @corpId AND ((status = 'pending' AND next_attempt_at <= @now) OR (status = 'sending' AND claim_expires_at <= @now))
+                ORDER BY id LIMIT 1
+                """, args, tx, cancellationToken: token));
+            if (batch is null)
+            {
+                return new BatchClaim(null, null);
+            }
+
+            var sent = (await connection.QueryAsync<(DateTime SentAt, int Recipients)>(new CommandDefinition("""
+                SELECT sent_at, recipients FROM notice_send_window WHERE corp_id = @corpId AND sent_at > @windowStart ORDER BY sent_at
+                """, new { corpId, windowStart = now - window }, tx, cancellationToken: token))).ToList();
+            if (WaitForBudget(sent, batch.RecipientCount, recipientsPerMinute, window, now) is { } waitUntil)
+            {
+                return new BatchClaim(null, waitUntil);
+            }
+
+            var expiredMidSend = batch.Status == BatchStatus.Sending;
+            if (expiredMidSend && batch.FirstAttemptOn != today)
+            {
+                // DingTalk drops an identical message to the same person on the same day (143106), which makes a
+                // same-day resend harmless; on another day it could arrive twice, so it is recorded, not resent.
+                await FailBatchAsync(tx, batch.Id, "delivery-uncertain",
+                    "an earlier attempt may have been delivered; not resent on a later day to avoid a duplicate", now, token);
+                return new BatchClaim(null, now);
+            }
+
+            var userIds = batch.UserIdList;
+            var atLimit = (await connection.QueryAsync<string>(new CommandDefinition("""
+                SELECT user_id FROM notice_user_days
+                WHERE corp_id = @corpId AND day = @day AND user_id IN @userIds AND messages >= @messagesPerUserPerDay
+                """, new { corpId, day = DayNumber(today), userIds, messagesPerUserPerDay }, tx, cancellationToken: token))).ToHashSet();
+            if (atLimit.Count > 0 && !expiredMidSend)
+            {
+                var later = userIds.Where(atLimit.Contains).ToList();
+                await SplitOffAsync(tx, batch, later, nextDayStart, now, token);
+                userIds = userIds.Where(u => !atLimit.Contains(u)).ToList();
+                if (userIds.Count == 0)
+                {
+                    return new BatchClaim(null, now);
+                }
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notice_batches
+                SET status = 'sending', claimed_by = @holder, claim_expires_at = @expires, attempts = attempts + 1,
+                    uncertain = CASE WHEN status = 'sending' THEN @uncertainValue ELSE uncertain END,
+                    first_attempt_on = COALESCE(first_attempt_on, @today)
+                WHERE id = @id
+                """, new { id = batch.Id, holder, expires = now + claimTimeout, today, uncertainValue = true }, tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "INSERT INTO notice_send_window (corp_id, sent_at, recipients) VALUES (@corpId, @now, @recipients)",
+                new { corpId, now, recipients = userIds.Count }, tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM notice_send_window WHERE corp_id = @corpId AND sent_at < @before",
+                new { corpId, before = now - 2 * window }, tx, cancellationToken: token));
+            if (!expiredMidSend)
+            {
+                await MultiRowInsert.ExecuteAsync(tx, "notice_user_days", ["corp_id", "user_id", "day", "messages"], userIds,
+                    u => [corpId, u, DayNumber(today), 1], token, db.Dialect.AddOnConflict(["corp_id", "user_id", "day"], "messages"));
+            }
+
+            return new BatchClaim(batch with
+            {
+                UserIds = string.Join(',', userIds),
+                RecipientCount = userIds.Count,
+                Uncertain = batch.Uncertain || expiredMidSend,
+                Attempts = batch.Attempts + 1,
+            }, null);
+        }, ct);
+
+    /// <summary>
+    /// When the next batch of <paramref name="size"/> may go: never more than the cap within any window, and at most
+    /// one batch per (size × window / cap), so a long fan-out is an even stream rather than a burst and a stall.
+    /// </summary>
+    internal static DateTime? WaitForBudget(IReadOnlyList<(DateTime SentAt, int Recipients)> sent, int size, int cap, TimeSpan window,
+        DateTime now)
+    {
+        if (sent.Count > 0)
+        {
+            var last = sent[^1];
+            var spacing = TimeSpan.FromTicks(window.Ticks * Math.Min(last.Recipients, cap) / cap);
+            if (last.SentAt + spacing > now)
+            {
+                return last.SentAt + spacing;
+            }
+        }
+
+        var total = sent.Sum(s => s.Recipients);
+        foreach (var (sentAt, recipients) in sent)
+        {
+            if (total + size <= cap)
+            {
+                break;
+            }
+
+            total -= recipients;
+            if (total + size <= cap)
+            {
+                return sentAt + window;
+            }
+        }
+
+        return total + size <= cap ? null : now + window;
+    }
+
+    public async Task<bool> MarkSentAsync(NoticeBatch batch, string holder, long taskId, DateTime now, CancellationToken ct) =>
+        await db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var updated = await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notice_batches
+                SET status = 'sent', task_id = @taskId, sent_at = @now, claimed_by = NULL, claim_expires_at = NULL, last_error = NULL,
+                    user_ids = @userIds, recipient_count = @count,
+                    recall_status = CASE WHEN EXISTS (SELECT 1 FROM notices n WHERE n.id = notice_id AND n.status = 'recalled')
+                                         THEN 'pending' ELSE recall_status END
+                WHERE id = @id AND claimed_by = @holder AND status = 'sending'
+                """, new { id = batch.Id, holder, taskId, now, userIds = batch.UserIds, count = batch.RecipientCount }, tx,
+                cancellationToken: token));
+            if (updated == 1 && batch.Purpose == BatchPurpose.Notice)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notice_recipients SET status = 'sent', sent_at = @now
+                    WHERE batch_id = @id AND status = 'pending'
+                    """, new { id = batch.Id, now }, tx, cancellationToken: token));
+            }
+
+            return updated == 1;
+        }, ct);
+
+    /// <summary>A failed attempt: retried at <paramref name="retryAt"/>, or, with none, its recipients fail for good.</summary>
+    public Task ReleaseFailedAttemptAsync(NoticeBatch batch, string holder, string error, DateTime? retryAt, bool uncertain, DateTime now,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var claimed = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                "SELECT COUNT(*) FROM notice_batches WHERE id = @id AND claimed_by = @holder AND status = 'sending'",
+                new { id = batch.Id, holder }, tx, cancellationToken: token));
+            if (claimed == 0)
+            {
+                return;
+            }
+
+            if (retryAt is null)
+            {
+                await FailBatchAsync(tx, batch.Id, "send-failed", error, now, token);
+                return;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notice_batches
+                SET status = 'pending', claimed_by = NULL, claim_expires_at = NULL, next_attempt_at = @retryAt, last_error = @error,
+                    uncertain = CASE WHEN @uncertain THEN @uncertain ELSE uncertain END
+                WHERE id = @id
+                """, new { id = batch.Id, retryAt, error = Truncate(error), uncertain }, tx, cancellationToken: token));
+        }, ct);
+
+    // ---- results ----
+
+    /// <summary>Claims one sent batch whose outcome is due to be read back (or a check another instance abandoned).</summary>
+    public Task<NoticeBatch?> ClaimBatchToCheckAsync(string holder, DateTime sentBefore, TimeSpan claimTimeout, DateTime now,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var candidates = (await connection.QueryAsync<NoticeBatch>(new CommandDefinition($"""
+                SELECT {BatchColumns} FROM notice_batches
+                WHERE (status = 'sent' AND sent_at <= @sentBefore) OR (status = 'checking' AND claim_expires_at <= @now)
+                ORDER BY id LIMIT 5
+                """, new { sentBefore, now }, tx, cancellationToken: token))).ToList();
+            foreach (var candidate in candidates)
+            {
+                if (await connection.ExecuteAsync(new CommandDefinition("""
+                        UPDATE notice_batches SET status = 'checking', claimed_by = @holder, claim_expires_at = @expires
+                        WHERE id = @id AND status = @status
+                        """, new { id = candidate.Id, status = candidate.Status, holder, expires = now + claimTimeout }, tx,
+                        cancellationToken: token)) == 1)
+                {
+                    return candidate;
+                }
+            }
+
+            return null;
+        }, ct);
+
+    /// <summary>
+    /// Records a batch's outcome per recipient: delivered, failed with the reason, or re-queued in a new batch at the
+    /// time given (those DingTalk held back for a limit, or reported as failed to receive).
+    /// </summary>
+    public Task ApplyOutcomeAsync(NoticeBatch batch, string holder, IReadOnlyList<string> delivered,
+        IReadOnlyList<(string UserId, string Failure)> failed, IReadOnlyList<(string UserId, DateTime RetryAt)> requeue, DateTime now,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notice_batches SET status = 'done', checked_at = @now, claimed_by = NULL, claim_expires_at = NULL
+                    WHERE id = @id AND claimed_by = @holder AND status = 'checking'
+                    """, new { id = batch.Id, holder, now }, tx, cancellationToken: token)) == 0)
+            {
+                return;
+            }
+
+            if (batch.Purpose == BatchPurpose.Notice)
+            {
+                if (delivered.Count > 0)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("""
+                        UPDATE notice_recipients SET status = 'delivered'
+                        WHERE notice_id = @noticeId AND corp_id = @corpId AND user_id IN @delivered AND batch_id = @id
+                        """, new { noticeId = batch.NoticeId, corpId = batch.CorpId, delivered, id = batch.Id }, tx, cancellationToken: token));
+                }
+
+                foreach (var group in failed.GroupBy(f => f.Failure))
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("""
+                        UPDATE notice_recipients SET status = 'failed', failure = @failure
+                        WHERE notice_id = @noticeId AND corp_id = @corpId AND user_id IN @userIds AND batch_id = @id
+                        """, new
+                    {
+                        noticeId = batch.NoticeId, corpId = batch.CorpId, failure = Truncate(group.Key),
+                        userIds = group.Select(f => f.UserId).ToList(), id = batch.Id,
+                    }, tx, cancellationToken: token));
+                }
+            }
+
+            foreach (var group in requeue.GroupBy(r => r.RetryAt))
+            {
+                await InsertBatchAsync(tx, batch, group.Select(r => r.UserId).ToList(), group.Key, now, token);
+            }
+
+            await CompleteIfDoneAsync(tx, batch.NoticeId, now, token);
+        }, ct);
+
+    // ---- recall ----
+
+    /// <summary>Hides the notice at once, cancels what was not sent, and queues DingTalk recalls of what was (within 24 h).</summary>
+    public Task<bool> RecallAsync(long noticeId, string userId, DateTime now, DateTime recallableSince, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var args = new { noticeId, userId, now, recallableSince };
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notices SET status = 'recalled', recalled_at = @now, recalled_by_user_id = @userId, updated_at = @now
+                    WHERE id = @noticeId AND status <> 'recalled' AND status <> 'rejected'
+                    """, args, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notice_recipients SET status = 'cancelled'
+                WHERE notice_id = @noticeId AND status = 'pending'
+                  AND batch_id IN (SELECT id FROM notice_batches WHERE notice_id = @noticeId AND status = 'pending')
+                """, args, tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE notice_batches SET status = 'cancelled' WHERE notice_id = @noticeId AND status = 'pending'", args, tx,
+                cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notice_batches SET recall_status = 'pending'
+                WHERE notice_id = @noticeId AND task_id IS NOT NULL AND sent_at >= @recallableSince AND recall_status IS NULL
+                """, args, tx, cancellationToken: token));
+            return true;
+        }, ct);
+
+    public Task<NoticeBatch?> ClaimRecallAsync(string holder, TimeSpan claimTimeout, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var candidate = await connection.QueryFirstOrDefaultAsync<NoticeBatch>(new CommandDefinition($"""
+                SELECT {BatchColumns} FROM notice_batches
+                WHERE recall_status = 'pending' OR (recall_status = 'recalling' AND recall_claim_expires_at <= @now)
+                ORDER BY id LIMIT 1
+                """, new { now }, tx, cancellationToken: token));
+            if (candidate is null)
+            {
+                return null;
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE notice_batches SET recall_status = 'recalling', recall_claim_expires_at = @expires WHERE id = @id",
+                new { id = candidate.Id, expires = now + claimTimeout }, tx, cancellationToken: token));
+            return candidate;
+        }, ct);
+
+    public async Task FinishRecallAsync(long batchId, string outcome, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE notice_batches SET recall_status = @outcome WHERE id = @batchId AND recall_status = 'recalling'",
+            new { batchId, outcome }, cancellationToken: ct));
+    }
+
+    // ---- reminders ----
+
+    /// <summary>Queues one reminder per unread recipient (once per day per notice); the number queued, or null if already reminded today.</summary>
+    public Task<int?> QueueReminderAsync(long noticeId, DateOnly today, Func<string, IReadOnlyList<string>, string> messageFor, int batchSize,
+        DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync<int?>(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notices SET last_reminded_on = @today, reminders = reminders + 1, updated_at = @now
+                    WHERE id = @noticeId AND (last_reminded_on IS NULL OR last_reminded_on <> @today)
+                    """, new { noticeId, today, now }, tx, cancellationToken: token)) == 0)
+            {
+                return null;
+            }
+
+            var unread = (await connection.QueryAsync<(string CorpId, string UserId)>(new CommandDefinition("""
+                SELECT corp_id, user_id FROM notice_recipients
+                WHERE notice_id = @noticeId AND status IN ('sent', 'delivered') AND read_at IS NULL
+                ORDER BY corp_id, user_id
+                """, new { noticeId }, tx, cancellationToken: token))).ToList();
+            var chunks = unread.GroupBy(u => u.CorpId, StringComparer.Ordinal)
+                .SelectMany(corp => corp.Select(u => u.UserId).Chunk(batchSize).Select(chunk => (CorpId: corp.Key, UserIds: chunk)))
+                .ToList();
+            await MultiRowInsert.ExecuteAsync(tx, "notice_batches",
+                ["notice_id", "corp_id", "purpose", "user_ids", "recipient_count", "message", "status", "next_attempt_at", "created_at"],
+                chunks, c => [noticeId, c.CorpId, BatchPurpose.Reminder, string.Join(',', c.UserIds), c.UserIds.Length,
+                    messageFor(c.CorpId, c.UserIds), BatchStatus.Pending, now, now], token);
+            return unread.Count;
+        }, ct);
+
+    // ---- reading ----
+
+    public async Task<IReadOnlyList<ProgressRow>> ProgressAsync(long noticeId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<ProgressRow>(new CommandDefinition("""
+            SELECT corp_id, class_id, status, CASE WHEN read_at IS NULL THEN 0 ELSE 1 END AS is_read, COUNT(*) AS recipients
+            FROM notice_recipients WHERE notice_id = @noticeId
+            GROUP BY corp_id, class_id, status, CASE WHEN read_at IS NULL THEN 0 ELSE 1 END
+            """, new { noticeId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<(int Queued, int Failed)> BatchCountsAsync(long noticeId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<(int, int)>(new CommandDefinition($"""
+            SELECT COALESCE(SUM(CASE WHEN status IN {OpenBatchStatuses} THEN 1 ELSE 0 END), 0),
+                   COALESCE(SUM(CASE WHEN status = 'failed' THEN 1 ELSE 0 END), 0)
+            FROM notice_batches WHERE notice_id = @noticeId
+            """, new { noticeId }, cancellationToken: ct));
+    }
+
+    public async Task<(IReadOnlyList<RecipientView> Items, int Total)> RecipientsAsync(long noticeId, string? status, string? corpId,
+        long? classId, bool? read, int skip, int take, CancellationToken ct)
+    {
+        const string where = """
+            notice_id = @noticeId AND (@status IS NULL OR status = @status) AND (@corpId IS NULL OR corp_id = @corpId)
+            AND (@classId IS NULL OR class_id = @classId)
+            AND (@read IS NULL OR (@read = 1 AND read_at IS NOT NULL) OR (@read = 0 AND read_at IS NULL))
+            """;
+        var args = new { noticeId, status, corpId, classId, read = read is null ? (int?)null : read.Value ? 1 : 0, skip, take };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var items = (await connection.QueryAsync<RecipientView>(new CommandDefinition($"""
+            SELECT corp_id, user_id, name, role, class_id, reason, status, failure, sent_at, read_at
+            FROM notice_recipients WHERE {where} ORDER BY corp_id, class_id, user_id LIMIT @take OFFSET @skip
+            """, args, cancellationToken: ct))).ToList();
+        var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM notice_recipients WHERE {where}", args, cancellationToken: ct));
+        return (items, total);
+    }
+
+    public async Task<IReadOnlyDictionary<(string CorpId, long ClassId), string>> ClassNamesAsync(IReadOnlyCollection<(string CorpId, long ClassId)> classes,
+        CancellationToken ct)
+    {
+        var names = new Dictionary<(string, long), string>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var corp in classes.GroupBy(c => c.CorpId))
+        {
+            foreach (var (nodeId, name) in await connection.QueryAsync<(long, string)>(new CommandDefinition(
+                         "SELECT node_id, name FROM edu_nodes WHERE corp_id = @corpId AND node_id IN @ids",
+                         new { corpId = corp.Key, ids = corp.Select(c => c.ClassId).ToList() }, cancellationToken: ct)))
+            {
+                names[(corp.Key, nodeId)] = name;
+            }
+        }
+
+        return names;
+    }
+
+    /// <summary>The notices addressed to any of one person's identities, not recalled, newest first, with the unread count.</summary>
+    public async Task<(IReadOnlyList<MyNoticeRow> Items, int Total, int Unread)> ForPersonAsync(
+        IReadOnlyList<(string CorpId, string UserId)> identities, int skip, int take, CancellationToken ct)
+    {
+        var (filter, args) = IdentityFilter(identities);
+        args.Add("skip", skip);
+        args.Add("take", take);
+        var from = $"""
+            FROM notice_recipients r JOIN notices n ON n.id = r.notice_id
+            WHERE ({filter}) AND r.status <> 'cancelled' AND n.status IN ('sending', 'sent')
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var items = (await connection.QueryAsync<MyNoticeRow>(new CommandDefinition($"""
+            SELECT n.id, n.category, n.sender_name, n.title, n.link_page, n.send_at, MIN(r.read_at) AS read_at
+            {from}
+            GROUP BY n.id, n.category, n.sender_name, n.title, n.link_page, n.send_at
+            ORDER BY n.send_at DESC, n.id DESC LIMIT @take OFFSET @skip
+            """, args, cancellationToken: ct))).ToList();
+        var (total, unread) = await connection.QuerySingleAsync<(int, int)>(new CommandDefinition($"""
+            SELECT COUNT(DISTINCT n.id), COUNT(DISTINCT CASE WHEN r.read_at IS NULL THEN n.id END) {from}
+            """, args, cancellationToken: ct));
+        return (items, total, unread);
+    }
+
+    /// <summary>Marks the notice read by the person the first time; when they read it, or null if it is not addressed to them.</summary>
+    public async Task<DateTime?> MarkReadAsync(long noticeId, IReadOnlyList<(string CorpId, string UserId)> identities, DateTime now,
+        CancellationToken ct)
+    {
+        var (filter, args) = IdentityFilter(identities);
+        args.Add("noticeId", noticeId);
+        args.Add("now", now);
+        var visible = $"""
+            r.notice_id = @noticeId AND ({filter}) AND r.status <> 'cancelled'
+            AND EXISTS (SELECT 1 FROM notices n WHERE n.id = r.notice_id AND n.status IN ('sending', 'sent'))
+            """;
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE notice_recipients SET read_at = @now WHERE notice_id = @noticeId AND read_at IS NULL AND ({filter.Replace("r.", "", StringComparison.Ordinal)})",
+            args, cancellationToken: ct));
+        var reads = (await connection.QueryAsync<DateTime>(new CommandDefinition(
+            $"SELECT r.read_at FROM notice_recipients r WHERE {visible} AND r.read_at IS NOT NULL", args, cancellationToken: ct))).ToList();
+        return reads.Count == 0 ? null : reads.Min();
+    }
+
+    // ---- school settings ----
+
+    public async Task<bool?> TeacherNoticesNeedApprovalAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<bool?>(new CommandDefinition(
+            "SELECT teacher_notices_need_approval FROM notice_school_settings WHERE corp_id = @corpId", new { corpId }, cancellationToken: ct));
+    }
+
+    public async Task SetTeacherNoticesNeedApprovalAsync(string corpId, bool value, string userId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            db.Dialect.Upsert("notice_school_settings", ["corp_id"], ["teacher_notices_need_approval", "updated_at", "updated_by_user_id"]),
+            new { corp_id = corpId, teacher_notices_need_approval = value, updated_at = now, updated_by_user_id = userId },
+            cancellationToken: ct));
+    }
+
+    // ---- helpers ----
+
+    private static (string Filter, DynamicParameters Args) IdentityFilter(IReadOnlyList<(string CorpId, string UserId)> identities)
+    {
+        var args = new DynamicParameters();
+        var parts = new List<string>();
+        for (var i = 0; i < identities.Count; i++)
+        {
+            parts.Add($"(r.corp_id = @ic{i} AND r.user_id = @iu{i})");
+            args.Add($"ic{i}", identities[i].CorpId);
+            args.Add($"iu{i}", identities[i].UserId);
+        }
+
+        return (parts.Count == 0 ? "1 = 0" : string.Join(" OR ", parts), args);
+    }
+
+    private async Task InsertBatchAsync(DbTransaction tx, NoticeBatch from, IReadOnlyList<string> userIds, DateTime nextAttemptAt,
+        DateTime now, CancellationToken ct)
+    {
+        var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            INSERT INTO notice_batches (notice_id, corp_id, purpose, user_ids, recipient_count, message, status, next_attempt_at, created_at)
+            VALUES (@noticeId, @corpId, @purpose, @userIds, @count, @message, 'pending', @nextAttemptAt, @now);
+            {db.Dialect.SelectLastInsertId};
+            """, new
+        {
+            noticeId = from.NoticeId, corpId = from.CorpId, purpose = from.Purpose, userIds = string.Join(',', userIds),
+            count = userIds.Count, message = from.Message, nextAttemptAt, now,
+        }, tx, cancellationToken: ct));
+        if (from.Purpose == BatchPurpose.Notice)
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE notice_recipients SET batch_id = @id, status = 'pending', sent_at = NULL
+                WHERE notice_id = @noticeId AND corp_id = @corpId AND user_id IN @userIds
+                """, new { id, noticeId = from.NoticeId, corpId = from.CorpId, userIds }, tx, cancellationToken: ct));
+        }
+    }
+
+    /// <summary>Moves <paramref name="userIds"/> out of <paramref name="batch"/> into a new batch due at <paramref name="at"/>.</summary>
+    private async Task SplitOffAsync(DbTransaction tx, NoticeBatch batch, IReadOnlyList<string> userIds, DateTime at, DateTime now,
+        CancellationToken ct)
+    {
+        var remaining = batch.UserIdList.Except(userIds, StringComparer.Ordinal).ToList();
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "UPDATE notice_batches SET user_ids = @userIds, recipient_count = @count WHERE id = @id",
+            new { id = batch.Id, userIds = string.Join(',', remaining), count = remaining.Count }, tx, cancellationToken: ct));
+        await InsertBatchAsync(tx, batch, userIds, at, now, ct);
+        if (remaining.Count == 0)
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "UPDATE notice_batches SET status = 'done', checked_at = @now WHERE id = @id", new { id = batch.Id, now }, tx,
+                cancellationToken: ct));
+        }
+    }
+
+    private static async Task FailBatchAsync(DbTransaction tx, long batchId, string failure, string error, DateTime now, CancellationToken ct)
+    {
+        var connection = tx.Connection!;
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE notice_batches SET status = 'failed', claimed_by = NULL, claim_expires_at = NULL, last_error = @error WHERE id = @batchId
+            """, new { batchId, error = Truncate(error) }, tx, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE notice_recipients SET status = 'failed', failure = @failure
+            WHERE batch_id = @batchId AND status IN ('pending', 'sent')
+            """, new { batchId, failure = Truncate($"{failure}: {error}") }, tx, cancellationToken: ct));
+        var noticeId = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
+            "SELECT notice_id FROM notice_batches WHERE id = @batchId", new { batchId }, tx, cancellationToken: ct));
+        await CompleteIfDoneAsync(tx, noticeId, now, ct);
+    }
+
+    private static async Task CompleteIfDoneAsync(DbTransaction tx, long noticeId, DateTime now, CancellationToken ct) =>
+        await tx.Connection!.ExecuteAsync(new CommandDefinition($"""
+            UPDATE notices SET status = 'sent', completed_at = @now, updated_at = @now
+            WHERE id = @noticeId AND status = 'sending'
+              AND NOT EXISTS (SELECT 1 FROM notice_batches b WHERE b.notice_id = @noticeId AND b.purpose = 'notice'
+                              AND b.status IN {OpenBatchStatuses})
+            """, new { noticeId, now }, tx, cancellationToken: ct));
+
+    internal static int DayNumber(DateOnly day) => day.Year * 10000 + day.Month * 100 + day.Day;
+
+    private static string Truncate(string text) => text.Length <= 500 ? text : text[..500];
+}

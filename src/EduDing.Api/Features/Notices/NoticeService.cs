@@ -1,0 +1,299 @@
+using System.Text.Json;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Notices;
+
+internal sealed record ComposeNotice(string? CorpId, string? Title, string? Body, IReadOnlyList<NoticeLink>? Links,
+    IReadOnlyList<AudienceSelector>? Audience, DateTime? SendAt);
+
+/// <summary>
+/// What people do with notices (compose, review, remind, recall) and the one entry point other features use to
+/// notify people (<see cref="SendSystemAsync"/>). Who may do what is decided here, from the caller's roles.
+/// </summary>
+internal sealed class NoticeService(NoticeRepository notices, AudienceResolver resolver, IdentityRepository identity, CorpDirectory corps,
+    IOptions<NoticeOptions> options, TimeProvider time)
+{
+    public const string AnnouncementKind = "announcement";
+    public const string SystemKind = "system";
+
+    private static readonly TimeSpan RecallWindow = TimeSpan.FromHours(24);
+
+    private NoticeOptions Settings => options.Value;
+
+    public async Task<Notice> ComposeAsync(Caller caller, ComposeNotice request, CancellationToken ct)
+    {
+        var now = time.UtcNowForDatabase();
+        var errors = new Dictionary<string, string[]>();
+        void Error(string field, string reason) => errors[field] = [reason];
+
+        if (string.IsNullOrWhiteSpace(request.CorpId))
+        {
+            Error("corpId", "is required: the school or bureau you send as");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Title) || request.Title.Length > 100)
+        {
+            Error("title", "is required, at most 100 characters");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Body) || request.Body.Length > 5000)
+        {
+            Error("body", "is required (markdown), at most 5000 characters");
+        }
+
+        var links = request.Links ?? [];
+        if (links.Count > 5)
+        {
+            Error("links", "at most 5 links");
+        }
+
+        for (var i = 0; i < links.Count; i++)
+        {
+            if (string.IsNullOrWhiteSpace(links[i]?.Title) || links[i].Title.Length > 50)
+            {
+                Error($"links[{i}].title", "is required, at most 50 characters");
+            }
+
+            if (!Uri.TryCreate(links[i]?.Url, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "dingtalk"))
+            {
+                Error($"links[{i}].url", "must be an absolute https:// or dingtalk:// URL");
+            }
+        }
+
+        if (request.SendAt is { } sendAt && (sendAt < now.AddMinutes(-1) || sendAt > now + Settings.MaxScheduleAhead))
+        {
+            Error("sendAt", $"must be from now to {Settings.MaxScheduleAhead.TotalDays:0} days ahead (omit it to send now)");
+        }
+
+        var audience = request.Audience ?? [];
+        if (audience.Count is 0 or > 20)
+        {
+            Error("audience", "must have 1 to 20 selectors");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var corpId = request.CorpId!;
+        var kind = corps.Find(corpId)?.Kind ?? throw new RequestValidationException("corpId", "is not a corp this deployment serves");
+        var asBureauAdmin = kind == CorpKind.Bureau && caller.Has("bureau-admin", corpId);
+        var asSchoolAdmin = kind == CorpKind.School && caller.Has("school-admin", corpId);
+        var asTeacher = kind == CorpKind.School && !asSchoolAdmin && caller.Has("teacher", corpId);
+        if (!asBureauAdmin && !asSchoolAdmin && !asTeacher)
+        {
+            throw new ForbiddenException("Missing scope: bureau admin, school admin, or a teacher of this school sends notices as it.");
+        }
+
+        var taught = asTeacher
+            ? (await identity.ClassesTaughtAsync(caller.Identities, ct)).Where(c => c.CorpId == corpId).Select(c => c.ClassId).ToHashSet()
+            : [];
+        var normalized = new List<AudienceSelector>();
+        for (var i = 0; i < audience.Count; i++)
+        {
+            normalized.Add(await ValidateSelectorAsync(audience[i], $"audience[{i}]", corpId, asBureauAdmin, asTeacher, taught, errors, ct));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        if ((await resolver.ResolveAsync(normalized, ct)).Count == 0)
+        {
+            throw new RuleViolationException("The audience reaches nobody in the synced organizations.");
+        }
+
+        var needsApproval = asTeacher && (await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? Settings.TeacherNoticesNeedApproval);
+        var senderName = $"{corps.Get(corpId).Name} · {caller.Account.Name}";
+        var sender = caller.Identities.First(i => i.CorpId == corpId);
+        var id = await notices.CreateAsync(AnnouncementKind, "notice", corpId, sender.UserId, senderName, request.Title!.Trim(), request.Body!,
+            JsonSerializer.Serialize(links, JsonSerializerOptions.Web), JsonSerializer.Serialize(normalized, JsonSerializerOptions.Web), null,
+            needsApproval ? NoticeStatus.AwaitingApproval : NoticeStatus.Scheduled, request.SendAt is { } at && at > now ? Trim(at) : now, now,
+            ct);
+        return (await notices.FindAsync(id, ct))!;
+    }
+
+    private async Task<AudienceSelector> ValidateSelectorAsync(AudienceSelector? selector, string field, string senderCorpId,
+        bool asBureauAdmin, bool asTeacher, IReadOnlySet<long> taught, Dictionary<string, string[]> errors, CancellationToken ct)
+    {
+        if (selector is null)
+        {
+            errors[field] = ["must be an object"];
+            return new AudienceSelector(null, [], null, null, null, null);
+        }
+
+        var corpId = selector.CorpId;
+        if (!asBureauAdmin)
+        {
+            // Schools and teachers address their own school only.
+            if (corpId is not null && corpId != senderCorpId)
+            {
+                errors[$"{field}.corpId"] = ["must be your own school"];
+            }
+
+            corpId = senderCorpId;
+        }
+        else if (corpId is not null && corps.Find(corpId) is null)
+        {
+            errors[$"{field}.corpId"] = ["is not a corp this deployment serves"];
+        }
+
+        var roles = selector.Roles ?? [];
+        if (roles.Count == 0 || roles.Any(r => !AudienceRole.All.Contains(r)))
+        {
+            errors[$"{field}.roles"] = [$"must list one or more of {string.Join(", ", AudienceRole.All)}"];
+        }
+
+        if (asTeacher)
+        {
+            if (roles.Any(r => r != AudienceRole.Guardians))
+            {
+                errors[$"{field}.roles"] = ["a teacher addresses the guardians of the classes they teach"];
+            }
+
+            if (selector.ClassIds is not { Count: > 0 } || selector.ClassIds.Any(c => !taught.Contains(c)) ||
+                selector.GradeIds is { Count: > 0 } || selector.PeriodIds is { Count: > 0 } || selector.GradeLevels is { Count: > 0 })
+            {
+                errors[$"{field}.classIds"] = ["a teacher names classes they teach (and nothing wider)"];
+            }
+        }
+
+        var byNodeId = new (string Name, IReadOnlyList<long>? Ids, string NodeType)[]
+        {
+            ("classIds", selector.ClassIds, "class"), ("gradeIds", selector.GradeIds, "grade"), ("periodIds", selector.PeriodIds, "period"),
+        };
+        foreach (var (name, ids, nodeType) in byNodeId.Where(n => n.Ids is { Count: > 0 }))
+        {
+            if (corpId is null)
+            {
+                errors[$"{field}.{name}"] = ["node ids belong to one school: give corpId too (or use gradeLevels)"];
+                continue;
+            }
+
+            var existing = await resolver.ExistingNodesAsync(corpId, nodeType, ids!, ct);
+            var missing = ids!.Select((id, index) => (id, index)).FirstOrDefault(x => !existing.Contains(x.id));
+            if (ids!.Any(id => !existing.Contains(id)))
+            {
+                errors[$"{field}.{name}[{missing.index}]"] = [$"{missing.id} is not a current {nodeType} of {corpId}"];
+            }
+        }
+
+        if (selector.GradeLevels is { } levels && levels.Any(l => l is < 1 or > 12))
+        {
+            errors[$"{field}.gradeLevels"] = ["grade levels are 1 to 12"];
+        }
+
+        return selector with { CorpId = corpId, Roles = roles.Distinct().ToList() };
+    }
+
+    /// <summary>The school admin's decision on a teacher's notice; the teacher hears of it through the same pipeline.</summary>
+    public async Task<Notice> ReviewAsync(Caller caller, long id, bool approve, string? comment, CancellationToken ct)
+    {
+        var notice = await FindManagedAsync(caller, id, ct);
+        if (!caller.Has("school-admin", notice.SenderCorpId))
+        {
+            throw new ForbiddenException("Missing scope: admin of the school the notice is sent from.");
+        }
+
+        if (comment is { Length: > 500 })
+        {
+            throw new RequestValidationException("comment", "at most 500 characters");
+        }
+
+        var now = time.UtcNowForDatabase();
+        var reviewer = caller.Identities.First(i => i.CorpId == notice.SenderCorpId).UserId;
+        if (!await notices.ReviewAsync(id, NoticeStatus.AwaitingApproval, approve ? NoticeStatus.Scheduled : NoticeStatus.Rejected, reviewer,
+                comment, notice.SendAt > now ? notice.SendAt : now, now, ct))
+        {
+            throw new ConflictException($"Notice {id} is {notice.Status}, not awaiting approval.");
+        }
+
+        if (notice.SenderUserId is { } author)
+        {
+            var account = await identity.FindAccountAsync(notice.SenderCorpId, author, ct);
+            await SendSystemAsync(new SystemNotice("notice-review", notice.SenderCorpId, corps.Get(notice.SenderCorpId).Name,
+                approve ? $"通知已批准：{notice.Title}" : $"通知未通过审核：{notice.Title}",
+                approve ? "您的通知已获批准，将按时发送。" : $"您的通知未通过审核。{comment}",
+                string.Format(System.Globalization.CultureInfo.InvariantCulture, Settings.NoticePage, notice.Id),
+                [new NoticeRecipient(notice.SenderCorpId, author, account?.UnionId, account?.Name ?? author, "author", null, "author of the notice")]),
+                ct);
+        }
+
+        return (await notices.FindAsync(id, ct))!;
+    }
+
+    public async Task<int> RemindAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var notice = await FindManagedAsync(caller, id, ct);
+        if (notice.Status is not (NoticeStatus.Sending or NoticeStatus.Sent))
+        {
+            throw new RuleViolationException($"Notice {id} is {notice.Status}; only a sent notice has unread recipients to remind.");
+        }
+
+        var now = time.UtcNowForDatabase();
+        var today = NoticeDispatcher.ShanghaiDay(now);
+        return await notices.QueueReminderAsync(id, today, (_, _) => NoticeMessages.ReminderFor(notice, Settings, today), Settings.BatchSize,
+                   now, ct)
+               ?? throw new RuleViolationException(
+                   "The unread were already reminded today; DingTalk delivers one identical message per person per day, so try tomorrow.");
+    }
+
+    public async Task RecallAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var notice = await FindManagedAsync(caller, id, ct);
+        var now = time.UtcNowForDatabase();
+        if (notice.ResolvedAt is { } resolved && now - resolved > RecallWindow)
+        {
+            throw new RuleViolationException("A notice can be recalled within 24 hours of sending (DingTalk's recall window).");
+        }
+
+        var userId = caller.Identities.FirstOrDefault(i => i.CorpId == notice.SenderCorpId).UserId ?? caller.Account.UserId;
+        if (!await notices.RecallAsync(id, userId, now, now - RecallWindow, ct))
+        {
+            throw new ConflictException($"Notice {id} is {notice.Status}; there is nothing to recall.");
+        }
+    }
+
+    /// <summary>
+    /// The notice if the caller manages it: its author, or an admin of the corp it is sent from. Otherwise 404, so
+    /// that ids do not reveal notices of other schools.
+    /// </summary>
+    public async Task<Notice> FindManagedAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var notice = await notices.FindAsync(id, ct);
+        if (notice is null || notice.Kind != AnnouncementKind || !Manages(caller, notice))
+        {
+            throw new NotFoundException($"No notice {id} that you manage.");
+        }
+
+        return notice;
+    }
+
+    public static bool Manages(Caller caller, Notice notice) =>
+        caller.Has("school-admin", notice.SenderCorpId) || caller.Has("bureau-admin", notice.SenderCorpId) ||
+        caller.Identities.Contains((notice.SenderCorpId, notice.SenderUserId ?? ""));
+
+    /// <summary>
+    /// Notifies named people through the notice outbox (vision results, approval outcomes, reminders of other
+    /// features): recorded, batched, paced and verified like any notice, visible in the recipients' notice list.
+    /// </summary>
+    public async Task<long> SendSystemAsync(SystemNotice notice, CancellationToken ct)
+    {
+        if (notice.Recipients.Count == 0)
+        {
+            throw new ArgumentException("A system notice needs at least one recipient.", nameof(notice));
+        }
+
+        var now = time.UtcNowForDatabase();
+        var recipients = notice.Recipients.DistinctBy(r => (r.CorpId, r.UserId)).Where(r => corps.Find(r.CorpId) is not null).ToList();
+        return await notices.CreateSystemAsync(notice, recipients, n => NoticeMessages.For(n, Settings), Settings.BatchSize, now, ct);
+    }
+
+    private static DateTime Trim(DateTime value) => new(value.Ticks - value.Ticks % 10, DateTimeKind.Utc);
+}

@@ -1,0 +1,183 @@
+using System.Collections.Concurrent;
+using EduDing.Api.Features.Notices;
+using EduDing.Api.Tests.Infrastructure;
+
+namespace EduDing.Api.Tests.Features.Notices;
+
+/// <summary>The outbox's claims, budget and limits, against each provider, with time passed in explicitly.</summary>
+public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
+{
+    private static readonly TimeSpan Window = NoticeDispatcher.BudgetWindow;
+    private static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
+    private static readonly DateTime Start = new(2026, 9, 1, 1, 0, 0, DateTimeKind.Utc);
+
+    private static DateOnly Day(DateTime utc) => NoticeDispatcher.ShanghaiDay(utc);
+
+    /// <summary>A notice already resolved into batches of 100 for <paramref name="recipients"/> people of a fresh corp.</summary>
+    private async Task<(NoticeRepository Repo, string CorpId, long NoticeId)> QueuedNoticeAsync(int recipients, string? corpId = null,
+        IReadOnlyList<string>? userIds = null)
+    {
+        var repo = new NoticeRepository(db.Database);
+        corpId ??= $"corp-{Guid.NewGuid():N}"[..20];
+        var id = await repo.CreateAsync("announcement", "notice", corpId, "sender", "学校", "标题", "正文", "[]", "[]", null,
+            NoticeStatus.Scheduled, Start, Start, default);
+        var people = (userIds ?? Enumerable.Range(0, recipients).Select(i => $"u{i:D5}").ToList())
+            .Select(u => new NoticeRecipient(corpId, u, null, u, "guardians", 1, "test")).ToList();
+        Assert.True(await repo.BeginSendingAsync(id, people, (_, _) => $"{{\"notice\":{id}}}", 100, Start, default));
+        return (repo, corpId, id);
+    }
+
+    [Fact]
+    public async Task BeginSending_IsTakenByOneCallerOnly()
+    {
+        db.SkipUnlessAvailable();
+        var (repo, corpId, id) = await QueuedNoticeAsync(250);
+
+        var again = await repo.BeginSendingAsync(id, [new NoticeRecipient(corpId, "late", null, "late", "guardians", 1, "test")],
+            (_, _) => "{}", 100, Start, default);
+
+        Assert.False(again);
+        var rows = await repo.ProgressAsync(id, default);
+        Assert.Equal(250, rows.Sum(r => r.Recipients));
+        Assert.Equal((3, 0), await repo.BatchCountsAsync(id, default));
+    }
+
+    [Fact]
+    public async Task ConcurrentClaimers_ClaimEachBatchOnce()
+    {
+        db.SkipUnlessAvailable();
+        var (repo, corpId, _) = await QueuedNoticeAsync(2000);
+        var claimed = new ConcurrentBag<long>();
+        var tick = 0;
+
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(worker => Task.Run(async () =>
+        {
+            for (var round = 0; round < 40; round++)
+            {
+                // Ten seconds apart: well past the even spacing (6.1 s per 100 at 1,000 a minute), inside the window's cap.
+                var now = Start.AddSeconds(10 * Interlocked.Increment(ref tick));
+                // Simulated time runs ahead of the workers: a claim must not expire before its holder confirms it.
+                var claim = await repo.ClaimNextBatchAsync(corpId, $"worker-{worker}", 1000, Window, TimeSpan.FromDays(1), 500, now, Day(now),
+                    NoticeDispatcher.NextShanghaiDayStart(Day(now)), default);
+                if (claim.Batch is { } batch)
+                {
+                    claimed.Add(batch.Id);
+                    Assert.True(await repo.MarkSentAsync(batch, $"worker-{worker}", 1000 + batch.Id, now, default));
+                }
+            }
+        })));
+
+        Assert.Equal(20, claimed.Count);
+        Assert.Equal(20, claimed.Distinct().Count());
+    }
+
+    [Fact]
+    public async Task Claims_StayWithinTheRecipientBudget_InEveryWindow_AndComeEvenlySpaced()
+    {
+        db.SkipUnlessAvailable();
+        const int cap = 300;
+        var (repo, corpId, _) = await QueuedNoticeAsync(2000);
+        var sends = new List<(DateTime At, int Recipients)>();
+        var now = Start;
+        while (sends.Count < 20)
+        {
+            var claim = await repo.ClaimNextBatchAsync(corpId, "me", cap, Window, ClaimTimeout, 500, now, Day(now),
+                NoticeDispatcher.NextShanghaiDayStart(Day(now)), default);
+            if (claim.Batch is { } batch)
+            {
+                sends.Add((now, batch.RecipientCount));
+                await repo.MarkSentAsync(batch, "me", batch.Id, now, default);
+                now = now.AddMilliseconds(1);
+                continue;
+            }
+
+            Assert.NotNull(claim.WaitUntil);
+            Assert.True(claim.WaitUntil > now);
+            now = claim.WaitUntil!.Value;
+        }
+
+        foreach (var (at, _) in sends)
+        {
+            Assert.True(sends.Where(s => s.At > at - Window && s.At <= at).Sum(s => s.Recipients) <= cap, $"more than {cap} in the window ending {at:O}");
+        }
+
+        // 100 of a 300-per-61 s budget: one batch every 20.3 s, so 20 batches span 19 intervals.
+        var span = sends[^1].At - sends[0].At;
+        Assert.InRange(span.TotalSeconds, 19 * 20.33 - 1, 19 * 20.34 + 1);
+    }
+
+    [Fact]
+    public async Task AClaimThatExpiredMidSend_IsResentTheSameDayAsUncertain_ButNotOnALaterDay()
+    {
+        db.SkipUnlessAvailable();
+        var (repo, corpId, noticeId) = await QueuedNoticeAsync(200);
+        var first = (await repo.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, Start, Day(Start),
+            NoticeDispatcher.NextShanghaiDayStart(Day(Start)), default)).Batch!;
+        Assert.False(first.Uncertain);
+
+        // The instance died after claiming: the claim expires and another instance takes the batch over.
+        var later = Start + ClaimTimeout + TimeSpan.FromSeconds(1);
+        var retaken = (await repo.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, later, Day(later),
+            NoticeDispatcher.NextShanghaiDayStart(Day(later)), default)).Batch!;
+        Assert.Equal(first.Id, retaken.Id);
+        Assert.True(retaken.Uncertain);
+        Assert.False(await repo.MarkSentAsync(first, "crashed", 1, later, default));
+        Assert.True(await repo.MarkSentAsync(retaken, "survivor", 2, later, default));
+
+        // The second batch's claim expires too, but is found only on the next day: recorded as uncertain, not resent.
+        var secondAt = later.AddSeconds(1);
+        var second = (await repo.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, secondAt, Day(secondAt),
+            NoticeDispatcher.NextShanghaiDayStart(Day(secondAt)), default)).Batch!;
+        var nextDay = NoticeDispatcher.NextShanghaiDayStart(Day(later)).AddHours(1);
+        var claim = await repo.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, nextDay, Day(nextDay),
+            NoticeDispatcher.NextShanghaiDayStart(Day(nextDay)), default);
+        Assert.Null(claim.Batch);
+        var failed = await repo.RecipientsAsync(noticeId, RecipientStatus.Failed, null, null, null, 0, 200, default);
+        Assert.Equal(second.RecipientCount, failed.Total);
+        Assert.All(failed.Items, r => Assert.StartsWith("delivery-uncertain", r.Failure));
+    }
+
+    [Fact]
+    public async Task PeopleAtTheDailyLimit_WaitForTheNextShanghaiDay()
+    {
+        db.SkipUnlessAvailable();
+        var corpId = $"corp-{Guid.NewGuid():N}"[..20];
+        var (repo, _, _) = await QueuedNoticeAsync(0, corpId, ["a", "b"]);
+        var (_, _, secondNotice) = await QueuedNoticeAsync(0, corpId, ["a", "c"]);
+        var tomorrow = NoticeDispatcher.NextShanghaiDayStart(Day(Start));
+
+        async Task<BatchClaim> ClaimAt(DateTime now) => await repo.ClaimNextBatchAsync(corpId, "me", 100_000, Window, ClaimTimeout,
+            messagesPerUserPerDay: 1, now, Day(now), NoticeDispatcher.NextShanghaiDayStart(Day(now)), default);
+
+        var first = (await ClaimAt(Start)).Batch!;
+        Assert.Equal(["a", "b"], first.UserIdList);
+        await repo.MarkSentAsync(first, "me", 1, Start, default);
+
+        // "a" already had today's one message: only "c" goes now, "a" tomorrow.
+        var split = await ClaimAt(Start.AddSeconds(5));
+        var second = split.Batch ?? (await ClaimAt(Start.AddSeconds(5))).Batch!;
+        Assert.Equal(["c"], second.UserIdList);
+        await repo.MarkSentAsync(second, "me", 2, Start.AddSeconds(5), default);
+        Assert.Null((await ClaimAt(Start.AddSeconds(10))).Batch);
+
+        var deferred = (await ClaimAt(tomorrow.AddSeconds(1))).Batch!;
+        Assert.Equal(["a"], deferred.UserIdList);
+        Assert.Equal(secondNotice, deferred.NoticeId);
+    }
+
+    [Fact]
+    public void WaitForBudget_SpacesBatchesEvenly_AndNeverExceedsTheCap()
+    {
+        var now = Start;
+        Assert.Null(NoticeRepository.WaitForBudget([], 100, 5000, Window, now));
+        // The last 100 went 0.5 s ago: at 5,000 per 61 s the next 100 may go 1.22 s after it.
+        Assert.Equal(now.AddSeconds(0.72), NoticeRepository.WaitForBudget([(now.AddSeconds(-0.5), 100)], 100, 5000, Window, now));
+        // A full window: the next batch waits until enough of the oldest sends leave it.
+        var full = Enumerable.Range(0, 50).Select(i => (now.AddSeconds(-60 + i), 100)).ToList();
+        Assert.Equal(now.AddSeconds(1), NoticeRepository.WaitForBudget(full, 100, 5000, Window, now));
+    }
+}
+
+public sealed class SqliteNoticeRepositoryTests(SqliteTestDb db) : NoticeRepositoryTests<SqliteTestDb>(db), IClassFixture<SqliteTestDb>;
+
+public sealed class MySqlNoticeRepositoryTests(MySqlTestDb db) : NoticeRepositoryTests<MySqlTestDb>(db), IClassFixture<MySqlTestDb>;
