@@ -3,7 +3,11 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.Notices;
 
 /// <summary>A thin loop around <see cref="NoticeDispatcher.RunOnceAsync"/>; every instance may run one.</summary>
-internal sealed class NoticeWorker(NoticeDispatcher dispatcher, IOptions<NoticeOptions> options, TimeProvider time, ILogger<NoticeWorker> log)
+/// <remarks>
+/// The dispatcher is resolved when the loop starts, not in the constructor: hosted services are all constructed
+/// before any starts, and the DingTalk client needs the sandbox host started first.
+/// </remarks>
+internal sealed class NoticeWorker(IServiceProvider services, IOptions<NoticeOptions> options, TimeProvider time, ILogger<NoticeWorker> log)
     : BackgroundService
 {
     /// <summary>How long one pass keeps sending a corp's batches before it looks for new notices again.</summary>
@@ -16,6 +20,7 @@ internal sealed class NoticeWorker(NoticeDispatcher dispatcher, IOptions<NoticeO
             return;
         }
 
+        var dispatcher = services.GetRequiredService<NoticeDispatcher>();
         using var timer = new PeriodicTimer(options.Value.PollInterval, time);
         do
         {
