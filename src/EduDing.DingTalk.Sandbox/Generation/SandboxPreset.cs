@@ -17,10 +17,14 @@ public sealed record SandboxPreset(
     /// <summary>The city: 100 schools, 3,000 classes, 120,000 students, about 200,000 guardians and 10,000 staff.</summary>
     public static SandboxPreset Haining { get; } = new("haining", 70, 30, 5, 10, 40, 200, 4);
 
+    /// <summary>A dozen schools, about 12,000 students and 20,000 guardians: for fan-out, crash and two-instance tests.</summary>
+    public static SandboxPreset District { get; } = new("district", 8, 4, 4, 6, 45, 60, 8);
+
     public static SandboxPreset Parse(string name) => name.ToLowerInvariant() switch
     {
         "demo" => Demo,
+        "district" => District,
         "haining" => Haining,
-        _ => throw new ArgumentException($"Unknown sandbox preset '{name}' (demo or haining).", nameof(name)),
+        _ => throw new ArgumentException($"Unknown sandbox preset '{name}' (demo, district or haining).", nameof(name)),
     };
 }

@@ -132,6 +132,24 @@ public sealed class WorkNoticeStore(SandboxOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>Messages delivered so far, to everyone.</summary>
+    public int DeliveredTotal()
+    {
+        lock (_sync)
+        {
+            return _deliveredPerRecipient.Values.Sum();
+        }
+    }
+
+    /// <summary>How many recipients were refused per forbidden code (143104 per minute, 143105 per day, 143106 identical).</summary>
+    public IReadOnlyDictionary<string, int> ForbiddenByCode()
+    {
+        lock (_sync)
+        {
+            return _tasks.Values.SelectMany(t => t.Forbidden).GroupBy(f => f.Code).ToDictionary(g => g.Key, g => g.Count());
+        }
+    }
+
     public int DroppedCount()
     {
         lock (_sync)

@@ -310,7 +310,7 @@ internal sealed class NoticeRepository(Database db)
             var connection = tx.Connection!;
             var updated = await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE notice_batches
-                SET status = 'sent', task_id = @taskId, sent_at = @now, claimed_by = NULL, claim_expires_at = NULL, last_error = NULL,
+                SET status = 'sent', task_id = @taskId, sent_at = @now, sent_by = claimed_by, claimed_by = NULL, claim_expires_at = NULL, last_error = NULL,
                     user_ids = @userIds, recipient_count = @count,
                     recall_status = CASE WHEN EXISTS (SELECT 1 FROM notices n WHERE n.id = notice_id AND n.status = 'recalled')
                                          THEN 'pending' ELSE recall_status END

@@ -69,6 +69,7 @@ CREATE TABLE notice_batches (
     first_attempt_on DATE NULL,
     task_id BIGINT NULL,
     sent_at DATETIME(6) NULL,
+    sent_by VARCHAR(128) NULL,
     checked_at DATETIME(6) NULL,
     last_error VARCHAR(500) NULL,
     recall_status VARCHAR(32) NULL,

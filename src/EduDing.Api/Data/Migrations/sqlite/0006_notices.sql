@@ -69,6 +69,7 @@ CREATE TABLE notice_batches (
     first_attempt_on TEXT NULL,
     task_id INTEGER NULL,
     sent_at TEXT NULL,
+    sent_by TEXT NULL,
     checked_at TEXT NULL,
     last_error TEXT NULL,
     recall_status TEXT NULL,
