@@ -1,6 +1,7 @@
 using EduDing.Api.Data;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Vision;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 
@@ -10,11 +11,13 @@ builder.Services.AddDatabase();
 builder.Services.AddOrg();
 builder.Services.AddIdentity();
 builder.Services.AddNotices();
+builder.Services.AddVision();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
 app.MapOrg();
 app.MapIdentityEndpoints();
 app.MapNotices();
+app.MapVision();
 
 return await app.RunEduDingAsync();

@@ -1,44 +1,70 @@
+using System.Data;
 using System.Data.Common;
-using Dapper;
 
 namespace EduDing.Api.Data;
 
 /// <summary>
-/// INSERT of many rows as a few multi-row statements (both providers accept VALUES (…), (…)): one round trip per
-/// chunk where Dapper's list form makes one per row, which is what a 100,000-recipient notice needs on MySQL.
+/// INSERT of many rows as multi-row statements (both providers accept VALUES (…), (…)): one round trip per chunk where
+/// Dapper's list form makes one per row, which a 100,000-recipient notice or a 100,000-row import needs on MySQL.
+/// Parameters are built directly: Dapper looks each name up in the command's collection, which is a list scan on
+/// SQLite and made large statements quadratic.
 /// </summary>
 internal static class MultiRowInsert
 {
-    /// <summary>Well under SQLite's 32,766 and MySQL's 65,535 parameters per statement.</summary>
-    private const int MaxParameters = 30_000;
-
-    public static async Task<int> ExecuteAsync<T>(DbTransaction tx, string table, string[] columns, IReadOnlyList<T> rows,
-        Func<T, object?[]> values, CancellationToken ct, string? tail = null)
+    public static async Task<int> ExecuteAsync<T>(DbTransaction tx, SqlDialect dialect, string table, string[] columns,
+        IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct, string? tail = null)
     {
-        var rowsPerStatement = Math.Max(1, Math.Min(1000, MaxParameters / columns.Length));
+        var rowsPerStatement = Math.Max(1, Math.Min(1000, dialect.MaxParametersPerStatement / columns.Length));
         var written = 0;
         for (var start = 0; start < rows.Count; start += rowsPerStatement)
         {
             var count = Math.Min(rowsPerStatement, rows.Count - start);
-            var parameters = new DynamicParameters();
+            await using var command = tx.Connection!.CreateCommand();
+            command.Transaction = tx;
             var tuples = new string[count];
+            var names = new string[columns.Length];
             for (var r = 0; r < count; r++)
             {
                 var row = values(rows[start + r]);
-                var names = new string[columns.Length];
                 for (var c = 0; c < columns.Length; c++)
                 {
-                    names[c] = $"@p{r}_{c}";
-                    parameters.Add(names[c], row[c]);
+                    names[c] = $"@p{(r * columns.Length) + c}";
+                    command.Parameters.Add(Parameter(command, names[c], row[c]));
                 }
 
                 tuples[r] = $"({string.Join(", ", names)})";
             }
 
-            var sql = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", tuples)} {tail}";
-            written += await tx.Connection!.ExecuteAsync(new CommandDefinition(sql, parameters, tx, cancellationToken: ct));
+            command.CommandText = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", tuples)} {tail}";
+            written += await command.ExecuteNonQueryAsync(ct);
         }
 
         return written;
+    }
+
+    /// <summary>As the Dapper type handlers bind them: instants as UTC, dates as dates, null as DBNull.</summary>
+    private static DbParameter Parameter(DbCommand command, string name, object? value)
+    {
+        var parameter = command.CreateParameter();
+        parameter.ParameterName = name;
+        switch (value)
+        {
+            case null:
+                parameter.Value = DBNull.Value;
+                break;
+            case DateTime instant:
+                parameter.DbType = DbType.DateTime;
+                parameter.Value = instant.Kind == DateTimeKind.Local ? instant.ToUniversalTime() : DateTime.SpecifyKind(instant, DateTimeKind.Utc);
+                break;
+            case DateOnly date:
+                parameter.DbType = DbType.Date;
+                parameter.Value = date;
+                break;
+            default:
+                parameter.Value = value;
+                break;
+        }
+
+        return parameter;
     }
 }

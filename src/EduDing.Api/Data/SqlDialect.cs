@@ -50,6 +50,15 @@ internal abstract class SqlDialect
 
     protected abstract string UpsertTail(string[] keys, string[] updates);
 
+    /// <summary>
+    /// Parameters per multi-row statement (<see cref="MultiRowInsert"/>): SQLite finds each parameter by scanning the
+    /// statement's names, so its statements stay small; MySQL's large ones save round trips.
+    /// </summary>
+    public abstract int MaxParametersPerStatement { get; }
+
+    /// <summary>String concatenation of SQL expressions (SQLite's || is logical OR in MySQL).</summary>
+    public abstract string Concat(params string[] parts);
+
     /// <summary>Appended to a multi-row INSERT: adds the new row's <paramref name="column"/> to the existing one's.</summary>
     public abstract string AddOnConflict(string[] keys, string column);
 
@@ -150,6 +159,10 @@ internal sealed class SqliteDialect : SqlDialect
     protected override string UpsertTail(string[] keys, string[] updates) =>
         $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", updates.Select(c => $"{c} = excluded.{c}"))}";
 
+    public override int MaxParametersPerStatement => 1000;
+
+    public override string Concat(params string[] parts) => string.Join(" || ", parts);
+
     public override string AddOnConflict(string[] keys, string column) =>
         $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {column} = {column} + excluded.{column}";
 
@@ -248,6 +261,10 @@ internal sealed class MySqlDialect : SqlDialect
     // VALUES() is deprecated on MySQL 8 but works there, and the row alias form is not accepted by MariaDB.
     protected override string UpsertTail(string[] keys, string[] updates) =>
         $"ON DUPLICATE KEY UPDATE {string.Join(", ", updates.Select(c => $"{c} = VALUES({c})"))}";
+
+    public override int MaxParametersPerStatement => 20_000;
+
+    public override string Concat(params string[] parts) => $"CONCAT({string.Join(", ", parts)})";
 
     public override string AddOnConflict(string[] keys, string column) =>
         $"ON DUPLICATE KEY UPDATE {column} = {column} + VALUES({column})";

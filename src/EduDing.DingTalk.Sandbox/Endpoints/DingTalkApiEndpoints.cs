@@ -274,14 +274,22 @@ public static class DingTalkApiEndpoints
                 throw new SandboxRequestException(40035, "invalidParameter", "不合法的参数: msg (msgtype, ≤2048 bytes)");
             }
 
-            bool Exists(string userId)
+            // One pass over the corp's rosters per call (not per recipient): a 100,000-guardian school stays cheap.
+            HashSet<string> known;
+            lock (world.Sync)
             {
-                lock (world.Sync)
+                var wanted = userIds.ToHashSet(StringComparer.Ordinal);
+                known = wanted.Where(corp.Users.ContainsKey).ToHashSet(StringComparer.Ordinal);
+                foreach (var member in corp.Classes.Values.SelectMany(r => r.Guardians.Concat(r.Students)))
                 {
-                    return corp.Users.ContainsKey(userId) ||
-                           corp.Classes.Values.Any(r => r.Guardians.Any(g => g.UserId == userId) || r.Students.Any(s => s.UserId == userId));
+                    if (wanted.Contains(member.UserId))
+                    {
+                        known.Add(member.UserId);
+                    }
                 }
             }
+
+            bool Exists(string userId) => known.Contains(userId);
 
             var taskId = sandbox.Notices.Send(corp, userIds, message, Exists);
             return new JsonObject { ["task_id"] = taskId };

@@ -20,11 +20,15 @@ public sealed record SandboxPreset(
     /// <summary>A dozen schools, about 12,000 students and 20,000 guardians: for fan-out, crash and two-instance tests.</summary>
     public static SandboxPreset District { get; } = new("district", 8, 4, 4, 6, 45, 60, 8);
 
+    /// <summary>One very large school, about 58,000 students and 100,000 guardians: the notice fan-out benchmark.</summary>
+    public static SandboxPreset NoticeBench { get; } = new("notice-bench", 1, 0, 160, 0, 60, 10, 0);
+
     public static SandboxPreset Parse(string name) => name.ToLowerInvariant() switch
     {
         "demo" => Demo,
         "district" => District,
+        "notice-bench" => NoticeBench,
         "haining" => Haining,
-        _ => throw new ArgumentException($"Unknown sandbox preset '{name}' (demo, district or haining).", nameof(name)),
+        _ => throw new ArgumentException($"Unknown sandbox preset '{name}' (demo, district, notice-bench or haining).", nameof(name)),
     };
 }

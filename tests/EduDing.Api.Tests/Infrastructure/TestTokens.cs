@@ -9,6 +9,24 @@ public static class TestTokens
 {
     public static string SystemAdmin() => Create("operator", role: "system-admin");
 
+    /// <summary>A session token of a person of the mirror with the given roles ("school-admin@corp"), as sign-in would issue.</summary>
+    public static string Person(string corpId, string userId, params string[] roles)
+    {
+        var now = DateTime.UtcNow;
+        var claims = new List<Claim> { new("sub", $"{corpId}:{userId}"), new("corp", corpId), new("uid", userId), new("sid", "test") };
+        claims.AddRange(roles.Select(r => new Claim("role", r)));
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Subject = new ClaimsIdentity(claims),
+            Issuer = "eduding",
+            Audience = "eduding-miniapp",
+            IssuedAt = now.AddMinutes(-1),
+            NotBefore = now.AddMinutes(-1),
+            Expires = now.AddMinutes(30),
+            SigningCredentials = new SigningCredentials(new SymmetricSecurityKey(Convert.FromBase64String(SigningKeyBase64)), SecurityAlgorithms.HmacSha256),
+        });
+    }
+
     public const string SigningKeyBase64 = "ZWR1ZGluZy10ZXN0cy1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
 
     public static string Create(string subject = "test-user", string issuer = "eduding",

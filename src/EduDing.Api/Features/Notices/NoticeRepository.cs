@@ -125,7 +125,7 @@ internal sealed class NoticeRepository(Database db)
             return id;
         }, ct);
 
-    private static async Task<bool> EnqueueAsync(DbTransaction tx, long noticeId, IReadOnlyList<NoticeRecipient> recipients,
+    private async Task<bool> EnqueueAsync(DbTransaction tx, long noticeId, IReadOnlyList<NoticeRecipient> recipients,
         Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken token)
     {
         var connection = tx.Connection!;
@@ -148,7 +148,7 @@ internal sealed class NoticeRepository(Database db)
         var chunks = recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
             .SelectMany(corp => corp.Chunk(batchSize).Select(chunk => (CorpId: corp.Key, People: chunk)))
             .ToList();
-        await MultiRowInsert.ExecuteAsync(tx, "notice_batches",
+        await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_batches",
             ["notice_id", "corp_id", "purpose", "user_ids", "recipient_count", "message", "status", "next_attempt_at", "created_at"],
             chunks, c =>
             {
@@ -159,7 +159,7 @@ internal sealed class NoticeRepository(Database db)
         var batchIds = (await connection.QueryAsync<long>(new CommandDefinition(
             "SELECT id FROM notice_batches WHERE notice_id = @noticeId ORDER BY id", new { noticeId }, tx, cancellationToken: token))).ToList();
         var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i]))).ToList();
-        await MultiRowInsert.ExecuteAsync(tx, "notice_recipients",
+        await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_recipients",
             ["notice_id", "corp_id", "user_id", "union_id", "name", "role", "class_id", "reason", "status", "batch_id"],
             rows, r => [noticeId, r.Person.CorpId, r.Person.UserId, r.Person.UnionId, r.Person.Name, r.Person.Role, r.Person.ClassId,
                 r.Person.Reason, RecipientStatus.Pending, r.BatchId], token);
@@ -249,14 +249,15 @@ internal sealed class NoticeRepository(Database db)
                 WHERE id = @id
                 """, new { id = batch.Id, holder, expires = now + claimTimeout, today, uncertainValue = true }, tx, cancellationToken: token));
             await connection.ExecuteAsync(new CommandDefinition(
-                "INSERT INTO notice_send_window (corp_id, sent_at, recipients) VALUES (@corpId, @now, @recipients)",
-                new { corpId, now, recipients = userIds.Count }, tx, cancellationToken: token));
+                "INSERT INTO notice_send_window (corp_id, sent_at, recipients) VALUES (@corpId, @at, @recipients)",
+                new { corpId, at = LedgerTime(sent, recipientsPerMinute, window, now), recipients = userIds.Count }, tx,
+                cancellationToken: token));
             await connection.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM notice_send_window WHERE corp_id = @corpId AND sent_at < @before",
                 new { corpId, before = now - 2 * window }, tx, cancellationToken: token));
             if (!expiredMidSend)
             {
-                await MultiRowInsert.ExecuteAsync(tx, "notice_user_days", ["corp_id", "user_id", "day", "messages"], userIds,
+                await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_user_days", ["corp_id", "user_id", "day", "messages"], userIds,
                     u => [corpId, u, DayNumber(today), 1], token, db.Dialect.AddOnConflict(["corp_id", "user_id", "day"], "messages"));
             }
 
@@ -302,6 +303,27 @@ internal sealed class NoticeRepository(Database db)
         }
 
         return total + size <= cap ? null : now + window;
+    }
+
+    /// <summary>
+    /// The time a send is entered in the ledger: its slot in the even schedule when it is claimed a little after that
+    /// slot (a timer firing late, a transaction's round trip), so lateness does not add up batch after batch and the
+    /// stream keeps its rate. The entry is at most <see cref="LatenessAbsorbed"/> early, well within the second the
+    /// 61-second window has to spare over DingTalk's minute.
+    /// </summary>
+    internal static readonly TimeSpan LatenessAbsorbed = TimeSpan.FromMilliseconds(250);
+
+    internal static DateTime LedgerTime(IReadOnlyList<(DateTime SentAt, int Recipients)> sent, int cap, TimeSpan window, DateTime now)
+    {
+        if (sent.Count == 0)
+        {
+            return now;
+        }
+
+        var last = sent[^1];
+        var spacing = TimeSpan.FromTicks(window.Ticks * Math.Min(last.Recipients, cap) / cap);
+        var slot = last.SentAt + spacing;
+        return slot <= now && now - slot < LatenessAbsorbed ? slot : now;
     }
 
     public async Task<bool> MarkSentAsync(NoticeBatch batch, string holder, long taskId, DateTime now, CancellationToken ct) =>
@@ -516,7 +538,7 @@ internal sealed class NoticeRepository(Database db)
             var chunks = unread.GroupBy(u => u.CorpId, StringComparer.Ordinal)
                 .SelectMany(corp => corp.Select(u => u.UserId).Chunk(batchSize).Select(chunk => (CorpId: corp.Key, UserIds: chunk)))
                 .ToList();
-            await MultiRowInsert.ExecuteAsync(tx, "notice_batches",
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_batches",
                 ["notice_id", "corp_id", "purpose", "user_ids", "recipient_count", "message", "status", "next_attempt_at", "created_at"],
                 chunks, c => [noticeId, c.CorpId, BatchPurpose.Reminder, string.Join(',', c.UserIds), c.UserIds.Length,
                     messageFor(c.CorpId, c.UserIds), BatchStatus.Pending, now, now], token);

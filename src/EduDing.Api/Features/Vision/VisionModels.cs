@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Text;
+
+namespace EduDing.Api.Features.Vision;
+
+/// <summary>两假双测 rounds plus ad-hoc and rescreen rounds.</summary>
+internal static class RoundKind
+{
+    public const string WinterLeave = "winter-leave";
+    public const string WinterReturn = "winter-return";
+    public const string SummerLeave = "summer-leave";
+    public const string SummerReturn = "summer-return";
+    public const string AdHoc = "ad-hoc";
+    public const string Rescreen = "rescreen";
+
+    public static readonly string[] All = [WinterLeave, WinterReturn, SummerLeave, SummerReturn, AdHoc, Rescreen];
+
+    public static string Chinese(string kind) => kind switch
+    {
+        WinterLeave => "寒假离校",
+        WinterReturn => "寒假返校",
+        SummerLeave => "暑假离校",
+        SummerReturn => "暑假返校",
+        AdHoc => "专项筛查",
+        _ => "复筛",
+    };
+}
+
+internal static class ReferralStatus
+{
+    public const string Open = "open";
+    public const string Acknowledged = "acknowledged";
+    public const string Visited = "visited";
+    public const string Cancelled = "cancelled";
+}
+
+internal sealed record VisionRound(long Id, string Kind, int SchoolYear, string Name, string? CorpId, DateOnly OpensOn, DateOnly ClosesOn,
+    long? RescreenOf, string CreatedByCorpId, string CreatedByUserId, DateTime CreatedAt);
+
+/// <summary>One student's screening as entered (by hand, a class form, or an xlsx row).</summary>
+internal sealed record VisionRecordInput(string StudentUserId, string Sex, DateOnly BirthDate, DateOnly ScreenedOn, GlassesType Glasses,
+    decimal? UcvaRight, decimal? UcvaLeft, decimal? WalkDistanceRight, decimal? WalkDistanceLeft, decimal? CvaRight, decimal? CvaLeft,
+    decimal? SphereRight, decimal? CylinderRight, int? AxisRight, decimal? SphereLeft, decimal? CylinderLeft, int? AxisLeft,
+    decimal? AxialLengthRight, decimal? AxialLengthLeft, string? NotTestableReason)
+{
+    /// <summary>Completed years on the screening date (周岁, domain-rules §0).</summary>
+    public int AgeYears
+    {
+        get
+        {
+            var age = ScreenedOn.Year - BirthDate.Year;
+            return ScreenedOn < BirthDate.AddYears(age) ? age - 1 : age;
+        }
+    }
+
+    /// <summary>The same values give the same hash: an unchanged re-import is recognised and changes nothing.</summary>
+    public string Hash()
+    {
+        static string D(decimal? d) => d?.ToString("0.###", CultureInfo.InvariantCulture) ?? "";
+        var canonical = string.Join('|', StudentUserId, Sex, BirthDate.ToString("O"), ScreenedOn.ToString("O"), Glasses,
+            D(UcvaRight), D(UcvaLeft), D(WalkDistanceRight), D(WalkDistanceLeft), D(CvaRight), D(CvaLeft),
+            D(SphereRight), D(CylinderRight), AxisRight, D(SphereLeft), D(CylinderLeft), AxisLeft, D(AxialLengthRight), D(AxialLengthLeft),
+            NotTestableReason ?? "");
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(canonical))).ToLowerInvariant();
+    }
+
+    /// <summary>Every reason the input cannot be stored, by field (the JSON names; the import maps them to its columns).</summary>
+    public IReadOnlyList<(string Field, string Reason)> Problems(VisionRound round, DateOnly today)
+    {
+        var problems = new List<(string, string)>();
+        if (Sex is not ("male" or "female"))
+        {
+            problems.Add(("sex", "must be male or female (男/女)"));
+        }
+
+        if (ScreenedOn < round.OpensOn || ScreenedOn > round.ClosesOn || ScreenedOn > today)
+        {
+            problems.Add(("screenedOn", $"must be within the round's window {round.OpensOn:yyyy-MM-dd} to {round.ClosesOn:yyyy-MM-dd}, and not in the future"));
+        }
+
+        if (AgeYears is < 3 or > 20)
+        {
+            problems.Add(("birthDate", $"gives age {AgeYears} on the screening date; expected 3 to 20"));
+        }
+
+        var testable = string.IsNullOrWhiteSpace(NotTestableReason);
+        if (!testable && NotTestableReason!.Length > 200)
+        {
+            problems.Add(("notTestableReason", "at most 200 characters"));
+        }
+
+        var okLens = Glasses == GlassesType.OkLens;
+        foreach (var (side, ucva, walk, cva, sphere, cylinder, axis, axial) in new[]
+                 {
+                     ("Right", UcvaRight, WalkDistanceRight, CvaRight, SphereRight, CylinderRight, AxisRight, AxialLengthRight),
+                     ("Left", UcvaLeft, WalkDistanceLeft, CvaLeft, SphereLeft, CylinderLeft, AxisLeft, AxialLengthLeft),
+                 })
+        {
+            if (ucva is { } u)
+            {
+                if (Acuity.Problem(u, walk) is { } problem)
+                {
+                    problems.Add(($"ucva{side}", problem));
+                }
+            }
+            else if (testable && !okLens)
+            {
+                problems.Add(($"ucva{side}", "is required (or give notTestableReason)"));
+            }
+            else if (walk is not null)
+            {
+                problems.Add(($"walkDistance{side}", "goes only with an uncorrected acuity below 4.0"));
+            }
+
+            if (cva is { } c && Acuity.Problem(c, null) is { } cvaProblem)
+            {
+                problems.Add(($"cva{side}", cvaProblem));
+            }
+            else if (cva is null && testable && Glasses != GlassesType.None)
+            {
+                problems.Add(($"cva{side}", "is required for glasses wearers (戴镜视力)"));
+            }
+
+            if (sphere is null != cylinder is null)
+            {
+                problems.Add(($"cylinder{side}", "sphere and cylinder go together (write 0 for no cylinder)"));
+            }
+
+            if (sphere is { } s && (s % 0.25m != 0 || s is < -30 or > 30))
+            {
+                problems.Add(($"sphere{side}", "must be a multiple of 0.25 D between -30 and +30"));
+            }
+
+            if (cylinder is { } cy && (cy % 0.25m != 0 || cy is < -10 or > 10))
+            {
+                problems.Add(($"cylinder{side}", "must be a multiple of 0.25 D between -10 and +10"));
+            }
+
+            if (axis is { } a && a is < 1 or > 180)
+            {
+                problems.Add(($"axis{side}", "must be 1 to 180"));
+            }
+            else if (axis is null && cylinder is { } cyl && cyl != 0)
+            {
+                problems.Add(($"axis{side}", "is required with a non-zero cylinder"));
+            }
+
+            if (axial is { } len && len is < 15 or > 35)
+            {
+                problems.Add(($"axialLength{side}", "must be 15 to 35 mm"));
+            }
+        }
+
+        return problems;
+    }
+}
+
+/// <summary>A stored record: the input, the classification, and who entered which version when.</summary>
+internal sealed record VisionRecord(long RoundId, string CorpId, string StudentUserId, long ClassId, string Sex, DateOnly BirthDate,
+    DateOnly ScreenedOn, int AgeYears, string Glasses, decimal? UcvaR, decimal? UcvaL, decimal? WalkDistanceR, decimal? WalkDistanceL,
+    decimal? CvaR, decimal? CvaL, decimal? SphereR, decimal? CylinderR, int? AxisR, decimal? SphereL, decimal? CylinderL, int? AxisL,
+    decimal? AxialLengthR, decimal? AxialLengthL, string? NotTestableReason, decimal? SeR, decimal? SeL, string? PoorVision, bool? Myopic,
+    string? MyopiaGrade, bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet, string InputHash, int Version,
+    string Source, string EnteredByCorpId, string EnteredByUserId, DateTime EnteredAt);
+
+internal sealed record VisionReferral(long Id, long RoundId, string CorpId, string StudentUserId, long ClassId, string Reason, string Status,
+    DateTime CreatedAt, DateTime? AcknowledgedAt, string? AcknowledgedByUserId, DateOnly? VisitDate, string? Hospital, string? Diagnosis,
+    string? Prescription, DateTime? ReportedAt, DateTime? LastRemindedAt);
+
+internal sealed record VisionClassroom(string CorpId, string ClassroomId, string Name, DateOnly? LightingRenovatedOn, int Desks,
+    int AdjustableDesks, DateTime UpdatedAt, string UpdatedByUserId);

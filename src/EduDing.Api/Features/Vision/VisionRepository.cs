@@ -1,0 +1,454 @@
+using System.Data.Common;
+using Dapper;
+using EduDing.Api.Data;
+
+namespace EduDing.Api.Features.Vision;
+
+internal sealed record RosterStudent(string UserId, string Name, string? StudentNumber, long ClassId);
+
+internal sealed record ClassProgressRow(string CorpId, long ClassId, string ClassName, int? GradeLevel, int Enrolled, int Screened);
+
+/// <summary>A record to store, already classified, with the class the student was in when screened.</summary>
+internal sealed record ClassifiedInput(VisionRecordInput Input, long ClassId, StudentClassification Result);
+
+internal sealed record SaveOutcome(int Created, int Updated, int Unchanged);
+
+/// <summary>Rounds, records (with their history and statistics cells), referrals and classrooms.</summary>
+internal sealed class VisionRepository(Database db)
+{
+    private const string RoundColumns = "id, kind, school_year, name, corp_id, opens_on, closes_on, rescreen_of, created_by_corp_id, created_by_user_id, created_at";
+
+    internal const string RecordColumns = """
+        round_id, corp_id, student_user_id, class_id, sex, birth_date, screened_on, age_years, glasses, ucva_r, ucva_l, walk_distance_r,
+        walk_distance_l, cva_r, cva_l, sphere_r, cylinder_r, axis_r, sphere_l, cylinder_l, axis_l, axial_length_r, axial_length_l,
+        not_testable_reason, se_r, se_l, poor_vision, myopic, myopia_grade, valid, follow_up, below_age_norm, needs_referral, rule_set,
+        input_hash, version, source, entered_by_corp_id, entered_by_user_id, entered_at
+        """;
+
+    private static readonly string[] RecordColumnList = RecordColumns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+
+    private const string ReferralColumns = """
+        id, round_id, corp_id, student_user_id, class_id, reason, status, created_at, acknowledged_at, acknowledged_by_user_id, visit_date,
+        hospital, diagnosis, prescription, reported_at, last_reminded_at
+        """;
+
+    // ---- rounds ----
+
+    /// <summary>Creates a round over the given schools and records each class's enrolment at this moment (coverage).</summary>
+    public Task<long> CreateRoundAsync(string kind, int schoolYear, string name, string? corpId, DateOnly opensOn, DateOnly closesOn,
+        long? rescreenOf, string createdByCorpId, string createdByUserId, IReadOnlyList<string> schoolCorpIds, DateTime now,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO vision_rounds (kind, school_year, name, corp_id, opens_on, closes_on, rescreen_of, created_by_corp_id,
+                                           created_by_user_id, created_at)
+                VALUES (@kind, @schoolYear, @name, @corpId, @opensOn, @closesOn, @rescreenOf, @createdByCorpId, @createdByUserId, @now);
+                {db.Dialect.SelectLastInsertId};
+                """, new { kind, schoolYear, name, corpId, opensOn, closesOn, rescreenOf, createdByCorpId, createdByUserId, now }, tx,
+                cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO vision_round_classes (round_id, corp_id, class_id, class_name, grade_level, period_id, enrolled)
+                SELECT @id, c.corp_id, c.node_id, c.name, c.grade_level, g.parent_node_id,
+                       (SELECT COUNT(*) FROM class_members m WHERE m.corp_id = c.corp_id AND m.class_id = c.node_id AND m.role = 'student')
+                FROM edu_nodes c LEFT JOIN edu_nodes g ON g.corp_id = c.corp_id AND g.node_id = c.parent_node_id
+                WHERE c.corp_id IN @schoolCorpIds AND c.node_type = 'class' AND c.removed_at IS NULL
+                """, new { id, schoolCorpIds }, tx, cancellationToken: token));
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_round_schools", ["round_id", "corp_id"], schoolCorpIds, c => [id, c], token);
+            return id;
+        }, ct);
+
+    public async Task<VisionRound?> FindRoundAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<VisionRound>(new CommandDefinition(
+            $"SELECT {RoundColumns} FROM vision_rounds WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<bool> RoundCoversAsync(long roundId, string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM vision_round_schools WHERE round_id = @roundId AND corp_id = @corpId", new { roundId, corpId },
+            cancellationToken: ct)) > 0;
+    }
+
+    /// <summary>Rounds that cover any of <paramref name="corpIds"/> (null: all), newest first.</summary>
+    public async Task<IReadOnlyList<VisionRound>> ListRoundsAsync(IReadOnlyCollection<string>? corpIds, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var filter = corpIds is null ? "" : "WHERE id IN (SELECT round_id FROM vision_round_schools WHERE corp_id IN @corpIds)";
+        return (await connection.QueryAsync<VisionRound>(new CommandDefinition(
+            $"SELECT {RoundColumns} FROM vision_rounds {filter} ORDER BY opens_on DESC, id DESC", new { corpIds = corpIds?.ToList() ?? [] },
+            cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The same kind of round one school year earlier (the year-on-year comparison).</summary>
+    public async Task<VisionRound?> SameRoundAYearEarlierAsync(VisionRound round, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QueryFirstOrDefaultAsync<VisionRound>(new CommandDefinition($"""
+            SELECT {RoundColumns} FROM vision_rounds
+            WHERE kind = @Kind AND school_year = @previous AND ((corp_id IS NULL AND @CorpId IS NULL) OR corp_id = @CorpId)
+            ORDER BY id DESC LIMIT 1
+            """, new { round.Kind, previous = round.SchoolYear - 1, round.CorpId }, cancellationToken: ct));
+    }
+
+    /// <summary>The latest city-wide rounds of the four 两假双测 kinds, newest first (the trend).</summary>
+    public async Task<IReadOnlyList<VisionRound>> RecentCityRoundsAsync(int count, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionRound>(new CommandDefinition($"""
+            SELECT {RoundColumns} FROM vision_rounds
+            WHERE corp_id IS NULL AND kind IN ('winter-leave', 'winter-return', 'summer-leave', 'summer-return')
+            ORDER BY opens_on DESC, id DESC LIMIT @count
+            """, new { count }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<ClassProgressRow>> ProgressAsync(long roundId, string? corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<ClassProgressRow>(new CommandDefinition("""
+            SELECT c.corp_id, c.class_id, c.class_name, c.grade_level, c.enrolled,
+                   (SELECT COUNT(*) FROM vision_records r WHERE r.round_id = c.round_id AND r.corp_id = c.corp_id AND r.class_id = c.class_id) AS screened
+            FROM vision_round_classes c
+            WHERE c.round_id = @roundId AND (@corpId IS NULL OR c.corp_id = @corpId)
+            ORDER BY c.corp_id, c.grade_level, c.class_id
+            """, new { roundId, corpId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<DateTime?> PublishedAtAsync(long roundId, string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
+            "SELECT published_at FROM vision_round_schools WHERE round_id = @roundId AND corp_id = @corpId", new { roundId, corpId },
+            cancellationToken: ct));
+    }
+
+    public async Task<bool> PublishAsync(long roundId, string corpId, string userId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE vision_round_schools SET published_at = @now, published_by_user_id = @userId
+            WHERE round_id = @roundId AND corp_id = @corpId AND published_at IS NULL
+            """, new { roundId, corpId, userId, now }, cancellationToken: ct)) == 1;
+    }
+
+    // ---- students ----
+
+    public async Task<IReadOnlyList<RosterStudent>> StudentsAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<RosterStudent>(new CommandDefinition("""
+            SELECT s.user_id, s.name, s.student_number, MIN(m.class_id) AS class_id
+            FROM students s JOIN class_members m ON m.corp_id = s.corp_id AND m.user_id = s.user_id AND m.role = 'student'
+            WHERE s.corp_id = @corpId AND s.removed_at IS NULL
+            GROUP BY s.user_id, s.name, s.student_number
+            """, new { corpId }, cancellationToken: ct))).ToList();
+    }
+
+    // ---- records ----
+
+    /// <summary>
+    /// Stores classified records in one transaction: a new student is inserted; a changed one moves its current row
+    /// to history and gets version + 1; an identical one (same input hash) is left alone. Then the statistics cells of
+    /// every touched class are rebuilt and referrals opened (or cancelled when a correction removes the reason).
+    /// </summary>
+    public Task<SaveOutcome> SaveRecordsAsync(long roundId, string corpId, IReadOnlyList<ClassifiedInput> rows, string source,
+        string enteredByCorpId, string enteredByUserId, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var current = new Dictionary<string, (string Hash, int Version, long ClassId)>(StringComparer.Ordinal);
+            foreach (var chunk in rows.Select(r => r.Input.StudentUserId).Distinct().Chunk(1000))
+            {
+                foreach (var (student, hash, version, classId) in await connection.QueryAsync<(string, string, int, long)>(new CommandDefinition("""
+                             SELECT student_user_id, input_hash, version, class_id FROM vision_records
+                             WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk
+                             """, new { roundId, corpId, chunk }, tx, cancellationToken: token)))
+                {
+                    current[student] = (hash, version, classId);
+                }
+            }
+
+            var inserts = new List<(ClassifiedInput Row, int Version)>();
+            var changed = new List<string>();
+            var unchanged = 0;
+            var touchedClasses = new HashSet<long>();
+            foreach (var row in rows.DistinctBy(r => r.Input.StudentUserId))
+            {
+                if (current.TryGetValue(row.Input.StudentUserId, out var existing))
+                {
+                    if (existing.Hash == row.Input.Hash() && existing.ClassId == row.ClassId)
+                    {
+                        unchanged++;
+                        continue;
+                    }
+
+                    changed.Add(row.Input.StudentUserId);
+                    touchedClasses.Add(existing.ClassId);
+                    inserts.Add((row, existing.Version + 1));
+                }
+                else
+                {
+                    inserts.Add((row, 1));
+                }
+
+                touchedClasses.Add(row.ClassId);
+            }
+
+            foreach (var chunk in changed.Chunk(1000))
+            {
+                await connection.ExecuteAsync(new CommandDefinition($"""
+                    INSERT INTO vision_record_history ({RecordColumns}, superseded_at)
+                    SELECT {RecordColumns}, @now FROM vision_records
+                    WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk
+                    """, new { roundId, corpId, chunk, now }, tx, cancellationToken: token));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "DELETE FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk",
+                    new { roundId, corpId, chunk }, tx, cancellationToken: token));
+            }
+
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_records", RecordColumnList, inserts, i =>
+            {
+                var (input, result) = (i.Row.Input, i.Row.Result);
+                return
+                [
+                    roundId, corpId, input.StudentUserId, i.Row.ClassId, input.Sex, input.BirthDate, input.ScreenedOn, input.AgeYears,
+                    GlassesCode(input.Glasses), input.UcvaRight, input.UcvaLeft, input.WalkDistanceRight, input.WalkDistanceLeft, input.CvaRight,
+                    input.CvaLeft, input.SphereRight, input.CylinderRight, input.AxisRight, input.SphereLeft, input.CylinderLeft, input.AxisLeft,
+                    input.AxialLengthRight, input.AxialLengthLeft, input.NotTestableReason, result.Right.SphericalEquivalent,
+                    result.Left.SphericalEquivalent, Code(result.PoorVision), result.Myopic, Code(result.MyopiaGrade), result.Valid,
+                    result.FollowUp, result.BelowAgeNorm, result.NeedsReferral, result.RuleSet, input.Hash(), i.Version, source,
+                    enteredByCorpId, enteredByUserId, now,
+                ];
+            }, token);
+
+            await RebuildCellsAsync(tx, roundId, corpId, touchedClasses.ToList(), token);
+            await SyncReferralsAsync(tx, roundId, corpId, inserts.Select(i => i.Row.Input.StudentUserId).ToList(), now, token);
+            return new SaveOutcome(inserts.Count - changed.Count, changed.Count, unchanged);
+        }, ct);
+
+    private async Task RebuildCellsAsync(DbTransaction tx, long roundId, string corpId, IReadOnlyList<long> classIds, CancellationToken ct)
+    {
+        foreach (var chunk in classIds.Chunk(500))
+        {
+            var args = new { roundId, corpId, chunk };
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM vision_stat_cells WHERE round_id = @roundId AND corp_id = @corpId AND class_id IN @chunk", args, tx,
+                cancellationToken: ct));
+            // Myopia counts are among valid records only, so the numerator is always part of the denominator.
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO vision_stat_cells (round_id, corp_id, class_id, sex, age_years, screened, valid, myopic, myopia_low, myopia_moderate,
+                                               myopia_high, ok_lens, poor_known, poor_vision, poor_mild, poor_moderate, poor_severe)
+                SELECT round_id, corp_id, class_id, sex, age_years, COUNT(*),
+                       SUM(CASE WHEN valid THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN valid AND myopic THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN valid AND myopia_grade = 'low' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN valid AND myopia_grade = 'moderate' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN valid AND myopia_grade = 'high' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN valid AND glasses = 'ok-lens' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN poor_vision IS NOT NULL THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN poor_vision IN ('mild', 'moderate', 'severe') THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN poor_vision = 'mild' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN poor_vision = 'moderate' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN poor_vision = 'severe' THEN 1 ELSE 0 END)
+                FROM vision_records
+                WHERE round_id = @roundId AND corp_id = @corpId AND class_id IN @chunk
+                GROUP BY round_id, corp_id, class_id, sex, age_years
+                """, args, tx, cancellationToken: ct));
+        }
+    }
+
+    /// <summary>A referral for every current record that needs one; an open one is cancelled when a correction removes the need.</summary>
+    private static async Task SyncReferralsAsync(DbTransaction tx, long roundId, string corpId, IReadOnlyList<string> students, DateTime now,
+        CancellationToken ct)
+    {
+        foreach (var chunk in students.Chunk(1000))
+        {
+            var args = new { roundId, corpId, chunk, now };
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO vision_referrals (round_id, corp_id, student_user_id, class_id, reason, status, created_at)
+                SELECT r.round_id, r.corp_id, r.student_user_id, r.class_id,
+                       CASE WHEN r.myopic THEN 'screening-myopia' WHEN r.below_age_norm THEN 'below-age-norm' ELSE 'poor-vision' END,
+                       'open', @now
+                FROM vision_records r
+                WHERE r.round_id = @roundId AND r.corp_id = @corpId AND r.student_user_id IN @chunk AND r.needs_referral
+                  AND NOT EXISTS (SELECT 1 FROM vision_referrals f
+                                  WHERE f.round_id = r.round_id AND f.corp_id = r.corp_id AND f.student_user_id = r.student_user_id)
+                """, args, tx, cancellationToken: ct));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE vision_referrals SET status = 'open', cancelled_at = NULL
+                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'cancelled'
+                  AND EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
+                              AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
+                """, args, tx, cancellationToken: ct));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE vision_referrals SET status = 'cancelled', cancelled_at = @now
+                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'open'
+                  AND NOT EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
+                                  AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
+                """, args, tx, cancellationToken: ct));
+        }
+    }
+
+    public async Task<IReadOnlyList<VisionRecord>> ClassRecordsAsync(long roundId, string corpId, long classId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionRecord>(new CommandDefinition(
+            $"SELECT {RecordColumns} FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId AND class_id = @classId ORDER BY student_user_id",
+            new { roundId, corpId, classId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<VisionRecord?> FindRecordAsync(long roundId, string corpId, string studentUserId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<VisionRecord>(new CommandDefinition(
+            $"SELECT {RecordColumns} FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id = @studentUserId",
+            new { roundId, corpId, studentUserId }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<VisionRecord>> HistoryAsync(long roundId, string corpId, string studentUserId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionRecord>(new CommandDefinition($"""
+            SELECT {RecordColumns} FROM vision_record_history
+            WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id = @studentUserId ORDER BY version
+            """, new { roundId, corpId, studentUserId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The child's current records across rounds (only published ones when <paramref name="publishedOnly"/>), oldest first.</summary>
+    public async Task<IReadOnlyList<(VisionRound Round, VisionRecord Record)>> StudentRecordsAsync(string corpId, string studentUserId,
+        bool publishedOnly, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var published = publishedOnly
+            ? "AND EXISTS (SELECT 1 FROM vision_round_schools s WHERE s.round_id = r.round_id AND s.corp_id = r.corp_id AND s.published_at IS NOT NULL)"
+            : "";
+        var records = (await connection.QueryAsync<VisionRecord>(new CommandDefinition($"""
+            SELECT {RecordColumns} FROM vision_records r WHERE r.corp_id = @corpId AND r.student_user_id = @studentUserId {published}
+            """, new { corpId, studentUserId }, cancellationToken: ct))).ToList();
+        var result = new List<(VisionRound, VisionRecord)>();
+        foreach (var record in records)
+        {
+            result.Add(((await connection.QuerySingleAsync<VisionRound>(new CommandDefinition(
+                $"SELECT {RoundColumns} FROM vision_rounds WHERE id = @RoundId", record, cancellationToken: ct))), record));
+        }
+
+        return result.OrderBy(r => r.Item2.ScreenedOn).ThenBy(r => r.Item1.Id).ToList();
+    }
+
+    // ---- referrals ----
+
+    public async Task<IReadOnlyList<VisionReferral>> ReferralsAsync(string corpId, long? classId, long? roundId, string? status, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionReferral>(new CommandDefinition($"""
+            SELECT {ReferralColumns} FROM vision_referrals
+            WHERE corp_id = @corpId AND (@classId IS NULL OR class_id = @classId) AND (@roundId IS NULL OR round_id = @roundId)
+              AND (@status IS NULL OR status = @status) AND status <> 'cancelled'
+            ORDER BY class_id, student_user_id, round_id
+            """, new { corpId, classId, roundId, status }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<VisionReferral>> ReferralsOfStudentAsync(string corpId, string studentUserId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionReferral>(new CommandDefinition($"""
+            SELECT {ReferralColumns} FROM vision_referrals
+            WHERE corp_id = @corpId AND student_user_id = @studentUserId AND status <> 'cancelled' ORDER BY round_id
+            """, new { corpId, studentUserId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<VisionReferral?> FindReferralAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<VisionReferral>(new CommandDefinition(
+            $"SELECT {ReferralColumns} FROM vision_referrals WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<bool> AcknowledgeReferralAsync(long id, string guardianUserId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE vision_referrals SET status = 'acknowledged', acknowledged_at = @now, acknowledged_by_user_id = @guardianUserId
+            WHERE id = @id AND status = 'open'
+            """, new { id, guardianUserId, now }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<bool> ReportVisitAsync(long id, string guardianUserId, DateOnly visitDate, string hospital, string diagnosis,
+        string? prescription, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE vision_referrals
+            SET status = 'visited', visit_date = @visitDate, hospital = @hospital, diagnosis = @diagnosis, prescription = @prescription,
+                reported_at = @now, acknowledged_at = COALESCE(acknowledged_at, @now),
+                acknowledged_by_user_id = COALESCE(acknowledged_by_user_id, @guardianUserId)
+            WHERE id = @id AND status IN ('open', 'acknowledged')
+            """, new { id, guardianUserId, visitDate, hospital, diagnosis, prescription, now }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task MarkRemindedAsync(IReadOnlyList<long> ids, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var chunk in ids.Chunk(1000))
+        {
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE vision_referrals SET last_reminded_at = @now WHERE id IN @chunk", new { chunk, now }, cancellationToken: ct));
+        }
+    }
+
+    // ---- imports ----
+
+    public async Task<long> RecordImportAsync(long roundId, string corpId, string sha256, string fileName, string mode, int totalRows,
+        int badRows, SaveOutcome outcome, string errors, string userId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            INSERT INTO vision_imports (round_id, corp_id, file_sha256, file_name, mode, total_rows, bad_rows, created, updated, unchanged,
+                                        errors, imported_by_user_id, imported_at)
+            VALUES (@roundId, @corpId, @sha256, @fileName, @mode, @totalRows, @badRows, @Created, @Updated, @Unchanged, @errors, @userId, @now);
+            {db.Dialect.SelectLastInsertId};
+            """, new
+        {
+            roundId, corpId, sha256, fileName, mode, totalRows, badRows, outcome.Created, outcome.Updated, outcome.Unchanged, errors, userId, now,
+        }, cancellationToken: ct));
+    }
+
+    // ---- classrooms ----
+
+    public async Task SaveClassroomAsync(VisionClassroom classroom, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            db.Dialect.Upsert("vision_classrooms", ["corp_id", "classroom_id"],
+                ["name", "lighting_renovated_on", "desks", "adjustable_desks", "updated_at", "updated_by_user_id"]),
+            new
+            {
+                corp_id = classroom.CorpId, classroom_id = classroom.ClassroomId, name = classroom.Name,
+                lighting_renovated_on = classroom.LightingRenovatedOn, desks = classroom.Desks, adjustable_desks = classroom.AdjustableDesks,
+                updated_at = classroom.UpdatedAt, updated_by_user_id = classroom.UpdatedByUserId,
+            }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<VisionClassroom>> ClassroomsAsync(string? corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<VisionClassroom>(new CommandDefinition("""
+            SELECT corp_id, classroom_id, name, lighting_renovated_on, desks, adjustable_desks, updated_at, updated_by_user_id
+            FROM vision_classrooms WHERE (@corpId IS NULL OR corp_id = @corpId) ORDER BY corp_id, classroom_id
+            """, new { corpId }, cancellationToken: ct))).ToList();
+    }
+
+    internal static string GlassesCode(GlassesType glasses) => glasses switch
+    {
+        GlassesType.None => "none",
+        GlassesType.Frame => "frame",
+        GlassesType.Contact => "contact",
+        _ => "ok-lens",
+    };
+
+    internal static string? Code<T>(T? value) where T : struct, Enum => value?.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,256 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dapper;
+using EduDing.Api.Data;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Notices;
+using EduDing.Api.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Vision;
+
+internal sealed record CreateRound(string? Kind, int? SchoolYear, string? Name, string? CorpId, DateOnly? OpensOn, DateOnly? ClosesOn,
+    long? RescreenOf);
+
+internal sealed record ImportReport(long? ImportId, int TotalRows, int GoodRows, IReadOnlyList<ImportProblem> Problems, string OnErrors,
+    bool Imported, int Created, int Updated, int Unchanged);
+
+/// <summary>The 明眸 workflows: rounds, entry (one, a class, an xlsx), classification, publishing to parents, referrals.</summary>
+internal sealed class VisionService(VisionRepository vision, VisionAccess access, NoticeService notices, Database db,
+    IOptions<VisionOptions> options, TimeProvider time)
+{
+    public const string ResultsPage = "pages/vision/results";
+
+    private VisionClassifier Classifier => new(options.Value);
+
+    private DateOnly Today => DateOnly.FromDateTime(ShanghaiTime.FromUtc(time.GetUtcNow().UtcDateTime).DateTime);
+
+    public async Task<VisionRound> CreateRoundAsync(Caller caller, CreateRound request, CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        if (request.Kind is null || !RoundKind.All.Contains(request.Kind))
+        {
+            errors["kind"] = [$"must be one of {string.Join(", ", RoundKind.All)}"];
+        }
+
+        if (request.SchoolYear is not (>= 2020 and <= 2100))
+        {
+            errors["schoolYear"] = ["is the year the school year starts, e.g. 2026 for 2026–2027"];
+        }
+
+        if (request.OpensOn is null || request.ClosesOn is null || request.ClosesOn < request.OpensOn ||
+            request.ClosesOn.Value.DayNumber - request.OpensOn.Value.DayNumber > 120)
+        {
+            errors["closesOn"] = ["opensOn and closesOn are required, closesOn on or after opensOn, at most 120 days apart"];
+        }
+
+        if (request.Name is { Length: > 100 })
+        {
+            errors["name"] = ["at most 100 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        IReadOnlyList<string> schools;
+        string creatorCorp;
+        if (request.CorpId is null)
+        {
+            if (!VisionAccess.IsBureauAdmin(caller))
+            {
+                throw new ForbiddenException("Missing scope: a city-wide round is opened by a bureau admin (schools give their corpId).");
+            }
+
+            await using var connection = await db.OpenConnectionAsync(ct);
+            schools = (await connection.QueryAsync<string>(new CommandDefinition("SELECT corp_id FROM corps WHERE kind = 'School'",
+                cancellationToken: ct))).ToList();
+            creatorCorp = caller.Roles.First(r => r.StartsWith("bureau-admin@", StringComparison.Ordinal))["bureau-admin@".Length..];
+        }
+        else
+        {
+            access.School(request.CorpId);
+            VisionAccess.RequireSchoolAdmin(caller, request.CorpId);
+            schools = [request.CorpId];
+            creatorCorp = request.CorpId;
+        }
+
+        if (request.RescreenOf is { } of && await vision.FindRoundAsync(of, ct) is null)
+        {
+            throw new RequestValidationException("rescreenOf", $"round {of} does not exist");
+        }
+
+        var kind = request.Kind!;
+        var name = string.IsNullOrWhiteSpace(request.Name) ? $"{request.SchoolYear}学年{RoundKind.Chinese(kind)}视力筛查" : request.Name.Trim();
+        var id = await vision.CreateRoundAsync(kind, request.SchoolYear!.Value, name, request.CorpId, request.OpensOn!.Value, request.ClosesOn!.Value,
+            request.RescreenOf, creatorCorp, access.UserIdIn(caller, creatorCorp), schools, time.UtcNowForDatabase(), ct);
+        return (await vision.FindRoundAsync(id, ct))!;
+    }
+
+    public async Task<VisionRound> RoundForSchoolAsync(long roundId, string corpId, CancellationToken ct)
+    {
+        access.School(corpId);
+        var round = await vision.FindRoundAsync(roundId, ct) ?? throw new NotFoundException($"No screening round {roundId}.");
+        return await vision.RoundCoversAsync(roundId, corpId, ct) ? round : throw new NotFoundException($"Round {roundId} does not cover corp {corpId}.");
+    }
+
+    /// <summary>Validates, classifies and stores entered records (one student or a class); 400 naming each bad field.</summary>
+    public async Task<SaveOutcome> EnterAsync(Caller caller, long roundId, string corpId, IReadOnlyList<VisionRecordInput?> inputs, string source,
+        CancellationToken ct)
+    {
+        var round = await RoundForSchoolAsync(roundId, corpId, ct);
+        var roster = (await vision.StudentsAsync(corpId, ct)).ToDictionary(s => s.UserId);
+        var errors = new Dictionary<string, string[]>();
+        var rows = new List<ClassifiedInput>();
+        for (var i = 0; i < inputs.Count; i++)
+        {
+            var prefix = inputs.Count == 1 && source == "single" ? "" : $"records[{i}].";
+            if (inputs[i] is not { } input)
+            {
+                errors[$"{prefix.TrimEnd('.')}"] = ["must be an object"];
+                continue;
+            }
+
+            if (!roster.TryGetValue(input.StudentUserId ?? "", out var student))
+            {
+                errors[$"{prefix}studentUserId"] = ["is not a current student of this school"];
+                continue;
+            }
+
+            foreach (var (field, reason) in input.Problems(round, Today))
+            {
+                errors[prefix + field] = [reason];
+            }
+
+            rows.Add(new ClassifiedInput(input, student.ClassId, Classify(input)));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        foreach (var classId in rows.Select(r => r.ClassId).Distinct())
+        {
+            await access.RequireClassWriteAsync(caller, corpId, classId, ct);
+        }
+
+        var outcome = await vision.SaveRecordsAsync(roundId, corpId, rows, source, caller.Account.CorpId, caller.Account.UserId,
+            time.UtcNowForDatabase(), ct);
+        await access.AuditWriteAsync(caller, corpId, rows.Select(r => r.Input.StudentUserId),
+            $"round {roundId} {source}: {outcome.Created} new, {outcome.Updated} corrected, {outcome.Unchanged} unchanged", ct);
+        return outcome;
+    }
+
+    public StudentClassification Classify(VisionRecordInput input) =>
+        Classifier.Classify(input.AgeYears, input.Glasses, new EyeMeasurement(input.UcvaRight, input.SphereRight, input.CylinderRight),
+            new EyeMeasurement(input.UcvaLeft, input.SphereLeft, input.CylinderLeft), input.CvaRight is not null && input.CvaLeft is not null,
+            !string.IsNullOrWhiteSpace(input.NotTestableReason));
+
+    /// <summary>
+    /// An xlsx of one school: every bad row reported by row and column; with onErrors=reject nothing is stored while any
+    /// row is bad, with import-valid the good rows are. Rows equal to what is stored change nothing, so a re-import is a no-op.
+    /// </summary>
+    public async Task<ImportReport> ImportAsync(Caller caller, long roundId, string corpId, string fileName, byte[] file, string onErrors,
+        CancellationToken ct)
+    {
+        if (onErrors is not ("reject" or "import-valid"))
+        {
+            throw new RequestValidationException("onErrors", "must be reject (store nothing while any row is bad) or import-valid");
+        }
+
+        var round = await RoundForSchoolAsync(roundId, corpId, ct);
+        VisionAccess.RequireSchoolAdmin(caller, corpId);
+        var parsed = VisionImport.Parse(new MemoryStream(file), round, await vision.StudentsAsync(corpId, ct), Today);
+        var fileProblem = parsed.Problems.Any(p => p.Column == "file");
+        var store = !fileProblem && (parsed.Problems.Count == 0 || onErrors == "import-valid") && parsed.Rows.Count > 0;
+        var outcome = new SaveOutcome(0, 0, 0);
+        var sha = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
+        if (store)
+        {
+            outcome = await vision.SaveRecordsAsync(roundId, corpId,
+                parsed.Rows.Select(r => new ClassifiedInput(r.Input, r.ClassId, Classify(r.Input))).ToList(), $"import:{sha[..12]}",
+                caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct);
+            await access.AuditWriteAsync(caller, corpId, [],
+                $"round {roundId} import {fileName} ({sha[..12]}): {outcome.Created} new, {outcome.Updated} corrected, {outcome.Unchanged} unchanged", ct);
+        }
+
+        var id = await vision.RecordImportAsync(roundId, corpId, sha, fileName.Length > 200 ? fileName[..200] : fileName,
+            store ? onErrors : "rejected", parsed.TotalRows, parsed.Problems.Select(p => p.Row).Distinct().Count(), outcome,
+            JsonSerializer.Serialize(parsed.Problems.Take(1000), JsonSerializerOptions.Web), caller.Account.UserId, time.UtcNowForDatabase(), ct);
+        return new ImportReport(id, parsed.TotalRows, parsed.Rows.Count, parsed.Problems, onErrors, store, outcome.Created, outcome.Updated,
+            outcome.Unchanged);
+    }
+
+    /// <summary>The school releases the round's results: each guardian of a screened child is told, through the notice pipeline.</summary>
+    public async Task<int> PublishAsync(Caller caller, long roundId, string corpId, CancellationToken ct)
+    {
+        var round = await RoundForSchoolAsync(roundId, corpId, ct);
+        VisionAccess.RequireSchoolAdmin(caller, corpId);
+        if (!await vision.PublishAsync(roundId, corpId, access.UserIdIn(caller, corpId), time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Round {roundId} is already published for this school.");
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var guardians = (await connection.QueryAsync<(string UserId, string? UnionId, string Name, long ClassId)>(new CommandDefinition("""
+            SELECT g.user_id, g.union_id, g.name, MIN(r.class_id)
+            FROM vision_records r
+            JOIN guardian_students gs ON gs.corp_id = r.corp_id AND gs.student_user_id = r.student_user_id
+            JOIN guardians g ON g.corp_id = gs.corp_id AND g.user_id = gs.guardian_user_id AND g.removed_at IS NULL
+            WHERE r.round_id = @roundId AND r.corp_id = @corpId
+            GROUP BY g.user_id, g.union_id, g.name
+            """, new { roundId, corpId }, cancellationToken: ct))).ToList();
+        if (guardians.Count == 0)
+        {
+            return 0;
+        }
+
+        // One message for the school, not one per child: the monthly call quota, and no health data in the push itself.
+        await notices.SendSystemAsync(new SystemNotice("vision-result", corpId, access.School(corpId).Name, $"{round.Name}结果已发布",
+            "您孩子本次视力筛查的结果已发布，请在小程序中查看结果、建议及转诊回执。筛查结果不等于诊断。", ResultsPage,
+            guardians.Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, $"guardian of a child screened in round {roundId}"))
+                .ToList()), ct);
+        return guardians.Count;
+    }
+
+    /// <summary>Reminds the guardians of children whose referral is not completed (acknowledged, then a visit reported).</summary>
+    public async Task<int> RemindReferralsAsync(Caller caller, string corpId, long? classId, long? roundId, CancellationToken ct)
+    {
+        access.School(corpId);
+        if (classId is { } c)
+        {
+            await access.RequireClassWriteAsync(caller, corpId, c, ct);
+        }
+        else
+        {
+            VisionAccess.RequireSchoolAdmin(caller, corpId);
+        }
+
+        var outstanding = (await vision.ReferralsAsync(corpId, classId, roundId, null, ct)).Where(r => r.Status != ReferralStatus.Visited).ToList();
+        if (outstanding.Count == 0)
+        {
+            return 0;
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var recipients = new List<NoticeRecipient>();
+        foreach (var chunk in outstanding.Select(r => r.StudentUserId).Distinct().Chunk(500))
+        {
+            recipients.AddRange((await connection.QueryAsync<(string UserId, string? UnionId, string Name, long ClassId)>(new CommandDefinition("""
+                SELECT g.user_id, g.union_id, g.name, MIN(gs.class_id) FROM guardian_students gs
+                JOIN guardians g ON g.corp_id = gs.corp_id AND g.user_id = gs.guardian_user_id AND g.removed_at IS NULL
+                WHERE gs.corp_id = @corpId AND gs.student_user_id IN @chunk
+                GROUP BY g.user_id, g.union_id, g.name
+                """, new { corpId, chunk }, cancellationToken: ct))).Select(g =>
+                new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, "guardian of a child with an open vision referral")));
+        }
+
+        await notices.SendSystemAsync(new SystemNotice("vision-referral-reminder", corpId, access.School(corpId).Name, "视力筛查转诊提醒",
+            "您孩子的视力筛查转诊建议尚未完成。请尽快到医疗机构眼科检查，并在小程序中回执、填写就诊结果。", ResultsPage,
+            recipients.DistinctBy(r => r.UserId).ToList()), ct);
+        await vision.MarkRemindedAsync(outstanding.Select(r => r.Id).ToList(), time.UtcNowForDatabase(), ct);
+        return recipients.DistinctBy(r => r.UserId).Count();
+    }
+}
