@@ -12,8 +12,8 @@ using MiniExcelLibs;
 
 namespace EduDing.Api.Tests.Features.Vision;
 
-/// <summary>A school of 3,000 students seeded into the mirror, with a screening round open for it.</summary>
-public sealed class BigSchoolFixture : IAsyncLifetime
+/// <summary>A school of 3,000 students seeded into the mirror of a service on one provider.</summary>
+public abstract class BigSchoolFixture : IAsyncLifetime
 {
     public const int Classes = 75;
     public const int StudentsPerClass = 40;
@@ -26,8 +26,23 @@ public sealed class BigSchoolFixture : IAsyncLifetime
 
     internal List<(string UserId, string Number, string Name, long ClassId, int Grade)> Students { get; } = [];
 
+    /// <summary>False when the provider has no server here (MySQL without EDUDING_TEST_MYSQL).</summary>
+    public virtual bool Available => true;
+
+    public virtual void SkipUnlessAvailable()
+    {
+    }
+
+    protected virtual ValueTask ConfigureAsync(ApiFactory factory) => ValueTask.CompletedTask;
+
     public async ValueTask InitializeAsync()
     {
+        await ConfigureAsync(Factory);
+        if (!Available)
+        {
+            return;
+        }
+
         Factory.CreateClient().Dispose();
         var services = Factory.Services;
         CorpId = services.GetRequiredService<CorpDirectory>().All.First(c => c.Kind == CorpKind.School).CorpId;
@@ -55,16 +70,45 @@ public sealed class BigSchoolFixture : IAsyncLifetime
         AdminToken = TestTokens.Person(CorpId, "admin", $"school-admin@{CorpId}", $"school-staff@{CorpId}");
     }
 
-    public ValueTask DisposeAsync() => Factory.DisposeAsync();
+    public virtual ValueTask DisposeAsync() => Factory.DisposeAsync();
+}
+
+public sealed class SqliteBigSchoolFixture : BigSchoolFixture;
+
+/// <summary>The same school on a fresh MariaDB/MySQL database (the service migrates it at start).</summary>
+public sealed class MySqlBigSchoolFixture : BigSchoolFixture
+{
+    private readonly EmptyMySqlTestDb _db = new();
+
+    public override bool Available => _db.Available;
+
+    public override void SkipUnlessAvailable() => _db.SkipUnlessAvailable();
+
+    protected override async ValueTask ConfigureAsync(ApiFactory factory)
+    {
+        await _db.InitializeAsync();
+        if (_db.Available)
+        {
+            factory.Settings["Database:Provider"] = "MySql";
+            factory.Settings["Database:ConnectionString"] = _db.ConnectionString;
+        }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        await _db.DisposeAsync();
+    }
 }
 
 /// <summary>The xlsx import of a 3,000-row file with 20 bad rows, and statistics against an independent computation.</summary>
-public sealed class VisionImportTests(BigSchoolFixture school) : IClassFixture<BigSchoolFixture>
+public abstract class VisionImportTests<TFixture>(TFixture school) where TFixture : BigSchoolFixture
 {
     private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
 
     private HttpClient Admin()
     {
+        school.SkipUnlessAvailable();
         var client = school.Factory.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", school.AdminToken);
         return client;
@@ -254,3 +298,9 @@ public sealed class VisionImportTests(BigSchoolFixture school) : IClassFixture<B
         Assert.Equal("file", garbage["problems"]!.AsArray().Single()!["column"]!.ToString());
     }
 }
+
+public sealed class SqliteVisionImportTests(SqliteBigSchoolFixture school) : VisionImportTests<SqliteBigSchoolFixture>(school),
+    IClassFixture<SqliteBigSchoolFixture>;
+
+public sealed class MySqlVisionImportTests(MySqlBigSchoolFixture school) : VisionImportTests<MySqlBigSchoolFixture>(school),
+    IClassFixture<MySqlBigSchoolFixture>;
