@@ -383,13 +383,14 @@ internal static class VisionEndpoints
         }
 
         VisionAccess.RequireStatistics(await CallerAsync(user, identity, ct), corpId);
-        var points = new List<TrendPoint>();
-        foreach (var round in (await vision.RecentCityRoundsAsync(rounds ?? 10, ct)).Reverse())
+        var recent = (await vision.RecentCityRoundsAsync(rounds ?? 10, ct)).Reverse().ToList();
+        var totals = await statistics.TotalsAsync(recent.Select(r => r.Id).ToList(), corpId, ct);
+        var points = recent.Select(round =>
         {
-            var total = (await statistics.ByAsync(round.Id, "city", corpId, ct)).FirstOrDefault();
-            points.Add(new TrendPoint(round.Id, round.Name, round.OpensOn, total?.Screened ?? 0, total?.Valid ?? 0, total?.MyopiaRate, total?.PoorVisionRate,
-                Target(options.Value, round.OpensOn.Year)));
-        }
+            var total = totals.GetValueOrDefault(round.Id);
+            return new TrendPoint(round.Id, round.Name, round.OpensOn, total?.Screened ?? 0, total?.Valid ?? 0, total?.MyopiaRate,
+                total?.PoorVisionRate, Target(options.Value, round.OpensOn.Year));
+        }).ToList();
 
         return TypedResults.Ok<IReadOnlyList<TrendPoint>>(points);
     }

@@ -78,6 +78,27 @@ internal sealed class VisionStatistics(Database db)
         }).ToList();
     }
 
+    /// <summary>Each round's totals (over one school, or all), in one pass over the cells: the trend.</summary>
+    public async Task<IReadOnlyDictionary<long, StatRow>> TotalsAsync(IReadOnlyList<long> roundIds, string? corpId, CancellationToken ct)
+    {
+        if (roundIds.Count == 0)
+        {
+            return new Dictionary<long, StatRow>();
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<(long RoundId, long Screened, long Valid, long Myopic, long Low, long Moderate, long High, long Ok,
+            long PoorKnown, long Poor, long Mild, long PoorModerate, long Severe)>(new CommandDefinition("""
+            SELECT s.round_id, SUM(s.screened), SUM(s.valid), SUM(s.myopic), SUM(s.myopia_low), SUM(s.myopia_moderate), SUM(s.myopia_high),
+                   SUM(s.ok_lens), SUM(s.poor_known), SUM(s.poor_vision), SUM(s.poor_mild), SUM(s.poor_moderate), SUM(s.poor_severe)
+            FROM vision_stat_cells s
+            WHERE s.round_id IN @roundIds AND (@corpId IS NULL OR s.corp_id = @corpId)
+            GROUP BY s.round_id
+            """, new { roundIds, corpId }, cancellationToken: ct));
+        return rows.ToDictionary(r => r.RoundId, r => new StatRow("city", "全市", null, (int)r.Screened, (int)r.Valid, (int)r.Myopic, (int)r.Low,
+            (int)r.Moderate, (int)r.High, (int)r.Ok, (int)r.PoorKnown, (int)r.Poor, (int)r.Mild, (int)r.PoorModerate, (int)r.Severe));
+    }
+
     private static async Task<IReadOnlyDictionary<string, string>> LabelsAsync(System.Data.Common.DbConnection connection, long roundId,
         string dimension, CancellationToken ct) => dimension switch
     {

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EduDing.Api.Tests.Features.Org;
 using EduDing.DingTalk.Sandbox.Model;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EduDing.Api.Tests.Features.Notices;
 
@@ -348,5 +349,55 @@ public sealed class NoticeTests(NoticeFixture fixture) : IClassFixture<NoticeFix
         await admin.PutAsJsonAsync($"/api/corps/{school.CorpId}/notice-settings", new { teacherNoticesNeedApproval = true });
         var settings = await admin.GetFromJsonAsync<JsonObject>($"/api/corps/{school.CorpId}/notice-settings");
         Assert.True((bool)settings!["teacherNoticesNeedApproval"]!);
+    }
+
+    [Fact]
+    public async Task ScheduledNotice_IsResolvedAndSentOnlyAtItsTime()
+    {
+        var (classId, roster) = School.Classes.Skip(4).First();
+        var admin = await AsSchoolAdminAsync(School);
+        var sendAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        var notice = await ComposeAsync(admin, new
+        {
+            corpId = School.CorpId, title = "定时通知", body = "三秒后发送。", sendAt = sendAt.ToString("O"),
+            audience = new[] { new { roles = new[] { "guardians" }, classIds = new[] { classId } } },
+        });
+        var id = (long)notice["id"]!;
+
+        await Task.Delay(1000);
+        var early = (await admin.GetFromJsonAsync<JsonObject>($"/api/notices/{id}"))!;
+        Assert.Equal("scheduled", early["notice"]!["status"]!.ToString());
+        Assert.Equal(0, (int)early["progress"]!["totals"]!["targeted"]!);
+
+        var detail = await WaitUntilSentAsync(admin, id);
+        Assert.True(DateTimeOffset.Parse(detail["notice"]!["resolvedAt"]!.ToString()) >= sendAt.AddMilliseconds(-1));
+        Assert.Equal(roster.Guardians.Select(g => g.UserId).Distinct().Count(), (int)detail["progress"]!["totals"]!["delivered"]!);
+    }
+
+    [Fact]
+    public async Task SystemNotice_ToAnUnknownUserid_RecordsThatRecipientAsFailed_AndDeliversTheOthers()
+    {
+        var service = _live.Factory.Services.GetRequiredService<Api.Features.Notices.NoticeService>();
+        var guardian = School.Classes.Values.First().Guardians[0];
+        var id = await service.SendSystemAsync(new Api.Features.Notices.SystemNotice("test", School.CorpId, "学校", "系统通知", "正文", null,
+        [
+            new Api.Features.Notices.NoticeRecipient(School.CorpId, guardian.UserId, null, guardian.Name, "guardians", null, "test"),
+            new Api.Features.Notices.NoticeRecipient(School.CorpId, "ghost-user", null, "不存在", "guardians", null, "test"),
+        ]), default);
+
+        var repository = _live.Factory.Services.GetRequiredService<Api.Features.Notices.NoticeRepository>();
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        IReadOnlyList<Api.Features.Notices.RecipientView> recipients;
+        do
+        {
+            recipients = (await repository.RecipientsAsync(id, null, null, null, null, 0, 10, default)).Items;
+            await Task.Delay(100);
+        }
+        while (recipients.Any(r => r.Status is "pending" or "sent") && DateTime.UtcNow < deadline);
+
+        Assert.Equal("delivered", recipients.Single(r => r.UserId == guardian.UserId).Status);
+        var ghost = recipients.Single(r => r.UserId == "ghost-user");
+        Assert.Equal("failed", ghost.Status);
+        Assert.StartsWith("invalid-userid", ghost.Failure);
     }
 }

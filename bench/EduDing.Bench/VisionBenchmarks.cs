@@ -1,0 +1,213 @@
+using System.Diagnostics;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Vision;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
+using MiniExcelLibs;
+
+namespace EduDing.Bench;
+
+internal static class VisionBenchmarks
+{
+    private const int Schools = 30;
+    private const int ClassesPerSchool = 100;
+    private const int StudentsPerClass = 40;
+
+    /// <summary>
+    /// Issue 7: import 120,000 rows (30 schools' xlsx files of 4,000 rows, through the same service method the endpoint
+    /// calls: parse, validate, classify, store, rebuild statistics cells, open referrals), then nine more rounds of the
+    /// same students, and time the statistics of one 120,000-student round by every dimension and the 10-round trend.
+    /// </summary>
+    public static async Task ImportAndStatisticsAsync(string? mySqlConnectionString)
+    {
+        var provider = mySqlConnectionString is null ? DatabaseProvider.Sqlite : DatabaseProvider.MySql;
+        var path = Path.Combine(Path.GetTempPath(), $"eduding-bench-{Guid.NewGuid():N}.db");
+        var connectionString = mySqlConnectionString ?? $"Data Source={path}";
+        var dialect = SqlDialect.For(provider);
+        var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance);
+        await new Migrator(db, Options.Create(new DatabaseOptions { Provider = provider.ToString(), ConnectionString = connectionString }),
+            TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(default);
+        var time = TimeProvider.System;
+        var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
+
+        var corpIds = Enumerable.Range(0, Schools).Select(i => $"bench-school-{i:D2}").ToList();
+        var students = await SeedMirrorAsync(db, corpIds);
+        var dingTalk = Options.Create(new DingTalkOptions
+        {
+            Corps = corpIds.Select(c => new CorpSettings { CorpId = c, Kind = "School", Name = c, AppKey = c, AppSecret = "x", AgentId = 1 }).ToList(),
+        });
+        var corps = new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance));
+        var identity = new IdentityRepository(db);
+        var vision = new VisionRepository(db);
+        var options = Options.Create(new VisionOptions());
+        var service = new VisionService(vision, new VisionAccess(identity, new AccessGrantRepository(db), new AuditLog(db, time), corps, time),
+            new NoticeService(new NoticeRepository(db), new AudienceResolver(db), identity, corps, Options.Create(new NoticeOptions()), time),
+            db, options, time);
+        var statistics = new VisionStatistics(db);
+
+        // Ten city rounds, oldest first; the newest gets the timed xlsx import.
+        var roundIds = new List<long>();
+        for (var r = 0; r < 10; r++)
+        {
+            var opens = today.AddDays(-10 - ((9 - r) * 91));
+            roundIds.Add(await vision.CreateRoundAsync(RoundKind.All[r % 4], 2024 + (r / 4), $"bench round {r}", null, opens, opens.AddDays(10),
+                null, "bureau", "bench", corpIds, DateTime.UtcNow, default));
+        }
+
+        var files = corpIds.Select(c => (CorpId: c, Xlsx: Xlsx(students[c], today.AddDays(-5), new Random(c.GetHashCode())))).ToList();
+        var rows = 0;
+        var import = Stopwatch.StartNew();
+        foreach (var (corpId, xlsx) in files)
+        {
+            var caller = new Caller(new Account(corpId, "admin", "校长", null), [(corpId, "admin")], new HashSet<string> { $"school-admin@{corpId}" });
+            var report = await service.ImportAsync(caller, roundIds[^1], corpId, "bench.xlsx", xlsx, "reject", default);
+            if (!report.Imported || report.Problems.Count > 0)
+            {
+                throw new InvalidOperationException($"{corpId}: {report.Problems.FirstOrDefault()}");
+            }
+
+            rows += report.Created;
+        }
+
+        import.Stop();
+        Console.WriteLine($"vision import ({provider}): {rows} rows in {Schools} xlsx files of {ClassesPerSchool * StudentsPerClass} rows: " +
+                          $"{import.Elapsed.TotalSeconds:F1} s = {rows / import.Elapsed.TotalSeconds:F0} rows/s (target >= 5000 rows/s); " +
+                          $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MiB");
+
+        var earlier = Stopwatch.StartNew();
+        for (var r = 0; r < 9; r++)
+        {
+            var round = (await vision.FindRoundAsync(roundIds[r], default))!;
+            var random = new Random(r);
+            foreach (var corpId in corpIds)
+            {
+                var inputs = students[corpId].Select(s => Input(s, round.OpensOn.AddDays(3), random)).ToList();
+                await vision.SaveRecordsAsync(round.Id, corpId, inputs.Select(i => new ClassifiedInput(i.Input, i.ClassId, service.Classify(i.Input))).ToList(),
+                    "bench", corpId, "admin", DateTime.UtcNow, default);
+            }
+        }
+
+        earlier.Stop();
+        Console.WriteLine($"  nine earlier rounds stored directly (no xlsx): {9 * rows} rows in {earlier.Elapsed.TotalSeconds:F1} s");
+
+        const int iterations = 30;
+        foreach (var dimension in VisionStatistics.DimensionNames)
+        {
+            var samples = new List<double>();
+            for (var i = 0; i < iterations; i++)
+            {
+                var stopwatch = Stopwatch.StartNew();
+                // What one statistics request does: the grouping, the total, and the same round a year earlier.
+                await statistics.ByAsync(roundIds[^1], dimension, null, default);
+                await statistics.ByAsync(roundIds[^1], "city", null, default);
+                await statistics.ByAsync(roundIds[^5], "city", null, default);
+                samples.Add(stopwatch.Elapsed.TotalMilliseconds);
+            }
+
+            Console.WriteLine($"  statistics of a {rows}-student round by {dimension,-6}: {Percentiles(samples)}");
+        }
+
+        var trend = new List<double>();
+        for (var i = 0; i < 50; i++)
+        {
+            var stopwatch = Stopwatch.StartNew();
+            var recent = await vision.RecentCityRoundsAsync(10, default);
+            await statistics.TotalsAsync(recent.Select(r => r.Id).ToList(), null, default);
+            trend.Add(stopwatch.Elapsed.TotalMilliseconds);
+        }
+
+        Console.WriteLine($"  10-round city trend ({10 * rows} records): {Percentiles(trend)} (target p95 <= 100 ms)");
+        if (mySqlConnectionString is null)
+        {
+            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
+            {
+                File.Delete(file);
+            }
+        }
+    }
+
+    private static string Percentiles(List<double> samples)
+    {
+        var sorted = samples.Order().ToList();
+        double At(double p) => sorted[Math.Min(sorted.Count - 1, (int)Math.Ceiling(p * sorted.Count) - 1)];
+        return $"p50 {At(0.5):F1} ms, p95 {At(0.95):F1} ms, max {sorted[^1]:F1} ms over {sorted.Count}";
+    }
+
+    private sealed record Student(string UserId, string Number, string Name, long ClassId, int Grade);
+
+    private static async Task<Dictionary<string, List<Student>>> SeedMirrorAsync(Database db, IReadOnlyList<string> corpIds)
+    {
+        var result = new Dictionary<string, List<Student>>();
+        var now = DateTime.UtcNow;
+        await db.InTransactionAsync(async (tx, ct) =>
+        {
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "corps", ["corp_id", "kind", "name", "updated_at"], corpIds,
+                c => [c, "School", c, now], ct);
+            foreach (var corpId in corpIds)
+            {
+                var students = new List<Student>();
+                var nodes = new List<object?[]> { new object?[] { corpId, 1L, "小学部", null, "period", null, now } };
+                for (var g = 1; g <= 6; g++)
+                {
+                    nodes.Add([corpId, 10L + g, $"{g}年级", 1L, "grade", g, now]);
+                }
+
+                for (var c = 0; c < ClassesPerSchool; c++)
+                {
+                    var grade = (c % 6) + 1;
+                    long classId = 1000 + c;
+                    nodes.Add([corpId, classId, $"{grade}年级({(c / 6) + 1})班", 10L + grade, "class", grade, now]);
+                    students.AddRange(Enumerable.Range(0, StudentsPerClass).Select(s => new Student($"{corpId}-s{c:D3}{s:D2}", $"{c:D3}{s:D2}", $"学生{c}-{s}",
+                        classId, grade)));
+                }
+
+                await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "edu_nodes",
+                    ["corp_id", "node_id", "name", "parent_node_id", "node_type", "grade_level", "synced_at"], nodes, n => n, ct);
+                await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "students", ["corp_id", "user_id", "name", "student_number", "synced_at"], students,
+                    s => [corpId, s.UserId, s.Name, s.Number, now], ct);
+                await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "class_members", ["corp_id", "class_id", "role", "user_id", "is_adviser"], students,
+                    s => [corpId, s.ClassId, "student", s.UserId, false], ct);
+                result[corpId] = students;
+            }
+        }, default);
+        return result;
+    }
+
+    private static readonly decimal[] Acuities = [4.0m, 4.3m, 4.5m, 4.6m, 4.7m, 4.8m, 4.9m, 5.0m, 5.0m, 5.0m, 5.1m, 5.1m, 5.2m];
+
+    private static (VisionRecordInput Input, long ClassId) Input(Student s, DateOnly screenedOn, Random random)
+    {
+        decimal Sphere() => -0.25m * random.Next(-4, 20);
+        decimal Cylinder() => -0.25m * random.Next(0, 5);
+        var (cR, cL) = (Cylinder(), Cylinder());
+        var glasses = random.NextDouble() switch { < 0.03 => GlassesType.OkLens, < 0.15 => GlassesType.Frame, _ => GlassesType.None };
+        var cva = glasses == GlassesType.None ? (decimal?)null : 5.0m;
+        return (new VisionRecordInput(s.UserId, random.Next(2) == 0 ? "male" : "female", screenedOn.AddYears(-(5 + s.Grade)).AddDays(-random.Next(30, 300)),
+            screenedOn, glasses, Acuities[random.Next(Acuities.Length)], Acuities[random.Next(Acuities.Length)], null, null, cva, cva, Sphere(), cR,
+            cR == 0 ? null : random.Next(1, 181), Sphere(), cL, cL == 0 ? null : random.Next(1, 181), 23.4m, 23.6m, null), s.ClassId);
+    }
+
+    private static byte[] Xlsx(List<Student> students, DateOnly screenedOn, Random random)
+    {
+        var rows = students.Select(s =>
+        {
+            var (i, _) = Input(s, screenedOn, random);
+            return new Dictionary<string, object?>
+            {
+                ["学号"] = s.Number, ["学生ID"] = null, ["姓名"] = s.Name, ["性别"] = i.Sex == "male" ? "男" : "女",
+                ["出生日期"] = i.BirthDate.ToString("yyyy-MM-dd"), ["检查日期"] = i.ScreenedOn.ToString("yyyy-MM-dd"),
+                ["戴镜类型"] = i.Glasses switch { GlassesType.OkLens => "角膜塑形镜", GlassesType.Frame => "框架眼镜", _ => "不戴镜" },
+                ["右眼裸眼视力"] = i.UcvaRight, ["左眼裸眼视力"] = i.UcvaLeft, ["右眼走近距离(米)"] = null, ["左眼走近距离(米)"] = null,
+                ["右眼戴镜视力"] = i.CvaRight, ["左眼戴镜视力"] = i.CvaLeft, ["右眼球镜"] = i.SphereRight, ["右眼柱镜"] = i.CylinderRight,
+                ["右眼轴位"] = i.AxisRight, ["左眼球镜"] = i.SphereLeft, ["左眼柱镜"] = i.CylinderLeft, ["左眼轴位"] = i.AxisLeft,
+                ["右眼眼轴(mm)"] = i.AxialLengthRight, ["左眼眼轴(mm)"] = i.AxialLengthLeft, ["无法检查原因"] = null,
+            };
+        }).ToList();
+        using var stream = new MemoryStream();
+        stream.SaveAs(rows);
+        return stream.ToArray();
+    }
+}
