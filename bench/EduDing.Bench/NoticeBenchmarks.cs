@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using Dapper;
-using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Notices;
 using EduDing.Api.Hosting;
@@ -25,13 +24,8 @@ internal static class NoticeBenchmarks
         {
             Preset = "notice-bench", Seed = 3, QpsPerApi = 20, RecipientsPerMinute = cap,
         });
-        var provider = mySqlConnectionString is null ? DatabaseProvider.Sqlite : DatabaseProvider.MySql;
-        var path = Path.Combine(Path.GetTempPath(), $"eduding-bench-{Guid.NewGuid():N}.db");
-        var connectionString = mySqlConnectionString ?? $"Data Source={path}";
-        var dialect = SqlDialect.For(provider);
-        var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance);
-        await new Migrator(db, Options.Create(new DatabaseOptions { Provider = provider.ToString(), ConnectionString = connectionString }),
-            TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(default);
+        await using var bench = await BenchDatabase.CreateAsync(mySqlConnectionString);
+        var (db, provider) = (bench.Database, bench.Provider);
 
         var clientOptions = server.ClientOptions(o =>
         {
@@ -90,17 +84,5 @@ internal static class NoticeBenchmarks
                           $"dropped by the sandbox {server.Sandbox.Notices.DroppedCount()}; " +
                           $"exactly one message each: {guardians.All(g => server.Sandbox.Notices.DeliveredTo(g.CorpId, g.UserId) == 1)}");
         Console.WriteLine($"  peak working set {process.PeakWorkingSet64 / 1024 / 1024} MiB (sandbox and its 100k-guardian world included)");
-        if (mySqlConnectionString is null)
-        {
-            SqliteFiles(path);
-        }
-    }
-
-    private static void SqliteFiles(string path)
-    {
-        foreach (var file in new[] { path, path + "-wal", path + "-shm" })
-        {
-            File.Delete(file);
-        }
     }
 }

@@ -28,13 +28,8 @@ internal static class OrgSyncBenchmarks
     {
         const double qps = 20;
         await using var server = await SandboxServer.StartAsync(new SandboxOptions { Preset = "haining", QpsPerApi = qps });
-        var provider = mySqlConnectionString is null ? DatabaseProvider.Sqlite : DatabaseProvider.MySql;
-        var path = Path.Combine(Path.GetTempPath(), $"eduding-bench-{Guid.NewGuid():N}.db");
-        var connectionString = mySqlConnectionString ?? $"Data Source={path}";
-        var dialect = SqlDialect.For(provider);
-        var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance);
-        await new Migrator(db, Options.Create(new DatabaseOptions { Provider = provider.ToString(), ConnectionString = connectionString }),
-            TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(default);
+        await using var bench = await BenchDatabase.CreateAsync(mySqlConnectionString);
+        var (db, provider) = (bench.Database, bench.Provider);
 
         var usage = new CallUsageTracker(db, TimeProvider.System);
         using var client = DingTalkClient.Create(new HttpClient(), server.ClientOptions(o => o.MaxCallsPerSecondPerApi = qps),
@@ -82,7 +77,6 @@ internal static class OrgSyncBenchmarks
         Console.WriteLine($"orgsync haining: wall {wall:F1} s vs rate-limit lower bound {bound:F1} s = {wall / bound:F3}x (target <= 1.15x)");
         Console.WriteLine($"orgsync haining: {calls} calls vs the {minimum} the data requires = {(double)calls / minimum:F3}x (target <= 1.05x)");
         Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        File.Delete(path);
     }
 
     /// <summary>The pages the data needs: root get, listsub and user/list per department, edu tree listings, class lists.</summary>

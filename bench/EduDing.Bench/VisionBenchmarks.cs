@@ -23,13 +23,8 @@ internal static class VisionBenchmarks
     /// </summary>
     public static async Task ImportAndStatisticsAsync(string? mySqlConnectionString)
     {
-        var provider = mySqlConnectionString is null ? DatabaseProvider.Sqlite : DatabaseProvider.MySql;
-        var path = Path.Combine(Path.GetTempPath(), $"eduding-bench-{Guid.NewGuid():N}.db");
-        var connectionString = mySqlConnectionString ?? $"Data Source={path}";
-        var dialect = SqlDialect.For(provider);
-        var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance);
-        await new Migrator(db, Options.Create(new DatabaseOptions { Provider = provider.ToString(), ConnectionString = connectionString }),
-            TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(default);
+        await using var bench = await BenchDatabase.CreateAsync(mySqlConnectionString);
+        var (db, provider) = (bench.Database, bench.Provider);
         var time = TimeProvider.System;
         var today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
 
@@ -120,13 +115,6 @@ internal static class VisionBenchmarks
         }
 
         Console.WriteLine($"  10-round city trend ({10 * rows} records): {Percentiles(trend)} (target p95 <= 100 ms)");
-        if (mySqlConnectionString is null)
-        {
-            foreach (var file in new[] { path, path + "-wal", path + "-shm" })
-            {
-                File.Delete(file);
-            }
-        }
     }
 
     private static string Percentiles(List<double> samples)
