@@ -49,10 +49,12 @@ internal sealed class VisionRepository(Database db)
                 """, new { kind, schoolYear, name, corpId, opensOn, closesOn, rescreenOf, createdByCorpId, createdByUserId, now }, tx,
                 cancellationToken: token));
             await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO vision_round_classes (round_id, corp_id, class_id, class_name, grade_level, period_id, enrolled)
-                SELECT @id, c.corp_id, c.node_id, c.name, c.grade_level, g.parent_node_id,
+                INSERT INTO vision_round_classes (round_id, corp_id, class_id, class_name, grade_level, period_id, period_name, enrolled)
+                SELECT @id, c.corp_id, c.node_id, c.name, c.grade_level, g.parent_node_id, p.name,
                        (SELECT COUNT(*) FROM class_members m WHERE m.corp_id = c.corp_id AND m.class_id = c.node_id AND m.role = 'student')
-                FROM edu_nodes c LEFT JOIN edu_nodes g ON g.corp_id = c.corp_id AND g.node_id = c.parent_node_id
+                FROM edu_nodes c
+                LEFT JOIN edu_nodes g ON g.corp_id = c.corp_id AND g.node_id = c.parent_node_id
+                LEFT JOIN edu_nodes p ON p.corp_id = g.corp_id AND p.node_id = g.parent_node_id
                 WHERE c.corp_id IN @schoolCorpIds AND c.node_type = 'class' AND c.removed_at IS NULL
                 """, new { id, schoolCorpIds }, tx, cancellationToken: token));
             await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_round_schools", ["round_id", "corp_id"], schoolCorpIds, c => [id, c], token);

@@ -32,7 +32,8 @@ internal sealed class VisionStatistics(Database db)
     {
         "city" => new(name, "'city'", "'city'"),
         "school" => new(name, "s.corp_id", "c.corp_id"),
-        "period" => new(name, "CAST(COALESCE(c.period_id, 0) AS CHAR(20))", "CAST(COALESCE(c.period_id, 0) AS CHAR(20))"),
+        // 学段 by name (小学部, 初中部): period nodes are per school, the city groups them by what they are.
+        "period" => new(name, "COALESCE(c.period_name, '')", "COALESCE(c.period_name, '')"),
         "grade" => new(name, "CAST(COALESCE(c.grade_level, 0) AS CHAR(20))", "CAST(COALESCE(c.grade_level, 0) AS CHAR(20))"),
         "class" => new(name, db.Dialect.Concat("s.corp_id", "':'", "CAST(s.class_id AS CHAR(20))"),
             db.Dialect.Concat("c.corp_id", "':'", "CAST(c.class_id AS CHAR(20))")),
@@ -105,11 +106,6 @@ internal sealed class VisionStatistics(Database db)
         "city" => new Dictionary<string, string> { ["city"] = "全市" },
         "school" => (await connection.QueryAsync<(string, string)>(new CommandDefinition("SELECT corp_id, name FROM corps", cancellationToken: ct)))
             .ToDictionary(r => r.Item1, r => r.Item2),
-        "period" => (await connection.QueryAsync<(long, string)>(new CommandDefinition("""
-                SELECT DISTINCT n.node_id, n.name FROM edu_nodes n
-                JOIN vision_round_classes c ON c.corp_id = n.corp_id AND c.period_id = n.node_id WHERE c.round_id = @roundId
-                """, new { roundId }, cancellationToken: ct)))
-            .GroupBy(r => r.Item1.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToDictionary(g => g.Key, g => g.First().Item2),
         "grade" => Enumerable.Range(1, 12).ToDictionary(g => g.ToString(System.Globalization.CultureInfo.InvariantCulture), g => $"{g}年级"),
         "class" => (await connection.QueryAsync<(string, long, string)>(new CommandDefinition(
                 "SELECT corp_id, class_id, class_name FROM vision_round_classes WHERE round_id = @roundId", new { roundId }, cancellationToken: ct)))

@@ -262,6 +262,7 @@ public abstract class VisionImportTests<TFixture>(TFixture school) where TFixtur
         var expected = new Dictionary<string, Dictionary<string, (int Screened, int Valid, decimal? Rate)>>
         {
             ["school"] = good.GroupBy(_ => school.CorpId).ToDictionary(g => g.Key, g => (g.Count(), g.Count(Valid), Rate(g))),
+            ["period"] = good.GroupBy(_ => "小学部").ToDictionary(g => g.Key, g => (g.Count(), g.Count(Valid), Rate(g))),
             ["grade"] = good.GroupBy(r => r.Grade.ToString()).ToDictionary(g => g.Key, g => (g.Count(), g.Count(Valid), Rate(g))),
             ["class"] = good.GroupBy(r => $"{school.CorpId}:{r.ClassId}").ToDictionary(g => g.Key, g => (g.Count(), g.Count(Valid), Rate(g))),
             ["sex"] = good.GroupBy(r => r.Sex).ToDictionary(g => g.Key, g => (g.Count(), g.Count(Valid), Rate(g))),

@@ -22,6 +22,7 @@ CREATE TABLE vision_round_classes (
     class_name VARCHAR(200) NOT NULL,
     grade_level INTEGER NULL,
     period_id BIGINT NULL,
+    period_name VARCHAR(200) NULL,
     enrolled INTEGER NOT NULL,
     PRIMARY KEY (round_id, corp_id, class_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -22,6 +22,7 @@ CREATE TABLE vision_round_classes (
     class_name TEXT NOT NULL,
     grade_level INTEGER NULL,
     period_id INTEGER NULL,
+    period_name TEXT NULL,
     enrolled INTEGER NOT NULL,
     PRIMARY KEY (round_id, corp_id, class_id)
 );
