@@ -144,6 +144,7 @@ public abstract class NoticeProcessTests<TDb>(TDb db) where TDb : TestDb
         var service = await StartServiceAsync(environment);
         await WaitForOrgAsync(service, server);
         var noticeId = await ComposeToEveryGuardianAsync(await BureauAdminAsync(service, server), server.Sandbox.World.Bureau.CorpId, "明眸工程致家长的一封信");
+        var composed = System.Diagnostics.Stopwatch.StartNew();
 
         foreach (var killAt in new[] { 3_000, 8_000, 13_000 })
         {
@@ -153,7 +154,10 @@ public abstract class NoticeProcessTests<TDb>(TDb db) where TDb : TestDb
                 await Task.Delay(20);
             }
 
-            Assert.True(server.Sandbox.Notices.DeliveredTotal() < guardians.Count, "the fan-out finished before the kill; slow it down");
+            var delivered = server.Sandbox.Notices.DeliveredTotal();
+            Assert.True(delivered < guardians.Count,
+                $"the fan-out finished before the kill at {killAt}: {delivered} of {guardians.Count} delivered {composed.Elapsed} after " +
+                $"composing\n{string.Join("\n", outputs.Append(service.Output).Select(o => o.Length > 3000 ? o[^3000..] : o))}");
             outputs.Add(service.Output);
             await service.DisposeAsync(); // SIGKILL: no graceful shutdown, claims left behind
             service = await StartServiceAsync(environment);
