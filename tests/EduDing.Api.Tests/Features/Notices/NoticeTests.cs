@@ -356,15 +356,15 @@ public sealed class NoticeTests(NoticeFixture fixture) : IClassFixture<NoticeFix
     {
         var (classId, roster) = School.Classes.Skip(4).First();
         var admin = await AsSchoolAdminAsync(School);
-        var sendAt = DateTimeOffset.UtcNow.AddSeconds(3);
+        // Ten seconds ahead: far enough that a busy machine cannot reach it before the first check below.
+        var sendAt = DateTimeOffset.UtcNow.AddSeconds(10);
         var notice = await ComposeAsync(admin, new
         {
-            corpId = School.CorpId, title = "定时通知", body = "三秒后发送。", sendAt = sendAt.ToString("O"),
+            corpId = School.CorpId, title = "定时通知", body = "十秒后发送。", sendAt = sendAt.ToString("O"),
             audience = new[] { new { roles = new[] { "guardians" }, classIds = new[] { classId } } },
         });
         var id = (long)notice["id"]!;
 
-        await Task.Delay(1000);
         var early = (await admin.GetFromJsonAsync<JsonObject>($"/api/notices/{id}"))!;
         Assert.Equal("scheduled", early["notice"]!["status"]!.ToString());
         Assert.Equal(0, (int)early["progress"]!["totals"]!["targeted"]!);
