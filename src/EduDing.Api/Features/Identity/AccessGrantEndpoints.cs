@@ -38,7 +38,7 @@ internal static class AccessGrantEndpoints
         IdentityRepository identity, AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, IOptions<IdentityOptions> options,
         TimeProvider time, CancellationToken ct)
     {
-        var caller = await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "grants over its children's data are the school's decision", ct);
         var now = time.UtcNowForDatabase();
         var maxDuration = options.Value.MaxGrantDuration;
         var errors = new Dictionary<string, string[]>();
@@ -83,14 +83,14 @@ internal static class AccessGrantEndpoints
     private static async Task<Ok<IReadOnlyList<AccessGrantDto>>> ListAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
         AccessGrantRepository grants, CorpDirectory corps, CancellationToken ct)
     {
-        await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "grants over its children's data are the school's decision", ct);
         return TypedResults.Ok<IReadOnlyList<AccessGrantDto>>((await grants.ListForSchoolsAsync([corpId], ct)).Select(AccessGrantDto.From).ToList());
     }
 
     private static async Task<NoContent> RevokeAsync(string corpId, long id, ClaimsPrincipal user, IdentityRepository identity,
         AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "grants over its children's data are the school's decision", ct);
         var grant = await grants.FindAsync(id, ct);
         if (grant is null || grant.SchoolCorpId != corpId)
         {
@@ -104,19 +104,5 @@ internal static class AccessGrantEndpoints
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, RevokeAction, corpId, [], $"grant #{id} revoked", AuditLog.Allowed, ct);
         return TypedResults.NoContent();
-    }
-
-    private static async Task<Caller> RequireSchoolAdminAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
-        CorpDirectory corps, CancellationToken ct)
-    {
-        if (corps.Get(corpId).Kind != CorpKind.School)
-        {
-            throw new NotFoundException($"Corp {corpId} is not a school.");
-        }
-
-        var caller = await Caller.FromAsync(user, identity, ct);
-        return caller.Has("school-admin", corpId)
-            ? caller
-            : throw new ForbiddenException("Missing scope: admin of this school (grants over its children's data are the school's decision).");
     }
 }

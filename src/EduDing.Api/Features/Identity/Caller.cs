@@ -10,6 +10,13 @@ internal sealed record Caller(Account Account, IReadOnlyList<(string CorpId, str
 
     public bool HasAnywhere(string role) => Roles.Any(r => r.StartsWith(role + "@", StringComparison.Ordinal));
 
+    /// <summary>The corps where the caller holds <paramref name="role"/>.</summary>
+    public IReadOnlyList<string> CorpsWith(string role) =>
+        Roles.Where(r => r.StartsWith(role + "@", StringComparison.Ordinal)).Select(r => r[(role.Length + 1)..]).ToList();
+
+    /// <summary>The caller's userid in <paramref name="corpId"/> (the same person across corps has one per corp).</summary>
+    public string UserIdIn(string corpId) => Identities.FirstOrDefault(i => i.CorpId == corpId).UserId ?? Account.UserId;
+
     /// <summary>The caller, or 403 when the token belongs to no person of the synced organizations (an operator token).</summary>
     public static async Task<Caller> FromAsync(ClaimsPrincipal user, IdentityRepository identity, CancellationToken ct)
     {

@@ -92,8 +92,7 @@ internal static class StudentRecordEndpoints
         }
         else
         {
-            var administered = caller.Roles.Where(r => r.StartsWith("school-admin@", StringComparison.Ordinal))
-                .Select(r => r["school-admin@".Length..]).ToList();
+            var administered = caller.CorpsWith("school-admin");
             if (administered.Count == 0 || (corpId is not null && !administered.Contains(corpId)))
             {
                 throw new ForbiddenException("Missing scope: admin of the school (or of the bureau) whose audit log this is.");

@@ -100,9 +100,7 @@ internal static class NoticeEndpoints
         }
 
         var caller = await Caller.FromAsync(user, identity, ct);
-        var adminCorps = caller.Roles.Where(r => r.StartsWith("school-admin@", StringComparison.Ordinal) ||
-                                                 r.StartsWith("bureau-admin@", StringComparison.Ordinal))
-            .Select(r => r[(r.IndexOf('@') + 1)..]).ToList();
+        var adminCorps = caller.CorpsWith("school-admin").Concat(caller.CorpsWith("bureau-admin")).ToList();
         var (items, total) = await notices.ListManagedAsync(adminCorps, caller.Identities, status, paging.Skip, paging.PageSize, ct);
         return TypedResults.Ok(new Paged<NoticeDto>(items.Select(NoticeDto.From).ToList(), paging.Page, paging.PageSize, total));
     }
@@ -209,7 +207,7 @@ internal static class NoticeEndpoints
     private static async Task<Ok<NoticeSettingsDto>> GetSettingsAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
         NoticeRepository notices, CorpDirectory corps, IOptions<NoticeOptions> options, CancellationToken ct)
     {
-        await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "the school decides how its teachers' notices are reviewed", ct);
         return TypedResults.Ok(new NoticeSettingsDto(corpId,
             await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? options.Value.TeacherNoticesNeedApproval));
     }
@@ -217,26 +215,14 @@ internal static class NoticeEndpoints
     private static async Task<Ok<NoticeSettingsDto>> PutSettingsAsync(string corpId, NoticeSettingsRequest request, ClaimsPrincipal user,
         IdentityRepository identity, NoticeRepository notices, CorpDirectory corps, TimeProvider time, CancellationToken ct)
     {
-        var caller = await RequireSchoolAdminAsync(corpId, user, identity, corps, ct);
+        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "the school decides how its teachers' notices are reviewed", ct);
         if (request.TeacherNoticesNeedApproval is not { } value)
         {
             throw new RequestValidationException("teacherNoticesNeedApproval", "is required (true or false)");
         }
 
-        await notices.SetTeacherNoticesNeedApprovalAsync(corpId, value, caller.Identities.First(i => i.CorpId == corpId).UserId,
+        await notices.SetTeacherNoticesNeedApprovalAsync(corpId, value, caller.UserIdIn(corpId),
             time.UtcNowForDatabase(), ct);
         return TypedResults.Ok(new NoticeSettingsDto(corpId, value));
-    }
-
-    private static async Task<Caller> RequireSchoolAdminAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
-        CorpDirectory corps, CancellationToken ct)
-    {
-        if (corps.Get(corpId).Kind != CorpKind.School)
-        {
-            throw new NotFoundException($"Corp {corpId} is not a school.");
-        }
-
-        var caller = await Caller.FromAsync(user, identity, ct);
-        return caller.Has("school-admin", corpId) ? caller : throw new ForbiddenException("Missing scope: admin of this school.");
     }
 }

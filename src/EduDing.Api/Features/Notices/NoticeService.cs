@@ -111,8 +111,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var needsApproval = asTeacher && (await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? Settings.TeacherNoticesNeedApproval);
         var senderName = $"{corps.Get(corpId).Name} · {caller.Account.Name}";
-        var sender = caller.Identities.First(i => i.CorpId == corpId);
-        var id = await notices.CreateAsync(AnnouncementKind, "notice", corpId, sender.UserId, senderName, request.Title!.Trim(), request.Body!,
+        var id = await notices.CreateAsync(AnnouncementKind, "notice", corpId, caller.UserIdIn(corpId), senderName, request.Title!.Trim(), request.Body!,
             JsonSerializer.Serialize(links, JsonSerializerOptions.Web), JsonSerializer.Serialize(normalized, JsonSerializerOptions.Web), null,
             needsApproval ? NoticeStatus.AwaitingApproval : NoticeStatus.Scheduled, request.SendAt is { } at && at > now ? Trim(at) : now, now,
             ct);
@@ -207,7 +206,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
         }
 
         var now = time.UtcNowForDatabase();
-        var reviewer = caller.Identities.First(i => i.CorpId == notice.SenderCorpId).UserId;
+        var reviewer = caller.UserIdIn(notice.SenderCorpId);
         if (!await notices.ReviewAsync(id, NoticeStatus.AwaitingApproval, approve ? NoticeStatus.Scheduled : NoticeStatus.Rejected, reviewer,
                 comment, notice.SendAt > now ? notice.SendAt : now, now, ct))
         {
@@ -253,7 +252,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
             throw new RuleViolationException("A notice can be recalled within 24 hours of sending (DingTalk's recall window).");
         }
 
-        var userId = caller.Identities.FirstOrDefault(i => i.CorpId == notice.SenderCorpId).UserId ?? caller.Account.UserId;
+        var userId = caller.UserIdIn(notice.SenderCorpId);
         if (!await notices.RecallAsync(id, userId, now, now - RecallWindow, ct))
         {
             throw new ConflictException($"Notice {id} is {notice.Status}; there is nothing to recall.");

@@ -82,7 +82,7 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
             relation is null ? $"refused: {what}" : $"{what} as guardian (relation {relation})", relation is null ? AuditLog.Denied : AuditLog.Allowed, ct);
         return relation is null
             ? throw new ForbiddenException("Missing scope: guardian of this child.")
-            : caller.Identities.First(i => i.CorpId == corpId).UserId;
+            : caller.UserIdIn(corpId);
     }
 
     public Task AuditExportAsync(Caller caller, string corpId, string reason, CancellationToken ct) =>
@@ -90,9 +90,6 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
 
     public Task AuditWriteAsync(Caller caller, string corpId, IEnumerable<string> students, string reason, CancellationToken ct) =>
         audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, WriteAction, corpId, students, reason, AuditLog.Allowed, ct);
-
-    public string UserIdIn(Caller caller, string corpId) =>
-        caller.Identities.FirstOrDefault(i => i.CorpId == corpId).UserId ?? caller.Account.UserId;
 
     public CorpConfig School(string corpId) =>
         corps.Find(corpId) is { Kind: CorpKind.School } school ? school : throw new NotFoundException($"Corp {corpId} is not a school.");

@@ -151,7 +151,7 @@ internal static class VisionEndpoints
         CancellationToken ct)
     {
         var caller = await CallerAsync(user, identity, ct);
-        var schools = caller.Roles.Where(r => r.StartsWith("school-staff@", StringComparison.Ordinal)).Select(r => r["school-staff@".Length..]).ToList();
+        var schools = caller.CorpsWith("school-staff");
         if (!VisionAccess.IsBureau(caller) && schools.Count == 0)
         {
             throw new ForbiddenException("Missing scope: bureau or school staff.");
@@ -502,7 +502,7 @@ internal static class VisionEndpoints
     {
         var caller = await CallerAsync(user, identity, ct);
         var referral = await GuardiansReferralAsync(id, caller, vision, access, ct);
-        if (!await vision.AcknowledgeReferralAsync(id, access.UserIdIn(caller, referral.CorpId), time.UtcNowForDatabase(), ct))
+        if (!await vision.AcknowledgeReferralAsync(id, caller.UserIdIn(referral.CorpId), time.UtcNowForDatabase(), ct))
         {
             throw new ConflictException($"Referral {id} is {referral.Status}; only an open referral is acknowledged.");
         }
@@ -547,7 +547,7 @@ internal static class VisionEndpoints
             throw new RequestValidationException("visitDate", "is before the referral was made");
         }
 
-        if (!await vision.ReportVisitAsync(id, access.UserIdIn(caller, referral.CorpId), request.VisitDate!.Value, request.Hospital!.Trim(),
+        if (!await vision.ReportVisitAsync(id, caller.UserIdIn(referral.CorpId), request.VisitDate!.Value, request.Hospital!.Trim(),
                 request.Diagnosis!.Trim(), request.Prescription?.Trim(), time.UtcNowForDatabase(), ct))
         {
             throw new ConflictException($"Referral {id} is {referral.Status}; its visit was already reported.");
@@ -597,7 +597,7 @@ internal static class VisionEndpoints
         }
 
         var classroom = new VisionClassroom(corpId, classroomId, request.Name!.Trim(), request.LightingRenovatedOn, request.Desks!.Value,
-            request.AdjustableDesks!.Value, time.UtcNowForDatabase(), access.UserIdIn(caller, corpId));
+            request.AdjustableDesks!.Value, time.UtcNowForDatabase(), caller.UserIdIn(corpId));
         await vision.SaveClassroomAsync(classroom, ct);
         return TypedResults.Ok(new ClassroomDto(corpId, classroomId, classroom.Name, classroom.LightingRenovatedOn, classroom.Desks,
             classroom.AdjustableDesks, classroom.UpdatedAt));

@@ -66,7 +66,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             await using var connection = await db.OpenConnectionAsync(ct);
             schools = (await connection.QueryAsync<string>(new CommandDefinition("SELECT corp_id FROM corps WHERE kind = 'School'",
                 cancellationToken: ct))).ToList();
-            creatorCorp = caller.Roles.First(r => r.StartsWith("bureau-admin@", StringComparison.Ordinal))["bureau-admin@".Length..];
+            creatorCorp = caller.CorpsWith("bureau-admin")[0];
         }
         else
         {
@@ -84,7 +84,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         var kind = request.Kind!;
         var name = string.IsNullOrWhiteSpace(request.Name) ? $"{request.SchoolYear}学年{RoundKind.Chinese(kind)}视力筛查" : request.Name.Trim();
         var id = await vision.CreateRoundAsync(kind, request.SchoolYear!.Value, name, request.CorpId, request.OpensOn!.Value, request.ClosesOn!.Value,
-            request.RescreenOf, creatorCorp, access.UserIdIn(caller, creatorCorp), schools, time.UtcNowForDatabase(), ct);
+            request.RescreenOf, creatorCorp, caller.UserIdIn(creatorCorp), schools, time.UtcNowForDatabase(), ct);
         return (await vision.FindRoundAsync(id, ct))!;
     }
 
@@ -188,7 +188,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
     {
         var round = await RoundForSchoolAsync(roundId, corpId, ct);
         VisionAccess.RequireSchoolAdmin(caller, corpId);
-        if (!await vision.PublishAsync(roundId, corpId, access.UserIdIn(caller, corpId), time.UtcNowForDatabase(), ct))
+        if (!await vision.PublishAsync(roundId, corpId, caller.UserIdIn(corpId), time.UtcNowForDatabase(), ct))
         {
             throw new ConflictException($"Round {roundId} is already published for this school.");
         }
