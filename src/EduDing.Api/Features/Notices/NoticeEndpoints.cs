@@ -15,9 +15,11 @@ internal sealed record NoticeDto(long Id, string CorpId, string SenderName, stri
     DateOnly? LastRemindedOn)
 {
     public static NoticeDto From(Notice n) => new(n.Id, n.SenderCorpId, n.SenderName, n.Title, n.Body,
-        JsonSerializer.Deserialize<List<NoticeLink>>(n.Links, JsonSerializerOptions.Web) ?? [],
+        LinksOf(n),
         JsonSerializer.Deserialize<List<AudienceSelector>>(n.Audience, JsonSerializerOptions.Web) ?? [], n.Status, n.SendAt, n.CreatedAt,
         n.ReviewedAt, n.ReviewComment, n.ResolvedAt, n.CompletedAt, n.Targeted, n.RecalledAt, n.Reminders, n.LastRemindedOn);
+
+    public static IReadOnlyList<NoticeLink> LinksOf(Notice n) => JsonSerializer.Deserialize<List<NoticeLink>>(n.Links, JsonSerializerOptions.Web) ?? [];
 }
 
 /// <summary>Counts of recipients: targeted = pending + sent + delivered + failed + cancelled; read + unread = targeted.</summary>
@@ -200,7 +202,7 @@ internal static class NoticeEndpoints
         }
 
         return TypedResults.Ok(new MyNoticeDetailDto(notice.Id, notice.Category, notice.SenderName, notice.Title, notice.Body,
-            JsonSerializer.Deserialize<List<NoticeLink>>(notice.Links, JsonSerializerOptions.Web) ?? [],
+            NoticeDto.LinksOf(notice),
             NoticeMessages.PageOf(notice, options.Value), notice.SendAt, readAt));
     }
 

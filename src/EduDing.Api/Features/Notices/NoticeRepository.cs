@@ -36,15 +36,21 @@ internal sealed class NoticeRepository(Database db)
         CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+        return await InsertAsync(connection, null, kind, category, senderCorpId, senderUserId, senderName, title, body, links, audience, linkPage,
+            status, sendAt, now, ct);
+    }
+
+    private async Task<long> InsertAsync(DbConnection connection, DbTransaction? tx, string kind, string category, string senderCorpId,
+        string? senderUserId, string senderName, string title, string body, string links, string audience, string? linkPage, string status,
+        DateTime sendAt, DateTime now, CancellationToken ct) =>
+        await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
             INSERT INTO notices (kind, category, sender_corp_id, sender_user_id, sender_name, title, body, links, audience, link_page,
                                  status, send_at, created_at, updated_at)
             VALUES (@kind, @category, @senderCorpId, @senderUserId, @senderName, @title, @body, @links, @audience, @linkPage,
                     @status, @sendAt, @now, @now);
             {db.Dialect.SelectLastInsertId};
-            """, new { kind, category, senderCorpId, senderUserId, senderName, title, body, links, audience, linkPage, status, sendAt, now },
+            """, new { kind, category, senderCorpId, senderUserId, senderName, title, body, links, audience, linkPage, status, sendAt, now }, tx,
             cancellationToken: ct));
-    }
 
     public async Task<Notice?> FindAsync(long id, CancellationToken ct)
     {
@@ -111,13 +117,8 @@ internal sealed class NoticeRepository(Database db)
         db.InTransactionAsync(async (tx, token) =>
         {
             var connection = tx.Connection!;
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
-                INSERT INTO notices (kind, category, sender_corp_id, sender_user_id, sender_name, title, body, links, audience, link_page,
-                                     status, send_at, created_at, updated_at)
-                VALUES ('system', @Category, @SenderCorpId, NULL, @SenderName, @Title, @Body, '[]', '[]', @LinkPage, 'scheduled', @now, @now, @now);
-                {db.Dialect.SelectLastInsertId};
-                """, new { notice.Category, notice.SenderCorpId, notice.SenderName, notice.Title, notice.Body, notice.LinkPage, now }, tx,
-                cancellationToken: token));
+            var id = await InsertAsync(connection, tx, "system", notice.Category, notice.SenderCorpId, null, notice.SenderName, notice.Title,
+                notice.Body, "[]", "[]", notice.LinkPage, NoticeStatus.Scheduled, now, now, token);
             var stored = await connection.QuerySingleAsync<Notice>(new CommandDefinition(
                 $"SELECT {NoticeColumns} FROM notices WHERE id = @id", new { id }, tx, cancellationToken: token));
             var message = messageFor(stored);

@@ -422,19 +422,10 @@ internal static class VisionEndpoints
             new RemindedDto(await service.RemindReferralsAsync(await CallerAsync(user, identity, ct), corpId, request?.ClassId, request?.RoundId, ct)));
 
     private static async Task<Ok<IReadOnlyList<ReferralCompletion>>> ReferralSummaryAsync(long? roundId, string? corpId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionRepository vision, VisionAccess access, Database db, CancellationToken ct)
+        IdentityRepository identity, VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
         VisionAccess.RequireStatistics(await CallerAsync(user, identity, ct), corpId);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = (await Dapper.SqlMapper.QueryAsync<(string CorpId, long ClassId, string ClassName, long Referred, long Acknowledged, long Visited)>(
-            connection, new Dapper.CommandDefinition("""
-                SELECT f.corp_id, f.class_id, COALESCE(MAX(c.class_name), ''), COUNT(*),
-                       SUM(CASE WHEN f.status IN ('acknowledged', 'visited') THEN 1 ELSE 0 END), SUM(CASE WHEN f.status = 'visited' THEN 1 ELSE 0 END)
-                FROM vision_referrals f
-                LEFT JOIN vision_round_classes c ON c.round_id = f.round_id AND c.corp_id = f.corp_id AND c.class_id = f.class_id
-                WHERE f.status <> 'cancelled' AND (@roundId IS NULL OR f.round_id = @roundId) AND (@corpId IS NULL OR f.corp_id = @corpId)
-                GROUP BY f.corp_id, f.class_id
-                """, new { roundId, corpId }, cancellationToken: ct))).ToList();
+        var rows = await vision.ReferralCompletionAsync(roundId, corpId, ct);
         ReferralCompletion Row(string corp, long? classId, string name, long referred, long acknowledged, long visited) => new(corp, classId, name,
             (int)referred, (int)acknowledged, (int)visited, VisionStatistics.Rate((int)acknowledged, (int)referred), VisionStatistics.Rate((int)visited, (int)referred));
         var result = rows.GroupBy(r => r.CorpId).Select(g => Row(g.Key, null, access.School(g.Key).Name, g.Sum(r => r.Referred), g.Sum(r => r.Acknowledged),

@@ -402,6 +402,60 @@ internal sealed class VisionRepository(Database db)
         }
     }
 
+    // ---- people to notify ----
+
+    public async Task<IReadOnlyList<string>> SchoolCorpIdsAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<string>(new CommandDefinition("SELECT corp_id FROM corps WHERE kind = 'School' ORDER BY corp_id",
+            cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<string>> ScreenedStudentsAsync(long roundId, string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<string>(new CommandDefinition(
+            "SELECT student_user_id FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId", new { roundId, corpId },
+            cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The current guardians of the given students, each once, with a class of theirs (for the notice's progress by class).</summary>
+    public async Task<IReadOnlyList<(string UserId, string? UnionId, string Name, long ClassId)>> GuardiansOfStudentsAsync(string corpId,
+        IReadOnlyCollection<string> students, CancellationToken ct)
+    {
+        var guardians = new Dictionary<string, (string, string?, string, long)>(StringComparer.Ordinal);
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var chunk in students.Distinct().Chunk(1000))
+        {
+            foreach (var g in await connection.QueryAsync<(string UserId, string? UnionId, string Name, long ClassId)>(new CommandDefinition("""
+                         SELECT g.user_id, g.union_id, g.name, MIN(gs.class_id) FROM guardian_students gs
+                         JOIN guardians g ON g.corp_id = gs.corp_id AND g.user_id = gs.guardian_user_id AND g.removed_at IS NULL
+                         WHERE gs.corp_id = @corpId AND gs.student_user_id IN @chunk
+                         GROUP BY g.user_id, g.union_id, g.name
+                         """, new { corpId, chunk }, cancellationToken: ct)))
+            {
+                guardians.TryAdd(g.UserId, g);
+            }
+        }
+
+        return guardians.Values.ToList();
+    }
+
+    /// <summary>Referrals per class (cancelled ones aside): made, acknowledged, visited.</summary>
+    public async Task<IReadOnlyList<(string CorpId, long ClassId, string ClassName, long Referred, long Acknowledged, long Visited)>>
+        ReferralCompletionAsync(long? roundId, string? corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(string, long, string, long, long, long)>(new CommandDefinition("""
+            SELECT f.corp_id, f.class_id, COALESCE(MAX(c.class_name), ''), COUNT(*),
+                   SUM(CASE WHEN f.status IN ('acknowledged', 'visited') THEN 1 ELSE 0 END), SUM(CASE WHEN f.status = 'visited' THEN 1 ELSE 0 END)
+            FROM vision_referrals f
+            LEFT JOIN vision_round_classes c ON c.round_id = f.round_id AND c.corp_id = f.corp_id AND c.class_id = f.class_id
+            WHERE f.status <> 'cancelled' AND (@roundId IS NULL OR f.round_id = @roundId) AND (@corpId IS NULL OR f.corp_id = @corpId)
+            GROUP BY f.corp_id, f.class_id
+            """, new { roundId, corpId }, cancellationToken: ct))).ToList();
+    }
+
     // ---- imports ----
 
     public async Task<long> RecordImportAsync(long roundId, string corpId, string sha256, string fileName, string mode, int totalRows,

@@ -1,6 +1,5 @@
 using System.Security.Cryptography;
 using System.Text.Json;
-using Dapper;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
@@ -16,7 +15,7 @@ internal sealed record ImportReport(long? ImportId, int TotalRows, int GoodRows,
     bool Imported, int Created, int Updated, int Unchanged);
 
 /// <summary>The 明眸 workflows: rounds, entry (one, a class, an xlsx), classification, publishing to parents, referrals.</summary>
-internal sealed class VisionService(VisionRepository vision, VisionAccess access, NoticeService notices, Database db,
+internal sealed class VisionService(VisionRepository vision, VisionAccess access, NoticeService notices,
     IOptions<VisionOptions> options, TimeProvider time)
 {
     public const string ResultsPage = "pages/vision/results";
@@ -63,9 +62,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
                 throw new ForbiddenException("Missing scope: a city-wide round is opened by a bureau admin (schools give their corpId).");
             }
 
-            await using var connection = await db.OpenConnectionAsync(ct);
-            schools = (await connection.QueryAsync<string>(new CommandDefinition("SELECT corp_id FROM corps WHERE kind = 'School'",
-                cancellationToken: ct))).ToList();
+            schools = await vision.SchoolCorpIdsAsync(ct);
             creatorCorp = caller.CorpsWith("bureau-admin")[0];
         }
         else
@@ -193,15 +190,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             throw new ConflictException($"Round {roundId} is already published for this school.");
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var guardians = (await connection.QueryAsync<(string UserId, string? UnionId, string Name, long ClassId)>(new CommandDefinition("""
-            SELECT g.user_id, g.union_id, g.name, MIN(r.class_id)
-            FROM vision_records r
-            JOIN guardian_students gs ON gs.corp_id = r.corp_id AND gs.student_user_id = r.student_user_id
-            JOIN guardians g ON g.corp_id = gs.corp_id AND g.user_id = gs.guardian_user_id AND g.removed_at IS NULL
-            WHERE r.round_id = @roundId AND r.corp_id = @corpId
-            GROUP BY g.user_id, g.union_id, g.name
-            """, new { roundId, corpId }, cancellationToken: ct))).ToList();
+        var guardians = await vision.GuardiansOfStudentsAsync(corpId, await vision.ScreenedStudentsAsync(roundId, corpId, ct), ct);
         if (guardians.Count == 0)
         {
             return 0;
@@ -234,23 +223,13 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             return 0;
         }
 
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var recipients = new List<NoticeRecipient>();
-        foreach (var chunk in outstanding.Select(r => r.StudentUserId).Distinct().Chunk(500))
-        {
-            recipients.AddRange((await connection.QueryAsync<(string UserId, string? UnionId, string Name, long ClassId)>(new CommandDefinition("""
-                SELECT g.user_id, g.union_id, g.name, MIN(gs.class_id) FROM guardian_students gs
-                JOIN guardians g ON g.corp_id = gs.corp_id AND g.user_id = gs.guardian_user_id AND g.removed_at IS NULL
-                WHERE gs.corp_id = @corpId AND gs.student_user_id IN @chunk
-                GROUP BY g.user_id, g.union_id, g.name
-                """, new { corpId, chunk }, cancellationToken: ct))).Select(g =>
-                new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, "guardian of a child with an open vision referral")));
-        }
-
+        var recipients = (await vision.GuardiansOfStudentsAsync(corpId, outstanding.Select(r => r.StudentUserId).ToList(), ct))
+            .Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, "guardian of a child with an open vision referral"))
+            .ToList();
         await notices.SendSystemAsync(new SystemNotice("vision-referral-reminder", corpId, access.School(corpId).Name, "视力筛查转诊提醒",
             "您孩子的视力筛查转诊建议尚未完成。请尽快到医疗机构眼科检查，并在小程序中回执、填写就诊结果。", ResultsPage,
-            recipients.DistinctBy(r => r.UserId).ToList()), ct);
+            recipients), ct);
         await vision.MarkRemindedAsync(outstanding.Select(r => r.Id).ToList(), time.UtcNowForDatabase(), ct);
-        return recipients.DistinctBy(r => r.UserId).Count();
+        return recipients.Count;
     }
 }
