@@ -6,7 +6,7 @@ namespace EduDing.DingTalk;
 
 /// <summary>
 /// Access tokens per app (v1.0 oauth2/accessToken, §1): cached, refreshed ahead of expiry, one refresh at a time per
-/// app, and dropped when DingTalk says a token is no longer valid. If a refresh fails while the cached token has not
+/// app (callers share the one in flight), and dropped when DingTalk says a token is no longer valid. If a refresh fails while the cached token has not
 /// yet expired, the cached token keeps serving.
 /// </summary>
 internal sealed class AccessTokenCache(
@@ -27,35 +27,49 @@ internal sealed class AccessTokenCache(
             return current.Token;
         }
 
-        await entry.Gate.WaitAsync(ct);
+        // Single flight: every caller of this app waits on the same fetch, each only as long as its own token allows.
+        // The fetch itself is bounded by the transport's request timeout and belongs to no caller, so one caller giving
+        // up cancels nothing for the others, and callers of other apps never wait on it.
+        Task<string> refresh;
+        lock (entry)
+        {
+            refresh = entry.Refresh ??= RefreshAsync(app, entry);
+        }
+
+        return await refresh.WaitAsync(ct);
+    }
+
+    private async Task<string> RefreshAsync(DingTalkApp app, Entry entry)
+    {
+        await Task.Yield();
+        var current = entry.Current;
+        var now = time.GetUtcNow();
         try
         {
-            current = entry.Current;
-            var now = time.GetUtcNow();
             if (current is not null && now < current.RefreshAt)
             {
                 return current.Token;
             }
 
-            try
-            {
-                var response = await fetch(app, ct);
-                var lifetime = TimeSpan.FromSeconds(Math.Max(response.ExpireIn, MinimumLifetime.TotalSeconds));
-                var margin = options.Value.TokenRefreshMargin < lifetime / 2 ? options.Value.TokenRefreshMargin : lifetime / 2;
-                entry.Current = new CachedToken(response.AccessToken, now + lifetime, now + lifetime - margin);
-                Interlocked.Increment(ref entry.Fetches);
-                return response.AccessToken;
-            }
-            catch (Exception ex) when (current is not null && now < current.ExpiresAt && ex is not OperationCanceledException)
-            {
-                log.LogWarning(ex, "Refreshing the access token of {App} failed; the cached one is valid until {ExpiresAt}",
-                    app, current.ExpiresAt);
-                return current.Token;
-            }
+            var response = await fetch(app, CancellationToken.None);
+            var lifetime = TimeSpan.FromSeconds(Math.Max(response.ExpireIn, MinimumLifetime.TotalSeconds));
+            var margin = options.Value.TokenRefreshMargin < lifetime / 2 ? options.Value.TokenRefreshMargin : lifetime / 2;
+            entry.Current = new CachedToken(response.AccessToken, now + lifetime, now + lifetime - margin);
+            Interlocked.Increment(ref entry.Fetches);
+            return response.AccessToken;
+        }
+        catch (Exception ex) when (current is not null && now < current.ExpiresAt)
+        {
+            log.LogWarning("Refreshing the access token of {App} failed ({Reason}); the cached one is valid until {ExpiresAt}",
+                app, ex.Message, current.ExpiresAt);
+            return current.Token;
         }
         finally
         {
-            entry.Gate.Release();
+            lock (entry)
+            {
+                entry.Refresh = null;
+            }
         }
     }
 
@@ -75,8 +89,8 @@ internal sealed class AccessTokenCache(
 
     private sealed class Entry
     {
-        public readonly SemaphoreSlim Gate = new(1, 1);
         public volatile CachedToken? Current;
+        public Task<string>? Refresh;
         public int Fetches;
     }
 

@@ -71,34 +71,58 @@ public sealed partial class DingTalkClient : IDisposable
 
     public void Dispose() => _limits.Dispose();
 
-    /// <summary>Sends one authenticated call, with pacing, the token retry and the bounded retries.</summary>
+    /// <summary>Sends one authenticated call, with pacing, the token retry and the bounded retries, within the call deadline.</summary>
     internal async Task<T> CallAsync<T>(DingTalkApp app, DingTalkApi api, object? body, CancellationToken ct,
         IReadOnlyDictionary<string, string>? query = null)
     {
-        return await _retry.ExecuteAsync(async token =>
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(_options.CallDeadline);
+        try
         {
-            var accessToken = await _tokens.GetAsync(app, token);
-            try
+            return await _retry.ExecuteAsync(async token =>
             {
-                return await SendOnceAsync<T>(app, api, accessToken, body, query, token);
-            }
-            catch (DingTalkException ex) when (ex.Kind == DingTalkErrorKind.Authentication)
-            {
-                _log.LogInformation("DingTalk rejected the access token of {App} ({Code}); fetching a new one", app, ex.Code);
-                _tokens.Invalidate(app, accessToken);
-                accessToken = await _tokens.GetAsync(app, token);
-                return await SendOnceAsync<T>(app, api, accessToken, body, query, token);
-            }
-        }, ct);
+                var accessToken = await _tokens.GetAsync(app, token);
+                try
+                {
+                    return await SendOnceAsync<T>(app, api, accessToken, body, query, token);
+                }
+                catch (DingTalkException ex) when (ex.Kind == DingTalkErrorKind.Authentication)
+                {
+                    _log.LogInformation("DingTalk rejected the access token of {App} ({Code}); fetching a new one", app, ex.Code);
+                    _tokens.Invalidate(app, accessToken);
+                    accessToken = await _tokens.GetAsync(app, token);
+                    return await SendOnceAsync<T>(app, api, accessToken, body, query, token);
+                }
+            }, deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw DeadlinePassed(api);
+        }
     }
+
+    private TimeoutException DeadlinePassed(DingTalkApi api) =>
+        new($"DingTalk {api} did not answer within the call deadline of {_options.CallDeadline.TotalSeconds:0} s (retries included).");
 
     private Task<AccessTokenCache.AccessTokenResponse> FetchTokenAsync(DingTalkApp app, CancellationToken ct) =>
         SendOnceAsync<AccessTokenCache.AccessTokenResponse>(app, DingTalkApis.AccessToken, null,
             new { appKey = app.AppKey, appSecret = app.AppSecret }, null, ct);
 
     /// <summary>A call made with the app's credentials instead of a token (the Stream gateway).</summary>
-    internal Task<T> CallWithoutTokenAsync<T>(DingTalkApp app, DingTalkApi api, object body, CancellationToken ct) =>
-        _retry.ExecuteAsync(token => new ValueTask<T>(SendOnceAsync<T>(app, api, null, body, null, token)), ct).AsTask();
+    internal async Task<T> CallWithoutTokenAsync<T>(DingTalkApp app, DingTalkApi api, object body, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(_options.CallDeadline);
+        try
+        {
+            return await _retry.ExecuteAsync(token => new ValueTask<T>(SendOnceAsync<T>(app, api, null, body, null, token)),
+                deadline.Token);
+        }
+        catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+        {
+            throw DeadlinePassed(api);
+        }
+    }
 
     private async Task<T> SendOnceAsync<T>(DingTalkApp app, DingTalkApi api, string? accessToken, object? body,
         IReadOnlyDictionary<string, string>? query, CancellationToken ct)

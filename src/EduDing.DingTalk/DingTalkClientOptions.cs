@@ -41,5 +41,13 @@ public sealed class DingTalkClientOptions
     /// <summary>How long to stop calling after an IP ban reply (DingTalk bans for 5 minutes, §10c).</summary>
     public TimeSpan IpBanPause { get; set; } = TimeSpan.FromMinutes(5);
 
-    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(30);
+    /// <summary>How long one attempt (one HTTP exchange) may take before it counts as a transport failure.</summary>
+    public TimeSpan RequestTimeout { get; set; } = TimeSpan.FromSeconds(10);
+
+    /// <summary>
+    /// How long one call may take in all, its retries and waits included. Past it the call fails with a
+    /// <see cref="TimeoutException"/>, so that no caller (a sign-in, a sync run, a worker) waits on DingTalk for ever.
+    /// Callers with a tighter budget (sign-in) cancel sooner through their own token.
+    /// </summary>
+    public TimeSpan CallDeadline { get; set; } = TimeSpan.FromSeconds(45);
 }

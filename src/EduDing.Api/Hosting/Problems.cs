@@ -27,5 +27,9 @@ internal sealed class AuthenticationFailedException(string detail) : Exception(d
 /// <summary>Authenticated, but not allowed (not in the synced organization, scope missing); becomes 403.</summary>
 internal sealed class ForbiddenException(string detail) : Exception(detail);
 
-/// <summary>A dependency (DingTalk) is not answering; becomes 503 so the client retries later.</summary>
-internal sealed class DependencyUnavailableException(string detail, Exception? inner = null) : Exception(detail, inner);
+/// <summary>A dependency (DingTalk) is not answering; becomes 503 with Retry-After so the client retries later.</summary>
+internal sealed class DependencyUnavailableException(string detail, Exception? inner = null, int retryAfterSeconds = 5)
+    : Exception(detail, inner)
+{
+    public int RetryAfterSeconds { get; } = retryAfterSeconds;
+}

@@ -14,6 +14,10 @@ internal static class ShanghaiTime
 
     public static DateTimeOffset FromUtc(DateTime utc) =>
         new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToOffset(Offset);
+
+    /// <summary>The start (00:00 in Haining) of the Beijing day that holds <paramref name="utc"/>, in UTC.</summary>
+    public static DateTime StartOfDayUtc(DateTime utc) =>
+        new DateTimeOffset(FromUtc(utc).Date, Offset).UtcDateTime;
 }
 
 /// <summary>

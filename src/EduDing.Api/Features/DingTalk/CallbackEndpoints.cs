@@ -11,8 +11,6 @@ namespace EduDing.Api.Features.DingTalk;
 /// </summary>
 internal static class CallbackEndpoints
 {
-    private sealed record PushBody(string? Encrypt);
-
     public static IEndpointRouteBuilder MapDingTalkCallbackEndpoints(this IEndpointRouteBuilder app)
     {
         // No bearer token: DingTalk proves itself with the signature, checked before anything is stored.
@@ -43,21 +41,12 @@ internal static class CallbackEndpoints
         var signature = First(query["msg_signature"], query["signature"]);
         var timestamp = First(query["timestamp"], query["timeStamp"]);
         var nonce = query["nonce"].ToString();
-        PushBody? body;
-        try
-        {
-            body = await request.ReadFromJsonAsync<PushBody>(JsonSerializerOptions.Web, ct);
-        }
-        catch (JsonException)
-        {
-            body = null;
-        }
-
-        if (body?.Encrypt is not { Length: > 0 } || signature.Length == 0 || timestamp.Length == 0 || nonce.Length == 0)
+        var encrypted = await ReadEncryptAsync(request, ct);
+        if (encrypted is null || signature.Length == 0 || timestamp.Length == 0 || nonce.Length == 0)
         {
             return Results.ValidationProblem(new Dictionary<string, string[]>
             {
-                ["encrypt"] = ["A push carries {\"encrypt\": \"…\"} and the query values msg_signature (or signature), timestamp and nonce."],
+                ["encrypt"] = ["A push is a JSON body {\"encrypt\": \"…\"} (at most 1 MiB) with the query values msg_signature (or signature), timestamp and nonce."],
             });
         }
 
@@ -65,7 +54,7 @@ internal static class CallbackEndpoints
         string plaintext;
         try
         {
-            plaintext = crypto.Decrypt(signature, timestamp, nonce, body.Encrypt);
+            plaintext = crypto.Decrypt(signature, timestamp, nonce, encrypted);
         }
         catch (DingTalkCallbackException ex)
         {
@@ -75,14 +64,65 @@ internal static class CallbackEndpoints
         }
 
         var payload = TryParse(plaintext);
-        var eventType = payload?["EventType"]?.ToString() ?? payload?["eventType"]?.ToString() ?? "";
+        var eventType = (payload?["EventType"] ?? payload?["eventType"]) is JsonValue type && type.TryGetValue<string>(out var t)
+            ? t.Trim()
+            : "";
+        if (eventType.Length == 0)
+        {
+            loggers.CreateLogger(typeof(CallbackEndpoints)).LogWarning(
+                "Rejected a verified push for {CorpId}: its content is not a JSON object with an EventType", corpId);
+            return Results.ValidationProblem(new Dictionary<string, string[]>
+            {
+                ["encrypt"] = ["The decrypted content must be a JSON object with an EventType; nothing was stored."],
+            });
+        }
+
         if (eventType != "check_url")
         {
-            await inbox.TryAddAsync(corp.CorpId, EventInbox.KeyFor(payload?["eventId"]?.ToString(), eventType, plaintext),
+            await inbox.TryAddAsync(corp.CorpId, EventInbox.KeyFor(payload!["eventId"]?.ToString(), eventType, plaintext),
                 eventType, plaintext, "http", ct);
         }
 
         return Results.Json(crypto.CreateSuccessReply(timestamp, nonce));
+    }
+
+    private const int MaxBodyBytes = 1 << 20;
+
+    /// <summary>
+    /// The push's "encrypt" value, whatever content type was declared (DingTalk sends JSON; anything else that does not
+    /// hold that JSON is refused as a 400, never a 500). Null when the body is missing, too large or not that shape.
+    /// </summary>
+    private static async Task<string?> ReadEncryptAsync(HttpRequest request, CancellationToken ct)
+    {
+        if (request.ContentLength > MaxBodyBytes)
+        {
+            return null;
+        }
+
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        int read;
+        while ((read = await request.Body.ReadAsync(chunk, ct)) > 0)
+        {
+            if (buffer.Length + read > MaxBodyBytes)
+            {
+                return null;
+            }
+
+            buffer.Write(chunk, 0, read);
+        }
+
+        try
+        {
+            return JsonNode.Parse(buffer.ToArray()) is JsonObject body && body["encrypt"] is JsonValue value &&
+                   value.TryGetValue<string>(out var encrypt) && encrypt.Length > 0
+                ? encrypt
+                : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     private static string First(Microsoft.Extensions.Primitives.StringValues a, Microsoft.Extensions.Primitives.StringValues b) =>

@@ -9,9 +9,19 @@ namespace EduDing.Api.Features.DingTalk;
 internal sealed record InboxEvent(long Id, string CorpId, string EventKey, string EventType, string Payload, string Source,
     DateTime ReceivedAt, int Attempts);
 
+/// <summary>An event as operators see it: where it stands, how often it was tried, and its last error.</summary>
+internal sealed record InboxEventView(long Id, string CorpId, string EventKey, string EventType, string Source, DateTime ReceivedAt,
+    int Attempts, DateTime? NextAttemptAt, DateTime? ProcessedAt, DateTime? ParkedAt, string? LastError)
+{
+    public string Status => ProcessedAt is not null ? "processed" : ParkedAt is not null ? "parked" : "pending";
+}
+
 /// <summary>
 /// Every event DingTalk delivered (HTTP push, Stream, or the failed-push list), stored once per corp and key: the
 /// event id when there is one, else a hash of the content. A redelivery is a unique violation and changes nothing.
+/// An event whose handling fails is tried again later, each wait twice the last (bounded), and after the configured
+/// number of attempts parked: kept with its error, out of the way of the corp's later events, until an operator
+/// replays it.
 /// </summary>
 internal sealed class EventInbox(Database db, TimeProvider time)
 {
@@ -40,24 +50,28 @@ internal sealed class EventInbox(Database db, TimeProvider time)
         }
     }
 
+    private const string Due = "processed_at IS NULL AND parked_at IS NULL AND (next_attempt_at IS NULL OR next_attempt_at <= @now)";
+
+    /// <summary>Corps with events due now (pending, not parked, not waiting out a backoff).</summary>
     public async Task<IReadOnlyList<string>> CorpsWithPendingAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<string>(new CommandDefinition(
-            "SELECT DISTINCT corp_id FROM dingtalk_events WHERE processed_at IS NULL", cancellationToken: ct))).ToList();
+            $"SELECT DISTINCT corp_id FROM dingtalk_events WHERE {Due}", new { now = time.GetUtcNow().UtcDateTime },
+            cancellationToken: ct))).ToList();
     }
 
-    /// <summary>The oldest unprocessed events of a corp, in arrival order.</summary>
+    /// <summary>The oldest due events of a corp, in arrival order.</summary>
     public async Task<IReadOnlyList<InboxEvent>> PendingAsync(string corpId, int take, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<InboxEvent>(new CommandDefinition("""
+        return (await connection.QueryAsync<InboxEvent>(new CommandDefinition($"""
             SELECT id, corp_id, event_key, event_type, payload, source, received_at, attempts
             FROM dingtalk_events
-            WHERE corp_id = @corpId AND processed_at IS NULL
+            WHERE corp_id = @corpId AND {Due}
             ORDER BY id
             LIMIT @take
-            """, new { corpId, take }, cancellationToken: ct))).ToList();
+            """, new { corpId, take, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct))).ToList();
     }
 
     public async Task MarkProcessedAsync(IEnumerable<long> ids, CancellationToken ct)
@@ -68,23 +82,68 @@ internal sealed class EventInbox(Database db, TimeProvider time)
             new { ids = ids.ToList(), now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
     }
 
-    /// <summary>Counts a failed attempt; past <paramref name="maxAttempts"/> the event is parked with its error.</summary>
-    public async Task MarkFailedAsync(IEnumerable<long> ids, string error, int maxAttempts, CancellationToken ct)
+    /// <summary>
+    /// Counts a failed attempt of each event: the next try waits <paramref name="firstDelay"/> doubled per earlier
+    /// attempt, at most <paramref name="maxDelay"/>; the attempt that reaches <paramref name="maxAttempts"/> parks it.
+    /// </summary>
+    public Task MarkFailedAsync(IReadOnlyList<InboxEvent> events, string error, int maxAttempts, TimeSpan firstDelay, TimeSpan maxDelay,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var now = time.GetUtcNow().UtcDateTime;
+            error = error.Length > 2000 ? error[..2000] : error;
+            foreach (var group in events.GroupBy(e => e.Attempts))
+            {
+                var attempts = group.Key + 1;
+                var delay = TimeSpan.FromTicks((long)Math.Min(maxDelay.Ticks, firstDelay.Ticks * Math.Pow(2, Math.Min(attempts - 1, 40))));
+                await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                    UPDATE dingtalk_events
+                    SET attempts = @attempts, last_error = @error, next_attempt_at = @next,
+                        parked_at = CASE WHEN @attempts >= @maxAttempts THEN @now ELSE NULL END
+                    WHERE id IN @ids AND processed_at IS NULL
+                    """, new { ids = group.Select(e => e.Id).ToList(), attempts, error, next = now + delay, maxAttempts, now }, tx,
+                    cancellationToken: token));
+            }
+        }, ct);
+
+    /// <summary>Operators' view: events by status (pending, parked, processed, or all), newest first.</summary>
+    public async Task<(IReadOnlyList<InboxEventView> Items, int Total)> ListAsync(string? corpId, string? status, long skip, int take,
+        CancellationToken ct)
+    {
+        var filter = status switch
+        {
+            "pending" => "processed_at IS NULL AND parked_at IS NULL",
+            "parked" => "processed_at IS NULL AND parked_at IS NOT NULL",
+            "processed" => "processed_at IS NOT NULL",
+            _ => "1 = 1",
+        };
+        var where = $"(@corpId IS NULL OR corp_id = @corpId) AND {filter}";
+        var args = new { corpId, skip, take };
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var items = (await connection.QueryAsync<InboxEventView>(new CommandDefinition($"""
+            SELECT id, corp_id, event_key, event_type, source, received_at, attempts, next_attempt_at, processed_at, parked_at, last_error
+            FROM dingtalk_events WHERE {where} ORDER BY id DESC LIMIT @take OFFSET @skip
+            """, args, cancellationToken: ct))).ToList();
+        var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            $"SELECT COUNT(*) FROM dingtalk_events WHERE {where}", args, cancellationToken: ct));
+        return (items, total);
+    }
+
+    /// <summary>Puts parked events (one, or every parked event of a corp) back in line with a fresh count of attempts.</summary>
+    public async Task<int> ReplayAsync(long? id, string? corpId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE dingtalk_events
-            SET attempts = attempts + 1,
-                last_error = @error,
-                processed_at = CASE WHEN attempts + 1 >= @maxAttempts THEN @now ELSE NULL END
-            WHERE id IN @ids
-            """, new { ids = ids.ToList(), error, maxAttempts, now = time.GetUtcNow().UtcDateTime }, cancellationToken: ct));
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE dingtalk_events SET parked_at = NULL, next_attempt_at = NULL, attempts = 0
+            WHERE processed_at IS NULL AND parked_at IS NOT NULL
+              AND (@id IS NULL OR id = @id) AND (@corpId IS NULL OR corp_id = @corpId)
+            """, new { id, corpId }, cancellationToken: ct));
     }
 
     public async Task<int> PendingCountAsync(CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COUNT(*) FROM dingtalk_events WHERE processed_at IS NULL", cancellationToken: ct));
+            "SELECT COUNT(*) FROM dingtalk_events WHERE processed_at IS NULL AND parked_at IS NULL", cancellationToken: ct));
     }
 }

@@ -27,7 +27,7 @@ internal sealed class AuditLog(Database db, TimeProvider time)
     }
 
     /// <summary>Newest first; <paramref name="subjectCorpIds"/> null means every corp (the bureau).</summary>
-    public async Task<(IReadOnlyList<AuditEntry> Items, int Total)> ListAsync(IReadOnlyCollection<string>? subjectCorpIds, int skip,
+    public async Task<(IReadOnlyList<AuditEntry> Items, int Total)> ListAsync(IReadOnlyCollection<string>? subjectCorpIds, long skip,
         int take, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

@@ -24,8 +24,19 @@ internal sealed class IdentityOptions : IValidatedOptions
     /// <summary>The longest a school may grant bureau staff access to identifiable records.</summary>
     public TimeSpan MaxGrantDuration { get; set; } = TimeSpan.FromDays(7);
 
+    /// <summary>
+    /// How long sign-in waits for DingTalk in all (token and user lookup, retries included) before answering 503 with
+    /// Retry-After: a person staring at the mini-app should hear "try again" within seconds, not minutes.
+    /// </summary>
+    public TimeSpan SignInDeadline { get; set; } = TimeSpan.FromSeconds(5);
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        if (SignInDeadline < TimeSpan.FromMilliseconds(100) || SignInDeadline > TimeSpan.FromMinutes(1))
+        {
+            yield return (nameof(SignInDeadline), "must be between 00:00:00.1 and 00:01:00");
+        }
+
         if (AccessTokenLifetime < TimeSpan.FromMinutes(1) || AccessTokenLifetime > TimeSpan.FromHours(2))
         {
             yield return (nameof(AccessTokenLifetime), "must be between 00:01:00 and 02:00:00");

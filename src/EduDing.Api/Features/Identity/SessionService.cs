@@ -31,9 +31,17 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         var corp = corps.Find(corpId)
                    ?? throw new RequestValidationException("corpId", $"corp {corpId} is not served by this deployment");
         string userId;
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(options.Value.SignInDeadline);
         try
         {
-            userId = (await client.GetUserInfoAsync(corp.App, authCode, ct)).UserId;
+            userId = (await client.GetUserInfoAsync(corp.App, authCode, deadline.Token)).UserId;
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException
+                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        {
+            log.LogWarning("Sign-in to {CorpId} could not reach DingTalk: {Reason}", corpId, ex.Message);
+            throw new DependencyUnavailableException("DingTalk is not answering; try again shortly.", ex);
         }
         catch (DingTalkException ex) when (ex.ErrCode == 40078)
         {

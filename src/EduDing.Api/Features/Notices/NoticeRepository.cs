@@ -61,7 +61,7 @@ internal sealed class NoticeRepository(Database db)
 
     /// <summary>Notices sent from <paramref name="adminCorpIds"/> or written by the caller, newest first.</summary>
     public async Task<(IReadOnlyList<Notice> Items, int Total)> ListManagedAsync(IReadOnlyCollection<string> adminCorpIds,
-        IReadOnlyCollection<(string CorpId, string UserId)> authors, string? status, int skip, int take, CancellationToken ct)
+        IReadOnlyCollection<(string CorpId, string UserId)> authors, string? status, long skip, int take, CancellationToken ct)
     {
         var args = new DynamicParameters(new { corps = adminCorpIds.ToList(), status, skip, take });
         var filters = new List<string> { "sender_corp_id IN @corps" };
@@ -569,7 +569,7 @@ internal sealed class NoticeRepository(Database db)
     }
 
     public async Task<(IReadOnlyList<RecipientView> Items, int Total)> RecipientsAsync(long noticeId, string? status, string? corpId,
-        long? classId, bool? read, int skip, int take, CancellationToken ct)
+        long? classId, bool? read, long skip, int take, CancellationToken ct)
     {
         const string where = """
             notice_id = @noticeId AND (@status IS NULL OR status = @status) AND (@corpId IS NULL OR corp_id = @corpId)
@@ -607,7 +607,7 @@ internal sealed class NoticeRepository(Database db)
 
     /// <summary>The notices addressed to any of one person's identities, not recalled, newest first, with the unread count.</summary>
     public async Task<(IReadOnlyList<MyNoticeRow> Items, int Total, int Unread)> ForPersonAsync(
-        IReadOnlyList<(string CorpId, string UserId)> identities, int skip, int take, CancellationToken ct)
+        IReadOnlyList<(string CorpId, string UserId)> identities, long skip, int take, CancellationToken ct)
     {
         var (filter, args) = IdentityFilter(identities);
         args.Add("skip", skip);

@@ -54,8 +54,10 @@ internal sealed class OrgEventProcessor(EventInbox inbox, DingTalkOrgReader read
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {
-                    log.LogWarning(ex, "Applying {Count} events of {CorpId} failed; they stay in the inbox and are retried", batch.Count, corpId);
-                    await inbox.MarkFailedAsync(ids, ex.Message, options.Value.MaxEventAttempts, ct);
+                    log.LogWarning("Applying {Count} events of {CorpId} failed ({Reason}); they are retried later", batch.Count, corpId,
+                        ex.Message);
+                    var o = options.Value;
+                    await inbox.MarkFailedAsync(batch, ex.Message, o.MaxEventAttempts, o.EventRetryDelay, o.EventRetryMaxDelay, ct);
                     break;
                 }
 

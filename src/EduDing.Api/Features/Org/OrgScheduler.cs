@@ -6,16 +6,22 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.Org;
 
 /// <summary>Decides which corps need a full reconcile now: never synced, requested, or not since last night's slot.</summary>
-internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSyncService sync, IOptions<OrgSyncOptions> options,
-    TimeProvider time)
+/// <remarks>
+/// Corps are reconciled side by side (OrgSync:CorpConcurrency), so a corp whose DingTalk calls time out never holds
+/// the others up; after a failed run a corp waits, twice as long after each further failure, unless someone asks for
+/// a sync after that failure. Runs whose runner died (lease lapsed) are closed as failed.
+/// </remarks>
+internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSyncService sync, SyncRunRepository runs,
+    LeaseRepository leases, IOptions<OrgSyncOptions> options, TimeProvider time, ILogger<OrgScheduler> log)
 {
     /// <summary>Registers the configured corps and runs every due reconcile; returns the run ids started here.</summary>
     public async Task<IReadOnlyList<long>> RunDueAsync(CancellationToken ct)
     {
         var now = time.UtcNowForDatabase();
         await org.UpsertCorpsAsync(corps.All.Select(c => (c.CorpId, c.Kind.ToString(), c.Name)), now, ct);
+        await CloseAbandonedRunsAsync(now, ct);
         var lastSlot = LastNightlySlot(now);
-        var started = new List<long>();
+        var due = new List<(string CorpId, string Trigger)>();
         foreach (var corp in await org.ListCorpsAsync(ct))
         {
             if (corps.Find(corp.CorpId) is null)
@@ -27,13 +33,50 @@ internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSy
                 : corp.SyncRequestedAt is not null ? "requested"
                 : corp.LastFullSyncAt < lastSlot ? "nightly"
                 : null;
-            if (trigger is not null && await sync.RunFullSyncAsync(corp.CorpId, trigger, ct) is { } runId)
+            if (trigger is not null && await BackoffOverAsync(corp, now, ct))
             {
-                started.Add(runId);
+                due.Add((corp.CorpId, trigger));
             }
         }
 
-        return started;
+        var started = new System.Collections.Concurrent.ConcurrentBag<long>();
+        await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = options.Value.CorpConcurrency, CancellationToken = ct },
+            async (corp, token) =>
+            {
+                if (await sync.RunFullSyncAsync(corp.CorpId, corp.Trigger, token) is { } runId)
+                {
+                    started.Add(runId);
+                }
+            });
+        return started.Order().ToList();
+    }
+
+    /// <summary>False while the corp waits out the backoff after failed runs; a sync requested after the last failure does not wait.</summary>
+    private async Task<bool> BackoffOverAsync(CorpRow corp, DateTime now, CancellationToken ct)
+    {
+        var (failures, lastFailedAt) = await runs.RecentFailuresAsync(corp.CorpId, ct);
+        if (failures == 0 || lastFailedAt is null || corp.SyncRequestedAt > lastFailedAt)
+        {
+            return true;
+        }
+
+        var o = options.Value;
+        var wait = TimeSpan.FromTicks((long)Math.Min(o.FailedSyncRetryMaxDelay.Ticks,
+            o.FailedSyncRetryDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 40))));
+        return now >= lastFailedAt.Value + wait;
+    }
+
+    private async Task CloseAbandonedRunsAsync(DateTime now, CancellationToken ct)
+    {
+        foreach (var run in await runs.RunningAsync(ct))
+        {
+            var lease = await leases.FindAsync(OrgSyncService.LeaseName(run.CorpId), ct);
+            if ((lease is null || lease.ExpiresAt <= now || lease.Holder != run.Holder)
+                && await runs.AbandonAsync(run.Id, $"abandoned: its runner ({run.Holder}) stopped renewing the corp's lease", now, ct))
+            {
+                log.LogWarning("Sync run {RunId} of {CorpId} was abandoned by {Holder}; recorded as failed", run.Id, run.CorpId, run.Holder);
+            }
+        }
     }
 
     /// <summary>The most recent NightlyAt (Asia/Shanghai) at or before <paramref name="now"/>, in UTC.</summary>

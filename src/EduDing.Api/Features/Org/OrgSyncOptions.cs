@@ -33,8 +33,29 @@ internal sealed class OrgSyncOptions : IValidatedOptions
     /// <summary>Share of the budget kept for event-driven re-reads between full passes.</summary>
     public double EventReserveShare { get; set; } = 0.2;
 
-    /// <summary>An event that keeps failing is parked after this many attempts (its error kept).</summary>
-    public int MaxEventAttempts { get; set; } = 20;
+    /// <summary>
+    /// An event that keeps failing is parked after this many attempts (its error kept, replayable by an operator). With
+    /// the default delays, 30 attempts span about a day: a DingTalk outage of hours parks nothing.
+    /// </summary>
+    public int MaxEventAttempts { get; set; } = 30;
+
+    /// <summary>The wait before an event that failed is tried again; doubled after each further failure.</summary>
+    public TimeSpan EventRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>The longest wait between two tries of a failing event.</summary>
+    public TimeSpan EventRetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>After a failed reconcile of a corp, the next one waits this long; doubled after each further failure.</summary>
+    public TimeSpan FailedSyncRetryDelay { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait between failed reconciles of a corp (a "sync now" request does not wait).</summary>
+    public TimeSpan FailedSyncRetryMaxDelay { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>A reconcile that has not finished after this long is stopped and recorded as failed.</summary>
+    public TimeSpan MaxRunDuration { get; set; } = TimeSpan.FromHours(4);
+
+    /// <summary>Corps reconciled, or whose events are applied, at the same time by one instance.</summary>
+    public int CorpConcurrency { get; set; } = 4;
 
     public IEnumerable<(string Key, string Reason)> Validate()
     {
@@ -61,6 +82,26 @@ internal sealed class OrgSyncOptions : IValidatedOptions
         if (EventReserveShare is < 0 or >= 1)
         {
             yield return (nameof(EventReserveShare), "must be at least 0 and below 1");
+        }
+
+        if (EventRetryDelay <= TimeSpan.Zero || EventRetryMaxDelay < EventRetryDelay)
+        {
+            yield return (nameof(EventRetryDelay), "must be positive and at most EventRetryMaxDelay");
+        }
+
+        if (FailedSyncRetryDelay <= TimeSpan.Zero || FailedSyncRetryMaxDelay < FailedSyncRetryDelay)
+        {
+            yield return (nameof(FailedSyncRetryDelay), "must be positive and at most FailedSyncRetryMaxDelay");
+        }
+
+        if (MaxRunDuration < TimeSpan.FromMinutes(1))
+        {
+            yield return (nameof(MaxRunDuration), "must be at least 00:01:00");
+        }
+
+        if (CorpConcurrency is < 1 or > 64)
+        {
+            yield return (nameof(CorpConcurrency), "must be 1 to 64");
         }
 
         if (MaxEventAttempts < 1)

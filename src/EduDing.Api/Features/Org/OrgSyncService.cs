@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.Runtime.CompilerServices;
 using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Hosting;
@@ -20,11 +21,13 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
 {
     public const string Kind = "full";
 
+    public static string LeaseName(string corpId) => $"org-sync:{corpId}";
+
     /// <summary>Runs a full reconcile; the run's id, or null when another instance holds this corp's lease.</summary>
     public async Task<long?> RunFullSyncAsync(string corpId, string trigger, CancellationToken ct)
     {
         var corp = corps.Get(corpId);
-        var leaseName = $"org-sync:{corpId}";
+        var leaseName = LeaseName(corpId);
         var o = options.Value;
         if (!await leases.TryAcquireAsync(leaseName, instance.Id, o.LeaseDuration, ct))
         {
@@ -32,7 +35,9 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         }
 
         using var running = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        var renewal = RenewWhileRunningAsync(leaseName, running);
+        running.CancelAfter(o.MaxRunDuration);
+        var leaseLost = new StrongBox<bool>();
+        var renewal = RenewWhileRunningAsync(leaseName, running, leaseLost);
         var requestedBefore = time.UtcNowForDatabase();
         var now = requestedBefore;
         var runId = await runs.StartAsync(corpId, Kind, trigger, instance.Id, now, ct);
@@ -62,8 +67,14 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
-            var error = Describe(ex);
-            log.LogError(ex, "Full sync of {CorpId} failed: {Error}", corpId, error);
+            var error = ex is OperationCanceledException
+                ? leaseLost.Value
+                    ? "stopped: this instance lost the corp's lease (another instance may have taken over)"
+                    : $"stopped: the run did not finish within OrgSync:MaxRunDuration ({o.MaxRunDuration})"
+                : Describe(ex);
+            // An outage is expected and said in the error; only the unexpected deserves a stack trace.
+            log.LogError(ex is DingTalkException or TimeoutException or HttpRequestException or OperationCanceledException ? null : ex,
+                "Full sync of {CorpId} failed: {Error}", corpId, error);
             await runs.FinishAsync(runId, SyncRunRepository.Failed, progress.Counts, progress.Calls.Snapshot(), note, error,
                 time.UtcNowForDatabase(), CancellationToken.None);
             return runId;
@@ -209,7 +220,7 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         return Math.Max(4, (long)Math.Ceiling(perClass.Average()));
     }
 
-    private async Task RenewWhileRunningAsync(string leaseName, CancellationTokenSource running)
+    private async Task RenewWhileRunningAsync(string leaseName, CancellationTokenSource running, StrongBox<bool> lost)
     {
         var every = options.Value.LeaseDuration / 3;
         try
@@ -220,6 +231,7 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
                 if (!await leases.TryAcquireAsync(leaseName, instance.Id, options.Value.LeaseDuration, running.Token))
                 {
                     log.LogError("Lost the lease {Lease}; stopping this run so that two instances never reconcile at once", leaseName);
+                    lost.Value = true;
                     await running.CancelAsync();
                 }
             }

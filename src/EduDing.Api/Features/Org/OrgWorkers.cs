@@ -57,11 +57,11 @@ internal sealed class OrgEventWorker(IServiceScopeFactory scopes, IOptions<OrgSy
 
     protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken ct)
     {
+        // Side by side, so that a corp whose DingTalk calls time out does not hold up the healthy ones.
         var processor = services.GetRequiredService<OrgEventProcessor>();
-        foreach (var corpId in await services.GetRequiredService<EventInbox>().CorpsWithPendingAsync(ct))
-        {
-            await processor.ProcessPendingAsync(corpId, ct);
-        }
+        await Parallel.ForEachAsync(await services.GetRequiredService<EventInbox>().CorpsWithPendingAsync(ct),
+            new ParallelOptions { MaxDegreeOfParallelism = Settings.CorpConcurrency, CancellationToken = ct },
+            async (corpId, token) => await processor.ProcessPendingAsync(corpId, token));
     }
 }
 
@@ -74,10 +74,21 @@ internal sealed class FailedPushWorker(IServiceScopeFactory scopes, IOptions<Org
     protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken ct)
     {
         var intake = services.GetRequiredService<EventIntake>();
-        foreach (var corp in services.GetRequiredService<CorpDirectory>().All.Where(c => c.Delivery == EventDelivery.Http))
-        {
-            await intake.DrainFailedPushesAsync(corp, ct);
-        }
+        var log = services.GetRequiredService<ILogger<FailedPushWorker>>();
+        await Parallel.ForEachAsync(services.GetRequiredService<CorpDirectory>().All.Where(c => c.Delivery == EventDelivery.Http),
+            new ParallelOptions { MaxDegreeOfParallelism = Settings.CorpConcurrency, CancellationToken = ct },
+            async (corp, token) =>
+            {
+                try
+                {
+                    await intake.DrainFailedPushesAsync(corp, token);
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException || !token.IsCancellationRequested)
+                {
+                    log.LogWarning("Could not drain the failed pushes of {CorpId}: {Reason}; trying again in {Interval}", corp.CorpId,
+                        ex.Message, Interval);
+                }
+            });
 
         await services.GetRequiredService<CallUsageTracker>().FlushAsync(ct);
     }

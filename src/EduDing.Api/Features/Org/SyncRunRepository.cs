@@ -54,7 +54,7 @@ internal sealed class SyncRunRepository(Database db)
             $"SELECT {Columns} FROM sync_runs WHERE id = @id", new { id }, cancellationToken: ct));
     }
 
-    public async Task<(IReadOnlyList<SyncRun> Items, int Total)> ListAsync(string? corpId, int skip, int take, CancellationToken ct)
+    public async Task<(IReadOnlyList<SyncRun> Items, int Total)> ListAsync(string? corpId, long skip, int take, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var args = new { corpId, skip, take };
@@ -65,6 +65,34 @@ internal sealed class SyncRunRepository(Database db)
         var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT COUNT(*) FROM sync_runs WHERE (@corpId IS NULL OR corp_id = @corpId)", args, cancellationToken: ct));
         return (items, total);
+    }
+
+    /// <summary>How many of the corp's latest runs failed in a row, and when the latest of them finished.</summary>
+    public async Task<(int Failures, DateTime? LastFailedAt)> RecentFailuresAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var latest = await connection.QueryAsync<(string Status, DateTime? FinishedAt)>(new CommandDefinition("""
+            SELECT status, finished_at FROM sync_runs WHERE corp_id = @corpId AND status <> @running ORDER BY id DESC LIMIT 16
+            """, new { corpId, running = Running }, cancellationToken: ct));
+        var failures = latest.TakeWhile(r => r.Status == Failed).ToList();
+        return (failures.Count, failures.FirstOrDefault().FinishedAt);
+    }
+
+    public async Task<IReadOnlyList<SyncRun>> RunningAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<SyncRun>(new CommandDefinition(
+            $"SELECT {Columns} FROM sync_runs WHERE status = @running", new { running = Running }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Ends a run whose runner is gone (its lease lapsed) as failed with the reason; false if it had finished meanwhile.</summary>
+    public async Task<bool> AbandonAsync(long id, string reason, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE sync_runs SET status = @failed, phase = 'finished', error = @reason, updated_at = @now, finished_at = @now
+            WHERE id = @id AND status = @running
+            """, new { id, reason, now, failed = Failed, running = Running }, cancellationToken: ct)) == 1;
     }
 
     private const string Columns =

@@ -74,6 +74,21 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
         }
     }
 
+    /// <summary>Acting on a class's families (reminders): the class's advisers (班主任) or the school's admins, not every subject teacher.</summary>
+    public async Task RequireClassAdviserAsync(Caller caller, string corpId, long classId, CancellationToken ct)
+    {
+        if (caller.Has("school-admin", corpId))
+        {
+            return;
+        }
+
+        var taught = await identity.ClassesTaughtAsync(caller.Identities, ct);
+        if (!taught.Any(c => c.CorpId == corpId && c.ClassId == classId && c.IsAdviser))
+        {
+            throw new ForbiddenException("Missing scope: adviser (班主任) of this class or admin of its school.");
+        }
+    }
+
     /// <summary>The caller as a guardian of the child: their userid in that corp, audited; 403 otherwise.</summary>
     public async Task<string> RequireGuardianAsync(Caller caller, string corpId, string studentUserId, string what, CancellationToken ct)
     {

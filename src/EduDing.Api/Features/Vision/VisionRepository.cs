@@ -124,7 +124,8 @@ internal sealed class VisionRepository(Database db)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<DateTime?>(new CommandDefinition(
-            "SELECT published_at FROM vision_round_schools WHERE round_id = @roundId AND corp_id = @corpId", new { roundId, corpId },
+            "SELECT published_at FROM vision_round_schools WHERE round_id = @roundId AND corp_id = @corpId AND published_at IS NOT NULL",
+            new { roundId, corpId },
             cancellationToken: ct));
     }
 
@@ -343,15 +344,20 @@ internal sealed class VisionRepository(Database db)
 
     // ---- referrals ----
 
-    public async Task<IReadOnlyList<VisionReferral>> ReferralsAsync(string corpId, long? classId, long? roundId, string? status, CancellationToken ct)
+    /// <summary>A school's referrals (cancelled ones aside); with <paramref name="publishedOnly"/> only those of rounds published to its parents.</summary>
+    public async Task<IReadOnlyList<VisionReferral>> ReferralsAsync(string corpId, long? classId, long? roundId, string? status, CancellationToken ct,
+        bool publishedOnly = false)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<VisionReferral>(new CommandDefinition($"""
             SELECT {ReferralColumns} FROM vision_referrals
             WHERE corp_id = @corpId AND (@classId IS NULL OR class_id = @classId) AND (@roundId IS NULL OR round_id = @roundId)
               AND (@status IS NULL OR status = @status) AND status <> 'cancelled'
+              AND (@publishedOnly = 0 OR EXISTS (SELECT 1 FROM vision_round_schools s
+                                                 WHERE s.round_id = vision_referrals.round_id AND s.corp_id = vision_referrals.corp_id
+                                                   AND s.published_at IS NOT NULL))
             ORDER BY class_id, student_user_id, round_id
-            """, new { corpId, classId, roundId, status }, cancellationToken: ct))).ToList();
+            """, new { corpId, classId, roundId, status, publishedOnly = publishedOnly ? 1 : 0 }, cancellationToken: ct))).ToList();
     }
 
     public async Task<IReadOnlyList<VisionReferral>> ReferralsOfStudentAsync(string corpId, string studentUserId, CancellationToken ct)
@@ -392,15 +398,27 @@ internal sealed class VisionRepository(Database db)
             """, new { id, guardianUserId, visitDate, hospital, diagnosis, prescription, now }, cancellationToken: ct)) == 1;
     }
 
-    public async Task MarkRemindedAsync(IReadOnlyList<long> ids, DateTime now, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var chunk in ids.Chunk(1000))
+    /// <summary>
+    /// Takes the referrals not yet reminded since <paramref name="dayStart"/> and stamps them, one row at a time in one
+    /// transaction, so that of two concurrent reminders each referral goes to exactly one; returns the ids taken.
+    /// </summary>
+    public Task<HashSet<long>> ClaimReminderAsync(IReadOnlyList<long> ids, DateTime now, DateTime dayStart, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE vision_referrals SET last_reminded_at = @now WHERE id IN @chunk", new { chunk, now }, cancellationToken: ct));
-        }
-    }
+            var claimed = new HashSet<long>();
+            foreach (var id in ids)
+            {
+                if (await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                        UPDATE vision_referrals SET last_reminded_at = @now
+                        WHERE id = @id AND (last_reminded_at IS NULL OR last_reminded_at < @dayStart)
+                        """, new { id, now, dayStart }, tx, cancellationToken: token)) == 1)
+                {
+                    claimed.Add(id);
+                }
+            }
+
+            return claimed;
+        }, ct);
 
     // ---- people to notify ----
 

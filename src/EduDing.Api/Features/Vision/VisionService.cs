@@ -204,32 +204,39 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         return guardians.Count;
     }
 
-    /// <summary>Reminds the guardians of children whose referral is not completed (acknowledged, then a visit reported).</summary>
+    /// <summary>
+    /// Reminds the guardians of children whose referral is not completed (acknowledged, then a visit reported): only
+    /// referrals of rounds published to this school's parents, each at most once a Beijing day however often or
+    /// concurrently this is called (the referral is claimed in the database before anyone is notified).
+    /// </summary>
     public async Task<int> RemindReferralsAsync(Caller caller, string corpId, long? classId, long? roundId, CancellationToken ct)
     {
         access.School(corpId);
         if (classId is { } c)
         {
-            await access.RequireClassWriteAsync(caller, corpId, c, ct);
+            await access.RequireClassAdviserAsync(caller, corpId, c, ct);
         }
         else
         {
             VisionAccess.RequireSchoolAdmin(caller, corpId);
         }
 
-        var outstanding = (await vision.ReferralsAsync(corpId, classId, roundId, null, ct)).Where(r => r.Status != ReferralStatus.Visited).ToList();
-        if (outstanding.Count == 0)
+        var outstanding = (await vision.ReferralsAsync(corpId, classId, roundId, null, ct, publishedOnly: true))
+            .Where(r => r.Status != ReferralStatus.Visited).ToList();
+        var now = time.UtcNowForDatabase();
+        var claimed = await vision.ClaimReminderAsync(outstanding.Select(r => r.Id).ToList(), now, ShanghaiTime.StartOfDayUtc(now), ct);
+        if (claimed.Count == 0)
         {
             return 0;
         }
 
-        var recipients = (await vision.GuardiansOfStudentsAsync(corpId, outstanding.Select(r => r.StudentUserId).ToList(), ct))
+        var students = outstanding.Where(r => claimed.Contains(r.Id)).Select(r => r.StudentUserId).ToList();
+        var recipients = (await vision.GuardiansOfStudentsAsync(corpId, students, ct))
             .Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, "guardian of a child with an open vision referral"))
             .ToList();
         await notices.SendSystemAsync(new SystemNotice("vision-referral-reminder", corpId, access.School(corpId).Name, "视力筛查转诊提醒",
             "您孩子的视力筛查转诊建议尚未完成。请尽快到医疗机构眼科检查，并在小程序中回执、填写就诊结果。", ResultsPage,
             recipients), ct);
-        await vision.MarkRemindedAsync(outstanding.Select(r => r.Id).ToList(), time.UtcNowForDatabase(), ct);
         return recipients.Count;
     }
 }

@@ -1,0 +1,8 @@
+-- Events retried with backoff (next_attempt_at) and parked for an operator (parked_at) instead of marked processed.
+ALTER TABLE dingtalk_events ADD COLUMN next_attempt_at TEXT NULL;
+ALTER TABLE dingtalk_events ADD COLUMN parked_at TEXT NULL;
+-- When an event last wrote the row: a full reconcile whose read began earlier leaves such rows as the event left them.
+ALTER TABLE departments ADD COLUMN event_at TEXT NULL;
+ALTER TABLE staff ADD COLUMN event_at TEXT NULL;
+ALTER TABLE edu_nodes ADD COLUMN event_at TEXT NULL;
+ALTER TABLE edu_nodes ADD COLUMN roster_event_at TEXT NULL;
