@@ -40,6 +40,12 @@ internal abstract class SqlDialect
     public abstract string SelectLastInsertId { get; }
 
     /// <summary>
+    /// Appended to a SELECT inside a transaction to lock what it reads until commit: " FOR UPDATE" on MySQL; nothing on
+    /// SQLite, whose transactions begin IMMEDIATE and so already hold the database's single write lock.
+    /// </summary>
+    public abstract string ForUpdate { get; }
+
+    /// <summary>
     /// INSERT … VALUES (@column, …) that updates <paramref name="updates"/> when a row with the same
     /// <paramref name="keys"/> exists. Parameters are named after the columns.
     /// </summary>
@@ -156,6 +162,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string SelectLastInsertId => "SELECT last_insert_rowid()";
 
+    public override string ForUpdate => "";
+
     protected override string UpsertTail(string[] keys, string[] updates) =>
         $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", updates.Select(c => $"{c} = excluded.{c}"))}";
 
@@ -257,6 +265,8 @@ internal sealed class MySqlDialect : SqlDialect
     public override bool IsMissingTable(DbException ex) => ex is MySqlException { ErrorCode: MySqlErrorCode.NoSuchTable };
 
     public override string SelectLastInsertId => "SELECT LAST_INSERT_ID()";
+
+    public override string ForUpdate => " FOR UPDATE";
 
     // VALUES() is deprecated on MySQL 8 but works there, and the row alias form is not accepted by MariaDB.
     protected override string UpsertTail(string[] keys, string[] updates) =>

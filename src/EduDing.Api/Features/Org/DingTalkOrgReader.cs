@@ -41,6 +41,19 @@ internal sealed class DingTalkOrgReader(DingTalkClient client)
         _ => false,
     };
 
+    /// <summary>A unit of reading whose subject may vanish while a pass runs: null when DingTalk says it is gone.</summary>
+    private static async Task<T?> UnlessGoneAsync<T>(Func<Task<T>> read, CancellationToken ct) where T : class
+    {
+        try
+        {
+            return await UnitAsync(read, ct);
+        }
+        catch (DingTalkException ex) when (IsGone(ex))
+        {
+            return null;
+        }
+    }
+
     /// <summary>DingTalk's answers meaning "no longer exists".</summary>
     public static bool IsGone(DingTalkException ex) => ex.ErrCode is 60003 or 60121 or 33012 or 40003;
 
@@ -51,9 +64,17 @@ internal sealed class DingTalkOrgReader(DingTalkClient client)
         var level = new List<long> { 1 };
         while (level.Count > 0)
         {
-            var children = await Task.WhenAll(level.Select(id => UnitAsync(() => client.ListSubDepartmentsAsync(corp.App, id, ct), ct)));
+            // A department removed between its parent's listing and its own is left out, not a failed run.
+            var children = await Task.WhenAll(level.Select(async id =>
+                (Id: id, Children: await UnlessGoneAsync(() => client.ListSubDepartmentsAsync(corp.App, id, ct), ct))));
+            foreach (var gone in children.Where(c => c.Children is null))
+            {
+                all.RemoveAll(d => d.DeptId == gone.Id);
+                count("departmentsGoneWhileRead");
+            }
+
             level = [];
-            foreach (var dept in children.SelectMany(c => c))
+            foreach (var dept in children.SelectMany(c => c.Children ?? []))
             {
                 // The 家校 root shows in the enterprise tree under a negative id; it is read through the edu APIs.
                 if (dept.DeptId < 0)
@@ -77,7 +98,7 @@ internal sealed class DingTalkOrgReader(DingTalkClient client)
         var people = new ConcurrentDictionary<string, (DepartmentUser User, ConcurrentDictionary<long, bool> Departments)>();
         await Task.WhenAll(departments.Select(async d =>
         {
-            foreach (var user in await UnitAsync(() => client.ListAllUsersAsync(corp.App, d.DeptId, ct), ct))
+            foreach (var user in await UnlessGoneAsync(() => client.ListAllUsersAsync(corp.App, d.DeptId, ct), ct) ?? [])
             {
                 var entry = people.GetOrAdd(user.UserId, _ => (user, new ConcurrentDictionary<long, bool>()));
                 entry.Departments[d.DeptId] = user.Leader;

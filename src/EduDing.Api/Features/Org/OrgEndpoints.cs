@@ -37,6 +37,15 @@ internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Tr
 
 internal sealed record SyncRequestedDto(string CorpId, DateTime RequestedAt);
 
+internal sealed record InboxEventDto(long Id, string CorpId, string EventKey, string EventType, string Source, string Status,
+    DateTime ReceivedAt, int Attempts, DateTime? NextAttemptAt, DateTime? ProcessedAt, DateTime? ParkedAt, string? LastError)
+{
+    public static InboxEventDto From(InboxEventView e) => new(e.Id, e.CorpId, e.EventKey, e.EventType, e.Source, e.Status, e.ReceivedAt,
+        e.Attempts, e.NextAttemptAt, e.ProcessedAt, e.ParkedAt, e.LastError);
+}
+
+internal sealed record ReplayedDto(int Replayed);
+
 /// <remarks>
 /// The raw mirror of DingTalk organizations, for the operators of the deployment (system-admin) until role-scoped
 /// access lands with login: it lists identifiable people of every school.
@@ -54,7 +63,41 @@ internal static class OrgEndpoints
         group.MapGet("/persons/{unionId}", FindPersonAsync).WithName("Org_FindPerson");
         group.MapGet("/sync-runs", ListRunsAsync).WithName("Org_ListSyncRuns");
         group.MapGet("/sync-runs/{id:long}", GetRunAsync).WithName("Org_GetSyncRun");
+        group.MapGet("/events", ListEventsAsync).WithName("Org_ListEvents");
+        group.MapPost("/events/{id:long}/replay", ReplayEventAsync).WithName("Org_ReplayEvent");
+        group.MapPost("/corps/{corpId}/events/replay", ReplayCorpEventsAsync).WithName("Org_ReplayCorpEvents");
         return group;
+    }
+
+    /// <summary>The event inbox by status (pending, parked, processed; all by default), newest first.</summary>
+    private static async Task<Ok<Paged<InboxEventDto>>> ListEventsAsync(string? corpId, string? status, int? page, int? pageSize,
+        EventInbox inbox, CancellationToken ct)
+    {
+        if (status is not (null or "pending" or "parked" or "processed"))
+        {
+            throw new RequestValidationException("status", "must be pending, parked or processed");
+        }
+
+        var paging = PageRequest.From(page, pageSize);
+        var (items, total) = await inbox.ListAsync(corpId, status, paging.Skip, paging.PageSize, ct);
+        return TypedResults.Ok(new Paged<InboxEventDto>(items.Select(InboxEventDto.From).ToList(), paging.Page, paging.PageSize, total));
+    }
+
+    /// <summary>Puts one parked event back in line (404 when no parked event has that id).</summary>
+    private static async Task<Ok<ReplayedDto>> ReplayEventAsync(long id, EventInbox inbox, CancellationToken ct) =>
+        await inbox.ReplayAsync(id, null, ct) is var n and > 0
+            ? TypedResults.Ok(new ReplayedDto(n))
+            : throw new NotFoundException($"No parked event {id}.");
+
+    /// <summary>Puts every parked event of a corp back in line.</summary>
+    private static async Task<Ok<ReplayedDto>> ReplayCorpEventsAsync(string corpId, CorpDirectory corps, EventInbox inbox, CancellationToken ct)
+    {
+        if (corps.Find(corpId) is null)
+        {
+            throw new NotFoundException($"Corp {corpId} is not served by this deployment.");
+        }
+
+        return TypedResults.Ok(new ReplayedDto(await inbox.ReplayAsync(null, corpId, ct)));
     }
 
     private static async Task<Ok<IReadOnlyList<CorpDto>>> ListCorpsAsync(OrgRepository org, CancellationToken ct) =>

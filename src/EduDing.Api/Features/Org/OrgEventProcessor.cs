@@ -122,7 +122,7 @@ internal sealed class OrgEventProcessor(EventInbox inbox, DingTalkOrgReader read
         {
             if (await reader.ReadClassAsync(corp, classId, token) is { } roster)
             {
-                await org.ReplaceClassRosterAsync(corp.CorpId, classId, roster, now, markOrphans: true, token);
+                await org.ApplyClassRosterAsync(corp.CorpId, classId, roster, now, token);
             }
             else
             {

@@ -49,52 +49,75 @@ internal sealed class OrgRepository(Database db)
     }
 
     // ---- 通讯录 ----
+    //
+    // Two writers keep the mirror: events (one person, department, node or class re-read after DingTalk said it changed;
+    // stamped event_at / roster_event_at) and the full reconcile (a snapshot read over seconds to minutes). A reconcile
+    // write passes eventsSince, when its read began: rows an event wrote since then are newer than the snapshot and are
+    // left as the event left them; any later change brings its own event. The reconcile locks the corp's rows before it
+    // looks (FOR UPDATE on MySQL; SQLite transactions hold the write lock from BEGIN), and every event write touches its
+    // row first, so the two serialize and neither can slip between the other's check and write. docs/org-mirror.md.
 
-    public Task ReplaceDepartmentsAsync(string corpId, IReadOnlyList<DepartmentRow> departments, DateTime now, CancellationToken ct) =>
+    /// <summary>Reconcile: every department of the corp confirmed, the missing marked removed, event-fresh rows kept.</summary>
+    public Task ReplaceDepartmentsAsync(string corpId, IReadOnlyList<DepartmentRow> departments, DateTime now, DateTime eventsSince,
+        CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
-            await tx.Connection!.ExecuteAsync(new CommandDefinition(
-                Dialect.Upsert("departments", ["corp_id", "dept_id"], ["name", "parent_dept_id", "synced_at", "removed_at"]),
-                departments.Select(d => DepartmentArgs(corpId, d, now)), tx, cancellationToken: token));
-            await tx.Connection!.ExecuteAsync(new CommandDefinition(
-                "UPDATE departments SET removed_at = @now WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now",
-                new { corpId, now }, tx, cancellationToken: token));
+            var fresh = await EventFreshAsync<long>(tx, "departments", "dept_id", corpId, eventsSince, token);
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(DepartmentUpsert(stamped: false),
+                departments.Where(d => !fresh.Contains(d.DeptId)).Select(d => DepartmentArgs(corpId, d, now, null)), tx,
+                cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE departments SET removed_at = @now
+                WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now AND (event_at IS NULL OR event_at < @eventsSince)
+                """, new { corpId, now, eventsSince }, tx, cancellationToken: token));
         }, ct);
 
+    /// <summary>Event: one department as DingTalk has it now.</summary>
     public Task UpsertDepartmentAsync(string corpId, DepartmentRow department, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(
-            Dialect.Upsert("departments", ["corp_id", "dept_id"], ["name", "parent_dept_id", "synced_at", "removed_at"]),
-            DepartmentArgs(corpId, department, now), tx, cancellationToken: token)), ct);
+        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(DepartmentUpsert(stamped: true),
+            DepartmentArgs(corpId, department, now, now), tx, cancellationToken: token)), ct);
 
+    /// <summary>Event: the department is gone from DingTalk.</summary>
     public async Task MarkDepartmentRemovedAsync(string corpId, long deptId, DateTime now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "UPDATE departments SET removed_at = @now WHERE corp_id = @corpId AND dept_id = @deptId AND removed_at IS NULL",
-            new { corpId, deptId, now }, cancellationToken: ct));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE departments SET removed_at = COALESCE(removed_at, @now), event_at = @now WHERE corp_id = @corpId AND dept_id = @deptId
+            """, new { corpId, deptId, now }, cancellationToken: ct));
     }
 
-    /// <summary>Every staff member of the corp: rows confirmed, department memberships replaced, the missing marked removed.</summary>
-    public Task ReplaceStaffAsync(string corpId, IReadOnlyList<StaffRow> staff, DateTime now, CancellationToken ct) =>
+    /// <summary>
+    /// Reconcile: every staff member of the corp confirmed, department memberships replaced, the missing marked removed;
+    /// people an event wrote since <paramref name="eventsSince"/> keep the event's row and memberships.
+    /// </summary>
+    public Task ReplaceStaffAsync(string corpId, IReadOnlyList<StaffRow> staff, DateTime now, DateTime eventsSince, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
             var connection = tx.Connection!;
-            await connection.ExecuteAsync(new CommandDefinition(StaffUpsert,
-                staff.OrderBy(s => s.UserId, StringComparer.Ordinal).Select(s => StaffArgs(corpId, s, now)), tx, cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition("DELETE FROM staff_departments WHERE corp_id = @corpId",
-                new { corpId }, tx, cancellationToken: token));
+            var fresh = await EventFreshAsync<string>(tx, "staff", "user_id", corpId, eventsSince, token);
+            var stale = staff.Where(s => !fresh.Contains(s.UserId)).OrderBy(s => s.UserId, StringComparer.Ordinal).ToList();
+            await connection.ExecuteAsync(new CommandDefinition(StaffUpsert(stamped: false),
+                stale.Select(s => StaffArgs(corpId, s, now, null)), tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                DELETE FROM staff_departments
+                WHERE corp_id = @corpId
+                  AND NOT EXISTS (SELECT 1 FROM staff s WHERE s.corp_id = staff_departments.corp_id
+                                    AND s.user_id = staff_departments.user_id AND s.event_at >= @eventsSince)
+                """, new { corpId, eventsSince }, tx, cancellationToken: token));
             await connection.ExecuteAsync(new CommandDefinition(StaffDepartmentInsert,
-                staff.SelectMany(s => MembershipArgs(corpId, s)), tx, cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE staff SET removed_at = @now WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now",
-                new { corpId, now }, tx, cancellationToken: token));
+                stale.SelectMany(s => MembershipArgs(corpId, s)), tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE staff SET removed_at = @now
+                WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now AND (event_at IS NULL OR event_at < @eventsSince)
+                """, new { corpId, now, eventsSince }, tx, cancellationToken: token));
         }, ct);
 
-    /// <summary>One person re-read after an event: row and department memberships replaced.</summary>
+    /// <summary>Event: one person re-read; row and department memberships replaced.</summary>
     public Task UpsertStaffAsync(string corpId, StaffRow staff, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
-            await tx.Connection!.ExecuteAsync(new CommandDefinition(StaffUpsert, StaffArgs(corpId, staff, now), tx, cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(StaffUpsert(stamped: true), StaffArgs(corpId, staff, now, now), tx,
+                cancellationToken: token));
             await tx.Connection!.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM staff_departments WHERE corp_id = @corpId AND user_id = @userId",
                 new { corpId, userId = staff.UserId }, tx, cancellationToken: token));
@@ -102,12 +125,13 @@ internal sealed class OrgRepository(Database db)
                 cancellationToken: token));
         }, ct);
 
+    /// <summary>Event: the person left the corp; their department memberships go with them.</summary>
     public Task MarkStaffRemovedAsync(string corpId, string userId, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
-            await tx.Connection!.ExecuteAsync(new CommandDefinition(
-                "UPDATE staff SET removed_at = @now WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL",
-                new { corpId, userId, now }, tx, cancellationToken: token));
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE staff SET removed_at = COALESCE(removed_at, @now), event_at = @now WHERE corp_id = @corpId AND user_id = @userId
+                """, new { corpId, userId, now }, tx, cancellationToken: token));
             await tx.Connection!.ExecuteAsync(new CommandDefinition(
                 "DELETE FROM staff_departments WHERE corp_id = @corpId AND user_id = @userId",
                 new { corpId, userId }, tx, cancellationToken: token));
@@ -115,16 +139,21 @@ internal sealed class OrgRepository(Database db)
 
     // ---- 家校通讯录 ----
 
-    /// <summary>The whole 家校 tree: nodes confirmed, the missing marked removed and their classes emptied.</summary>
-    public Task ReplaceEduNodesAsync(string corpId, IReadOnlyList<EduNodeRow> nodes, DateTime now, CancellationToken ct) =>
+    /// <summary>
+    /// Reconcile: the whole 家校 tree confirmed, the missing marked removed and their classes emptied; nodes an event wrote
+    /// since <paramref name="eventsSince"/> are left as the event left them.
+    /// </summary>
+    public Task ReplaceEduNodesAsync(string corpId, IReadOnlyList<EduNodeRow> nodes, DateTime now, DateTime eventsSince, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
             var connection = tx.Connection!;
-            await connection.ExecuteAsync(new CommandDefinition(EduNodeUpsert, nodes.Select(n => EduNodeArgs(corpId, n, now)), tx,
-                cancellationToken: token));
-            var gone = (await connection.QueryAsync<long>(new CommandDefinition(
-                "SELECT node_id FROM edu_nodes WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now",
-                new { corpId, now }, tx, cancellationToken: token))).ToList();
+            var fresh = await EventFreshAsync<long>(tx, "edu_nodes", "node_id", corpId, eventsSince, token);
+            await connection.ExecuteAsync(new CommandDefinition(EduNodeUpsert(stamped: false),
+                nodes.Where(n => !fresh.Contains(n.NodeId)).Select(n => EduNodeArgs(corpId, n, now, null)), tx, cancellationToken: token));
+            var gone = (await connection.QueryAsync<long>(new CommandDefinition("""
+                SELECT node_id FROM edu_nodes
+                WHERE corp_id = @corpId AND removed_at IS NULL AND synced_at < @now AND (event_at IS NULL OR event_at < @eventsSince)
+                """, new { corpId, now, eventsSince }, tx, cancellationToken: token))).ToList();
             foreach (var nodeId in gone)
             {
                 await RemoveEduNodeAsync(tx, corpId, nodeId, now, token);
@@ -133,73 +162,136 @@ internal sealed class OrgRepository(Database db)
             await MarkOrphansRemovedAsync(tx, corpId, now, token);
         }, ct);
 
+    /// <summary>Event: one node as DingTalk has it now.</summary>
     public Task UpsertEduNodeAsync(string corpId, EduNodeRow node, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(EduNodeUpsert,
-            EduNodeArgs(corpId, node, now), tx, cancellationToken: token)), ct);
+        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(EduNodeUpsert(stamped: true),
+            EduNodeArgs(corpId, node, now, now), tx, cancellationToken: token)), ct);
 
-    /// <summary>The node is gone from DingTalk (graduated, deleted): marked removed, its class emptied.</summary>
+    /// <summary>Event: the node is gone from DingTalk (graduated, deleted): marked removed, its class emptied.</summary>
     public Task MarkEduNodeRemovedAsync(string corpId, long nodeId, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "UPDATE edu_nodes SET event_at = @now WHERE corp_id = @corpId AND node_id = @nodeId",
+                new { corpId, nodeId, now }, tx, cancellationToken: token));
             await RemoveEduNodeAsync(tx, corpId, nodeId, now, token);
             await MarkOrphansRemovedAsync(tx, corpId, now, token);
         }, ct);
 
     /// <summary>
-    /// One class as DingTalk lists it now: its students and guardians confirmed (and un-removed), its memberships and
-    /// relations replaced. Shared rows (a guardian of children in two classes) are written in key order, so that classes
-    /// reconciled in parallel take their row locks in the same order and rarely deadlock on MySQL. With <paramref name="markOrphans"/> the corp's students and guardians left in no class are
-    /// marked removed (a full pass does that once, at its end).
+    /// Reconcile: a class the full pass found gone; false (nothing changed) when an event wrote the class or its
+    /// roster since <paramref name="eventsSince"/>.
     /// </summary>
-    public Task ReplaceClassRosterAsync(string corpId, long classId, ClassRoster roster, DateTime now, bool markOrphans,
+    public Task<bool> ReconcileEduNodeRemovedAsync(string corpId, long nodeId, DateTime now, DateTime eventsSince, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            if (await ClassIsEventFreshAsync(tx, corpId, nodeId, eventsSince, token))
+            {
+                return false;
+            }
+
+            await RemoveEduNodeAsync(tx, corpId, nodeId, now, token);
+            return true;
+        }, ct);
+
+    /// <summary>
+    /// Event: one class as DingTalk lists it now (see <see cref="WriteRosterAsync"/>); the corp's students and guardians
+    /// left in no class are marked removed.
+    /// </summary>
+    public Task ApplyClassRosterAsync(string corpId, long classId, ClassRoster roster, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            // First statement: takes the class's row lock, so a reconcile writing this class waits for us or we for it.
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "UPDATE edu_nodes SET roster_event_at = @now WHERE corp_id = @corpId AND node_id = @classId",
+                new { corpId, classId, now }, tx, cancellationToken: token));
+            await WriteRosterAsync(tx, corpId, classId, roster, now, token);
+            await MarkOrphansRemovedAsync(tx, corpId, now, token);
+        }, ct);
+
+    /// <summary>
+    /// Reconcile: one class of a full pass (see <see cref="WriteRosterAsync"/>); false (nothing changed) when an event
+    /// wrote the class or its roster since <paramref name="eventsSince"/>. Orphans are marked once, at the pass's end.
+    /// </summary>
+    public Task<bool> ReconcileClassRosterAsync(string corpId, long classId, ClassRoster roster, DateTime now, DateTime eventsSince,
         CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
-            var connection = tx.Connection!;
-            await connection.ExecuteAsync(new CommandDefinition(
-                Dialect.Upsert("students", ["corp_id", "user_id"], ["union_id", "name", "student_number", "synced_at", "removed_at"]),
-                roster.Students.OrderBy(s => s.UserId, StringComparer.Ordinal).Select(s => new
-                {
-                    corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name,
-                    student_number = s.StudentNumber, synced_at = now, removed_at = (DateTime?)null,
-                }), tx, cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition(
-                Dialect.Upsert("guardians", ["corp_id", "user_id"], ["union_id", "name", "synced_at", "removed_at"]),
-                roster.Guardians.OrderBy(g => g.UserId, StringComparer.Ordinal).Select(g => new
-                {
-                    corp_id = corpId, user_id = g.UserId, union_id = NullIfEmpty(g.UnionId), name = g.Name, synced_at = now,
-                    removed_at = (DateTime?)null,
-                }), tx, cancellationToken: token));
-
-            var key = new { corpId, classId };
-            await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM class_members WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition(
-                "DELETE FROM guardian_students WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
-            var members = roster.Students.Select(s => (Role: "student", s.UserId, Adviser: false))
-                .Concat(roster.Guardians.Select(g => (Role: "guardian", g.UserId, Adviser: false)))
-                .Concat(roster.Teachers.Select(t => (Role: "teacher", t.UserId, Adviser: t.IsAdviser)))
-                .DistinctBy(m => (m.Role, m.UserId));
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO class_members (corp_id, class_id, role, user_id, is_adviser)
-                VALUES (@corpId, @classId, @role, @userId, @isAdviser)
-                """, members.Select(m => new { corpId, classId, role = m.Role, userId = m.UserId, isAdviser = m.Adviser }), tx,
-                cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO guardian_students (corp_id, class_id, guardian_user_id, student_user_id, relation_code)
-                VALUES (@corpId, @classId, @GuardianUserId, @StudentUserId, @RelationCode)
-                """, roster.Relations.DistinctBy(r => (r.GuardianUserId, r.StudentUserId)).Select(r => new
-                {
-                    corpId, classId, r.GuardianUserId, r.StudentUserId, r.RelationCode,
-                }), tx, cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE edu_nodes SET roster_synced_at = @now WHERE corp_id = @corpId AND node_id = @classId",
-                new { corpId, classId, now }, tx, cancellationToken: token));
-            if (markOrphans)
+            if (await ClassIsEventFreshAsync(tx, corpId, classId, eventsSince, token))
             {
-                await MarkOrphansRemovedAsync(tx, corpId, now, token);
+                return false;
             }
+
+            await WriteRosterAsync(tx, corpId, classId, roster, now, token);
+            return true;
         }, ct);
+
+    /// <summary>
+    /// One class as DingTalk lists it now: its students and guardians confirmed (and un-removed), its memberships and
+    /// relations replaced. Shared rows (a guardian of children in two classes) are written in key order, so that classes
+    /// reconciled in parallel take their row locks in the same order and rarely deadlock on MySQL.
+    /// </summary>
+    private async Task WriteRosterAsync(DbTransaction tx, string corpId, long classId, ClassRoster roster, DateTime now, CancellationToken token)
+    {
+        var connection = tx.Connection!;
+        await connection.ExecuteAsync(new CommandDefinition(
+            Dialect.Upsert("students", ["corp_id", "user_id"], ["union_id", "name", "student_number", "synced_at", "removed_at"]),
+            roster.Students.OrderBy(s => s.UserId, StringComparer.Ordinal).Select(s => new
+            {
+                corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name,
+                student_number = s.StudentNumber, synced_at = now, removed_at = (DateTime?)null,
+            }), tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(
+            Dialect.Upsert("guardians", ["corp_id", "user_id"], ["union_id", "name", "synced_at", "removed_at"]),
+            roster.Guardians.OrderBy(g => g.UserId, StringComparer.Ordinal).Select(g => new
+            {
+                corp_id = corpId, user_id = g.UserId, union_id = NullIfEmpty(g.UnionId), name = g.Name, synced_at = now,
+                removed_at = (DateTime?)null,
+            }), tx, cancellationToken: token));
+
+        var key = new { corpId, classId };
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM class_members WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM guardian_students WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
+        var members = roster.Students.Select(s => (Role: "student", s.UserId, Adviser: false))
+            .Concat(roster.Guardians.Select(g => (Role: "guardian", g.UserId, Adviser: false)))
+            .Concat(roster.Teachers.Select(t => (Role: "teacher", t.UserId, Adviser: t.IsAdviser)))
+            .DistinctBy(m => (m.Role, m.UserId));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO class_members (corp_id, class_id, role, user_id, is_adviser)
+            VALUES (@corpId, @classId, @role, @userId, @isAdviser)
+            """, members.Select(m => new { corpId, classId, role = m.Role, userId = m.UserId, isAdviser = m.Adviser }), tx,
+            cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO guardian_students (corp_id, class_id, guardian_user_id, student_user_id, relation_code)
+            VALUES (@corpId, @classId, @GuardianUserId, @StudentUserId, @RelationCode)
+            """, roster.Relations.DistinctBy(r => (r.GuardianUserId, r.StudentUserId)).Select(r => new
+            {
+                corpId, classId, r.GuardianUserId, r.StudentUserId, r.RelationCode,
+            }), tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE edu_nodes SET roster_synced_at = @now WHERE corp_id = @corpId AND node_id = @classId",
+            new { corpId, classId, now }, tx, cancellationToken: token));
+    }
+
+    /// <summary>The corp's rows (locked until commit) that an event wrote at or after <paramref name="since"/>.</summary>
+    private async Task<HashSet<TKey>> EventFreshAsync<TKey>(DbTransaction tx, string table, string keyColumn, string corpId, DateTime since,
+        CancellationToken ct)
+    {
+        var rows = await tx.Connection!.QueryAsync<(TKey Key, DateTime? EventAt)>(new CommandDefinition(
+            $"SELECT {keyColumn}, event_at FROM {table} WHERE corp_id = @corpId{Dialect.ForUpdate}", new { corpId }, tx,
+            cancellationToken: ct));
+        return rows.Where(r => r.EventAt >= since).Select(r => r.Key).ToHashSet();
+    }
+
+    private async Task<bool> ClassIsEventFreshAsync(DbTransaction tx, string corpId, long classId, DateTime since, CancellationToken ct)
+    {
+        var row = await tx.Connection!.QuerySingleOrDefaultAsync<(DateTime? EventAt, DateTime? RosterEventAt)>(new CommandDefinition(
+            $"SELECT event_at, roster_event_at FROM edu_nodes WHERE corp_id = @corpId AND node_id = @classId{Dialect.ForUpdate}",
+            new { corpId, classId }, tx, cancellationToken: ct));
+        return row.EventAt >= since || row.RosterEventAt >= since;
+    }
 
     public Task MarkOrphansRemovedAsync(string corpId, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync((tx, token) => MarkOrphansRemovedAsync(tx, corpId, now, token), ct);
@@ -378,37 +470,43 @@ internal sealed class OrgRepository(Database db)
         }
     }
 
-    private string StaffUpsert => Dialect.Upsert("staff", ["corp_id", "user_id"],
-        ["union_id", "name", "title", "job_number", "is_admin", "is_boss", "synced_at", "removed_at"]);
+    private string StaffUpsert(bool stamped) => Dialect.Upsert("staff", ["corp_id", "user_id"],
+        ["union_id", "name", "title", "job_number", "is_admin", "is_boss", "synced_at", "removed_at", .. Stamp(stamped)]);
+
+    private string DepartmentUpsert(bool stamped) => Dialect.Upsert("departments", ["corp_id", "dept_id"],
+        ["name", "parent_dept_id", "synced_at", "removed_at", .. Stamp(stamped)]);
+
+    private string EduNodeUpsert(bool stamped) => Dialect.Upsert("edu_nodes", ["corp_id", "node_id"],
+        ["name", "nick", "parent_node_id", "node_type", "grade_level", "start_year", "synced_at", "removed_at", .. Stamp(stamped)]);
+
+    // A reconcile's upsert leaves event_at as it is; an event's sets it.
+    private static string[] Stamp(bool stamped) => stamped ? ["event_at"] : [];
 
     private const string StaffDepartmentInsert = """
         INSERT INTO staff_departments (corp_id, user_id, dept_id, is_leader) VALUES (@corpId, @userId, @deptId, @isLeader)
         """;
 
-    private string EduNodeUpsert => Dialect.Upsert("edu_nodes", ["corp_id", "node_id"],
-        ["name", "nick", "parent_node_id", "node_type", "grade_level", "start_year", "synced_at", "removed_at"]);
-
-    private static object DepartmentArgs(string corpId, DepartmentRow d, DateTime now) => new
+    private static object DepartmentArgs(string corpId, DepartmentRow d, DateTime now, DateTime? eventAt) => new
     {
         corp_id = corpId, dept_id = d.DeptId, name = d.Name, parent_dept_id = d.ParentDeptId, synced_at = now,
-        removed_at = (DateTime?)null,
+        removed_at = (DateTime?)null, event_at = eventAt,
     };
 
-    private static object StaffArgs(string corpId, StaffRow s, DateTime now) => new
+    private static object StaffArgs(string corpId, StaffRow s, DateTime now, DateTime? eventAt) => new
     {
         corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name, title = NullIfEmpty(s.Title),
         job_number = NullIfEmpty(s.JobNumber), is_admin = s.IsAdmin, is_boss = s.IsBoss, synced_at = now,
-        removed_at = (DateTime?)null,
+        removed_at = (DateTime?)null, event_at = eventAt,
     };
 
     private static IEnumerable<object> MembershipArgs(string corpId, StaffRow s) =>
         s.Departments.DistinctBy(d => d.DeptId).Select(d => new { corpId, userId = s.UserId, deptId = d.DeptId, isLeader = d.IsLeader });
 
-    private static object EduNodeArgs(string corpId, EduNodeRow n, DateTime now) => new
+    private static object EduNodeArgs(string corpId, EduNodeRow n, DateTime now, DateTime? eventAt) => new
     {
         corp_id = corpId, node_id = n.NodeId, name = n.Name, nick = NullIfEmpty(n.Nick), parent_node_id = n.ParentNodeId,
         node_type = n.NodeType, grade_level = n.GradeLevel, start_year = NullIfEmpty(n.StartYear), synced_at = now,
-        removed_at = (DateTime?)null,
+        removed_at = (DateTime?)null, event_at = eventAt,
     };
 
     private static string? NullIfEmpty(string? value) => string.IsNullOrEmpty(value) ? null : value;

@@ -98,8 +98,8 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
                 "(qyapi_get_department_list, qyapi_get_department_member) are probably missing; nothing was changed.");
         }
 
-        await org.ReplaceDepartmentsAsync(corp.CorpId, departments, now, ct);
-        await org.ReplaceStaffAsync(corp.CorpId, staff, now, ct);
+        await org.ReplaceDepartmentsAsync(corp.CorpId, departments, now, EventsSince(now), ct);
+        await org.ReplaceStaffAsync(corp.CorpId, staff, now, EventsSince(now), ct);
         progress.Set("departments", departments.Count);
         progress.Set("staff", staff.Count);
     }
@@ -108,7 +108,7 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
     private async Task<string?> SyncEduAsync(CorpConfig corp, DateTime now, Progress progress, CancellationToken ct)
     {
         var nodes = await reader.ReadEduTreeAsync(corp, ct);
-        await org.ReplaceEduNodesAsync(corp.CorpId, nodes, now, ct);
+        await org.ReplaceEduNodesAsync(corp.CorpId, nodes, now, EventsSince(now), ct);
         progress.Set("eduNodes", nodes.Count);
         var classes = nodes.Where(n => n.NodeType == "class").Select(n => n.NodeId).ToList();
         var (chosen, note) = await ChooseClassesAsync(corp.CorpId, classes, ct);
@@ -159,12 +159,18 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
             var roster = await reader.ReadClassAsync(corp, classId, token);
             if (roster is null)
             {
-                await org.MarkEduNodeRemovedAsync(corp.CorpId, classId, now, token);
-                progress.Increment("classesGone");
+                progress.Increment(await org.ReconcileEduNodeRemovedAsync(corp.CorpId, classId, now, EventsSince(now), token)
+                    ? "classesGone"
+                    : "classesLeftToEvents");
                 return;
             }
 
-            await org.ReplaceClassRosterAsync(corp.CorpId, classId, roster, now, markOrphans: false, token);
+            if (!await org.ReconcileClassRosterAsync(corp.CorpId, classId, roster, now, EventsSince(now), token))
+            {
+                progress.Increment("classesLeftToEvents");
+                return;
+            }
+
             progress.Increment("classesReconciled");
             progress.Add("students", roster.Students.Count);
             progress.Add("guardianMemberships", roster.Guardians.Count);
@@ -206,6 +212,15 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
                         $"after the {o.EventReserveShare:P0} event reserve, {nightsLeft} nights remain and a full pass needs about " +
                         $"{fullPass}; events keep the other classes current");
     }
+
+    /// <summary>
+    /// Rows an event wrote after this are newer than the run's snapshot and are kept (OrgRepository). The run's start,
+    /// less an allowance for clocks of other instances that run behind: keeping an event's row that is a little older
+    /// than the snapshot is harmless (it was read from DingTalk moments before), overwriting a newer one is not.
+    /// </summary>
+    private static DateTime EventsSince(DateTime runStartedAt) => runStartedAt - ClockSkewAllowance;
+
+    private static readonly TimeSpan ClockSkewAllowance = TimeSpan.FromSeconds(30);
 
     private async Task<long> EstimateCallsPerClassAsync(string corpId, CancellationToken ct)
     {

@@ -34,6 +34,8 @@ internal sealed class OrgHarness : IAsyncDisposable
         Intake = new EventIntake(Inbox, client, NullLogger<EventIntake>.Instance);
     }
 
+    private UsageObserver _observer = null!;
+
     public SandboxServer Server { get; }
 
     public DingTalkSandbox Sandbox => Server.Sandbox;
@@ -81,6 +83,7 @@ internal sealed class OrgHarness : IAsyncDisposable
         var harness = new OrgHarness(server, db, dingTalk, sync ?? new OrgSyncOptions { MonthlyCallBudget = 1_000_000 },
             time ?? TimeProvider.System);
         observer.Usage = harness.Usage;
+        harness._observer = observer;
         return harness;
     }
 
@@ -123,11 +126,31 @@ internal sealed class OrgHarness : IAsyncDisposable
         await Server.DisposeAsync();
     }
 
+    /// <summary>
+    /// Runs once, inside the first call after which <paramref name="when"/> holds, while that caller waits: a way to
+    /// change the world at an exact point of a reconcile. The harness's own calls made by <paramref name="action"/> do
+    /// not trigger it again.
+    /// </summary>
+    public void OnceAfterCall(Func<DingTalkCall, bool> when, Func<Task> action) =>
+        _observer.Hook = call =>
+        {
+            if (when(call) && Interlocked.Exchange(ref _observer.Hook, null) is not null)
+            {
+                Task.Run(action).GetAwaiter().GetResult();
+            }
+        };
+
     /// <summary>Forwards calls to the harness's usage tracker once it exists (the client is built before it).</summary>
     private sealed class UsageObserver : IDingTalkCallObserver
     {
+        public Action<DingTalkCall>? Hook;
+
         public CallUsageTracker? Usage { get; set; }
 
-        public void OnCall(DingTalkCall call) => Usage?.OnCall(call);
+        public void OnCall(DingTalkCall call)
+        {
+            Usage?.OnCall(call);
+            Hook?.Invoke(call);
+        }
     }
 }

@@ -22,11 +22,11 @@ public abstract class OrgRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var org = new OrgRepository(db.Database);
         var now = db.Time.GetUtcNow().UtcDateTime;
         var unionId = $"u-{Guid.NewGuid():N}"[..20];
-        await org.ReplaceStaffAsync("corp-a", [new StaffRow("t1", unionId, "王老师", "教师", null, false, false, [new StaffMembership(1, false)])], now, default);
+        await org.ReplaceStaffAsync("corp-a", [new StaffRow("t1", unionId, "王老师", "教师", null, false, false, [new StaffMembership(1, false)])], now, now, default);
         await org.UpsertEduNodeAsync("corp-b", new EduNodeRow(501, "一年级(1)班", null, 500, "class", 1, "2026"), now, default);
-        await org.ReplaceClassRosterAsync("corp-b", 501, new ClassRoster(
+        await org.ApplyClassRosterAsync("corp-b", 501, new ClassRoster(
             [new RosterPerson("s1", "王小明", "", "2026101")], [new RosterPerson("g1", "王老师", unionId, null)],
-            [], [new RosterRelation("g1", "s1", "M")]), now, markOrphans: true, default);
+            [], [new RosterRelation("g1", "s1", "M")]), now, default);
 
         var rows = await org.FindPersonAsync(unionId, default);
 
@@ -40,19 +40,19 @@ public abstract class OrgRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var org = new OrgRepository(db.Database);
         var now = db.Time.GetUtcNow().UtcDateTime;
         var corp = $"corp-{Guid.NewGuid():N}"[..20];
-        await org.ReplaceStaffAsync(corp, [new StaffRow("t1", null, "李老师", "教师", null, false, false, [new StaffMembership(1, false)])], now, default);
+        await org.ReplaceStaffAsync(corp, [new StaffRow("t1", null, "李老师", "教师", null, false, false, [new StaffMembership(1, false)])], now, now, default);
         foreach (var (id, name) in new[] { (601L, "一年级(1)班"), (602L, "一年级(2)班") })
         {
             await org.UpsertEduNodeAsync(corp, new EduNodeRow(id, name, null, 600, "class", 1, "2026"), now, default);
         }
 
-        await org.ReplaceClassRosterAsync(corp, 601, new ClassRoster(
+        await org.ApplyClassRosterAsync(corp, 601, new ClassRoster(
             [new RosterPerson("s1", "王小明", null, "1"), new RosterPerson("s2", "王小红", null, "2")],
             [new RosterPerson("g1", "王爸爸", "u1", null)], [new RosterTeacher("t1", true)],
-            [new RosterRelation("g1", "s1", "F"), new RosterRelation("g1", "s2", "F")]), now, markOrphans: true, default);
-        await org.ReplaceClassRosterAsync(corp, 602, new ClassRoster(
+            [new RosterRelation("g1", "s1", "F"), new RosterRelation("g1", "s2", "F")]), now, default);
+        await org.ApplyClassRosterAsync(corp, 602, new ClassRoster(
             [new RosterPerson("s3", "赵小刚", null, "3")], [new RosterPerson("g1", "王爸爸", "u1", null)], [new RosterTeacher("t9", false)],
-            [new RosterRelation("g1", "s3", "GF")]), now, markOrphans: true, default);
+            [new RosterRelation("g1", "s3", "GF")]), now, default);
 
         var (students, guardians, teachers) = await org.ClassRosterAsync(corp, 601, default);
         var classes = await org.ClassesOfStudentAsync(corp, "s3", default);

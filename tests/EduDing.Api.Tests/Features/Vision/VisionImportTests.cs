@@ -49,7 +49,7 @@ public abstract class BigSchoolFixture : IAsyncLifetime
         var org = services.GetRequiredService<OrgRepository>();
         var now = DateTime.UtcNow;
         await org.UpsertCorpsAsync([(CorpId, "School", "测试学校")], now, default);
-        await org.ReplaceStaffAsync(CorpId, [new StaffRow("admin", null, "校长", "校长", null, true, true, [])], now, default);
+        await org.ReplaceStaffAsync(CorpId, [new StaffRow("admin", null, "校长", "校长", null, true, true, [])], now, now, default);
         await org.UpsertEduNodeAsync(CorpId, new EduNodeRow(9000, "小学部", null, null, "period", null, null), now, default);
         for (var grade = 1; grade <= 6; grade++)
         {
@@ -63,7 +63,7 @@ public abstract class BigSchoolFixture : IAsyncLifetime
             await org.UpsertEduNodeAsync(CorpId, new EduNodeRow(classId, $"{grade}年级({c / 6 + 1})班", null, 9000 + grade, "class", grade, "2026"), now, default);
             var roster = Enumerable.Range(0, StudentsPerClass).Select(s => new RosterPerson($"stu{c:D3}{s:D2}", $"学生{c}-{s}", null,
                 $"2026{c:D3}{s:D2}")).ToList();
-            await org.ReplaceClassRosterAsync(CorpId, classId, new ClassRoster(roster, [], [], []), now, markOrphans: false, default);
+            await org.ReconcileClassRosterAsync(CorpId, classId, new ClassRoster(roster, [], [], []), now, now, default);
             Students.AddRange(roster.Select(r => (r.UserId, r.StudentNumber!, r.Name, classId, grade)));
         }
 
