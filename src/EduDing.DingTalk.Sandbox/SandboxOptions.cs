@@ -71,6 +71,12 @@ public sealed class SandboxOptions
 
     public TimeSpan StreamPingInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Corps (by corp id) whose calls, token requests included, are accepted and never answered, as when DingTalk hangs
+    /// for one app: for tests that the service keeps serving the other corps.
+    /// </summary>
+    public HashSet<string> UnresponsiveCorps { get; set; } = [];
+
     /// <summary>APIs (by name, e.g. "edu/user/list") answered with 60011, as when the app lacks the permission.</summary>
     public HashSet<string> DeniedApis { get; set; } = [];
 

@@ -38,6 +38,7 @@ internal sealed class SandboxPipeline(DingTalkSandbox sandbox)
                     : new SandboxRequestException(40014, "InvalidAuthentication", "不合法的access_token");
             }
 
+            await HangIfUnresponsiveAsync(corp, context);
             ThrowOnFault(sandbox.Limits.CheckCall(corp, api));
             reply = handle(corp, body);
             reply["errcode"] = 0;
@@ -76,6 +77,7 @@ internal sealed class SandboxPipeline(DingTalkSandbox sandbox)
                 throw new SandboxRequestException(0, "InvalidAuthentication", "不合法的access_token");
             }
 
+            await HangIfUnresponsiveAsync(corp, context);
             ThrowOnFault(sandbox.Limits.CheckCall(corp, api));
             await WriteJsonAsync(context, StatusCodes.Status200OK, handle(corp, body));
         }
@@ -97,11 +99,28 @@ internal sealed class SandboxPipeline(DingTalkSandbox sandbox)
         context.Response.Headers["x-acs-request-id"] = requestId;
         try
         {
-            await WriteJsonAsync(context, StatusCodes.Status200OK, handle(await ReadBodyAsync(context.Request)));
+            var body = await ReadBodyAsync(context.Request);
+            if (sandbox.World.FindByAppKey((body["appKey"] ?? body["clientId"])?.ToString() ?? context.Request.Query["appkey"].ToString())
+                is { } corp)
+            {
+                await HangIfUnresponsiveAsync(corp, context);
+            }
+
+            await WriteJsonAsync(context, StatusCodes.Status200OK, handle(body));
         }
         catch (SandboxRequestException ex)
         {
             await WriteApiErrorAsync(context, ex, requestId);
+        }
+    }
+
+    /// <summary>For a corp in <see cref="SandboxOptions.UnresponsiveCorps"/>: waits until the caller gives up.</summary>
+    private async Task HangIfUnresponsiveAsync(SandboxCorp corp, HttpContext context)
+    {
+        if (sandbox.Options.UnresponsiveCorps.Contains(corp.CorpId))
+        {
+            sandbox.Counters.Increment("faults.unresponsive");
+            await Task.Delay(Timeout.Infinite, context.RequestAborted);
         }
     }
 

@@ -44,11 +44,21 @@ internal sealed class DingTalkOptions : IValidatedOptions
             yield return (nameof(Corps), $"corp {duplicate.Key} is listed twice");
         }
 
+        if (UseSandbox && !IsLoopback(Sandbox.Url))
+        {
+            yield return ($"{nameof(Sandbox)}:{nameof(SandboxSettings.Url)}",
+                "the sandbox is a development tool and listens on loopback only (127.0.0.1, [::1] or localhost)");
+        }
+
         if (UseSandbox && !Enum.TryParse<EventDelivery>(Sandbox.Delivery, true, out _))
         {
             yield return ($"{nameof(Sandbox)}:{nameof(SandboxSettings.Delivery)}", "must be Stream or Http");
         }
     }
+
+    private static bool IsLoopback(string url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri) &&
+        (uri.IsLoopback || System.Net.IPAddress.TryParse(uri.Host.Trim('[', ']'), out var ip) && System.Net.IPAddress.IsLoopback(ip));
 }
 
 internal sealed class CorpSettings
