@@ -1,3 +1,5 @@
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
 using EduDing.Api.Tests.Infrastructure;
 
 namespace EduDing.Api.Tests.Hosting;
@@ -27,10 +29,63 @@ public sealed class ServiceProcessTests : IDisposable
         Assert.Equal(0, await service.StopAsync(Deadline));
     }
 
+    [Fact]
+    public async Task DefaultRun_WithHttpDelivery_ReceivesTheSandboxsPushes()
+    {
+        var sandboxPort = FreePort();
+        await using var service = ServiceProcess.Start(new Dictionary<string, string>
+        {
+            ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["DingTalk__Sandbox__Delivery"] = "Http",
+            ["DingTalk__Sandbox__Url"] = $"http://127.0.0.1:{sandboxPort}",
+            ["Logging__LogLevel__Default"] = "Warning",
+        }, _workDir);
+        Assert.True(await service.WaitUntilOkAsync("/readyz", Deadline), service.Output);
+        using var ops = new HttpClient { BaseAddress = service.BaseAddress };
+        ops.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.SystemAdmin());
+        using var sandbox = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{sandboxPort}") };
+        var school = (await sandbox.GetFromJsonAsync<JsonArray>("/sandbox/corps"))!.First(c => c!["kind"]!.ToString() == "School")!["corpId"]!.ToString();
+        var classId = 0L;
+        await WaitAsync(async () =>
+        {
+            var nodes = (await ops.GetFromJsonAsync<JsonArray>($"/api/org/corps/{school}/edu-nodes"))!;
+            classId = nodes.Where(n => n!["nodeType"]!.ToString() == "class").Select(n => (long)n!["nodeId"]!).FirstOrDefault();
+            return classId != 0;
+        }, service);
+
+        (await sandbox.PostAsJsonAsync($"/sandbox/corps/{school}/edu/classes/{classId}/students", new { name = "推送插班生" })).EnsureSuccessStatusCode();
+
+        await WaitAsync(async () => (await ops.GetStringAsync($"/api/org/corps/{school}/classes/{classId}/roster")).Contains("推送插班生"), service);
+    }
+
+    private static async Task WaitAsync(Func<Task<bool>> condition, ServiceProcess service)
+    {
+        var until = DateTime.UtcNow + Deadline;
+        while (DateTime.UtcNow < until)
+        {
+            if (await condition())
+            {
+                return;
+            }
+
+            await Task.Delay(250);
+        }
+
+        Assert.Fail(service.Output);
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     [Theory]
     [InlineData("Database__Provider", "Oracle", "Database:Provider")]
     [InlineData("Database__AutoMigrate", "sometimes", "Database:AutoMigrate")]
     [InlineData("Auth__SigningKey", "c2hvcnQ=", "Auth:SigningKey")]
+    [InlineData("DingTalk__Sandbox__Url", "http://0.0.0.0:5090", "DingTalk:Sandbox:Url")]
     public async Task Start_WithInvalidSetting_ExitsNonZeroNamingTheKey(string variable, string value, string key)
     {
         await using var service = ServiceProcess.Start(new Dictionary<string, string> { [variable] = value }, _workDir);
