@@ -13,6 +13,7 @@ internal static class HostingExtensions
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
+        builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
@@ -46,6 +47,7 @@ internal static class HostingExtensions
 
     public static WebApplication UseEduDingDefaults(this WebApplication app)
     {
+        app.Use(SecurityHeaders);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.UseAuthentication();
@@ -59,6 +61,29 @@ internal static class HostingExtensions
         }
 
         return app;
+    }
+
+    /// <summary>
+    /// On every response: no content sniffing, no referrer (links carry ids), and for the API no caching anywhere,
+    /// since its answers carry children's data, tokens or both (a shared proxy or the WebView's cache must keep none).
+    /// </summary>
+    private static Task SecurityHeaders(HttpContext context, Func<Task> next)
+    {
+        context.Response.OnStarting(() =>
+        {
+            var headers = context.Response.Headers;
+            headers.XContentTypeOptions = "nosniff";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers.Remove("Server");
+            if (context.Request.Path.StartsWithSegments("/api"))
+            {
+                headers.CacheControl = "no-store";
+                headers.Pragma = "no-cache";
+            }
+
+            return Task.CompletedTask;
+        });
+        return next();
     }
 
     /// <summary>

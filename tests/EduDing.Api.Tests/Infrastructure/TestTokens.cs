@@ -13,7 +13,7 @@ public static class TestTokens
     public static string Person(string corpId, string userId, params string[] roles)
     {
         var now = DateTime.UtcNow;
-        var claims = new List<Claim> { new("sub", $"{corpId}:{userId}"), new("corp", corpId), new("uid", userId), new("sid", "test") };
+        var claims = new List<Claim> { new("sub", $"{corpId}:{userId}"), new("corp", corpId), new("uid", userId) };
         claims.AddRange(roles.Select(r => new Claim("role", r)));
         return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {

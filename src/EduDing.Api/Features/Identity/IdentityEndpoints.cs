@@ -36,6 +36,9 @@ internal static class IdentityEndpoints
         services.AddValidatedOptions<IdentityOptions>();
         services.AddSingleton<IdentityRepository>();
         services.AddSingleton<SessionService>();
+        services.AddSingleton<ActiveSessions>();
+        services.AddOptions<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
+            Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme).Configure(ActiveSessions.Configure);
         services.TryAddSingleton<AuditLog>();
         services.AddSingleton<AccessGrantRepository>();
         return services;
@@ -86,11 +89,13 @@ internal static class IdentityEndpoints
         return TypedResults.Ok(SignedInDto.From(await sessions.RefreshAsync(request.RefreshToken, ct)));
     }
 
-    private static async Task<NoContent> SignOutAsync(ClaimsPrincipal user, SessionService sessions, CancellationToken ct)
+    private static async Task<NoContent> SignOutAsync(ClaimsPrincipal user, SessionService sessions, ActiveSessions active,
+        CancellationToken ct)
     {
         if (user.FindFirstValue(SessionService.SessionClaim) is { } sessionId)
         {
             await sessions.SignOutAsync(sessionId, ct);
+            active.Forget(sessionId);
         }
 
         return TypedResults.NoContent();

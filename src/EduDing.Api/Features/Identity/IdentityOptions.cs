@@ -30,8 +30,16 @@ internal sealed class IdentityOptions : IValidatedOptions
     /// </summary>
     public TimeSpan SignInDeadline { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>How stale an instance's knowledge of a session may be: an ended session's access tokens stop within this.</summary>
+    public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        if (SessionCheckInterval < TimeSpan.Zero || SessionCheckInterval > TimeSpan.FromMinutes(1))
+        {
+            yield return (nameof(SessionCheckInterval), "must be between 00:00:00 and 00:01:00");
+        }
+
         if (SignInDeadline < TimeSpan.FromMilliseconds(100) || SignInDeadline > TimeSpan.FromMinutes(1))
         {
             yield return (nameof(SignInDeadline), "must be between 00:00:00.1 and 00:01:00");

@@ -14,7 +14,7 @@ internal sealed record Child(string CorpId, string StudentUserId, string Name, s
     string RelationCode);
 
 internal sealed record Session(string Id, string RefreshHash, string CorpId, string UserId, string? UnionId, DateTime CreatedAt,
-    DateTime RefreshedAt, DateTime ExpiresAt, DateTime? RevokedAt);
+    DateTime RefreshedAt, DateTime ExpiresAt, DateTime? RevokedAt, string? PreviousRefreshHash = null);
 
 /// <summary>
 /// Who a signed-in person is in the synced organizations, and their sessions. Roles are derived from the mirror at
@@ -195,7 +195,7 @@ internal sealed class IdentityRepository(Database db)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<Session>(new CommandDefinition("""
-            SELECT id, refresh_hash, corp_id, user_id, union_id, created_at, refreshed_at, expires_at, revoked_at
+            SELECT id, refresh_hash, corp_id, user_id, union_id, created_at, refreshed_at, expires_at, revoked_at, previous_refresh_hash
             FROM sessions WHERE id = @id
             """, new { id }, cancellationToken: ct));
     }
@@ -205,9 +205,18 @@ internal sealed class IdentityRepository(Database db)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE sessions SET refresh_hash = @newHash, refreshed_at = @now, expires_at = @expiresAt
+            UPDATE sessions SET previous_refresh_hash = refresh_hash, refresh_hash = @newHash, refreshed_at = @now, expires_at = @expiresAt
             WHERE id = @id AND refresh_hash = @presentedHash AND revoked_at IS NULL
             """, new { id, presentedHash, newHash, now, expiresAt }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>Whether the session can still be used (not revoked, not expired); false for an unknown id.</summary>
+    public async Task<bool> IsSessionActiveAsync(string id, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM sessions WHERE id = @id AND revoked_at IS NULL AND expires_at > @now", new { id, now },
+            cancellationToken: ct)) == 1;
     }
 
     public async Task RevokeAsync(string id, string reason, DateTime now, CancellationToken ct)

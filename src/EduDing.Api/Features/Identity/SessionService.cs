@@ -78,12 +78,18 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         }
 
         var presented = Hash(parts[1]);
-        if (!CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(presented), Encoding.ASCII.GetBytes(session.RefreshHash)))
+        if (!SameHash(presented, session.RefreshHash))
         {
-            // An old secret: someone kept a copy. End the session for everyone holding it.
-            await identity.RevokeAsync(session.Id, "refresh token reused", now, ct);
-            log.LogWarning("A used refresh token was presented for session {SessionId}; the session is revoked", session.Id);
-            throw new AuthenticationFailedException("This refresh token was already used; the session has ended. Sign in again.");
+            if (session.PreviousRefreshHash is { } previous && SameHash(presented, previous))
+            {
+                // The secret before the last rotation: someone kept a copy. End the session for everyone holding it.
+                await identity.RevokeAsync(session.Id, "refresh token reused", now, ct);
+                log.LogWarning("A used refresh token was presented for session {SessionId}; the session is revoked", session.Id);
+                throw new AuthenticationFailedException("This refresh token was already used; the session has ended. Sign in again.");
+            }
+
+            // A secret this session never had proves nothing about its holder: refuse it, and leave the session alone.
+            throw new AuthenticationFailedException("The session has ended; sign in again.");
         }
 
         var account = await identity.FindAccountAsync(session.CorpId, session.UserId, ct);
@@ -118,7 +124,6 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
             new(CorpClaim, account.CorpId),
             new(UserClaim, account.UserId),
             new(SessionClaim, sessionId),
-            new("name", account.Name),
         };
         claims.AddRange(roles.Select(r => new Claim(Policies.RoleClaim, $"{r.Role}@{r.CorpId}")));
         var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
@@ -133,6 +138,9 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         });
         return new SignedIn(token, expires, $"{sessionId}.{secret}", sessionExpiresAt, roles);
     }
+
+    private static bool SameHash(string a, string b) =>
+        CryptographicOperations.FixedTimeEquals(Encoding.ASCII.GetBytes(a), Encoding.ASCII.GetBytes(b));
 
     private static string NewSecret() => Base64UrlEncoder.Encode(RandomNumberGenerator.GetBytes(32));
 

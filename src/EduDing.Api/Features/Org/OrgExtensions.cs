@@ -30,6 +30,11 @@ internal static class OrgExtensions
         });
         services.AddSingleton<CallUsageTracker>();
         services.AddSingleton<IDingTalkCallObserver>(sp => sp.GetRequiredService<CallUsageTracker>());
+        services.AddSingleton<DingTalkReachability>();
+        services.AddSingleton<IDingTalkCallObserver>(sp => sp.GetRequiredService<DingTalkReachability>());
+        services.AddHealthChecks()
+            .AddCheck<OrgMirrorReadinessCheck>("orgMirror", tags: [HealthEndpoints.ReadyTag])
+            .AddCheck<DingTalkReachability>("dingtalk", tags: [HealthEndpoints.ReadyTag]);
 
         services.AddSingleton<EventInbox>();
         services.AddSingleton<EventIntake>();

@@ -158,6 +158,36 @@ public sealed class SignInTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgF
 
         Assert.Equal(HttpStatusCode.NoContent, signOut.StatusCode);
         Assert.Equal(HttpStatusCode.Unauthorized, refresh.StatusCode);
+        // The access token, though not expired, ends with its session.
+        Assert.Equal(HttpStatusCode.Unauthorized, (await Client(signedIn["accessToken"]!.ToString()).GetAsync("/api/me")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Refresh_WithAWrongSecret_IsRefused_AndLeavesTheSessionAlone()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(1).First();
+        var signedIn = await SignInAsync(school.CorpId, school.Users.Keys.Skip(4).First());
+        var sessionId = signedIn["refreshToken"]!.ToString().Split('.')[0];
+
+        var forged = await Client().PostAsJsonAsync("/api/auth/refresh", new { refreshToken = $"{sessionId}.not-the-secret" });
+        var genuine = await Client().PostAsJsonAsync("/api/auth/refresh", new { refreshToken = signedIn["refreshToken"]!.ToString() });
+
+        Assert.Equal(HttpStatusCode.Unauthorized, forged.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, genuine.StatusCode);
+    }
+
+    [Fact]
+    public async Task AccessToken_DoesNotCarryThePersonsName()
+    {
+        var school = _live.Sandbox.World.Schools.First();
+        var user = school.Users.Values.Skip(5).First();
+        var signedIn = await SignInAsync(school.CorpId, user.UserId);
+
+        var payload = signedIn["accessToken"]!.ToString().Split('.')[1];
+        var json = Encoding.UTF8.GetString(Convert.FromBase64String(payload.Replace('-', '+').Replace('_', '/').PadRight((payload.Length + 3) / 4 * 4, '=')));
+
+        Assert.DoesNotContain("\"name\"", json);
+        Assert.DoesNotContain(user.Name, System.Text.RegularExpressions.Regex.Unescape(json));
     }
 
     [Fact]

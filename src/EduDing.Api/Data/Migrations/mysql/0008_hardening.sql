@@ -4,3 +4,6 @@ ALTER TABLE dingtalk_events ADD COLUMN next_attempt_at DATETIME(6) NULL, ADD COL
 ALTER TABLE departments ADD COLUMN event_at DATETIME(6) NULL;
 ALTER TABLE staff ADD COLUMN event_at DATETIME(6) NULL;
 ALTER TABLE edu_nodes ADD COLUMN event_at DATETIME(6) NULL, ADD COLUMN roster_event_at DATETIME(6) NULL;
+-- The refresh secret the session had before its last rotation: presenting it again is a reuse (revoke); any other
+-- wrong secret proves nothing and revokes nothing.
+ALTER TABLE sessions ADD COLUMN previous_refresh_hash VARCHAR(64) NULL;

@@ -6,3 +6,6 @@ ALTER TABLE departments ADD COLUMN event_at TEXT NULL;
 ALTER TABLE staff ADD COLUMN event_at TEXT NULL;
 ALTER TABLE edu_nodes ADD COLUMN event_at TEXT NULL;
 ALTER TABLE edu_nodes ADD COLUMN roster_event_at TEXT NULL;
+-- The refresh secret the session had before its last rotation: presenting it again is a reuse (revoke); any other
+-- wrong secret proves nothing and revokes nothing.
+ALTER TABLE sessions ADD COLUMN previous_refresh_hash TEXT NULL;
