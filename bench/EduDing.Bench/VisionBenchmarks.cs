@@ -39,7 +39,7 @@ internal static class VisionBenchmarks
         var vision = new VisionRepository(db);
         var options = Options.Create(new VisionOptions());
         var service = new VisionService(vision, new VisionAccess(identity, new AccessGrantRepository(db), new AuditLog(db, time), corps, time),
-            new NoticeService(new NoticeRepository(db), new AudienceResolver(db), identity, corps, Options.Create(new NoticeOptions()), time),
+            new NoticeService(new NoticeRepository(db), new AudienceResolver(db), identity, corps, new AuditLog(db, time), Options.Create(new NoticeOptions()), time),
             options, time);
         var statistics = new VisionStatistics(db);
 

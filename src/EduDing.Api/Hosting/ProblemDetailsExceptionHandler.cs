@@ -22,6 +22,11 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
                 Status = StatusCodes.Status400BadRequest,
                 Title = "One or more fields are invalid.",
             },
+            UnsupportedMediaTypeException e => new HttpValidationProblemDetails(new Dictionary<string, string[]> { [e.Field] = [e.Reason] })
+            {
+                Status = StatusCodes.Status415UnsupportedMediaType,
+                Title = "The file is not in a format this endpoint takes.",
+            },
             NotFoundException e => Problem(StatusCodes.Status404NotFound, "Not found", e.Message),
             ConflictException e => Problem(StatusCodes.Status409Conflict, "Conflict", e.Message),
             RuleViolationException e => Problem(StatusCodes.Status422UnprocessableEntity,

@@ -33,3 +33,11 @@ internal sealed class DependencyUnavailableException(string detail, Exception? i
 {
     public int RetryAfterSeconds { get; } = retryAfterSeconds;
 }
+
+/// <summary>A body in a format this endpoint does not take (a file that is not .xlsx); becomes 415 naming the field.</summary>
+internal sealed class UnsupportedMediaTypeException(string field, string reason) : Exception($"{field}: {reason}")
+{
+    public string Field { get; } = field;
+
+    public string Reason { get; } = reason;
+}

@@ -14,7 +14,7 @@ internal sealed record NoticeDto(long Id, string CorpId, string SenderName, stri
     string? ReviewComment, DateTime? ResolvedAt, DateTime? CompletedAt, int Targeted, DateTime? RecalledAt, int Reminders,
     DateOnly? LastRemindedOn)
 {
-    public static NoticeDto From(Notice n) => new(n.Id, n.SenderCorpId, n.SenderName, n.Title, n.Body,
+    public static NoticeDto From(Notice n) => new(n.Id, n.SenderCorpId, n.SenderName, n.Title, NoticeMarkdown.Sanitize(n.Body),
         LinksOf(n),
         JsonSerializer.Deserialize<List<AudienceSelector>>(n.Audience, JsonSerializerOptions.Web) ?? [], n.Status, n.SendAt, n.CreatedAt,
         n.ReviewedAt, n.ReviewComment, n.ResolvedAt, n.CompletedAt, n.Targeted, n.RecalledAt, n.Reminders, n.LastRemindedOn);
@@ -201,7 +201,7 @@ internal static class NoticeEndpoints
             throw new NotFoundException($"No notice {id} addressed to you.");
         }
 
-        return TypedResults.Ok(new MyNoticeDetailDto(notice.Id, notice.Category, notice.SenderName, notice.Title, notice.Body,
+        return TypedResults.Ok(new MyNoticeDetailDto(notice.Id, notice.Category, notice.SenderName, notice.Title, NoticeMarkdown.Sanitize(notice.Body),
             NoticeDto.LinksOf(notice),
             NoticeMessages.PageOf(notice, options.Value), notice.SendAt, readAt));
     }

@@ -28,7 +28,8 @@ internal static class NoticeMessages
     private static string Build(Notice notice, NoticeOptions options, string title, string subtitle)
     {
         var url = WorkNoticeMessages.MiniAppLink(options.MiniAppId, PageOf(notice, options));
-        var excerpt = notice.Body.Length > ExcerptMax ? notice.Body[..ExcerptMax] + "…" : notice.Body;
+        var body = NoticeMarkdown.Sanitize(notice.Body);
+        var excerpt = body.Length > ExcerptMax ? body[..ExcerptMax] + "…" : body;
         while (true)
         {
             var message = WorkNoticeMessages.ActionCard(title, $"#### {title}\n\n{subtitle}\n\n{excerpt}", "查看详情", url);

@@ -15,12 +15,15 @@ internal sealed record ComposeNotice(string? CorpId, string? Title, string? Body
 /// notify people (<see cref="SendSystemAsync"/>). Who may do what is decided here, from the caller's roles.
 /// </summary>
 internal sealed class NoticeService(NoticeRepository notices, AudienceResolver resolver, IdentityRepository identity, CorpDirectory corps,
-    IOptions<NoticeOptions> options, TimeProvider time)
+    AuditLog audit, IOptions<NoticeOptions> options, TimeProvider time)
 {
     public const string AnnouncementKind = "announcement";
     public const string SystemKind = "system";
 
     private static readonly TimeSpan RecallWindow = TimeSpan.FromHours(24);
+
+    /// <summary>Ids (or levels, or roles) in one audience selector; a school has at most a few hundred classes.</summary>
+    public const int MaxIdsPerSelector = 500;
 
     private NoticeOptions Settings => options.Value;
 
@@ -111,7 +114,8 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var needsApproval = asTeacher && (await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? Settings.TeacherNoticesNeedApproval);
         var senderName = $"{corps.Get(corpId).Name} · {caller.Account.Name}";
-        var id = await notices.CreateAsync(AnnouncementKind, "notice", corpId, caller.UserIdIn(corpId), senderName, request.Title!.Trim(), request.Body!,
+        var id = await notices.CreateAsync(AnnouncementKind, "notice", corpId, caller.UserIdIn(corpId), senderName, request.Title!.Trim(),
+            NoticeMarkdown.Sanitize(request.Body!),
             JsonSerializer.Serialize(links, JsonSerializerOptions.Web), JsonSerializer.Serialize(normalized, JsonSerializerOptions.Web), null,
             needsApproval ? NoticeStatus.AwaitingApproval : NoticeStatus.Scheduled, request.SendAt is { } at && at > now ? Trim(at) : now, now,
             ct);
@@ -143,6 +147,30 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
             errors[$"{field}.corpId"] = ["is not a corp this deployment serves"];
         }
 
+        // Bounded before anything reaches the database: an id list is a handful of a school's classes, never thousands.
+        foreach (var (name, count) in new[]
+                 {
+                     ("classIds", selector.ClassIds?.Count ?? 0), ("gradeIds", selector.GradeIds?.Count ?? 0),
+                     ("periodIds", selector.PeriodIds?.Count ?? 0), ("gradeLevels", selector.GradeLevels?.Count ?? 0),
+                     ("roles", selector.Roles?.Count ?? 0),
+                 })
+        {
+            if (count > MaxIdsPerSelector)
+            {
+                errors[$"{field}.{name}"] = [$"at most {MaxIdsPerSelector} values"];
+            }
+        }
+
+        if (errors.Keys.Any(k => k.StartsWith(field + ".", StringComparison.Ordinal)))
+        {
+            return selector;
+        }
+
+        selector = selector with
+        {
+            ClassIds = selector.ClassIds?.Distinct().ToList(), GradeIds = selector.GradeIds?.Distinct().ToList(),
+            PeriodIds = selector.PeriodIds?.Distinct().ToList(), GradeLevels = selector.GradeLevels?.Distinct().ToList(),
+        };
         var roles = selector.Roles ?? [];
         if (roles.Count == 0 || roles.Any(r => !AudienceRole.All.Contains(r)))
         {
@@ -212,6 +240,10 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
         {
             throw new ConflictException($"Notice {id} is {notice.Status}, not awaiting approval.");
         }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, approve ? "notice.approve" : "notice.reject",
+            notice.SenderCorpId, [], $"notice {id} ({notice.Title}){(string.IsNullOrWhiteSpace(comment) ? "" : ": " + comment)}",
+            AuditLog.Allowed, ct);
 
         if (notice.SenderUserId is { } author)
         {

@@ -74,6 +74,18 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
         }
     }
 
+    /// <summary>Entering records anywhere in the school: its admins, or a teacher of one of its classes.</summary>
+    public async Task RequireSchoolWriterAsync(Caller caller, string corpId, CancellationToken ct)
+    {
+        if (caller.Has("school-admin", corpId) ||
+            (await identity.ClassesTaughtAsync(caller.Identities, ct)).Any(c => c.CorpId == corpId))
+        {
+            return;
+        }
+
+        throw new ForbiddenException("Missing scope: a teacher of this school or its admin.");
+    }
+
     /// <summary>Acting on a class's families (reminders): the class's advisers (班主任) or the school's admins, not every subject teacher.</summary>
     public async Task RequireClassAdviserAsync(Caller caller, string corpId, long classId, CancellationToken ct)
     {

@@ -54,10 +54,23 @@ internal sealed record StatisticsRowDto(string Key, string Label, int? Enrolled,
 
 internal sealed record YearOnYearDto(long RoundId, string Name, decimal? MyopiaRate, decimal? Change);
 
-internal sealed record TargetDto(int Year, decimal Target, decimal? Gap, bool? OnTrack);
+/// <summary>
+/// The plan's binding indicator (docs/vision.md): the myopia rate below <see cref="Limit"/> percent by <see cref="ByYear"/>,
+/// compared strictly (a rate equal to the limit does not meet it). <see cref="Met"/> is null without a rate.
+/// </summary>
+internal sealed record BindingTargetDto(int ByYear, decimal Limit, string Comparison, decimal? Rate, bool? Met);
+
+/// <summary>
+/// The plan's annual decline: at least <see cref="RequiredDrop"/> percentage points below the same round a year earlier
+/// (rate ≤ previous − drop). Null fields where either round has no rate.
+/// </summary>
+internal sealed record AnnualDeclineDto(long PreviousRoundId, decimal? PreviousRate, decimal RequiredDrop, decimal? RequiredRate, decimal? Rate,
+    decimal? Drop, bool? Met);
+
+internal sealed record TargetsDto(BindingTargetDto Binding, AnnualDeclineDto? AnnualDecline);
 
 internal sealed record StatisticsDto(RoundDto Round, string By, string? CorpId, IReadOnlyList<StatisticsRowDto> Rows, StatisticsRowDto? Total,
-    YearOnYearDto? SameRoundLastYear, TargetDto? CityTarget);
+    YearOnYearDto? SameRoundLastYear, TargetsDto? Targets, IReadOnlyDictionary<string, TargetsDto>? RowTargets);
 
 internal sealed record TrendPoint(long RoundId, string Name, DateOnly OpensOn, int Screened, int Valid, decimal? MyopiaRate, decimal? PoorVisionRate,
     decimal Target);
@@ -297,6 +310,13 @@ internal static class VisionEndpoints
 
         using var buffer = new MemoryStream();
         await file.CopyToAsync(buffer, ct);
+
+        // An .xlsx is a zip package: anything else (a .xls, a CSV, a renamed picture) is refused before it is parsed.
+        if (buffer.Length < 4 || !buffer.GetBuffer().AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8))
+        {
+            throw new UnsupportedMediaTypeException("file", "is not an .xlsx workbook; save it as Excel Workbook (.xlsx) from the template");
+        }
+
         return TypedResults.Ok(await service.ImportAsync(caller, roundId, corpId, file.FileName, buffer.ToArray(),
             onErrors ?? "reject", ct));
     }
@@ -320,18 +340,34 @@ internal static class VisionEndpoints
         var rows = await statistics.ByAsync(roundId, by, corpId, ct);
         var total = (await statistics.ByAsync(roundId, "city", corpId, ct)).FirstOrDefault();
         YearOnYearDto? yoy = null;
-        if (await vision.SameRoundAYearEarlierAsync(round, ct) is { } previous)
+        var previous = await vision.SameRoundAYearEarlierAsync(round, ct);
+        if (previous is not null)
         {
             var before = (await statistics.ByAsync(previous.Id, "city", corpId, ct)).FirstOrDefault();
             yoy = new YearOnYearDto(previous.Id, previous.Name, before?.MyopiaRate,
                 before?.MyopiaRate is { } b && total?.MyopiaRate is { } now ? now - b : null);
         }
 
-        var year = round.OpensOn.Year;
-        var target = Target(options.Value, year);
+        // Both checks of the plan, for the total (the city, or the school asked for) and for each row of a school, period or grade.
+        var o = options.Value;
+        IReadOnlyList<StatRow> previousRows = [];
+        if (previous is not null && by is "school" or "period" or "grade")
+        {
+            previousRows = await statistics.ByAsync(previous.Id, by, corpId, ct);
+        }
+
+        TargetsDto Targets(decimal? rate, decimal? previousRate) => new(
+            new BindingTargetDto(o.TargetFinalYear, o.TargetFinalRate, "<", rate, rate is { } r ? r < o.TargetFinalRate : null),
+            previous is null ? null : new AnnualDeclineDto(previous.Id, previousRate, o.TargetAnnualDrop,
+                previousRate - o.TargetAnnualDrop, rate, previousRate - rate,
+                rate is { } now && previousRate is { } before ? now <= before - o.TargetAnnualDrop : null));
+
         return new StatisticsDto(RoundDto.From(round), by, corpId, rows.Select(StatisticsRowDto.From).ToList(),
             total is null ? null : StatisticsRowDto.From(total), yoy,
-            new TargetDto(year, target, total?.MyopiaRate is { } rate ? rate - target : null, total?.MyopiaRate is { } r2 ? r2 <= target : null));
+            Targets(total?.MyopiaRate, yoy?.MyopiaRate),
+            by is "school" or "period" or "grade"
+                ? rows.ToDictionary(r => r.Key, r => Targets(r.MyopiaRate, previousRows.FirstOrDefault(p => p.Key == r.Key)?.MyopiaRate))
+                : null);
     }
 
     /// <summary>The city path for a calendar year: the base rate less the annual drop per year, and under the final rate from its year.</summary>

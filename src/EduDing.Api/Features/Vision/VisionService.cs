@@ -69,13 +69,27 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         {
             access.School(request.CorpId);
             VisionAccess.RequireSchoolAdmin(caller, request.CorpId);
+            if (request.Kind is not (RoundKind.AdHoc or RoundKind.Rescreen))
+            {
+                // 两假双测 rounds are the bureau's, city-wide; a school adds its own ad-hoc and rescreen rounds.
+                throw new ForbiddenException($"Missing scope: {request.Kind} rounds are opened city-wide by the bureau; a school opens ad-hoc or rescreen rounds.");
+            }
+
             schools = [request.CorpId];
             creatorCorp = request.CorpId;
         }
 
-        if (request.RescreenOf is { } of && await vision.FindRoundAsync(of, ct) is null)
+        if (request.RescreenOf is { } of)
         {
-            throw new RequestValidationException("rescreenOf", $"round {of} does not exist");
+            if (await vision.FindRoundAsync(of, ct) is null ||
+                (request.CorpId is not null && !await vision.RoundCoversAsync(of, request.CorpId, ct)))
+            {
+                throw new RequestValidationException("rescreenOf", $"round {of} is not a round of this school");
+            }
+        }
+        else if (request.Kind == RoundKind.Rescreen)
+        {
+            throw new RequestValidationException("rescreenOf", "is required for a rescreen round: the round being rescreened");
         }
 
         var kind = request.Kind!;
@@ -97,9 +111,14 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         CancellationToken ct)
     {
         var round = await RoundForSchoolAsync(roundId, corpId, ct);
+
+        // Scope before content: who may not enter records here learns nothing from the answer (not even whether a
+        // userid is a student of this school).
+        await access.RequireSchoolWriterAsync(caller, corpId, ct);
         var roster = (await vision.StudentsAsync(corpId, ct)).ToDictionary(s => s.UserId);
         var errors = new Dictionary<string, string[]>();
         var rows = new List<ClassifiedInput>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < inputs.Count; i++)
         {
             var prefix = inputs.Count == 1 && source == "single" ? "" : $"records[{i}].";
@@ -112,6 +131,12 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             if (!roster.TryGetValue(input.StudentUserId ?? "", out var student))
             {
                 errors[$"{prefix}studentUserId"] = ["is not a current student of this school"];
+                continue;
+            }
+
+            if (!seen.Add(student.UserId))
+            {
+                errors[$"{prefix}studentUserId"] = ["appears more than once in this request; send one record per student"];
                 continue;
             }
 

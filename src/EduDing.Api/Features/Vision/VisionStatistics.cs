@@ -42,8 +42,9 @@ internal sealed class VisionStatistics(Database db)
         _ => throw new ArgumentOutOfRangeException(nameof(name), name, "unknown dimension"),
     };
 
+    /// <summary>A percentage with exactly two decimals (55.00, never 55): adding 0.00m gives the decimal a scale of at least 2.</summary>
     public static decimal? Rate(int numerator, int denominator) =>
-        denominator == 0 ? null : Math.Round(100m * numerator / denominator, 2, MidpointRounding.AwayFromZero);
+        denominator == 0 ? null : Math.Round(100m * numerator / denominator, 2, MidpointRounding.AwayFromZero) + 0.00m;
 
     /// <summary>The round's statistic grouped by <paramref name="dimension"/>, over one school or (null) all it covers.</summary>
     public async Task<IReadOnlyList<StatRow>> ByAsync(long roundId, string dimension, string? corpId, CancellationToken ct)
@@ -69,8 +70,11 @@ internal sealed class VisionStatistics(Database db)
                 GROUP BY {enrolledKey}
                 """, args, cancellationToken: ct))).ToDictionary(r => r.Key, r => r.Enrolled);
 
-        var labels = await LabelsAsync(connection, roundId, dimension, ct);
-        return sums.Keys.Union(enrolled.Keys).Order(StringComparer.Ordinal).Select(k =>
+        var labels = await LabelsAsync(connection, roundId, dimension, corpId, ct);
+
+        // Numbers as numbers (age 10 after age 9), everything else by its key.
+        return sums.Keys.Union(enrolled.Keys).OrderBy(k => long.TryParse(k, out var n) ? n : long.MaxValue).ThenBy(k => k, StringComparer.Ordinal)
+            .Select(k =>
         {
             var s = sums.GetValueOrDefault(k);
             return new StatRow(k, labels.GetValueOrDefault(k, k), enrolledKey is null ? null : (int)enrolled.GetValueOrDefault(k), (int)s.Screened,
@@ -101,8 +105,14 @@ internal sealed class VisionStatistics(Database db)
     }
 
     private static async Task<IReadOnlyDictionary<string, string>> LabelsAsync(System.Data.Common.DbConnection connection, long roundId,
-        string dimension, CancellationToken ct) => dimension switch
+        string dimension, string? corpId, CancellationToken ct) => dimension switch
     {
+        // The total of one school is that school's, not the city's.
+        "city" when corpId is not null => new Dictionary<string, string>
+        {
+            ["city"] = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                "SELECT name FROM corps WHERE corp_id = @corpId", new { corpId }, cancellationToken: ct)) ?? corpId,
+        },
         "city" => new Dictionary<string, string> { ["city"] = "全市" },
         "school" => (await connection.QueryAsync<(string, string)>(new CommandDefinition("SELECT corp_id, name FROM corps", cancellationToken: ct)))
             .ToDictionary(r => r.Item1, r => r.Item2),

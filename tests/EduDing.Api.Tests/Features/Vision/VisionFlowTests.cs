@@ -182,8 +182,16 @@ public sealed class VisionFlowTests(NoticeFixture fixture) : IClassFixture<Notic
         Assert.Equal(30m, (decimal)stats["total"]!["myopiaRate"]!);
         Assert.Equal(lastYear, (long)stats["sameRoundLastYear"]!["roundId"]!);
         Assert.Equal(-10m, (decimal)stats["sameRoundLastYear"]!["change"]!);
-        var year = Today.AddDays(-10).Year;
-        Assert.Equal(Math.Min(58.22m - (year - 2020), 55m), (decimal)stats["cityTarget"]!["target"]!);
+        // The plan's two checks, separately: below 55% (strict), and at least 1 point below the same round a year earlier.
+        var targets = stats["targets"]!;
+        Assert.Equal(55.00m, (decimal)targets["binding"]!["limit"]!);
+        Assert.Equal("<", targets["binding"]!["comparison"]!.ToString());
+        Assert.True((bool)targets["binding"]!["met"]!);
+        Assert.Equal(39.00m, (decimal)targets["annualDecline"]!["requiredRate"]!);
+        Assert.Equal(10.00m, (decimal)targets["annualDecline"]!["drop"]!);
+        Assert.True((bool)targets["annualDecline"]!["met"]!);
+        Assert.Contains("\"myopiaRate\":30.00", stats.ToJsonString());
+        Assert.NotEqual("全市", stats["total"]!["label"]!.ToString());
 
         var trend = (await bureau.GetFromJsonAsync<JsonArray>($"/api/vision/trend?rounds=10&corpId={school.CorpId}"))!;
         Assert.Contains(trend, p => (long)p!["roundId"]! == lastYear && (decimal)p["myopiaRate"]! == 40m);

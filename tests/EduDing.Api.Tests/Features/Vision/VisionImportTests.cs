@@ -63,7 +63,7 @@ public abstract class BigSchoolFixture : IAsyncLifetime
             await org.UpsertEduNodeAsync(CorpId, new EduNodeRow(classId, $"{grade}年级({c / 6 + 1})班", null, 9000 + grade, "class", grade, "2026"), now, default);
             var roster = Enumerable.Range(0, StudentsPerClass).Select(s => new RosterPerson($"stu{c:D3}{s:D2}", $"学生{c}-{s}", null,
                 $"2026{c:D3}{s:D2}")).ToList();
-            await org.ReconcileClassRosterAsync(CorpId, classId, new ClassRoster(roster, [], [], []), now, now, default);
+            await org.ApplyClassRosterAsync(CorpId, classId, new ClassRoster(roster, [], [], []), now, default);
             Students.AddRange(roster.Select(r => (r.UserId, r.StudentNumber!, r.Name, classId, grade)));
         }
 

@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json.Nodes;
+using EduDing.Api.Tests.Features.Notices;
+using EduDing.Api.Tests.Features.Org;
+
+namespace EduDing.Api.Tests.Features;
+
+/// <summary>Regressions for the defects acceptance testing found (issue 14), each as the caller met it.</summary>
+public sealed class HardeningTests(NoticeFixture fixture) : IClassFixture<NoticeFixture>
+{
+    private static readonly DateOnly Today = DateOnly.FromDateTime(DateTime.UtcNow.AddHours(8));
+
+    private readonly LiveOrg _live = fixture.Live;
+
+    private async Task<HttpClient> AsAsync(string corpId, string userId) => _live.Client(await _live.SignInAsync(corpId, userId));
+
+    [Theory]
+    [InlineData("text/plain", "hello")]
+    [InlineData("application/x-www-form-urlencoded", "encrypt=abc")]
+    [InlineData(null, "")]
+    [InlineData("application/json", "[1,2]")]
+    public async Task Callback_WithABodyThatIsNotThePushJson_Is400_AndStoresNothing(string? contentType, string body)
+    {
+        var corp = _live.Sandbox.World.Schools.First().CorpId;
+        var before = await _live.Inbox.ListAsync(corp, null, 0, 1, default);
+        using var content = new ByteArrayContent(Encoding.UTF8.GetBytes(body));
+        if (contentType is not null)
+        {
+            content.Headers.ContentType = new(contentType);
+        }
+
+        var response = await _live.Client().PostAsync($"/api/dingtalk/callback/{corp}?msg_signature=x&timestamp=1&nonce=n", content);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(before.Total, (await _live.Inbox.ListAsync(corp, null, 0, 1, default)).Total);
+    }
+
+    [Fact]
+    public async Task Paging_PastTheEnd_IsAnEmptyPage_AndAnAbsurdPageIsRefused()
+    {
+        var school = _live.Sandbox.World.Schools.First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+
+        var past = await admin.GetFromJsonAsync<JsonObject>("/api/audit?page=1000000&pageSize=200");
+        var overflow = await admin.GetAsync("/api/audit?page=2147483647&pageSize=200");
+
+        Assert.Empty(past!["items"]!.AsArray());
+        Assert.Equal(HttpStatusCode.BadRequest, overflow.StatusCode);
+        Assert.Contains("page", await overflow.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Notice_WithScriptAndJavascriptLinks_IsStoredAndServedSanitized_AndAnOversizedAudienceIs400()
+    {
+        var school = _live.Sandbox.World.Schools.First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var body = "通知<script>alert(1)</script> **重要** [点我](javascript:alert(1)) [官网](https://example.com) <img src=x onerror=alert(1)>";
+
+        var created = await admin.PostAsJsonAsync("/api/notices", new
+        {
+            corpId = school.CorpId, title = "安全测试", body,
+            audience = new[] { new { roles = new[] { "staff" } } }, sendAt = DateTime.UtcNow.AddDays(3),
+        });
+        var oversized = await admin.PostAsJsonAsync("/api/notices", new
+        {
+            corpId = school.CorpId, title = "太多", body = "x",
+            audience = new[] { new { roles = new[] { "guardians" }, classIds = Enumerable.Range(1, 40_000).ToArray() } },
+        });
+
+        Assert.True(created.StatusCode == HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var served = (await created.Content.ReadFromJsonAsync<JsonObject>())!["body"]!.ToString();
+        Assert.DoesNotContain("<script", served);
+        Assert.DoesNotContain("javascript:", served);
+        Assert.DoesNotContain("onerror", served);
+        Assert.Contains("[官网](https://example.com)", served);
+        Assert.Contains("**重要**", served);
+        Assert.Equal(HttpStatusCode.BadRequest, oversized.StatusCode);
+        Assert.Contains("audience[0].classIds", await oversized.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task SchoolAdmin_MayNotOpenTheBureausRounds_NorRescreenAnotherSchoolsRound()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(1).First();
+        var other = _live.Sandbox.World.Schools.Skip(2).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var otherAdmin = await AsAsync(other.CorpId, other.Users.Values.First(u => u.Admin).UserId);
+        var otherRound = await otherAdmin.PostAsJsonAsync("/api/vision/rounds",
+            new { kind = "ad-hoc", schoolYear = 2026, opensOn = Today, closesOn = Today.AddDays(5), corpId = other.CorpId });
+        var otherRoundId = (long)(await otherRound.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+
+        var bureauKind = await admin.PostAsJsonAsync("/api/vision/rounds",
+            new { kind = "winter-leave", schoolYear = 2026, opens = Today, opensOn = Today, closesOn = Today.AddDays(5), corpId = school.CorpId });
+        var foreignRescreen = await admin.PostAsJsonAsync("/api/vision/rounds",
+            new { kind = "rescreen", schoolYear = 2026, opensOn = Today, closesOn = Today.AddDays(5), corpId = school.CorpId, rescreenOf = otherRoundId });
+
+        Assert.Equal(HttpStatusCode.Created, otherRound.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, bureauKind.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, foreignRescreen.StatusCode);
+        Assert.Contains("rescreenOf", await foreignRescreen.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task Records_TwiceForOneStudent_Is400_AndAGuardianLearnsNothingAboutUserIds()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(3).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var round = await admin.PostAsJsonAsync("/api/vision/rounds",
+            new { kind = "ad-hoc", schoolYear = 2026, opensOn = Today.AddDays(-1), closesOn = Today.AddDays(5), corpId = school.CorpId });
+        var roundId = (long)(await round.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var roster = school.Classes.Values.First();
+        var student = roster.Students[0].UserId;
+        object Record(string id) => new
+        {
+            studentUserId = id, sex = "male", birthDate = Today.AddYears(-9), screenedOn = Today, glasses = "none",
+            ucvaRight = 5.0m, ucvaLeft = 5.0m, sphereRight = 0m, cylinderRight = 0m, sphereLeft = 0m, cylinderLeft = 0m,
+        };
+
+        var twice = await admin.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = new[] { Record(student), Record(student) } });
+        var guardian = await AsAsync(school.CorpId, roster.Relations[0].GuardianUserId);
+        var probeReal = await guardian.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = new[] { Record(student) } });
+        var probeFake = await guardian.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = new[] { Record("nobody") } });
+        using var notXlsx = new MultipartFormDataContent { { new ByteArrayContent("a,b\n1,2"u8.ToArray()), "file", "筛查.csv" } };
+        var import = await admin.PostAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/imports", notXlsx);
+
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        Assert.Contains("records[1].studentUserId", await twice.Content.ReadAsStringAsync());
+        Assert.Equal(HttpStatusCode.Forbidden, probeReal.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, probeFake.StatusCode);
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, import.StatusCode);
+    }
+}
