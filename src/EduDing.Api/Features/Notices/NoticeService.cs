@@ -148,6 +148,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
         }
 
         // Bounded before anything reaches the database: an id list is a handful of a school's classes, never thousands.
+        var tooMany = false;
         foreach (var (name, count) in new[]
                  {
                      ("classIds", selector.ClassIds?.Count ?? 0), ("gradeIds", selector.GradeIds?.Count ?? 0),
@@ -158,10 +159,11 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
             if (count > MaxIdsPerSelector)
             {
                 errors[$"{field}.{name}"] = [$"at most {MaxIdsPerSelector} values"];
+                tooMany = true;
             }
         }
 
-        if (errors.Keys.Any(k => k.StartsWith(field + ".", StringComparison.Ordinal)))
+        if (tooMany)
         {
             return selector;
         }

@@ -38,18 +38,9 @@ public abstract class NoticeProcessTests<TDb>(TDb db) where TDb : TestDb
             ["Notices__ClaimTimeout"] = "00:00:05",
             ["Logging__LogLevel__Default"] = "Warning",
         };
-        var corps = OrgHarness.CorpSettingsFor(server.Sandbox, EventDelivery.Http);
-        for (var i = 0; i < corps.Count; i++)
+        foreach (var (key, value) in OrgHarness.CorpEnvironmentFor(server.Sandbox, EventDelivery.Http))
         {
-            environment[$"DingTalk__Corps__{i}__CorpId"] = corps[i].CorpId;
-            environment[$"DingTalk__Corps__{i}__Kind"] = corps[i].Kind;
-            environment[$"DingTalk__Corps__{i}__Name"] = corps[i].Name;
-            environment[$"DingTalk__Corps__{i}__AppKey"] = corps[i].AppKey;
-            environment[$"DingTalk__Corps__{i}__AppSecret"] = corps[i].AppSecret;
-            environment[$"DingTalk__Corps__{i}__AgentId"] = corps[i].AgentId.ToString();
-            environment[$"DingTalk__Corps__{i}__Delivery"] = corps[i].Delivery;
-            environment[$"DingTalk__Corps__{i}__CallbackToken"] = corps[i].CallbackToken;
-            environment[$"DingTalk__Corps__{i}__CallbackAesKey"] = corps[i].CallbackAesKey;
+            environment[key] = value;
         }
 
         return environment;

@@ -106,6 +106,27 @@ internal sealed class OrgHarness : IAsyncDisposable
         Assert.Null(expected.Difference(actual));
     }
 
+    /// <summary>The sandbox's corps as a service process reads them from the environment (DingTalk__Corps__N__*).</summary>
+    public static Dictionary<string, string> CorpEnvironmentFor(DingTalkSandbox sandbox, EventDelivery delivery)
+    {
+        var environment = new Dictionary<string, string>();
+        var corps = CorpSettingsFor(sandbox, delivery);
+        for (var i = 0; i < corps.Count; i++)
+        {
+            environment[$"DingTalk__Corps__{i}__CorpId"] = corps[i].CorpId;
+            environment[$"DingTalk__Corps__{i}__Kind"] = corps[i].Kind;
+            environment[$"DingTalk__Corps__{i}__Name"] = corps[i].Name;
+            environment[$"DingTalk__Corps__{i}__AppKey"] = corps[i].AppKey;
+            environment[$"DingTalk__Corps__{i}__AppSecret"] = corps[i].AppSecret;
+            environment[$"DingTalk__Corps__{i}__AgentId"] = corps[i].AgentId.ToString();
+            environment[$"DingTalk__Corps__{i}__Delivery"] = corps[i].Delivery;
+            environment[$"DingTalk__Corps__{i}__CallbackToken"] = corps[i].CallbackToken;
+            environment[$"DingTalk__Corps__{i}__CallbackAesKey"] = corps[i].CallbackAesKey;
+        }
+
+        return environment;
+    }
+
     public static List<CorpSettings> CorpSettingsFor(DingTalkSandbox sandbox, EventDelivery delivery) =>
         sandbox.World.Corps.Select(c => new CorpSettings
         {
