@@ -9,7 +9,7 @@ namespace EduDing.Api.Hosting;
 /// malformed body, the parameter of a bad query value) and the reason; anything unexpected is a 500 that shows
 /// only its trace id.
 /// </summary>
-internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails,
+internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsService problemDetails,
     ILogger<ProblemDetailsExceptionHandler> log) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext httpContext, Exception exception, CancellationToken ct)
@@ -59,32 +59,93 @@ internal sealed class ProblemDetailsExceptionHandler(IProblemDetailsService prob
         });
     }
 
+    /// <summary>
+    /// ASP.NET Core's binding failures, in the contract's words: the JSON path or the query/route parameter's name and
+    /// what it must be. Its own messages name .NET types ("Nullable&lt;int&gt; page", "System.Decimal", our records), which a
+    /// mini-app developer cannot act on and we do not publish.
+    /// </summary>
     private static ProblemDetails FromBadRequest(BadHttpRequestException bad)
     {
         if (bad.InnerException is JsonException json)
         {
             var field = string.IsNullOrEmpty(json.Path) ? "$" : json.Path;
-            return new HttpValidationProblemDetails(new Dictionary<string, string[]>
+            return Invalid(field, JsonReason(json.Message), "The request body is not valid JSON for this endpoint.");
+        }
+
+        var message = bad.Message;
+        if (bad.StatusCode == StatusCodes.Status415UnsupportedMediaType || message.StartsWith("Expected a supported", StringComparison.Ordinal))
+        {
+            return new HttpValidationProblemDetails(new Dictionary<string, string[]> { ["$"] = ["send the body as application/json"] })
             {
-                [field] = [FirstSentence(json.Message)],
-            })
-            {
-                Status = StatusCodes.Status400BadRequest,
-                Title = "The request body is not valid JSON for this endpoint.",
-                Detail = bad.Message,
+                Status = StatusCodes.Status415UnsupportedMediaType,
+                Title = "The request body is not in a format this endpoint takes.",
             };
         }
 
+        if (ParameterOf().Match(message) is { Success: true } parameter)
+        {
+            var (type, name) = (parameter.Groups["type"].Value, parameter.Groups["name"].Value);
+            if (message.StartsWith("Implicit body", StringComparison.Ordinal) || message.Contains("request body", StringComparison.Ordinal))
+            {
+                return Invalid("$", "a JSON body is required", "The request body is missing or unreadable.");
+            }
+
+            return message.StartsWith("Required parameter", StringComparison.Ordinal)
+                ? Invalid(name, "is required", "A required value is missing.")
+                : Invalid(name, MustBe(type), "A value in the address is not of the right kind.");
+        }
+
         return Problem(bad.StatusCode, bad.StatusCode == StatusCodes.Status400BadRequest ? "Bad request" : null,
-            bad.Message);
+            bad.StatusCode == StatusCodes.Status413PayloadTooLarge ? "The request body is too large." : "The request could not be read.");
     }
 
-    // System.Text.Json appends " Path: $.x | LineNumber: 0 | BytePositionInLine: 7." which the key already says.
-    private static string FirstSentence(string message)
+    private static HttpValidationProblemDetails Invalid(string field, string reason, string title) =>
+        new(new Dictionary<string, string[]> { [field] = [reason] }) { Status = StatusCodes.Status400BadRequest, Title = title };
+
+    private static string MustBe(string dotnetType) => dotnetType switch
+    {
+        var t when t.Contains("int", StringComparison.OrdinalIgnoreCase) || t.Contains("long", StringComparison.OrdinalIgnoreCase)
+            => "must be a whole number",
+        var t when t.Contains("decimal", StringComparison.OrdinalIgnoreCase) || t.Contains("double", StringComparison.OrdinalIgnoreCase)
+            => "must be a number",
+        var t when t.Contains("bool", StringComparison.OrdinalIgnoreCase) => "must be true or false",
+        var t when t.Contains("DateOnly", StringComparison.Ordinal) => "must be a date, e.g. 2026-09-01",
+        var t when t.Contains("DateTime", StringComparison.Ordinal) => "must be a date and time, e.g. 2026-09-01T08:30:00+08:00",
+        _ => "has a value of the wrong kind",
+    };
+
+    /// <summary>System.Text.Json's reason without its " Path: …" tail and without .NET type names.</summary>
+    private static string JsonReason(string message)
     {
         var cut = message.IndexOf(" Path: ", StringComparison.Ordinal);
-        return cut > 0 ? message[..cut] : message;
+        var reason = cut > 0 ? message[..cut] : message;
+        if (ConvertedTo().Match(reason) is { Success: true } converted)
+        {
+            var target = converted.Groups["type"].Value;
+            return target switch
+            {
+                var t when t.Contains("Decimal", StringComparison.Ordinal) || t.Contains("Double", StringComparison.Ordinal) => "must be a number",
+                var t when t.Contains("Int", StringComparison.Ordinal) => "must be a whole number",
+                var t when t.Contains("Boolean", StringComparison.Ordinal) => "must be true or false",
+                var t when t.Contains("String", StringComparison.Ordinal) && !t.Contains('[') => "must be a string",
+                var t when t.Contains("DateOnly", StringComparison.Ordinal) => "must be a date, e.g. 2026-09-01",
+                var t when t.Contains("DateTime", StringComparison.Ordinal) => "must be a date and time, e.g. 2026-09-01T08:30:00+08:00",
+                var t when t.Contains("List", StringComparison.Ordinal) || t.Contains("[]", StringComparison.Ordinal) ||
+                           t.Contains("Enumerable", StringComparison.Ordinal) => "must be an array",
+                _ => "must be an object",
+            };
+        }
+
+        return reason.Contains("EduDing.", StringComparison.Ordinal) || reason.Contains("System.", StringComparison.Ordinal)
+            ? "has a value of the wrong kind"
+            : reason;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex("parameter \"(?<type>[^\"]*) (?<name>[^\" ]+)\"")]
+    private static partial System.Text.RegularExpressions.Regex ParameterOf();
+
+    [System.Text.RegularExpressions.GeneratedRegex("could not be converted to (?<type>\\S+)")]
+    private static partial System.Text.RegularExpressions.Regex ConvertedTo();
 
     private static ProblemDetails Problem(int status, string? title, string detail) =>
         new() { Status = status, Title = title, Detail = detail };

@@ -100,7 +100,8 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         var response = await _app.CreateClient().GetAsync("/probe/page?page=first");
 
         var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Contains("page", problem.GetProperty("detail").GetString());
+        Assert.Equal("must be a whole number", problem.GetProperty("errors").GetProperty("page")[0].GetString());
+        Assert.DoesNotContain("Nullable", problem.GetRawText());
     }
 
     [Theory]
