@@ -297,6 +297,9 @@ internal static class VisionEndpoints
         IdentityRepository identity, VisionService service, CancellationToken ct)
     {
         var caller = await CallerAsync(user, identity, ct);
+
+        // Scope before content: nobody but the school's admins has the upload read.
+        await service.RequireImportScopeAsync(caller, roundId, corpId, ct);
         var file = http.HasFormContentType ? (await http.ReadFormAsync(ct)).Files.GetFile("file") : null;
         if (file is null || file.Length == 0)
         {

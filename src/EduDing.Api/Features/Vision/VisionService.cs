@@ -170,6 +170,13 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             new EyeMeasurement(input.UcvaLeft, input.SphereLeft, input.CylinderLeft), input.CvaRight is not null && input.CvaLeft is not null,
             !string.IsNullOrWhiteSpace(input.NotTestableReason));
 
+    /// <summary>Importing into a round of a school: the round must cover it, and the caller must be its admin.</summary>
+    public async Task RequireImportScopeAsync(Caller caller, long roundId, string corpId, CancellationToken ct)
+    {
+        await RoundForSchoolAsync(roundId, corpId, ct);
+        VisionAccess.RequireSchoolAdmin(caller, corpId);
+    }
+
     /// <summary>
     /// An xlsx of one school: every bad row reported by row and column; with onErrors=reject nothing is stored while any
     /// row is bad, with import-valid the good rows are. Rows equal to what is stored change nothing, so a re-import is a no-op.
