@@ -40,7 +40,7 @@ internal static class VisionBenchmarks
         var options = Options.Create(new VisionOptions());
         var service = new VisionService(vision, new VisionAccess(identity, new AccessGrantRepository(db), new AuditLog(db, time), corps, time),
             new NoticeService(new NoticeRepository(db), new AudienceResolver(db), identity, corps, new AuditLog(db, time), Options.Create(new NoticeOptions()), time),
-            options, time);
+            new AuditLog(db, time), options, time);
         var statistics = new VisionStatistics(db);
 
         // Ten city rounds, oldest first; the newest gets the timed xlsx import.

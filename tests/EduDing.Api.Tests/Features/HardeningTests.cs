@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using EduDing.Api.Tests.Features.Notices;
 using EduDing.Api.Tests.Features.Org;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EduDing.Api.Tests.Features;
 
@@ -132,4 +133,105 @@ public sealed class HardeningTests(NoticeFixture fixture) : IClassFixture<Notice
         Assert.Equal(HttpStatusCode.Forbidden, probeFake.StatusCode);
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, import.StatusCode);
     }
+
+    [Fact]
+    public async Task ReferralReminders_OnlyPublished_OncePerDay_ByAdvisersOrAdmins_AndUnpublishedReferralsAreNotTheGuardians()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(4).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var (classId, roster) = school.Classes.First();
+        var advisers = school.Classes.Values.SelectMany(c => c.Teachers.Where(t => t.IsAdviser).Select(t => t.UserId)).ToHashSet();
+        var subjectTeacher = await AsAsync(school.CorpId, school.Classes.Values.SelectMany(c => c.Teachers).First(t => !advisers.Contains(t.UserId)).UserId);
+        var adviser = await AsAsync(school.CorpId, roster.Teachers.First(t => t.IsAdviser).UserId);
+        var child = roster.Relations[0].StudentUserId;
+        var guardian = await AsAsync(school.CorpId, roster.Relations[0].GuardianUserId);
+        var roundId = await AdHocRoundAsync(admin, school.CorpId);
+        (await admin.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = new[] { Myopic(child) } }))
+            .EnsureSuccessStatusCode();
+        var referral = (await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/vision/referrals?roundId={roundId}"))!.Single()!;
+        var referralId = (long)referral["id"]!;
+
+        // Not published: no reminder, and the guardian cannot act on (or see) the referral.
+        var beforePublication = await RemindAsync(admin, school.CorpId, new { roundId });
+        var acknowledgeEarly = await guardian.PostAsync($"/api/me/vision/referrals/{referralId}/acknowledge", null);
+        (await admin.PostAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/publish", null)).EnsureSuccessStatusCode();
+        var bySubjectTeacher = await subjectTeacher.PostAsJsonAsync($"/api/corps/{school.CorpId}/vision/referrals/remind", new { classId, roundId });
+        var first = await RemindAsync(adviser, school.CorpId, new { classId, roundId });
+        var second = await RemindAsync(admin, school.CorpId, new { roundId });
+
+        Assert.Equal(0, beforePublication);
+        Assert.Equal(HttpStatusCode.NotFound, acknowledgeEarly.StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, bySubjectTeacher.StatusCode);
+        Assert.True(first > 0);
+        Assert.Equal(0, second);
+    }
+
+    [Fact]
+    public async Task CorrectionAfterPublication_IsAudited_TheGuardianIsToldAndSeesWhatChanged_AndTheReferralReasonFollows()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(3).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var roster = school.Classes.Values.Skip(1).First();
+        var child = roster.Relations[0].StudentUserId;
+        var guardian = await AsAsync(school.CorpId, roster.Relations[0].GuardianUserId);
+        var roundId = await AdHocRoundAsync(admin, school.CorpId);
+
+        // Poor vision with no refraction: the parent is not told "no myopic change", but that refraction was not measured.
+        (await admin.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = new[] { PoorVisionNoRefraction(child) } }))
+            .EnsureSuccessStatusCode();
+        (await admin.PostAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/publish", null)).EnsureSuccessStatusCode();
+        var beforeView = await ResultOfRoundAsync(guardian, school.CorpId, child, roundId);
+        var reasonBefore = await ReferralReasonAsync(admin, school.CorpId, roundId);
+
+        (await admin.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = new[] { Myopic(child) } }))
+            .EnsureSuccessStatusCode();
+        var afterView = await ResultOfRoundAsync(guardian, school.CorpId, child, roundId);
+        var reasonAfter = await ReferralReasonAsync(admin, school.CorpId, roundId);
+        var audit = (await admin.GetFromJsonAsync<JsonObject>($"/api/audit?corpId={school.CorpId}&pageSize=200"))!["items"]!.AsArray();
+
+        Assert.Contains("尚不能判断是否为近视", beforeView["words"]!["summary"]!.ToString());
+        Assert.DoesNotContain("暂未发现近视性屈光改变", beforeView["words"]!["summary"]!.ToString());
+        Assert.Empty(beforeView["corrections"]!.AsArray());
+        Assert.Equal("poor-vision", reasonBefore);
+        Assert.Equal("screening-myopia", reasonAfter);
+        var correction = Assert.Single(afterView["corrections"]!.AsArray())!;
+        Assert.Contains(correction["changes"]!.AsArray(), c => c!.ToString().StartsWith("等效球镜右眼", StringComparison.Ordinal));
+        Assert.Contains(audit, e => e!["action"]!.ToString() == "vision.record.correct-after-publication");
+        await using var connection = await _live.Factory.Services.GetRequiredService<EduDing.Api.Data.Database>().OpenConnectionAsync(default);
+        Assert.Equal(1, await Dapper.SqlMapper.ExecuteScalarAsync<int>(connection,
+            "SELECT COUNT(*) FROM notices WHERE category = 'vision-result-corrected' AND sender_corp_id = @corpId", new { corpId = school.CorpId }));
+    }
+
+    private static async Task<long> AdHocRoundAsync(HttpClient admin, string corpId)
+    {
+        var round = await admin.PostAsJsonAsync("/api/vision/rounds",
+            new { kind = "ad-hoc", schoolYear = 2026, opensOn = Today.AddDays(-1), closesOn = Today.AddDays(5), corpId });
+        Assert.True(round.StatusCode == HttpStatusCode.Created, await round.Content.ReadAsStringAsync());
+        return (long)(await round.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+    }
+
+    private static object Myopic(string child) => new
+    {
+        studentUserId = child, sex = "female", birthDate = Today.AddYears(-9), screenedOn = Today, glasses = "none",
+        ucvaRight = 4.6m, ucvaLeft = 4.6m, sphereRight = -2.00m, cylinderRight = 0m, sphereLeft = -2.00m, cylinderLeft = 0m,
+    };
+
+    private static object PoorVisionNoRefraction(string child) => new
+    {
+        studentUserId = child, sex = "female", birthDate = Today.AddYears(-9), screenedOn = Today, glasses = "none", ucvaRight = 4.6m, ucvaLeft = 4.6m,
+    };
+
+    private static async Task<int> RemindAsync(HttpClient client, string corpId, object request)
+    {
+        var response = await client.PostAsJsonAsync($"/api/corps/{corpId}/vision/referrals/remind", request);
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        return (int)(await response.Content.ReadFromJsonAsync<JsonObject>())!["guardians"]!;
+    }
+
+    private static async Task<JsonNode> ResultOfRoundAsync(HttpClient guardian, string corpId, string child, long roundId) =>
+        (await guardian.GetFromJsonAsync<JsonObject>($"/api/me/vision/{corpId}/{child}"))!["results"]!.AsArray()
+        .Single(r => (long)r!["round"]!["id"]! == roundId)!;
+
+    private static async Task<string> ReferralReasonAsync(HttpClient admin, string corpId, long roundId) =>
+        (await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{corpId}/vision/referrals?roundId={roundId}"))!.Single()!["reason"]!.ToString();
 }

@@ -75,7 +75,10 @@ internal sealed record StatisticsDto(RoundDto Round, string By, string? CorpId, 
 internal sealed record TrendPoint(long RoundId, string Name, DateOnly OpensOn, int Screened, int Valid, decimal? MyopiaRate, decimal? PoorVisionRate,
     decimal Target);
 
-internal sealed record ResultDto(RoundDto Round, RecordDto Record, ResultForParents Words);
+/// <summary>A correction made after the results were published: when, and what it changed in plain words.</summary>
+internal sealed record CorrectionDto(DateTime CorrectedAt, int Version, IReadOnlyList<string> Changes);
+
+internal sealed record ResultDto(RoundDto Round, RecordDto Record, ResultForParents Words, IReadOnlyList<CorrectionDto> Corrections);
 
 internal sealed record SeriesPoint(long RoundId, DateOnly ScreenedOn, decimal? UcvaRight, decimal? UcvaLeft, decimal? SeRight, decimal? SeLeft);
 
@@ -482,11 +485,33 @@ internal static class VisionEndpoints
     private static async Task<ChildVisionDto> ChildAsync(string corpId, string studentUserId, string name, VisionRepository vision, CancellationToken ct)
     {
         var records = await vision.StudentRecordsAsync(corpId, studentUserId, publishedOnly: true, ct);
-        return new ChildVisionDto(corpId, studentUserId, name,
-            records.Select(r => new ResultDto(RoundDto.From(r.Round), RecordDto.From(r.Record), VisionReport.For(r.Record))).ToList(),
+        var results = new List<ResultDto>();
+        foreach (var (round, record) in records)
+        {
+            results.Add(new ResultDto(RoundDto.From(round), RecordDto.From(record), VisionReport.For(record),
+                await CorrectionsAfterPublicationAsync(vision, round.Id, corpId, record, ct)));
+        }
+
+        return new ChildVisionDto(corpId, studentUserId, name, results,
             records.Select(r => new SeriesPoint(r.Round.Id, r.Record.ScreenedOn, r.Record.UcvaR, r.Record.UcvaL, r.Record.SeR, r.Record.SeL)).ToList(),
             (await vision.ReferralsOfStudentAsync(corpId, studentUserId, ct))
             .Where(f => records.Any(r => r.Round.Id == f.RoundId)).Select(ReferralDto.From).ToList());
+    }
+
+    /// <summary>Each version entered after the round was published for the school, against the version before it.</summary>
+    private static async Task<IReadOnlyList<CorrectionDto>> CorrectionsAfterPublicationAsync(VisionRepository vision, long roundId, string corpId,
+        VisionRecord current, CancellationToken ct)
+    {
+        if (current.Version == 1 || await vision.PublishedAtAsync(roundId, corpId, ct) is not { } publishedAt)
+        {
+            return [];
+        }
+
+        var versions = (await vision.HistoryAsync(roundId, corpId, current.StudentUserId, ct)).Append(current).OrderBy(v => v.Version).ToList();
+        return versions.Zip(versions.Skip(1))
+            .Where(pair => pair.Second.EnteredAt > publishedAt)
+            .Select(pair => new CorrectionDto(pair.Second.EnteredAt, pair.Second.Version, VisionReport.Changes(pair.First, pair.Second)))
+            .ToList();
     }
 
     private static async Task<Ok<IReadOnlyList<MyChildSummary>>> MyChildrenAsync(ClaimsPrincipal user, IdentityRepository identity, VisionRepository vision,

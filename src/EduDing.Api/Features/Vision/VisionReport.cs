@@ -59,6 +59,13 @@ internal static class VisionReport
             referral = "建议到医疗机构眼科进行散瞳验光，进一步明确诊断，并遵医嘱矫治。";
             advice.Add("每天户外活动 2 小时以上，减少连续近距离用眼，读写姿势端正。");
         }
+        else if (r.PoorVision is "mild" or "moderate" or "severe" && (r.SeR is null || r.SeL is null))
+        {
+            // Refraction was not measured: nothing can be said about myopia either way.
+            summary = $"视力不良（{Grade(r.PoorVision)}）。本次未完成电脑验光，尚不能判断是否为近视。";
+            advice.Add("请与班主任联系安排补测验光，或直接到医疗机构眼科检查。");
+            referral = "建议到医疗机构眼科检查，查明视力下降的原因。";
+        }
         else if (r.PoorVision is "mild" or "moderate" or "severe")
         {
             summary = $"视力不良（{Grade(r.PoorVision)}），暂未发现近视性屈光改变。";
@@ -91,5 +98,30 @@ internal static class VisionReport
         }
 
         return new ResultForParents(summary, findings, advice, Disclaimer, referral);
+    }
+
+    /// <summary>What a correction changed, in the words of the findings: "裸眼视力右眼 4.8 → 4.6".</summary>
+    public static IReadOnlyList<string> Changes(VisionRecord before, VisionRecord after)
+    {
+        var changes = new List<string>();
+        void Compare(string what, string old, string now)
+        {
+            if (old != now)
+            {
+                changes.Add($"{what} {old} → {now}");
+            }
+        }
+
+        Compare("裸眼视力右眼", D(before.UcvaR), D(after.UcvaR));
+        Compare("裸眼视力左眼", D(before.UcvaL), D(after.UcvaL));
+        Compare("戴镜视力右眼", D(before.CvaR), D(after.CvaR));
+        Compare("戴镜视力左眼", D(before.CvaL), D(after.CvaL));
+        Compare("等效球镜右眼", Se(before.SeR), Se(after.SeR));
+        Compare("等效球镜左眼", Se(before.SeL), Se(after.SeL));
+        Compare("筛查日期", before.ScreenedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+            after.ScreenedOn.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Compare("未能检查原因", before.NotTestableReason ?? "无", after.NotTestableReason ?? "无");
+        Compare("结论", For(before).Summary, For(after).Summary);
+        return changes;
     }
 }

@@ -11,7 +11,12 @@ internal sealed record ClassProgressRow(string CorpId, long ClassId, string Clas
 /// <summary>A record to store, already classified, with the class the student was in when screened.</summary>
 internal sealed record ClassifiedInput(VisionRecordInput Input, long ClassId, StudentClassification Result);
 
-internal sealed record SaveOutcome(int Created, int Updated, int Unchanged);
+internal sealed record SaveOutcome(int Created, int Updated, int Unchanged)
+{
+    /// <summary>The students whose stored record this save corrected (not sent to clients: the counts say enough).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<string> Corrected { get; init; } = [];
+}
 
 /// <summary>Rounds, records (with their history and statistics cells), referrals and classrooms.</summary>
 internal sealed class VisionRepository(Database db)
@@ -230,7 +235,7 @@ internal sealed class VisionRepository(Database db)
 
             await RebuildCellsAsync(tx, roundId, corpId, touchedClasses.ToList(), token);
             await SyncReferralsAsync(tx, roundId, corpId, inserts.Select(i => i.Row.Input.StudentUserId).ToList(), now, token);
-            return new SaveOutcome(inserts.Count - changed.Count, changed.Count, unchanged);
+            return new SaveOutcome(inserts.Count - changed.Count, changed.Count, unchanged) { Corrected = changed };
         }, ct);
 
     private async Task RebuildCellsAsync(DbTransaction tx, long roundId, string corpId, IReadOnlyList<long> classIds, CancellationToken ct)
@@ -284,6 +289,17 @@ internal sealed class VisionRepository(Database db)
             await tx.Connection!.ExecuteAsync(new CommandDefinition("""
                 UPDATE vision_referrals SET status = 'open', cancelled_at = NULL
                 WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'cancelled'
+                  AND EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
+                              AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
+                """, args, tx, cancellationToken: ct));
+            // A correction can change why a child is referred (poor vision → myopia): the reason follows the record.
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE vision_referrals
+                SET reason = (SELECT CASE WHEN r.myopic THEN 'screening-myopia' WHEN r.below_age_norm THEN 'below-age-norm' ELSE 'poor-vision' END
+                              FROM vision_records r
+                              WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
+                                AND r.student_user_id = vision_referrals.student_user_id)
+                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status <> 'cancelled'
                   AND EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
                               AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
                 """, args, tx, cancellationToken: ct));

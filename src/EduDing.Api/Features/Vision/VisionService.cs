@@ -15,7 +15,7 @@ internal sealed record ImportReport(long? ImportId, int TotalRows, int GoodRows,
     bool Imported, int Created, int Updated, int Unchanged);
 
 /// <summary>The 明眸 workflows: rounds, entry (one, a class, an xlsx), classification, publishing to parents, referrals.</summary>
-internal sealed class VisionService(VisionRepository vision, VisionAccess access, NoticeService notices,
+internal sealed class VisionService(VisionRepository vision, VisionAccess access, NoticeService notices, AuditLog audit,
     IOptions<VisionOptions> options, TimeProvider time)
 {
     public const string ResultsPage = "pages/vision/results";
@@ -162,7 +162,34 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             time.UtcNowForDatabase(), ct);
         await access.AuditWriteAsync(caller, corpId, rows.Select(r => r.Input.StudentUserId),
             $"round {roundId} {source}: {outcome.Created} new, {outcome.Updated} corrected, {outcome.Unchanged} unchanged", ct);
+        await TellOfCorrectionsAfterPublicationAsync(caller, round, corpId, outcome, ct);
         return outcome;
+    }
+
+    /// <summary>
+    /// Records corrected after the school published the round are audited as such, and their guardians are told that
+    /// the result changed (no health data in the push); the parent's view lists what changed (docs/vision.md).
+    /// </summary>
+    private async Task TellOfCorrectionsAfterPublicationAsync(Caller caller, VisionRound round, string corpId, SaveOutcome outcome,
+        CancellationToken ct)
+    {
+        if (outcome.Corrected.Count == 0 || await vision.PublishedAtAsync(round.Id, corpId, ct) is null)
+        {
+            return;
+        }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "vision.record.correct-after-publication", corpId, outcome.Corrected,
+            $"round {round.Id}: {outcome.Corrected.Count} record(s) corrected after the results were published", AuditLog.Allowed, ct);
+        var guardians = await vision.GuardiansOfStudentsAsync(corpId, outcome.Corrected, ct);
+        if (guardians.Count == 0)
+        {
+            return;
+        }
+
+        await notices.SendSystemAsync(new SystemNotice("vision-result-corrected", corpId, access.School(corpId).Name, $"{round.Name}结果已更正",
+            "学校更正了您孩子本次视力筛查的结果，请在小程序中查看更正后的结果和更正内容。筛查结果不等于诊断。", ResultsPage,
+            guardians.Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId,
+                $"guardian of a child whose result in round {round.Id} was corrected")).ToList()), ct);
     }
 
     public StudentClassification Classify(VisionRecordInput input) =>
@@ -203,6 +230,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
                 caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct);
             await access.AuditWriteAsync(caller, corpId, [],
                 $"round {roundId} import {fileName} ({sha[..12]}): {outcome.Created} new, {outcome.Updated} corrected, {outcome.Unchanged} unchanged", ct);
+            await TellOfCorrectionsAfterPublicationAsync(caller, round, corpId, outcome, ct);
         }
 
         var id = await vision.RecordImportAsync(roundId, corpId, sha, fileName.Length > 200 ? fileName[..200] : fileName,
