@@ -28,7 +28,16 @@ internal static class HostingExtensions
             o.SerializerOptions.Converters.Add(new ShanghaiDateTimeConverter());
         });
         services.AddValidation();
-        services.AddOpenApi(o => o.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi(o => o.AddSchemaTransformer((schema, context, _) =>
+        {
+            // Request bodies list as required only what [RequestSchema] says is.
+            if (context.JsonTypeInfo.Type.GetCustomAttributes(typeof(RequestSchemaAttribute), false) is [RequestSchemaAttribute request])
+            {
+                schema.Required = new HashSet<string>(request.Required);
+            }
+
+            return Task.CompletedTask;
+        }).AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {

@@ -28,5 +28,16 @@ public sealed class OpenApiContractTests
             "miniapp-contract/openapi.json differs from what the code serves; run ./contract.sh and commit it.");
     }
 
+    [Fact]
+    public async Task RequestBodies_MarkRequiredOnlyWhatIsRequired()
+    {
+        var contract = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "miniapp-contract", "openapi.json")))!;
+        var record = contract["components"]!["schemas"]!["RecordRequest"]!;
+        var required = record["required"]!.AsArray().Select(r => r!.ToString()).ToList();
+
+        Assert.Equal(["studentUserId", "sex", "birthDate", "screenedOn", "glasses"], required);
+        Assert.DoesNotContain("axialLengthRight", required);
+    }
+
     private static string Normalize(string json) => json.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd() + "\n";
 }

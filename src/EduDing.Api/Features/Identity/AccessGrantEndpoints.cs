@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Identity;
 
+[RequestSchema("granteeCorpId", "granteeUserId", "purpose", "expiresAt")]
 internal sealed record CreateGrantRequest(string? GranteeCorpId, string? GranteeUserId, string? Purpose, DateTime? ExpiresAt);
 
 internal sealed record AccessGrantDto(long Id, string SchoolCorpId, string GranteeCorpId, string GranteeUserId, string Purpose,

@@ -6,8 +6,10 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace EduDing.Api.Features.Identity;
 
+[RequestSchema("corpId", "authCode")]
 internal sealed record DingTalkSignInRequest(string? CorpId, string? AuthCode);
 
+[RequestSchema("refreshToken")]
 internal sealed record RefreshRequest(string? RefreshToken);
 
 internal sealed record RoleDto(string Role, string CorpId);

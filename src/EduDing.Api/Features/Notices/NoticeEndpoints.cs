@@ -34,12 +34,14 @@ internal sealed record NoticeProgressDto(DeliveryCounts Totals, int QueuedBatche
 
 internal sealed record NoticeDetailDto(NoticeDto Notice, NoticeProgressDto Progress);
 
+[RequestSchema()]
 internal sealed record ReviewRequest(string? Comment);
 
 internal sealed record ReminderQueuedDto(int Queued);
 
 internal sealed record NoticeSettingsDto(string CorpId, bool TeacherNoticesNeedApproval);
 
+[RequestSchema("teacherNoticesNeedApproval")]
 internal sealed record NoticeSettingsRequest(bool? TeacherNoticesNeedApproval);
 
 internal sealed record MyNoticeDto(long Id, string Category, string SenderName, string Title, string Page, DateTime SendAt, DateTime? ReadAt);

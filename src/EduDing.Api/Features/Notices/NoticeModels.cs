@@ -1,3 +1,4 @@
+using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Notices;
 
 /// <summary>Notice lifecycle: awaiting-approval → scheduled → sending → sent; or rejected; recalled at any point.</summary>
@@ -52,6 +53,7 @@ internal static class AudienceRole
 /// One part of an audience: the roles in one school (or, with no corpId, in every school), narrowed to classes by
 /// any of class ids, grade ids, period ids or grade levels (a class matching any of them). No narrowing: every class.
 /// </summary>
+[RequestSchema("roles")]
 internal sealed record AudienceSelector(string? CorpId, IReadOnlyList<string>? Roles, IReadOnlyList<long>? PeriodIds,
     IReadOnlyList<long>? GradeIds, IReadOnlyList<long>? ClassIds, IReadOnlyList<int>? GradeLevels)
 {
@@ -59,6 +61,7 @@ internal sealed record AudienceSelector(string? CorpId, IReadOnlyList<string>? R
                                   GradeLevels is { Count: > 0 };
 }
 
+[RequestSchema("title", "url")]
 internal sealed record NoticeLink(string Title, string Url);
 
 /// <summary>A person a notice goes to, and why (kept with the notice: who was targeted and for what reason).</summary>

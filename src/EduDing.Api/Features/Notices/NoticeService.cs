@@ -7,6 +7,7 @@ using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Notices;
 
+[RequestSchema("corpId", "title", "body", "audience")]
 internal sealed record ComposeNotice(string? CorpId, string? Title, string? Body, IReadOnlyList<NoticeLink>? Links,
     IReadOnlyList<AudienceSelector>? Audience, DateTime? SendAt);
 

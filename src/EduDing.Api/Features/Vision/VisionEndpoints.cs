@@ -9,11 +9,13 @@ using MiniExcelLibs;
 namespace EduDing.Api.Features.Vision;
 
 /// <summary>A record as the API takes it; glasses is none, frame, contact or ok-lens; acuities are 5-point values.</summary>
+[RequestSchema("studentUserId", "sex", "birthDate", "screenedOn", "glasses")]
 internal sealed record RecordRequest(string? StudentUserId, string? Sex, DateOnly? BirthDate, DateOnly? ScreenedOn, string? Glasses,
     decimal? UcvaRight, decimal? UcvaLeft, decimal? WalkDistanceRight, decimal? WalkDistanceLeft, decimal? CvaRight, decimal? CvaLeft,
     decimal? SphereRight, decimal? CylinderRight, int? AxisRight, decimal? SphereLeft, decimal? CylinderLeft, int? AxisLeft,
     decimal? AxialLengthRight, decimal? AxialLengthLeft, string? NotTestableReason);
 
+[RequestSchema("records")]
 internal sealed record ClassRecordsRequest(IReadOnlyList<RecordRequest?>? Records);
 
 internal sealed record RoundDto(long Id, string Kind, string KindName, int SchoolYear, string Name, string? CorpId, DateOnly OpensOn,
@@ -95,8 +97,10 @@ internal sealed record ChildVisionDto(string CorpId, string StudentUserId, strin
 
 internal sealed record MyChildSummary(string CorpId, string StudentUserId, string Name, ResultDto? Latest, int OpenReferrals);
 
+[RequestSchema("visitDate", "hospital", "diagnosis")]
 internal sealed record VisitRequest(DateOnly? VisitDate, string? Hospital, string? Diagnosis, string? Prescription);
 
+[RequestSchema()]
 internal sealed record RemindRequest(long? ClassId, long? RoundId);
 
 internal sealed record RemindedDto(int Guardians);
@@ -104,6 +108,7 @@ internal sealed record RemindedDto(int Guardians);
 internal sealed record ReferralCompletion(string CorpId, long? ClassId, string Name, int Referred, int Acknowledged, int Visited,
     decimal? AcknowledgedRate, decimal? CompletionRate);
 
+[RequestSchema("name", "desks", "adjustableDesks")]
 internal sealed record ClassroomRequest(string? Name, DateOnly? LightingRenovatedOn, int? Desks, int? AdjustableDesks);
 
 internal sealed record ClassroomDto(string CorpId, string ClassroomId, string Name, DateOnly? LightingRenovatedOn, int Desks, int AdjustableDesks,

@@ -25,6 +25,14 @@ internal static class RoundKind
         AdHoc => "专项筛查",
         _ => "复筛",
     };
+
+    /// <summary>A round's name when none is given: "2026学年寒假离校视力筛查", "2026学年专项视力筛查", "2026学年视力复筛".</summary>
+    public static string DefaultName(string kind, int schoolYear) => kind switch
+    {
+        AdHoc => $"{schoolYear}学年专项视力筛查",
+        Rescreen => $"{schoolYear}学年视力复筛",
+        _ => $"{schoolYear}学年{Chinese(kind)}视力筛查",
+    };
 }
 
 internal static class ReferralStatus

@@ -8,6 +8,7 @@ using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Vision;
 
+[RequestSchema("kind", "schoolYear", "opensOn", "closesOn")]
 internal sealed record CreateRound(string? Kind, int? SchoolYear, string? Name, string? CorpId, DateOnly? OpensOn, DateOnly? ClosesOn,
     long? RescreenOf);
 
@@ -93,7 +94,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         }
 
         var kind = request.Kind!;
-        var name = string.IsNullOrWhiteSpace(request.Name) ? $"{request.SchoolYear}学年{RoundKind.Chinese(kind)}视力筛查" : request.Name.Trim();
+        var name = string.IsNullOrWhiteSpace(request.Name) ? RoundKind.DefaultName(kind, request.SchoolYear!.Value) : request.Name.Trim();
         var id = await vision.CreateRoundAsync(kind, request.SchoolYear!.Value, name, request.CorpId, request.OpensOn!.Value, request.ClosesOn!.Value,
             request.RescreenOf, creatorCorp, caller.UserIdIn(creatorCorp), schools, time.UtcNowForDatabase(), ct);
         return (await vision.FindRoundAsync(id, ct))!;
