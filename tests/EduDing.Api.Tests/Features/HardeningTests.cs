@@ -202,6 +202,29 @@ public sealed class HardeningTests(NoticeFixture fixture) : IClassFixture<Notice
             "SELECT COUNT(*) FROM notices WHERE category = 'vision-result-corrected' AND sender_corp_id = @corpId", new { corpId = school.CorpId }));
     }
 
+    [Fact]
+    public async Task BureauStatistics_WithholdGroupsOfFewerThanFiveChildren_TheSchoolSeesThem()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(2).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var bureau = await AsAsync(_live.Sandbox.World.Bureau.CorpId, _live.Sandbox.World.Bureau.Users.Values.First(u => u.Admin).UserId);
+        var roundId = await AdHocRoundAsync(admin, school.CorpId);
+        var children = school.Classes.Values.First().Students.Take(3).Select(s => Myopic(s.UserId)).ToArray();
+        (await admin.PutAsJsonAsync($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/records", new { records = children })).EnsureSuccessStatusCode();
+
+        var asBureau = (await bureau.GetFromJsonAsync<JsonObject>($"/api/vision/rounds/{roundId}/statistics?by=class&corpId={school.CorpId}"))!;
+        var asSchool = (await admin.GetFromJsonAsync<JsonObject>($"/api/vision/rounds/{roundId}/statistics?by=class&corpId={school.CorpId}"))!;
+
+        var withheld = asBureau["rows"]!.AsArray().Single(r => r!["suppressed"]!.GetValue<bool>())!;
+        Assert.Null(withheld["screened"]);
+        Assert.Null(withheld["myopiaRate"]);
+        Assert.True(asBureau["total"]!["suppressed"]!.GetValue<bool>());
+        Assert.Equal(3, (int)asSchool["rows"]!.AsArray().Single(r => (int?)r!["screened"] > 0)!["screened"]!);
+        Assert.Equal(100.00m, (decimal)asSchool["total"]!["myopiaRate"]!);
+        var referrals = (await bureau.GetFromJsonAsync<JsonArray>($"/api/vision/referrals/summary?roundId={roundId}&corpId={school.CorpId}"))!;
+        Assert.All(referrals, r => Assert.True(r!["suppressed"]!.GetValue<bool>() && r["referred"] is null));
+    }
+
     private static async Task<long> AdHocRoundAsync(HttpClient admin, string corpId)
     {
         var round = await admin.PostAsJsonAsync("/api/vision/rounds",

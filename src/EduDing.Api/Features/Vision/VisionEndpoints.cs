@@ -47,11 +47,18 @@ internal sealed record SavedDto(int Created, int Updated, int Unchanged);
 
 internal sealed record StudentVisionDto(RecordDto Current, IReadOnlyList<RecordDto> EarlierVersions);
 
-internal sealed record StatisticsRowDto(string Key, string Label, int? Enrolled, int Screened, int Valid, int Myopic, decimal? MyopiaRate,
-    int MyopiaLow, int MyopiaModerate, int MyopiaHigh, int OkLens, int PoorVisionKnown, int PoorVision, decimal? PoorVisionRate, decimal? Coverage)
+/// <summary>One group's figures; a suppressed group (too few children to show outside the school) has only its key and label.</summary>
+internal sealed record StatisticsRowDto(string Key, string Label, int? Enrolled, int? Screened, int? Valid, int? Myopic, decimal? MyopiaRate,
+    int? MyopiaLow, int? MyopiaModerate, int? MyopiaHigh, int? OkLens, int? PoorVisionKnown, int? PoorVision, decimal? PoorVisionRate,
+    decimal? Coverage, bool Suppressed = false)
 {
     public static StatisticsRowDto From(StatRow r) => new(r.Key, r.Label, r.Enrolled, r.Screened, r.Valid, r.Myopic, r.MyopiaRate, r.MyopiaLow,
         r.MyopiaModerate, r.MyopiaHigh, r.OkLens, r.PoorVisionKnown, r.PoorVision, r.PoorVisionRate, r.Coverage);
+
+    /// <summary>The row as shown outside the school: withheld when 0 &lt; screened &lt; <paramref name="minimum"/>.</summary>
+    public StatisticsRowDto SuppressedBelow(int minimum) => Screened is > 0 && Screened < minimum
+        ? new(Key, Label, null, null, null, null, null, null, null, null, null, null, null, null, null, Suppressed: true)
+        : this;
 }
 
 internal sealed record YearOnYearDto(long RoundId, string Name, decimal? MyopiaRate, decimal? Change);
@@ -105,8 +112,9 @@ internal sealed record RemindRequest(long? ClassId, long? RoundId);
 
 internal sealed record RemindedDto(int Guardians);
 
-internal sealed record ReferralCompletion(string CorpId, long? ClassId, string Name, int Referred, int Acknowledged, int Visited,
-    decimal? AcknowledgedRate, decimal? CompletionRate);
+/// <summary>Referral completion of a school (ClassId null) or a class; a suppressed class (too few to show outside the school) has only its name.</summary>
+internal sealed record ReferralCompletion(string CorpId, long? ClassId, string Name, int? Referred, int? Acknowledged, int? Visited,
+    decimal? AcknowledgedRate, decimal? CompletionRate, bool Suppressed = false);
 
 [RequestSchema("name", "desks", "adjustableDesks")]
 internal sealed record ClassroomRequest(string? Name, DateOnly? LightingRenovatedOn, int? Desks, int? AdjustableDesks);
@@ -373,11 +381,15 @@ internal static class VisionEndpoints
                 previousRate - o.TargetAnnualDrop, rate, previousRate - rate,
                 rate is { } now && previousRate is { } before ? now <= before - o.TargetAnnualDrop : null));
 
-        return new StatisticsDto(RoundDto.From(round), by, corpId, rows.Select(StatisticsRowDto.From).ToList(),
-            total is null ? null : StatisticsRowDto.From(total), yoy,
-            Targets(total?.MyopiaRate, yoy?.MyopiaRate),
+        // Outside the school's own staff, small groups are withheld, and so are their targets.
+        var minimum = corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId)) ? 0 : o.MinimumCellSize;
+        var shown = rows.Select(r => StatisticsRowDto.From(r).SuppressedBelow(minimum)).ToList();
+        var shownTotal = total is null ? null : StatisticsRowDto.From(total).SuppressedBelow(minimum);
+        return new StatisticsDto(RoundDto.From(round), by, corpId, shown, shownTotal, shownTotal?.Suppressed == true ? null : yoy,
+            shownTotal?.Suppressed == true ? null : Targets(total?.MyopiaRate, yoy?.MyopiaRate),
             by is "school" or "period" or "grade"
-                ? rows.ToDictionary(r => r.Key, r => Targets(r.MyopiaRate, previousRows.FirstOrDefault(p => p.Key == r.Key)?.MyopiaRate))
+                ? rows.Where((r, i) => !shown[i].Suppressed)
+                    .ToDictionary(r => r.Key, r => Targets(r.MyopiaRate, previousRows.FirstOrDefault(p => p.Key == r.Key)?.MyopiaRate))
                 : null);
     }
 
@@ -469,12 +481,20 @@ internal static class VisionEndpoints
             new RemindedDto(await service.RemindReferralsAsync(await CallerAsync(user, identity, ct), corpId, request?.ClassId, request?.RoundId, ct)));
 
     private static async Task<Ok<IReadOnlyList<ReferralCompletion>>> ReferralSummaryAsync(long? roundId, string? corpId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionRepository vision, VisionAccess access, CancellationToken ct)
+        IdentityRepository identity, VisionRepository vision, VisionAccess access, IOptions<VisionOptions> options, CancellationToken ct)
     {
-        VisionAccess.RequireStatistics(await CallerAsync(user, identity, ct), corpId);
+        var caller = await CallerAsync(user, identity, ct);
+        VisionAccess.RequireStatistics(caller, corpId);
         var rows = await vision.ReferralCompletionAsync(roundId, corpId, ct);
-        ReferralCompletion Row(string corp, long? classId, string name, long referred, long acknowledged, long visited) => new(corp, classId, name,
-            (int)referred, (int)acknowledged, (int)visited, VisionStatistics.Rate((int)acknowledged, (int)referred), VisionStatistics.Rate((int)visited, (int)referred));
+        var minimum = corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId))
+            ? 0
+            : options.Value.MinimumCellSize;
+        // Outside the school, a school or class with only a few referrals is withheld: its children could be told apart.
+        ReferralCompletion Row(string corp, long? classId, string name, long referred, long acknowledged, long visited) =>
+            referred > 0 && referred < minimum
+                ? new(corp, classId, name, null, null, null, null, null, Suppressed: true)
+                : new(corp, classId, name, (int)referred, (int)acknowledged, (int)visited, VisionStatistics.Rate((int)acknowledged, (int)referred),
+                    VisionStatistics.Rate((int)visited, (int)referred));
         var result = rows.GroupBy(r => r.CorpId).Select(g => Row(g.Key, null, access.School(g.Key).Name, g.Sum(r => r.Referred), g.Sum(r => r.Acknowledged),
             g.Sum(r => r.Visited))).ToList();
         if (corpId is not null)

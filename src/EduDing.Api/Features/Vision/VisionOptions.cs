@@ -43,12 +43,24 @@ internal sealed class VisionOptions : IValidatedOptions
 
     public decimal TargetFinalRate { get; set; } = 55.00m;
 
+    /// <summary>
+    /// Aggregates shown to anyone but the school's own staff (the bureau) hide a cell of fewer screened children than
+    /// this (counts and rates null, suppressed true), so a small class, sex or age group cannot be read as individuals.
+    /// 0 shows every cell.
+    /// </summary>
+    public int MinimumCellSize { get; set; } = 5;
+
     /// <summary>A short name of these settings, stored with every classification.</summary>
     public string RuleSetName =>
         $"NHC2019/WS-T663: SE{(MyopiaThresholdInclusive ? "<=" : "<")}{MyopiaSeThreshold:0.00}; grades {ModerateMyopiaAtOrBelow:0.00}/{HighMyopiaAtOrBelow:0.00}; OK={(OkLensCountsAsMyopic ? "myopic" : "excluded")}";
 
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        if (MinimumCellSize is < 0 or > 100)
+        {
+            yield return (nameof(MinimumCellSize), "must be 0 to 100");
+        }
+
         if (MyopiaSeThreshold > 0)
         {
             yield return (nameof(MyopiaSeThreshold), "must be negative (dioptres of myopia)");
