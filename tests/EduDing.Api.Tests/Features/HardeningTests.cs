@@ -39,6 +39,28 @@ public sealed class HardeningTests(NoticeFixture fixture) : IClassFixture<Notice
         Assert.Equal(before.Total, (await _live.Inbox.ListAsync(corp, null, 0, 1, default)).Total);
     }
 
+    [Theory]
+    [InlineData("[1, 2, 3]")]
+    [InlineData("\"just text\"")]
+    [InlineData("{\"eventId\": \"e-1\"}")]
+    [InlineData("{\"EventType\": \"  \"}")]
+    [InlineData("not json at all")]
+    public async Task Callback_VerifiedButNotAnEventObject_Is400_AndStoresNothing(string plaintext)
+    {
+        var corp = _live.Factory.Services.GetRequiredService<EduDing.Api.Features.DingTalk.CorpDirectory>().Get(_live.Sandbox.World.Schools.First().CorpId);
+        var crypto = corp.Crypto();
+        var (timestamp, nonce) = (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(), EduDing.DingTalk.Callbacks.DingTalkCallbackCrypto.NewNonce());
+        var encrypt = crypto.Encrypt(plaintext);
+        var before = await _live.Inbox.ListAsync(corp.CorpId, null, 0, 1, default);
+
+        var response = await _live.Client().PostAsJsonAsync(
+            $"/api/dingtalk/callback/{corp.CorpId}?msg_signature={crypto.Sign(timestamp, nonce, encrypt)}&timestamp={timestamp}&nonce={nonce}",
+            new { encrypt });
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Equal(before.Total, (await _live.Inbox.ListAsync(corp.CorpId, null, 0, 1, default)).Total);
+    }
+
     [Fact]
     public async Task Paging_PastTheEnd_IsAnEmptyPage_AndAnAbsurdPageIsRefused()
     {
@@ -80,6 +102,29 @@ public sealed class HardeningTests(NoticeFixture fixture) : IClassFixture<Notice
         Assert.Contains("**重要**", served);
         Assert.Equal(HttpStatusCode.BadRequest, oversized.StatusCode);
         Assert.Contains("audience[0].classIds", await oversized.Content.ReadAsStringAsync());
+    }
+
+    [Fact]
+    public async Task ApprovingOrRejectingATeachersNotice_IsAudited()
+    {
+        var school = _live.Sandbox.World.Schools.Skip(1).First();
+        var (classId, roster) = school.Classes.Skip(1).First();
+        var adviser = await AsAsync(school.CorpId, roster.Teachers.First(t => t.IsAdviser).UserId);
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        async Task<long> ComposeAsync(string title) => (long)(await (await adviser.PostAsJsonAsync("/api/notices", new
+        {
+            corpId = school.CorpId, title, body = "内容", sendAt = DateTime.UtcNow.AddDays(2),
+            audience = new[] { new { roles = new[] { "guardians" }, classIds = new[] { classId } } },
+        })).Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var approved = await ComposeAsync("春游通知");
+        var rejected = await ComposeAsync("错别字通知");
+
+        (await admin.PostAsJsonAsync($"/api/notices/{approved}/approve", new { comment = "同意" })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/api/notices/{rejected}/reject", new { comment = "请改错字" })).EnsureSuccessStatusCode();
+        var audit = (await admin.GetFromJsonAsync<JsonObject>($"/api/audit?corpId={school.CorpId}&pageSize=200"))!["items"]!.AsArray();
+
+        Assert.Contains(audit, e => e!["action"]!.ToString() == "notice.approve" && e["reason"]!.ToString().Contains($"notice {approved}"));
+        Assert.Contains(audit, e => e!["action"]!.ToString() == "notice.reject" && e["reason"]!.ToString().Contains("请改错字"));
     }
 
     [Fact]
