@@ -54,7 +54,7 @@ internal static class NoticeBenchmarks
         var noticeId = await notices.CreateAsync(NoticeService.AnnouncementKind, "notice", school.CorpId, null, "bench", "基准测试", "正文",
             "[]", "[]", null, NoticeStatus.Scheduled, now, now, default);
         var notice = (await notices.FindAsync(noticeId, default))!;
-        await notices.BeginSendingAsync(noticeId, guardians, (_, _) => NoticeMessages.For(notice, options.Value), 100, now, default);
+        await notices.BeginSendingAsync(noticeId, guardians, (_, _) => NoticeMessages.For(notice, options.Value, options.Value.MiniAppId), 100, now, default);
         queue.Stop();
 
         var process = Process.GetCurrentProcess();

@@ -39,6 +39,9 @@ public sealed class SandboxCorp
     public Dictionary<long, SandboxClassRoster> Classes { get; } = new();
 
     public DingTalkApp App => new(CorpId, AppKey, AppSecret, AgentId);
+
+    /// <summary>The mini-app of this corp's own app: every separately created app has its own (contract §12).</summary>
+    public string MiniAppId => $"5{AgentId:D15}";
 }
 
 public sealed class SandboxDept

@@ -124,6 +124,15 @@ public sealed class WorkNoticeStore(SandboxOptions options, TimeProvider time)
         }
     }
 
+    /// <summary>Every message sent through a corp's app, oldest first.</summary>
+    public IReadOnlyList<NoticeTask> TasksOf(string corpId)
+    {
+        lock (_sync)
+        {
+            return _tasks.Values.Where(t => t.CorpId == corpId).OrderBy(t => t.TaskId).ToList();
+        }
+    }
+
     public IReadOnlyList<NoticeTask> RecalledTasks()
     {
         lock (_sync)

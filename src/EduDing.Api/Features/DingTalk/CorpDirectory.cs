@@ -4,8 +4,9 @@ using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.DingTalk;
 
+/// <summary>A served corp: its app, how its events arrive, and its own mini-app (null: Notices:MiniAppId).</summary>
 internal sealed record CorpConfig(string CorpId, CorpKind Kind, string Name, DingTalkApp App, EventDelivery Delivery,
-    string CallbackToken, string CallbackAesKey)
+    string CallbackToken, string CallbackAesKey, string? MiniAppId = null)
 {
     public DingTalkCallbackCrypto Crypto() => new(CallbackToken, CallbackAesKey, App.AppKey);
 }
@@ -29,12 +30,12 @@ internal sealed class CorpDirectory(IOptions<DingTalkOptions> options, SandboxHo
         {
             return o.Corps.Select(c => new CorpConfig(c.CorpId, Enum.Parse<CorpKind>(c.Kind, true), c.Name.Length > 0 ? c.Name : c.CorpId,
                 new DingTalkApp(c.CorpId, c.AppKey, c.AppSecret, c.AgentId), Enum.Parse<EventDelivery>(c.Delivery, true),
-                c.CallbackToken, c.CallbackAesKey)).ToList();
+                c.CallbackToken, c.CallbackAesKey, string.IsNullOrWhiteSpace(c.MiniAppId) ? null : c.MiniAppId.Trim())).ToList();
         }
 
         var delivery = Enum.Parse<EventDelivery>(o.Sandbox.Delivery, true);
         return sandbox.Sandbox.World.Corps.Select(c => new CorpConfig(c.CorpId,
             c.Kind == EduDing.DingTalk.Sandbox.Model.CorpKind.Bureau ? CorpKind.Bureau : CorpKind.School, c.Name, c.App,
-            delivery, c.CallbackToken, c.CallbackAesKey)).ToList();
+            delivery, c.CallbackToken, c.CallbackAesKey, c.MiniAppId)).ToList();
     }
 }

@@ -76,6 +76,12 @@ internal sealed class CorpSettings
 
     public long AgentId { get; set; }
 
+    /// <summary>
+    /// The MiniAppId of this corp's app: work-notice links open it. Each school that creates its own app has its own;
+    /// empty uses Notices:MiniAppId (one app delivered to every corp).
+    /// </summary>
+    public string MiniAppId { get; set; } = "";
+
     public string Delivery { get; set; } = nameof(EventDelivery.Stream);
 
     /// <summary>The event subscription's token; needed for HTTP delivery.</summary>

@@ -14,20 +14,21 @@ internal static class NoticeMessages
 {
     private const int ExcerptMax = 300;
 
-    public static string For(Notice notice, NoticeOptions options) =>
-        Build(notice, options, notice.Title, $"{notice.SenderName}");
+    /// <summary>The message for recipients of one corp, linking to that corp's mini-app (each school's app has its own).</summary>
+    public static string For(Notice notice, NoticeOptions options, string miniAppId) =>
+        Build(notice, options, miniAppId, notice.Title, $"{notice.SenderName}");
 
     /// <summary>A reminder differs from the notice and from other days' reminders (DingTalk drops identical messages within a day).</summary>
-    public static string ReminderFor(Notice notice, NoticeOptions options, DateOnly day) =>
-        Build(notice, options, $"【未读提醒】{notice.Title}",
+    public static string ReminderFor(Notice notice, NoticeOptions options, string miniAppId, DateOnly day) =>
+        Build(notice, options, miniAppId, $"【未读提醒】{notice.Title}",
             $"{notice.SenderName} · {day.ToString("M月d日", CultureInfo.InvariantCulture)}提醒：您还没有阅读这条通知");
 
     public static string PageOf(Notice notice, NoticeOptions options) =>
         notice.LinkPage ?? string.Format(CultureInfo.InvariantCulture, options.NoticePage, notice.Id);
 
-    private static string Build(Notice notice, NoticeOptions options, string title, string subtitle)
+    private static string Build(Notice notice, NoticeOptions options, string miniAppId, string title, string subtitle)
     {
-        var url = WorkNoticeMessages.MiniAppLink(options.MiniAppId, PageOf(notice, options));
+        var url = WorkNoticeMessages.MiniAppLink(miniAppId, PageOf(notice, options));
         var body = NoticeMarkdown.Sanitize(notice.Body);
         var excerpt = body.Length > ExcerptMax ? body[..ExcerptMax] + "…" : body;
         while (true)

@@ -112,7 +112,7 @@ internal sealed class NoticeRepository(Database db)
         db.InTransactionAsync((tx, token) => EnqueueAsync(tx, noticeId, recipients, messageFor, batchSize, now, token), ct);
 
     /// <summary>A system notice and its whole outbox, in one transaction.</summary>
-    public Task<long> CreateSystemAsync(SystemNotice notice, IReadOnlyList<NoticeRecipient> recipients, Func<Notice, string> messageFor,
+    public Task<long> CreateSystemAsync(SystemNotice notice, IReadOnlyList<NoticeRecipient> recipients, Func<Notice, string, string> messageFor,
         int batchSize, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
@@ -121,8 +121,7 @@ internal sealed class NoticeRepository(Database db)
                 notice.Body, "[]", "[]", notice.LinkPage, NoticeStatus.Scheduled, now, now, token);
             var stored = await connection.QuerySingleAsync<Notice>(new CommandDefinition(
                 $"SELECT {NoticeColumns} FROM notices WHERE id = @id", new { id }, tx, cancellationToken: token));
-            var message = messageFor(stored);
-            await EnqueueAsync(tx, id, recipients, (_, _) => message, batchSize, now, token);
+            await EnqueueAsync(tx, id, recipients, (corpId, _) => messageFor(stored, corpId), batchSize, now, token);
             return id;
         }, ct);
 

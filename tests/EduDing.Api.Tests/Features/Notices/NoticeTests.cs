@@ -75,6 +75,30 @@ public sealed class NoticeTests(NoticeFixture fixture) : IClassFixture<NoticeFix
         schools.SelectMany(s => s.Classes.Values.SelectMany(c => c.Guardians).Select(g => (s.CorpId, g.UserId))).Distinct();
 
     [Fact]
+    public async Task NoticeToThreeSchools_EachSchoolsMessageOpensThatSchoolsOwnMiniApp()
+    {
+        var schools = _live.Sandbox.World.Schools.Take(3).ToList();
+        var bureau = await AsBureauAdminAsync();
+        var tasksBefore = schools.ToDictionary(s => s.CorpId, s => _live.Sandbox.Notices.TasksOf(s.CorpId).Count);
+
+        var notice = await ComposeAsync(bureau, new
+        {
+            corpId = Bureau.CorpId, title = "三校联合通知", body = "请查看。",
+            audience = schools.Select(s => new { corpId = s.CorpId, roles = new[] { "guardians" }, classIds = new[] { s.Classes.Keys.First() } }).ToArray(),
+        });
+        await WaitUntilSentAsync(bureau, (long)notice["id"]!);
+
+        Assert.Equal(3, schools.Select(s => s.MiniAppId).Distinct().Count());
+        foreach (var school in schools)
+        {
+            var sent = _live.Sandbox.Notices.TasksOf(school.CorpId).Skip(tasksBefore[school.CorpId]).Select(t => t.Message.ToJsonString()).ToList();
+            Assert.NotEmpty(sent);
+            Assert.All(sent, m => Assert.Contains($"miniAppId={school.MiniAppId}", m));
+            Assert.All(sent, m => Assert.DoesNotContain(schools.Where(o => o != school), o => m.Contains(o.MiniAppId, StringComparison.Ordinal)));
+        }
+    }
+
+    [Fact]
     public async Task BureauNoticeToEveryGuardian_EachGetsExactlyOneMessage_NoneDropped()
     {
         var guardians = GuardiansOf(_live.Sandbox.World.Schools).ToList();

@@ -122,6 +122,7 @@ internal sealed class OrgHarness : IAsyncDisposable
             environment[$"DingTalk__Corps__{i}__Delivery"] = corps[i].Delivery;
             environment[$"DingTalk__Corps__{i}__CallbackToken"] = corps[i].CallbackToken;
             environment[$"DingTalk__Corps__{i}__CallbackAesKey"] = corps[i].CallbackAesKey;
+            environment[$"DingTalk__Corps__{i}__MiniAppId"] = corps[i].MiniAppId;
         }
 
         return environment;
@@ -139,6 +140,7 @@ internal sealed class OrgHarness : IAsyncDisposable
             Delivery = delivery.ToString(),
             CallbackToken = c.CallbackToken,
             CallbackAesKey = c.CallbackAesKey,
+            MiniAppId = c.MiniAppId,
         }).ToList();
 
     public async ValueTask DisposeAsync()
