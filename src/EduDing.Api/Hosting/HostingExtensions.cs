@@ -10,6 +10,16 @@ internal static class HostingExtensions
     /// <summary>Logging, problem details, JSON, OpenAPI, authentication and health: what every endpoint relies on.</summary>
     public static WebApplicationBuilder AddEduDingDefaults(this WebApplicationBuilder builder)
     {
+        // Secrets of ~100 corps as files, one per key (a mounted Kubernetes/Docker secret, or a root-only directory):
+        // DingTalk__Corps__12__AppSecret holds that corp's AppSecret. Read last, so a file overrides every other source.
+        // A missing directory stops the start with a message naming Secrets:Directory (SecretsOptions).
+        if (builder.Configuration["Secrets:Directory"] is { Length: > 0 } secrets && Directory.Exists(secrets))
+        {
+            builder.Configuration.AddKeyPerFile(Path.GetFullPath(secrets), optional: false);
+        }
+
+        builder.Services.AddValidatedOptions<SecretsOptions>();
+
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
         builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));

@@ -58,6 +58,41 @@ public sealed class ServiceProcessTests : IDisposable
         await WaitAsync(async () => (await ops.GetStringAsync($"/api/org/corps/{school}/classes/{classId}/roster")).Contains("推送插班生"), service);
     }
 
+    [Fact]
+    public async Task CorpSecrets_FromAKeyPerFileDirectory_AreUsed()
+    {
+        await using var server = await EduDing.DingTalk.Sandbox.SandboxServer.StartAsync(
+            new EduDing.DingTalk.Sandbox.SandboxOptions { Preset = "demo", Seed = 51, QpsPerApi = 0 });
+        var secrets = Directory.CreateDirectory(Path.Combine(_workDir, "secrets")).FullName;
+        var environment = new Dictionary<string, string>
+        {
+            ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["DingTalk__Client__OapiBaseUrl"] = server.BaseUrl.ToString(),
+            ["DingTalk__Client__ApiBaseUrl"] = server.BaseUrl.ToString(),
+            ["DingTalk__Client__MaxCallsPerSecondPerApi"] = "1000",
+            ["OrgSync__MonthlyCallBudget"] = "1000000",
+            ["Secrets__Directory"] = secrets,
+            ["Logging__LogLevel__Default"] = "Warning",
+        };
+        foreach (var (key, value) in Features.Org.OrgHarness.CorpEnvironmentFor(server.Sandbox, Api.Features.DingTalk.EventDelivery.Stream))
+        {
+            if (key.EndsWith("__AppSecret", StringComparison.Ordinal))
+            {
+                await File.WriteAllTextAsync(Path.Combine(secrets, key), value);
+            }
+            else
+            {
+                environment[key] = value;
+            }
+        }
+
+        await using var service = ServiceProcess.Start(environment, _workDir);
+        Assert.True(await service.WaitUntilOkAsync("/readyz", Deadline), service.Output);
+        using var ops = new HttpClient { BaseAddress = service.BaseAddress };
+        ops.DefaultRequestHeaders.Authorization = new("Bearer", TestTokens.SystemAdmin());
+        await WaitAsync(async () => (await ops.GetFromJsonAsync<JsonArray>("/api/org/corps"))!.All(c => c!["lastFullSyncAt"] is not null), service);
+    }
+
     private static async Task WaitAsync(Func<Task<bool>> condition, ServiceProcess service)
     {
         var until = DateTime.UtcNow + Deadline;
@@ -86,6 +121,7 @@ public sealed class ServiceProcessTests : IDisposable
     [InlineData("Database__AutoMigrate", "sometimes", "Database:AutoMigrate")]
     [InlineData("Auth__SigningKey", "c2hvcnQ=", "Auth:SigningKey")]
     [InlineData("DingTalk__Sandbox__Url", "http://0.0.0.0:5090", "DingTalk:Sandbox:Url")]
+    [InlineData("Secrets__Directory", "/nonexistent/eduding-secrets", "Secrets:Directory")]
     public async Task Start_WithInvalidSetting_ExitsNonZeroNamingTheKey(string variable, string value, string key)
     {
         await using var service = ServiceProcess.Start(new Dictionary<string, string> { [variable] = value }, _workDir);
