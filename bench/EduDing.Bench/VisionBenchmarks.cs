@@ -35,7 +35,7 @@ internal static class VisionBenchmarks
             Corps = corpIds.Select(c => new CorpSettings { CorpId = c, Kind = "School", Name = c, AppKey = c, AppSecret = "x", AgentId = 1 }).ToList(),
         });
         var corps = new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance));
-        var identity = new IdentityRepository(db);
+        var identity = new IdentityRepository(db, corps);
         var vision = new VisionRepository(db);
         var options = Options.Create(new VisionOptions());
         var service = new VisionService(vision, new VisionAccess(identity, new AccessGrantRepository(db), new AuditLog(db, time), corps, time),

@@ -45,7 +45,7 @@ public sealed class SandboxMutations(DingTalkSandbox sandbox)
             var user = new SandboxUser
             {
                 UserId = World.NewUserId("9"),
-                UnionId = unionId ?? Guid.NewGuid().ToString("N")[..20],
+                UnionId = World.ScopeUnionId(corp, unionId ?? Guid.NewGuid().ToString("N")[..20]),
                 Name = name,
                 Title = title,
                 HiredDate = Now,
@@ -240,12 +240,14 @@ public sealed class SandboxMutations(DingTalkSandbox sandbox)
             throw new SandboxRequestException(40035, "invalidParameter", $"Unknown relation code {relationCode}.");
         }
 
-        var guardian = unionId is null
+        // unionId names the person (a person key); this corp's app sees it scoped to its developer account.
+        var scoped = unionId is null ? null : World.ScopeUnionId(corp, unionId);
+        var guardian = scoped is null
             ? null
-            : corp.Classes.Values.SelectMany(r => r.Guardians).FirstOrDefault(g => g.UnionId == unionId);
+            : corp.Classes.Values.SelectMany(r => r.Guardians).FirstOrDefault(g => g.UnionId == scoped);
         guardian ??= new SandboxEduMember
         {
-            UserId = World.NewUserId("3"), Name = name, UnionId = unionId ?? Guid.NewGuid().ToString("N")[..20],
+            UserId = World.NewUserId("3"), Name = name, UnionId = scoped ?? Guid.NewGuid().ToString("N")[..20],
         };
         if (roster.Relations.Any(r => r.GuardianUserId == guardian.UserId && r.StudentUserId == studentId))
         {

@@ -10,6 +10,14 @@ public sealed class SandboxOptions
 
     public int Seed { get; set; } = 20260901;
 
+    /// <summary>
+    /// Whether every corp's app belongs to one developer account (one provider building every school's app): then a
+    /// person has the same unionId in every corp. False (the default) makes each corp its own developer account, as when
+    /// each school creates its own internal app: the same person has a different unionId in each corp (contract §12).
+    /// Fixed at generation.
+    /// </summary>
+    public bool SharedDeveloperAccount { get; set; }
+
     /// <summary>Calls per second per app per API (90018 / QpsLimitForAppkeyAndApi above it); 0 means unlimited.</summary>
     public double QpsPerApi { get; set; } = 20;
 

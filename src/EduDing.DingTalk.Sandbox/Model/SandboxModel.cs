@@ -63,7 +63,8 @@ public sealed class SandboxUser
 {
     public required string UserId { get; init; }
 
-    public required string UnionId { get; init; }
+    /// <summary>As this corp's app sees it: scoped to the corp's developer account (SandboxWorld.ScopeUnionId).</summary>
+    public required string UnionId { get; set; }
 
     public required string Name { get; set; }
 
@@ -139,8 +140,8 @@ public sealed class SandboxEduMember
 
     public required string Name { get; set; }
 
-    /// <summary>Empty for students without a phone number, as DingTalk sends it.</summary>
-    public required string UnionId { get; init; }
+    /// <summary>Empty for students without a phone number, as DingTalk sends it; otherwise scoped like a staff unionId.</summary>
+    public required string UnionId { get; set; }
 
     public bool IsAdviser { get; set; }
 

@@ -30,8 +30,61 @@ public sealed class SandboxWorld
         _byAppKey = corps.ToDictionary(c => c.AppKey);
     }
 
-    public static SandboxWorld Generate(SandboxOptions options, TimeProvider time) =>
-        new(new OrgGenerator(options.Seed, SandboxPreset.Parse(options.Preset)).Generate(), options, time);
+    public static SandboxWorld Generate(SandboxOptions options, TimeProvider time)
+    {
+        var world = new SandboxWorld(new OrgGenerator(options.Seed, SandboxPreset.Parse(options.Preset)).Generate(), options, time);
+        world.ScopeGeneratedUnionIds();
+        return world;
+    }
+
+    private readonly Dictionary<(string CorpId, string UnionId), string> _personOf = new();
+
+    /// <summary>
+    /// The unionId a corp's app sees for a person: the person's own key when every app shares one developer account,
+    /// otherwise one derived from the corp (its own account). Empty stays empty (a student without a phone).
+    /// </summary>
+    public string ScopeUnionId(SandboxCorp corp, string person)
+    {
+        if (person.Length == 0 || _options.SharedDeveloperAccount)
+        {
+            return person;
+        }
+
+        var scoped = "u" + Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes($"{corp.CorpId}:{person}")))[..19];
+        lock (_personOf)
+        {
+            _personOf[(corp.CorpId, scoped)] = person;
+        }
+
+        return scoped;
+    }
+
+    /// <summary>Who a corp's unionId belongs to, across developer accounts: the person key tests use to find the same person elsewhere.</summary>
+    public string PersonOf(string corpId, string unionId)
+    {
+        lock (_personOf)
+        {
+            return _personOf.GetValueOrDefault((corpId, unionId), unionId);
+        }
+    }
+
+    private void ScopeGeneratedUnionIds()
+    {
+        foreach (var corp in Corps)
+        {
+            foreach (var user in corp.Users.Values)
+            {
+                user.UnionId = ScopeUnionId(corp, user.UnionId);
+            }
+
+            // A person in several classes of one corp is one object; scope each once.
+            var members = corp.Classes.Values.SelectMany(r => r.Students.Concat(r.Guardians).Concat(r.Teachers)).Distinct();
+            foreach (var member in members.ToList())
+            {
+                member.UnionId = ScopeUnionId(corp, member.UnionId);
+            }
+        }
+    }
 
     public object Sync { get; } = new();
 

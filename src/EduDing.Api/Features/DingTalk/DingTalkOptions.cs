@@ -82,6 +82,13 @@ internal sealed class CorpSettings
     /// </summary>
     public string MiniAppId { get; set; } = "";
 
+    /// <summary>
+    /// Corps whose apps belong to one developer account (one provider builds every school's app) give one person one
+    /// unionId: give them the same space name. Empty: this corp shares unionIds with no other, as when each school
+    /// creates its own app; people are then linked across corps only by an explicit act (docs/deployment-models.md).
+    /// </summary>
+    public string UnionIdSpace { get; set; } = "";
+
     public string Delivery { get; set; } = nameof(EventDelivery.Stream);
 
     /// <summary>The event subscription's token; needed for HTTP delivery.</summary>
@@ -148,4 +155,10 @@ internal sealed class SandboxSettings
 
     /// <summary>How the sandbox delivers events to this service: Stream (default) or Http.</summary>
     public string Delivery { get; set; } = nameof(EventDelivery.Stream);
+
+    /// <summary>
+    /// Whether the sandbox's corps share one developer account (one unionId per person everywhere). False, the default,
+    /// emulates schools that each created their own app: a person's unionId differs from corp to corp.
+    /// </summary>
+    public bool SharedDeveloperAccount { get; set; }
 }

@@ -32,7 +32,10 @@ internal sealed class SandboxHost(IOptions<DingTalkOptions> options, ILogger<San
         }
 
         var settings = options.Value.Sandbox;
-        _server = await SandboxServer.StartAsync(new SandboxOptions { Preset = settings.Preset, Seed = settings.Seed },
+        _server = await SandboxServer.StartAsync(new SandboxOptions
+            {
+                Preset = settings.Preset, Seed = settings.Seed, SharedDeveloperAccount = settings.SharedDeveloperAccount,
+            },
             settings.Url, ct: cancellationToken);
         log.LogWarning("No DingTalk corps are configured: using the built-in DingTalk sandbox ({Preset}, seed {Seed}) " +
                        "at {Url}, with {Corps} corps. GET {Url}sandbox/corps lists them.",

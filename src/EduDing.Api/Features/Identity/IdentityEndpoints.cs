@@ -56,6 +56,7 @@ internal static class IdentityEndpoints
         app.MapGet("/api/me", GetMeAsync).WithTags("Me").RequireAuthorization().WithName("Me_Get");
         app.MapStudentRecordEndpoints();
         app.MapAccessGrantEndpoints();
+        app.MapPersonLinkEndpoints();
         return app;
     }
 

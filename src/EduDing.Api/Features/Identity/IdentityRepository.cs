@@ -1,5 +1,6 @@
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
 
 namespace EduDing.Api.Features.Identity;
 
@@ -16,11 +17,16 @@ internal sealed record Child(string CorpId, string StudentUserId, string Name, s
 internal sealed record Session(string Id, string RefreshHash, string CorpId, string UserId, string? UnionId, DateTime CreatedAt,
     DateTime RefreshedAt, DateTime ExpiresAt, DateTime? RevokedAt, string? PreviousRefreshHash = null);
 
+/// <summary>A link between one person's accounts in two corps (docs/deployment-models.md).</summary>
+internal sealed record PersonLink(long Id, string CorpIdA, string UserIdA, string CorpIdB, string UserIdB, string Method, string? Evidence,
+    string CreatedByCorpId, string CreatedByUserId, DateTime CreatedAt, DateTime? UnlinkedAt);
+
 /// <summary>
 /// Who a signed-in person is in the synced organizations, and their sessions. Roles are derived from the mirror at
-/// sign-in and at each refresh, across every corp where the same person (unionid) is staff or a guardian.
+/// sign-in and at each refresh, across every corp where the same person is staff or a guardian: by unionid only among
+/// corps that share a unionId space (one developer account), and otherwise only through explicit person links.
 /// </summary>
-internal sealed class IdentityRepository(Database db)
+internal sealed class IdentityRepository(Database db, CorpDirectory corps)
 {
     /// <summary>The person as staff or guardian of the corp, if the mirror has them (and they have not left).</summary>
     public async Task<Account?> FindAccountAsync(string corpId, string userId, CancellationToken ct)
@@ -37,25 +43,141 @@ internal sealed class IdentityRepository(Database db)
                    """, args, cancellationToken: ct));
     }
 
-    /// <summary>The (corp, userid) pairs of one person: the account itself and, by unionid, the same person elsewhere.</summary>
+    /// <summary>
+    /// The (corp, userid) pairs of one person: the account itself; by unionid, the same person in corps of the same
+    /// unionId space; and by person links (in force), the accounts linked to any of those, followed until nothing new
+    /// appears. A linked account that has left its corp still counts (its history follows the person); roles come
+    /// only from accounts still there (<see cref="RolesAsync"/>).
+    /// </summary>
     public async Task<IReadOnlyList<(string CorpId, string UserId)>> IdentitiesAsync(Account account, CancellationToken ct)
     {
-        var identities = new List<(string, string)> { (account.CorpId, account.UserId) };
-        if (string.IsNullOrEmpty(account.UnionId))
-        {
-            return identities;
-        }
-
+        var identities = new List<(string CorpId, string UserId)> { (account.CorpId, account.UserId) };
+        var seen = new HashSet<(string, string)>(identities);
         await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var table in new[] { "staff", "guardians" })
+        var frontier = new List<(string CorpId, string UserId, string? UnionId)> { (account.CorpId, account.UserId, account.UnionId) };
+        for (var round = 0; round < 5 && frontier.Count > 0; round++)
         {
-            identities.AddRange(await connection.QueryAsync<(string, string)>(new CommandDefinition(
-                $"SELECT corp_id, user_id FROM {table} WHERE union_id = @unionId AND removed_at IS NULL",
-                new { unionId = account.UnionId }, cancellationToken: ct)));
+            var found = new List<(string CorpId, string UserId, string? UnionId)>();
+            foreach (var (corpId, userId, unionId) in frontier)
+            {
+                if (!string.IsNullOrEmpty(unionId))
+                {
+                    var space = corps.SameUnionIdSpace(corpId);
+                    foreach (var table in new[] { "staff", "guardians" })
+                    {
+                        found.AddRange(await connection.QueryAsync<(string, string, string?)>(new CommandDefinition(
+                            $"SELECT corp_id, user_id, union_id FROM {table} WHERE union_id = @unionId AND corp_id IN @space AND removed_at IS NULL",
+                            new { unionId, space }, cancellationToken: ct)));
+                    }
+                }
+
+                foreach (var (otherCorp, otherUser) in await connection.QueryAsync<(string, string)>(new CommandDefinition("""
+                             SELECT corp_id_b, user_id_b FROM person_links WHERE corp_id_a = @corpId AND user_id_a = @userId AND unlinked_at IS NULL
+                             UNION
+                             SELECT corp_id_a, user_id_a FROM person_links WHERE corp_id_b = @corpId AND user_id_b = @userId AND unlinked_at IS NULL
+                             """, new { corpId, userId }, cancellationToken: ct)))
+                {
+                    var other = await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition("""
+                        SELECT union_id FROM staff WHERE corp_id = @otherCorp AND user_id = @otherUser
+                        UNION ALL
+                        SELECT union_id FROM guardians WHERE corp_id = @otherCorp AND user_id = @otherUser
+                        """, new { otherCorp, otherUser }, cancellationToken: ct));
+                    found.Add((otherCorp, otherUser, other));
+                }
+            }
+
+            frontier = found.Where(f => seen.Add((f.CorpId, f.UserId))).ToList();
+            identities.AddRange(frontier.Select(f => (f.CorpId, f.UserId)));
         }
 
-        return identities.Distinct().ToList();
+        return identities;
     }
+
+    // ---- person links ----
+
+    /// <summary>Links two accounts; null when a link between them is already in force.</summary>
+    public async Task<PersonLink?> LinkAsync(string corpIdA, string userIdA, string corpIdB, string userIdB, string method, string? evidence,
+        string byCorpId, string byUserId, DateTime now, CancellationToken ct) =>
+        await db.InTransactionAsync(async (tx, token) =>
+        {
+            var existing = await tx.Connection!.ExecuteScalarAsync<long?>(new CommandDefinition($"""
+                SELECT id FROM person_links
+                WHERE unlinked_at IS NULL AND ((corp_id_a = @corpIdA AND user_id_a = @userIdA AND corp_id_b = @corpIdB AND user_id_b = @userIdB)
+                                           OR (corp_id_a = @corpIdB AND user_id_a = @userIdB AND corp_id_b = @corpIdA AND user_id_b = @userIdA))
+                {db.Dialect.ForUpdate}
+                """, new { corpIdA, userIdA, corpIdB, userIdB }, tx, cancellationToken: token));
+            if (existing is not null)
+            {
+                return null;
+            }
+
+            var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO person_links (corp_id_a, user_id_a, corp_id_b, user_id_b, method, evidence, created_by_corp_id, created_by_user_id, created_at)
+                VALUES (@corpIdA, @userIdA, @corpIdB, @userIdB, @method, @evidence, @byCorpId, @byUserId, @now);
+                {db.Dialect.SelectLastInsertId};
+                """, new { corpIdA, userIdA, corpIdB, userIdB, method, evidence, byCorpId, byUserId, now }, tx, cancellationToken: token));
+            return await tx.Connection!.QuerySingleAsync<PersonLink>(new CommandDefinition(
+                $"SELECT {LinkColumns} FROM person_links WHERE id = @id", new { id }, tx, cancellationToken: token));
+        }, ct);
+
+    public async Task<PersonLink?> FindLinkAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<PersonLink>(new CommandDefinition(
+            $"SELECT {LinkColumns} FROM person_links WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>The links in force that involve any of these accounts.</summary>
+    public async Task<IReadOnlyList<PersonLink>> LinksOfAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var links = new Dictionary<long, PersonLink>();
+        foreach (var (corpId, userId) in identities)
+        {
+            foreach (var link in await connection.QueryAsync<PersonLink>(new CommandDefinition($"""
+                         SELECT {LinkColumns} FROM person_links
+                         WHERE unlinked_at IS NULL AND ((corp_id_a = @corpId AND user_id_a = @userId) OR (corp_id_b = @corpId AND user_id_b = @userId))
+                         """, new { corpId, userId }, cancellationToken: ct)))
+            {
+                links[link.Id] = link;
+            }
+        }
+
+        return links.Values.OrderBy(l => l.Id).ToList();
+    }
+
+    /// <summary>The links in force that involve an account of the corp.</summary>
+    public async Task<IReadOnlyList<PersonLink>> LinksOfCorpAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<PersonLink>(new CommandDefinition($"""
+            SELECT {LinkColumns} FROM person_links WHERE unlinked_at IS NULL AND (corp_id_a = @corpId OR corp_id_b = @corpId) ORDER BY id
+            """, new { corpId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>An account that has left its corp (a teacher who moved school): still linkable, so their history follows them.</summary>
+    public async Task<Account?> FindFormerAccountAsync(string corpId, string userId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var args = new { corpId, userId };
+        return await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition(
+                   "SELECT corp_id, user_id, name, union_id FROM staff WHERE corp_id = @corpId AND user_id = @userId", args, cancellationToken: ct))
+               ?? await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition(
+                   "SELECT corp_id, user_id, name, union_id FROM guardians WHERE corp_id = @corpId AND user_id = @userId", args, cancellationToken: ct));
+    }
+
+    /// <summary>Ends a link in force; false when it was not (already unlinked, or no such link).</summary>
+    public async Task<bool> UnlinkAsync(long id, string byCorpId, string byUserId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE person_links SET unlinked_at = @now, unlinked_by_corp_id = @byCorpId, unlinked_by_user_id = @byUserId
+            WHERE id = @id AND unlinked_at IS NULL
+            """, new { id, byCorpId, byUserId, now }, cancellationToken: ct)) == 1;
+    }
+
+    private const string LinkColumns =
+        "id, corp_id_a, user_id_a, corp_id_b, user_id_b, method, evidence, created_by_corp_id, created_by_user_id, created_at, unlinked_at";
 
     public async Task<IReadOnlyList<RoleGrant>> RolesAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
         IdentityOptions options, CancellationToken ct)

@@ -26,10 +26,15 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
     public const string CorpClaim = "corp";
     public const string UserClaim = "uid";
 
-    public async Task<SignedIn> SignInAsync(string corpId, string authCode, CancellationToken ct)
+    /// <summary>
+    /// The account a 免登 code proves, within Identity:SignInDeadline: 400 for a corp not served (naming
+    /// <paramref name="corpField"/>), 401 for a used or expired code, 403 for someone not in the synced organization,
+    /// 503 when DingTalk does not answer.
+    /// </summary>
+    public async Task<Account> VerifyCodeAsync(string corpId, string authCode, string corpField, CancellationToken ct)
     {
         var corp = corps.Find(corpId)
-                   ?? throw new RequestValidationException("corpId", $"corp {corpId} is not served by this deployment");
+                   ?? throw new RequestValidationException(corpField, $"corp {corpId} is not served by this deployment");
         string userId;
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
         deadline.CancelAfter(options.Value.SignInDeadline);
@@ -54,10 +59,15 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
             throw new DependencyUnavailableException("DingTalk is not answering; try again shortly.", ex);
         }
 
-        var account = await identity.FindAccountAsync(corpId, userId, ct)
-                      ?? throw new ForbiddenException(
-                          $"DingTalk user {userId} is not in the synced organization of {corp.Name}: not staff, and not a guardian " +
-                          "of any class. If they joined just now, the next sync adds them.");
+        return await identity.FindAccountAsync(corpId, userId, ct)
+               ?? throw new ForbiddenException(
+                   $"DingTalk user {userId} is not in the synced organization of {corp.Name}: not staff, and not a guardian " +
+                   "of any class. If they joined just now, the next sync adds them.");
+    }
+
+    public async Task<SignedIn> SignInAsync(string corpId, string authCode, CancellationToken ct)
+    {
+        var account = await VerifyCodeAsync(corpId, authCode, "corpId", ct);
         var now = time.UtcNowForDatabase();
         var secret = NewSecret();
         var session = new Session(Guid.NewGuid().ToString("N"), Hash(secret), account.CorpId, account.UserId, account.UnionId, now, now,

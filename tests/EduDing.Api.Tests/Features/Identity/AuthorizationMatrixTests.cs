@@ -82,6 +82,12 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         ["POST /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
         ["GET /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
         ["DELETE /api/corps/{corpId}/access-grants/{id:long}"] = Access.SchoolAdmin,
+        ["POST /api/me/links/"] = Access.Person,
+        ["GET /api/me/links/"] = Access.Person,
+        ["DELETE /api/me/links/{id:long}"] = Access.Person,
+        ["POST /api/corps/{corpId}/person-links/"] = Access.SchoolAdmin,
+        ["GET /api/corps/{corpId}/person-links/"] = Access.SchoolAdmin,
+        ["DELETE /api/corps/{corpId}/person-links/{id:long}"] = Access.SchoolAdmin,
         // Notices: any person reaches the handler, which decides by role and scope (bureau admin, school admin, the
         // teacher of the class; NoticeTests covers each) and answers 404 for notices the caller does not manage.
         ["POST /api/notices/"] = Access.Person,

@@ -164,7 +164,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
         var org = key.Contains(" /api/org/", StringComparison.Ordinal);
         var mine = key.Contains(" /api/me/", StringComparison.Ordinal);
         var forASchool = key.Contains("{corpId}", StringComparison.Ordinal) || key is "POST /api/notices/" or "POST /api/vision/rounds";
-        var adminOnly = key.Contains("notice-settings", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
+        var adminOnly = key.Contains("notice-settings", StringComparison.Ordinal) || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
                         key.Contains("classrooms", StringComparison.Ordinal) || key.EndsWith("/publish", StringComparison.Ordinal) ||
                         key.EndsWith("/imports", StringComparison.Ordinal) || key.EndsWith("/approve", StringComparison.Ordinal) ||
                         key.EndsWith("/reject", StringComparison.Ordinal);
@@ -201,6 +201,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COUNT(*) FROM vision_record_history", "SELECT COALESCE(SUM(version), 0) FROM vision_records",
                      "SELECT COUNT(*) FROM vision_referrals WHERE last_reminded_at IS NOT NULL",
                      "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM vision_referrals", "SELECT COUNT(*) FROM vision_classrooms",
+                     "SELECT COUNT(*) FROM person_links", "SELECT COUNT(*) FROM person_links WHERE unlinked_at IS NOT NULL",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());

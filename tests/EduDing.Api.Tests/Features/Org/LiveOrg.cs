@@ -71,6 +71,7 @@ internal sealed class LiveOrg : IAsyncDisposable
                          ["CorpId"] = corps[i].CorpId, ["Kind"] = corps[i].Kind, ["Name"] = corps[i].Name, ["AppKey"] = corps[i].AppKey,
                          ["AppSecret"] = corps[i].AppSecret, ["AgentId"] = corps[i].AgentId.ToString(), ["Delivery"] = corps[i].Delivery,
                          ["CallbackToken"] = corps[i].CallbackToken, ["CallbackAesKey"] = corps[i].CallbackAesKey, ["MiniAppId"] = corps[i].MiniAppId,
+                         ["UnionIdSpace"] = corps[i].UnionIdSpace,
                      })
             {
                 settings[$"DingTalk:Corps:{i}:{key}"] = value;

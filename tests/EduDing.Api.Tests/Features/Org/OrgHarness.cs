@@ -123,6 +123,7 @@ internal sealed class OrgHarness : IAsyncDisposable
             environment[$"DingTalk__Corps__{i}__CallbackToken"] = corps[i].CallbackToken;
             environment[$"DingTalk__Corps__{i}__CallbackAesKey"] = corps[i].CallbackAesKey;
             environment[$"DingTalk__Corps__{i}__MiniAppId"] = corps[i].MiniAppId;
+            environment[$"DingTalk__Corps__{i}__UnionIdSpace"] = corps[i].UnionIdSpace;
         }
 
         return environment;
@@ -141,6 +142,8 @@ internal sealed class OrgHarness : IAsyncDisposable
             CallbackToken = c.CallbackToken,
             CallbackAesKey = c.CallbackAesKey,
             MiniAppId = c.MiniAppId,
+            // As the deployment would be told: one space when every app shares a developer account, none otherwise.
+            UnionIdSpace = sandbox.Options.SharedDeveloperAccount ? "sandbox" : "",
         }).ToList();
 
     public async ValueTask DisposeAsync()

@@ -1,0 +1,178 @@
+using System.Security.Claims;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EduDing.Api.Features.Identity;
+
+[RequestSchema("corpId", "authCode")]
+internal sealed record LinkMyAccountRequest(string? CorpId, string? AuthCode);
+
+[RequestSchema("userId", "otherCorpId", "otherUserId", "evidence")]
+internal sealed record LinkPersonRequest(string? UserId, string? OtherCorpId, string? OtherUserId, string? Evidence);
+
+internal sealed record PersonLinkDto(long Id, string CorpIdA, string UserIdA, string CorpIdB, string UserIdB, string Method, string? Evidence,
+    DateTime CreatedAt)
+{
+    public static PersonLinkDto From(PersonLink l) => new(l.Id, l.CorpIdA, l.UserIdA, l.CorpIdB, l.UserIdB, l.Method, l.Evidence, l.CreatedAt);
+}
+
+/// <summary>
+/// Linking one person's accounts in two corps whose apps do not share a unionId space (docs/deployment-models.md):
+/// by the person, proving the second account with its own 免登 code while signed in with the first; or by a school
+/// admin, after checking, for a person of their school. Never by name. Every link and unlink is audited; an unlink
+/// takes effect at once (the person's identities are computed on every request).
+/// </summary>
+internal static class PersonLinkEndpoints
+{
+    public const string LinkAction = "person.link";
+    public const string UnlinkAction = "person.unlink";
+
+    public static IEndpointRouteBuilder MapPersonLinkEndpoints(this IEndpointRouteBuilder app)
+    {
+        var mine = app.MapGroup("/api/me/links").WithTags("Me").RequireAuthorization();
+        mine.MapPost("/", LinkMineAsync).WithName("Me_LinkAccount");
+        mine.MapGet("/", ListMineAsync).WithName("Me_ListLinks");
+        mine.MapDelete("/{id:long}", UnlinkMineAsync).WithName("Me_Unlink");
+
+        var school = app.MapGroup("/api/corps/{corpId}/person-links").WithTags("Person links").RequireAuthorization();
+        school.MapPost("/", LinkBySchoolAsync).WithName("PersonLinks_Create");
+        school.MapGet("/", ListBySchoolAsync).WithName("PersonLinks_List");
+        school.MapDelete("/{id:long}", UnlinkBySchoolAsync).WithName("PersonLinks_Unlink");
+        return app;
+    }
+
+    /// <summary>Links the caller's account with the one a 免登 code from another corp's app proves (both codes came from the person).</summary>
+    private static async Task<Created<PersonLinkDto>> LinkMineAsync(LinkMyAccountRequest request, ClaimsPrincipal user, IdentityRepository identity,
+        SessionService sessions, AuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(user, identity, ct);
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.CorpId))
+        {
+            errors["corpId"] = ["is required: the corp whose app gave the code"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.AuthCode))
+        {
+            errors["authCode"] = ["is required (from dd.getAuthCode in that corp's mini-app)"];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var other = await sessions.VerifyCodeAsync(request.CorpId!, request.AuthCode!, "corpId", ct);
+        if (caller.Identities.Contains((other.CorpId, other.UserId)))
+        {
+            throw new ConflictException("These accounts are already the same person here; nothing to link.");
+        }
+
+        var link = await identity.LinkAsync(caller.Account.CorpId, caller.Account.UserId, other.CorpId, other.UserId, "sign-in",
+                       "both accounts proved by their own 免登 codes", caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct)
+                   ?? throw new ConflictException("These accounts are already linked.");
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, LinkAction, other.CorpId, [],
+            $"link #{link.Id}: {link.CorpIdA}/{link.UserIdA} ↔ {link.CorpIdB}/{link.UserIdB} by sign-in", AuditLog.Allowed, ct);
+        return TypedResults.Created($"/api/me/links/{link.Id}", PersonLinkDto.From(link));
+    }
+
+    private static async Task<Ok<IReadOnlyList<PersonLinkDto>>> ListMineAsync(ClaimsPrincipal user, IdentityRepository identity, CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(user, identity, ct);
+        return TypedResults.Ok<IReadOnlyList<PersonLinkDto>>((await identity.LinksOfAsync(caller.Identities, ct)).Select(PersonLinkDto.From).ToList());
+    }
+
+    private static async Task<NoContent> UnlinkMineAsync(long id, ClaimsPrincipal user, IdentityRepository identity, AuditLog audit, TimeProvider time,
+        CancellationToken ct)
+    {
+        var caller = await Caller.FromAsync(user, identity, ct);
+        var link = await identity.FindLinkAsync(id, ct);
+        if (link is null || link.UnlinkedAt is not null ||
+            !(caller.Identities.Contains((link.CorpIdA, link.UserIdA)) || caller.Identities.Contains((link.CorpIdB, link.UserIdB))))
+        {
+            throw new NotFoundException($"No link {id} of yours.");
+        }
+
+        await UnlinkAsync(link, caller, audit, identity, time, "by the person", ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>A school admin links a person of their school with an account in another corp, after checking (evidence recorded).</summary>
+    private static async Task<Created<PersonLinkDto>> LinkBySchoolAsync(string corpId, LinkPersonRequest request, ClaimsPrincipal user,
+        IdentityRepository identity, CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "linking a person of the school is its admins' act", ct);
+        var errors = new Dictionary<string, string[]>();
+        if (string.IsNullOrWhiteSpace(request.UserId))
+        {
+            errors["userId"] = ["is required: the person's userid in this school"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.OtherCorpId) || corps.Find(request.OtherCorpId) is null || request.OtherCorpId == corpId)
+        {
+            errors["otherCorpId"] = ["must be another corp this deployment serves"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.OtherUserId))
+        {
+            errors["otherUserId"] = ["is required: the person's userid in the other corp"];
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Evidence) || request.Evidence.Trim().Length is < 4 or > 500)
+        {
+            errors["evidence"] = ["is required: how the admin checked it is the same person (4 to 500 characters)"];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var mine = await identity.FindAccountAsync(corpId, request.UserId!, ct)
+                   ?? throw new RequestValidationException("userId", "is not a current member of this school");
+        var theirs = await identity.FindAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct)
+                     ?? await identity.FindFormerAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct)
+                     ?? throw new RequestValidationException("otherUserId", "is not a person of that corp");
+        var link = await identity.LinkAsync(mine.CorpId, mine.UserId, theirs.CorpId, theirs.UserId, "school-admin", request.Evidence!.Trim(),
+                       caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct)
+                   ?? throw new ConflictException("These accounts are already linked.");
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, LinkAction, corpId, [],
+            $"link #{link.Id}: {link.CorpIdA}/{link.UserIdA} ↔ {link.CorpIdB}/{link.UserIdB} by the school admin: {link.Evidence}", AuditLog.Allowed, ct);
+        return TypedResults.Created($"/api/corps/{corpId}/person-links/{link.Id}", PersonLinkDto.From(link));
+    }
+
+    private static async Task<Ok<IReadOnlyList<PersonLinkDto>>> ListBySchoolAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
+        CorpDirectory corps, CancellationToken ct)
+    {
+        await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "the school's links are its admins' to see", ct);
+        return TypedResults.Ok<IReadOnlyList<PersonLinkDto>>((await identity.LinksOfCorpAsync(corpId, ct)).Select(PersonLinkDto.From).ToList());
+    }
+
+    private static async Task<NoContent> UnlinkBySchoolAsync(string corpId, long id, ClaimsPrincipal user, IdentityRepository identity,
+        CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
+    {
+        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "unlinking a person of the school is its admins' act", ct);
+        var link = await identity.FindLinkAsync(id, ct);
+        if (link is null || link.UnlinkedAt is not null || (link.CorpIdA != corpId && link.CorpIdB != corpId))
+        {
+            throw new NotFoundException($"No link {id} involving this school.");
+        }
+
+        await UnlinkAsync(link, caller, audit, identity, time, "by the school admin", ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task UnlinkAsync(PersonLink link, Caller caller, AuditLog audit, IdentityRepository identity, TimeProvider time,
+        string how, CancellationToken ct)
+    {
+        if (!await identity.UnlinkAsync(link.Id, caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Link {link.Id} was already ended.");
+        }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, UnlinkAction, link.CorpIdA, [],
+            $"link #{link.Id}: {link.CorpIdA}/{link.UserIdA} ↔ {link.CorpIdB}/{link.UserIdB} ended {how}", AuditLog.Allowed, ct);
+    }
+}

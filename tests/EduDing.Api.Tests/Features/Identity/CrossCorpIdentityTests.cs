@@ -1,0 +1,135 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EduDing.Api.Tests.Features.Org;
+using EduDing.DingTalk.Sandbox.Model;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace EduDing.Api.Tests.Features.Identity;
+
+/// <summary>The sandbox as one developer account for every corp (one unionId per person everywhere).</summary>
+public sealed class SharedAccountLiveOrgFixture : IAsyncLifetime
+{
+    internal LiveOrg Live { get; private set; } = null!;
+
+    public async ValueTask InitializeAsync()
+    {
+        var options = LiveOrg.DefaultSandboxOptions();
+        options.SharedDeveloperAccount = true;
+        Live = await LiveOrg.StartAsync(Api.Features.DingTalk.EventDelivery.Http, options);
+        await Live.WaitForInitialSyncAsync();
+    }
+
+    public ValueTask DisposeAsync() => Live.DisposeAsync();
+}
+
+/// <summary>
+/// One person across school corps, written once and run with the sandbox in both modes: each school its own developer
+/// account (a different unionId per school: linked only by an explicit act) and one shared account (one unionId).
+/// </summary>
+public abstract class CrossCorpIdentityTests
+{
+    private readonly LiveOrg live;
+
+    private protected CrossCorpIdentityTests(LiveOrg live) => this.live = live;
+
+    protected abstract bool SharedUnionIds { get; }
+
+    /// <summary>A guardian with children in two schools: the person's account in each.</summary>
+    private ((SandboxCorp Corp, string UserId) A, (SandboxCorp Corp, string UserId) B) GuardianInTwoSchools()
+    {
+        var world = live.Sandbox.World;
+        var accounts = world.Schools.SelectMany(s => s.Classes.Values.SelectMany(r => r.Guardians)
+                .Where(g => g.UnionId.Length > 0).Select(g => (Corp: s, g.UserId, Person: world.PersonOf(s.CorpId, g.UnionId))))
+            .DistinctBy(a => (a.Corp.CorpId, a.UserId)).ToList();
+        var person = accounts.GroupBy(a => a.Person).First(g => g.Select(a => a.Corp.CorpId).Distinct().Count() >= 2).ToList();
+        var a = person.First();
+        var b = person.First(x => x.Corp.CorpId != a.Corp.CorpId);
+        return ((a.Corp, a.UserId), (b.Corp, b.UserId));
+    }
+
+    private static List<(string, string)> ChildrenOf(SandboxCorp corp, string guardianUserId) =>
+        corp.Classes.Values.SelectMany(r => r.Relations.Where(x => x.GuardianUserId == guardianUserId).Select(x => (corp.CorpId, x.StudentUserId)))
+            .Distinct().ToList();
+
+    private static async Task<List<(string, string)>> MyChildrenAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonObject>("/api/me"))!["children"]!.AsArray()
+        .Select(c => (c!["corpId"]!.ToString(), c["studentUserId"]!.ToString())).Distinct().Order().ToList();
+
+    [Fact]
+    public async Task GuardianInTwoSchools_SeesBothOnlyWhenTheSamePerson_LinkByTwoCodes_UnlinkAtOnce_Audited()
+    {
+        var (a, b) = GuardianInTwoSchools();
+        var client = live.Client(await live.SignInAsync(a.Corp.CorpId, a.UserId));
+        var one = ChildrenOf(a.Corp, a.UserId);
+        var both = one.Concat(ChildrenOf(b.Corp, b.UserId)).Distinct().Order().ToList();
+
+        var before = await MyChildrenAsync(client);
+        var link = await client.PostAsJsonAsync("/api/me/links", new { corpId = b.Corp.CorpId, authCode = live.Sandbox.World.IssueAuthCode(b.Corp.CorpId, b.UserId) });
+
+        if (SharedUnionIds)
+        {
+            // One developer account: the same unionId is the same person already; there is nothing to link.
+            Assert.Equal(both, before);
+            Assert.Equal(HttpStatusCode.Conflict, link.StatusCode);
+            return;
+        }
+
+        Assert.Equal(one.Order().ToList(), before);
+        Assert.Equal(HttpStatusCode.Created, link.StatusCode);
+        var linkId = (long)(await link.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var linked = await MyChildrenAsync(client);
+        var unlink = await client.DeleteAsync($"/api/me/links/{linkId}");
+        var after = await MyChildrenAsync(client);
+
+        Assert.Equal(both, linked);
+        Assert.Equal(HttpStatusCode.NoContent, unlink.StatusCode);
+        Assert.Equal(one.Order().ToList(), after);
+        var actions = await AuditActionsAsync();
+        Assert.Contains(actions, x => x.Action == "person.link" && x.Reason.Contains($"link #{linkId}"));
+        Assert.Contains(actions, x => x.Action == "person.unlink" && x.Reason.Contains($"link #{linkId}"));
+    }
+
+    [Fact]
+    public async Task SchoolAdmin_LinksAfterChecking_WithEvidence_AndUnlinks_NobodyElseMay()
+    {
+        var (a, b) = GuardianInTwoSchools();
+        var admin = live.Client(await live.SignInAsync(a.Corp.CorpId, a.Corp.Users.Values.First(u => u.Admin).UserId));
+        var guardian = live.Client(await live.SignInAsync(a.Corp.CorpId, a.UserId));
+        var request = new { userId = a.UserId, otherCorpId = b.Corp.CorpId, otherUserId = b.UserId, evidence = "家长到校出示两校的孩子学籍信息，班主任核对" };
+
+        var byGuardian = await guardian.PostAsJsonAsync($"/api/corps/{a.Corp.CorpId}/person-links", request);
+        var withoutEvidence = await admin.PostAsJsonAsync($"/api/corps/{a.Corp.CorpId}/person-links", request with { evidence = "" });
+        var created = await admin.PostAsJsonAsync($"/api/corps/{a.Corp.CorpId}/person-links", request);
+        var linkId = (long)(await created.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var linked = await MyChildrenAsync(guardian);
+        var unlinked = await admin.DeleteAsync($"/api/corps/{a.Corp.CorpId}/person-links/{linkId}");
+        var after = await MyChildrenAsync(guardian);
+
+        Assert.Equal(HttpStatusCode.Forbidden, byGuardian.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, withoutEvidence.StatusCode);
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var both = ChildrenOf(a.Corp, a.UserId).Concat(ChildrenOf(b.Corp, b.UserId)).Distinct().Order().ToList();
+        Assert.Equal(both, linked);
+        Assert.Equal(HttpStatusCode.NoContent, unlinked.StatusCode);
+        Assert.Equal(SharedUnionIds ? both : ChildrenOf(a.Corp, a.UserId).Order().ToList(), after);
+    }
+
+    private async Task<List<(string Action, string Reason)>> AuditActionsAsync()
+    {
+        await using var connection = await live.Factory.Services.GetRequiredService<EduDing.Api.Data.Database>().OpenConnectionAsync(default);
+        return (await Dapper.SqlMapper.QueryAsync<(string, string)>(connection, "SELECT action, reason FROM audit_log")).ToList();
+    }
+}
+
+public sealed class SeparateAccountsCrossCorpIdentityTests(LiveOrgFixture fixture)
+    : CrossCorpIdentityTests(fixture.Live), IClassFixture<LiveOrgFixture>
+{
+    protected override bool SharedUnionIds => false;
+}
+
+public sealed class SharedAccountCrossCorpIdentityTests(SharedAccountLiveOrgFixture fixture)
+    : CrossCorpIdentityTests(fixture.Live), IClassFixture<SharedAccountLiveOrgFixture>
+{
+    protected override bool SharedUnionIds => true;
+}
