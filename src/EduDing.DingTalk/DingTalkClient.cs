@@ -36,16 +36,18 @@ public sealed partial class DingTalkClient : IDisposable
     private readonly ILogger _log;
     private readonly IReadOnlyList<IDingTalkCallObserver> _observers;
     private readonly ResiliencePipeline _retry;
+    private readonly IAccessTokenSource _tokenSource;
 
     public DingTalkClient(IHttpClientFactory httpClients, IOptions<DingTalkClientOptions> options, TimeProvider time,
-        ILoggerFactory loggers, IEnumerable<IDingTalkCallObserver> observers)
-        : this(() => httpClients.CreateClient(HttpClientName), options, time, loggers, observers)
+        ILoggerFactory loggers, IEnumerable<IDingTalkCallObserver> observers, IAccessTokenSource tokenSource)
+        : this(() => httpClients.CreateClient(HttpClientName), options, time, loggers, observers, tokenSource)
     {
     }
 
     private DingTalkClient(Func<HttpClient> http, IOptions<DingTalkClientOptions> options, TimeProvider time,
-        ILoggerFactory loggers, IEnumerable<IDingTalkCallObserver> observers)
+        ILoggerFactory loggers, IEnumerable<IDingTalkCallObserver> observers, IAccessTokenSource? tokenSource = null)
     {
+        _tokenSource = tokenSource ?? new InternalAppTokenSource();
         _options = options.Value;
         _time = time;
         _log = loggers.CreateLogger<DingTalkClient>();
@@ -104,9 +106,11 @@ public sealed partial class DingTalkClient : IDisposable
     private TimeoutException DeadlinePassed(DingTalkApi api) =>
         new($"DingTalk {api} did not answer within the call deadline of {_options.CallDeadline.TotalSeconds:0} s (retries included).");
 
-    private Task<AccessTokenCache.AccessTokenResponse> FetchTokenAsync(DingTalkApp app, CancellationToken ct) =>
-        SendOnceAsync<AccessTokenCache.AccessTokenResponse>(app, DingTalkApis.AccessToken, null,
-            new { appKey = app.AppKey, appSecret = app.AppSecret }, null, ct);
+    private async Task<AccessTokenCache.AccessTokenResponse> FetchTokenAsync(DingTalkApp app, CancellationToken ct)
+    {
+        var (api, body) = await _tokenSource.TokenRequestAsync(app, ct);
+        return await SendOnceAsync<AccessTokenCache.AccessTokenResponse>(app, api, null, body, null, ct);
+    }
 
     /// <summary>A call made with the app's credentials instead of a token (the Stream gateway).</summary>
     internal async Task<T> CallWithoutTokenAsync<T>(DingTalkApp app, DingTalkApi api, object body, CancellationToken ct)

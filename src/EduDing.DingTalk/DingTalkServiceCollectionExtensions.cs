@@ -14,6 +14,8 @@ public static class DingTalkServiceCollectionExtensions
         services.AddOptions<DingTalkClientOptions>().BindConfiguration(DingTalkClientOptions.Section);
         services.TryAddSingleton(TimeProvider.System);
         services.AddHttpClient(DingTalkClient.HttpClientName);
+        // Internal apps today; a deployment with provider-built apps registers its own source (docs/deployment-models.md).
+        services.TryAddSingleton<IAccessTokenSource, InternalAppTokenSource>();
         services.TryAddSingleton<DingTalkClient>();
         return services;
     }

@@ -90,20 +90,24 @@ public sealed class OrgApiTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgF
     }
 
     [Fact]
-    public async Task Person_GuardianInTwoSchools_IsOnePersonWithBothRoles()
+    public async Task Person_GuardianInTwoSchools_IsFoundByEachSchoolsOwnUnionId()
     {
+        // Each school its own developer account (the sandbox's default): one person, a different unionId in each school.
         var schools = _live.Sandbox.World.Schools.ToList();
         var guardian = schools[0].Classes.Values.First().Guardians[0];
         var other = schools[1];
         var classId = other.Classes.Keys.First();
-        _live.Sandbox.Mutate.AddGuardian(other.CorpId, classId, other.Classes[classId].Students[0].UserId, guardian.Name, "M", guardian.UnionId);
+        var person = _live.Sandbox.World.PersonOf(schools[0].CorpId, guardian.UnionId);
+        var there = _live.Sandbox.Mutate.AddGuardian(other.CorpId, classId, other.Classes[classId].Students[0].UserId, guardian.Name, "M", person);
         Assert.Null(await _live.WaitUntilMirroredAsync(TimeSpan.FromSeconds(60)));
 
-        var person = await Client(TestTokens.SystemAdmin()).GetFromJsonAsync<JsonObject>($"/api/org/persons/{guardian.UnionId}");
+        async Task<HashSet<string>> GuardianCorpsAsync(string unionId) =>
+            (await Client(TestTokens.SystemAdmin()).GetFromJsonAsync<JsonObject>($"/api/org/persons/{unionId}"))!["roles"]!.AsArray()
+            .Where(r => r!["role"]!.ToString() == "guardian").Select(r => r!["corpId"]!.ToString()).ToHashSet();
 
-        var corps = person!["roles"]!.AsArray().Where(r => r!["role"]!.ToString() == "guardian").Select(r => r!["corpId"]!.ToString()).ToHashSet();
-        Assert.Contains(schools[0].CorpId, corps);
-        Assert.Contains(other.CorpId, corps);
+        Assert.NotEqual(guardian.UnionId, there.UnionId);
+        Assert.Equal([schools[0].CorpId], await GuardianCorpsAsync(guardian.UnionId));
+        Assert.Equal([other.CorpId], await GuardianCorpsAsync(there.UnionId));
     }
 
     [Fact]
