@@ -115,6 +115,51 @@ public abstract class CrossCorpIdentityTests
         Assert.Equal(SharedUnionIds ? both : ChildrenOf(a.Corp, a.UserId).Order().ToList(), after);
     }
 
+    [Fact]
+    public async Task TeacherWhoMovesSchool_KeepsTheirHistory_OnceTheNewSchoolLinksTheFormerAccount()
+    {
+        var world = live.Sandbox.World;
+        var (from, to) = (world.Schools.Skip(2).First(), world.Schools.Skip(3).First());
+        var teacher = from.Users.Values.First(u => !u.Admin && u.UnionId.Length > 0);
+        var fromAdmin = live.Client(await live.SignInAsync(from.CorpId, from.Users.Values.First(u => u.Admin).UserId));
+        var composed = await fromAdmin.PostAsJsonAsync("/api/notices", new
+        {
+            corpId = from.CorpId, title = "期末教研安排", body = "全体教师周三教研。", audience = new[] { new { roles = new[] { "staff" } } },
+        });
+        var noticeId = (long)(await composed.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        await WaitAsync(async () => (await fromAdmin.GetFromJsonAsync<JsonObject>($"/api/notices/{noticeId}"))!["notice"]!["status"]!.ToString() == "sent");
+
+        // The teacher leaves one school and joins another: a new account there, the same person.
+        live.Sandbox.Mutate.RemoveUser(from.CorpId, teacher.UserId);
+        var joined = live.Sandbox.Mutate.AddUser(to.CorpId, teacher.Name, [to.Departments.Keys.First(d => d != 1)], "教师",
+            world.PersonOf(from.CorpId, teacher.UnionId));
+        Assert.Null(await live.WaitUntilMirroredAsync(TimeSpan.FromSeconds(60)));
+        var moved = live.Client(await live.SignInAsync(to.CorpId, joined.UserId));
+        var before = await MyNoticeIdsAsync(moved);
+
+        var toAdmin = live.Client(await live.SignInAsync(to.CorpId, to.Users.Values.First(u => u.Admin).UserId));
+        var link = await toAdmin.PostAsJsonAsync($"/api/corps/{to.CorpId}/person-links",
+            new { userId = joined.UserId, otherCorpId = from.CorpId, otherUserId = teacher.UserId, evidence = "人事调动通知（海教人〔2026〕12号）" });
+        var after = await MyNoticeIdsAsync(moved);
+
+        Assert.DoesNotContain(noticeId, before);
+        Assert.Equal(HttpStatusCode.Created, link.StatusCode);
+        Assert.Contains(noticeId, after);
+    }
+
+    private static async Task<List<long>> MyNoticeIdsAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonObject>("/api/me/notices?pageSize=200"))!["items"]!.AsArray().Select(n => (long)n!["id"]!).ToList();
+
+    private static async Task WaitAsync(Func<Task<bool>> condition)
+    {
+        var until = DateTime.UtcNow.AddSeconds(90);
+        while (!await condition())
+        {
+            Assert.True(DateTime.UtcNow < until, "not reached in 90 s");
+            await Task.Delay(100);
+        }
+    }
+
     private async Task<List<(string Action, string Reason)>> AuditActionsAsync()
     {
         await using var connection = await live.Factory.Services.GetRequiredService<EduDing.Api.Data.Database>().OpenConnectionAsync(default);
