@@ -58,12 +58,83 @@ public sealed class DingTalkSandbox : IAsyncDisposable
         }
     }
 
+    private readonly Dictionary<(string CorpId, string Month), long> _pushesUsed = new();
+
+    /// <summary>Whether DingTalk counts this event against the monthly push quota: 通讯录 events are exempt (contract §12).</summary>
+    public static bool CountsAsPush(string eventType) =>
+        !(eventType.StartsWith("user_", StringComparison.Ordinal) || eventType.StartsWith("org_dept_", StringComparison.Ordinal) ||
+          eventType.StartsWith("label_", StringComparison.Ordinal) || eventType.StartsWith("org_admin_", StringComparison.Ordinal) ||
+          eventType == "check_url");
+
+    private string Month => Time.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Whether the corp's pushes for this month are used up (its message service is paused until the month turns).</summary>
+    public bool PushQuotaExhausted(string corpId)
+    {
+        lock (_pushesUsed)
+        {
+            return Options.MonthlyPushQuota is { } quota && _pushesUsed.GetValueOrDefault((corpId, Month)) >= quota;
+        }
+    }
+
+    /// <summary>Counts a counted event; false (not delivered) once the quota is used up, and the corp's Stream is cut then.</summary>
+    private bool TakePush(SandboxCorp corp, SandboxEvent ev)
+    {
+        if (Options.MonthlyPushQuota is not { } quota)
+        {
+            return true;
+        }
+
+        bool exhaustedNow;
+        lock (_pushesUsed)
+        {
+            var key = (corp.CorpId, Month);
+            var used = _pushesUsed.GetValueOrDefault(key);
+            if (used >= quota)
+            {
+                return false;
+            }
+
+            if (CountsAsPush(ev.EventType))
+            {
+                _pushesUsed[key] = ++used;
+            }
+
+            exhaustedNow = used >= quota;
+        }
+
+        if (exhaustedNow)
+        {
+            // The pushes already counted are still delivered; then the message service stops: the connection is closed
+            // and a new one is refused with 20001 until the month turns.
+            Counters.Increment("push_quota.exhausted");
+            _ = Task.Run(async () =>
+            {
+                var until = Time.GetUtcNow() + TimeSpan.FromSeconds(30);
+                while (Stream.Pending(corp.AppKey) > 0 && Time.GetUtcNow() < until)
+                {
+                    await Task.Delay(50);
+                }
+
+                Stream.ForceDisconnect(corp.AppKey);
+            });
+        }
+
+        return true;
+    }
+
     public void Publish(IEnumerable<SandboxEvent> events)
     {
         foreach (var ev in events)
         {
             var corp = World.GetCorp(ev.CorpId);
             Counters.Increment("events.published");
+            if (!TakePush(corp, ev))
+            {
+                Counters.Increment("events.push_quota_dropped");
+                continue;
+            }
+
             bool streaming;
             lock (_streamSubscribers)
             {

@@ -33,6 +33,13 @@ public sealed class SandboxOptions
     /// <summary>Metered (non-exempt) calls per corp per month (90020 / ApiCountLimitForOrg above it); null is unlimited.</summary>
     public long? MonthlyQuota { get; set; }
 
+    /// <summary>
+    /// Event pushes per corp per month (标准版: 3,000); 通讯录 events do not count, 家校 (edu_*) events do (contract §12).
+    /// When a corp's pushes run out, nothing more is delivered to it this month: Stream connections are closed and a new
+    /// one is refused with 20001, HTTP pushes stop. Null: unlimited.
+    /// </summary>
+    public long? MonthlyPushQuota { get; set; }
+
     /// <summary>Share of calls answered with -1 (系统繁忙) / HTTP 500 systemError.</summary>
     public double TransientErrorRate { get; set; }
 

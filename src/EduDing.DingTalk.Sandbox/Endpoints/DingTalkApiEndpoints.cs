@@ -401,6 +401,12 @@ public static class DingTalkApiEndpoints
                 throw new SandboxRequestException(0, "authFailed", "鉴权失败", StatusCodes.Status401Unauthorized);
             }
 
+            if (sandbox.PushQuotaExhausted(corp.CorpId))
+            {
+                // Contract §12: the month's pushes are used up; the message service is paused until the month turns.
+                throw new SandboxRequestException(20001, "20001", "受调用量超量影响，当前我的消息服务已经暂停", StatusCodes.Status403Forbidden);
+            }
+
             sandbox.SubscribeStream(corp);
             var scheme = c.Request.IsHttps ? "wss" : "ws";
             return new JsonObject

@@ -15,6 +15,12 @@ public sealed class DingTalkStreamOptions
     public TimeSpan KeepAliveInterval { get; set; } = TimeSpan.FromSeconds(60);
 
     public string UserAgent { get; set; } = "eduding-stream/1.0";
+
+    /// <summary>
+    /// Told of every failed attempt to connect (e.g. DingTalk's 20001 when the month's pushes ran out, contract §12), so
+    /// the service can fall back to reconciling; retrying goes on regardless.
+    /// </summary>
+    public Func<Exception, Task>? OnConnectFailed { get; set; }
 }
 
 /// <summary>
@@ -50,7 +56,13 @@ public sealed class DingTalkStreamClient(DingTalkClient client, DingTalkApp app,
                     catch (Exception ex) when (!ct.IsCancellationRequested)
                     {
                         var delay = Backoff(failures++);
-                        log.LogWarning(ex, "Stream connection for {App} failed; retrying in {Delay}", app, delay);
+                        log.LogWarning(ex is DingTalkException ? null : ex, "Stream connection for {App} failed ({Reason}); retrying in {Delay}",
+                            app, ex.Message, delay);
+                        if (options.OnConnectFailed is { } onFailed)
+                        {
+                            await onFailed(ex);
+                        }
+
                         await Task.Delay(delay, ct);
                         continue;
                     }
@@ -71,7 +83,13 @@ public sealed class DingTalkStreamClient(DingTalkClient client, DingTalkApp app,
                         catch (Exception ex) when (!ct.IsCancellationRequested)
                         {
                             var delay = Backoff(failures++);
-                            log.LogWarning(ex, "Replacement stream connection for {App} failed; retrying in {Delay}", app, delay);
+                            log.LogWarning(ex is DingTalkException ? null : ex, "Replacement stream connection for {App} failed ({Reason}); retrying in {Delay}",
+                                app, ex.Message, delay);
+                            if (options.OnConnectFailed is { } onFailed)
+                            {
+                                await onFailed(ex);
+                            }
+
                             await Task.Delay(delay, ct);
                         }
                     }

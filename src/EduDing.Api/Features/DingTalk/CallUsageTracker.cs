@@ -43,15 +43,31 @@ internal sealed class CallUsageTracker(Database db, TimeProvider time) : IDingTa
         }
     }
 
-    /// <summary>Metered calls this month (Asia/Shanghai), stored and not yet stored.</summary>
+    /// <summary>Counts one more of something metered that is not a call (an event push) under <paramref name="api"/>.</summary>
+    public void Count(string corpId, string api) => _pending.AddOrUpdate((corpId, Month(), api), 1, (_, n) => n + 1);
+
+    public int CurrentMonth => Month();
+
+    /// <summary>This month's count under one name (e.g. pushes), stored and not yet stored.</summary>
+    public async Task<long> ThisMonthAsync(string corpId, string api, CancellationToken ct)
+    {
+        var month = Month();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var stored = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
+            "SELECT SUM(calls) FROM dingtalk_call_usage WHERE corp_id = @corpId AND month = @month AND api = @api",
+            new { corpId, month, api }, cancellationToken: ct)) ?? 0;
+        return stored + _pending.Where(p => p.Key.CorpId == corpId && p.Key.Month == month && p.Key.Api == api).Sum(p => p.Value);
+    }
+
+    /// <summary>Metered calls this month (Asia/Shanghai), stored and not yet stored; pushes are counted apart.</summary>
     public async Task<long> MeteredThisMonthAsync(string corpId, CancellationToken ct)
     {
         var month = Month();
         await using var connection = await db.OpenConnectionAsync(ct);
         var stored = await connection.ExecuteScalarAsync<long?>(new CommandDefinition(
-            "SELECT SUM(calls) FROM dingtalk_call_usage WHERE corp_id = @corpId AND month = @month",
+            "SELECT SUM(calls) FROM dingtalk_call_usage WHERE corp_id = @corpId AND month = @month AND api <> 'push'",
             new { corpId, month }, cancellationToken: ct)) ?? 0;
-        return stored + _pending.Where(p => p.Key.CorpId == corpId && p.Key.Month == month).Sum(p => p.Value);
+        return stored + _pending.Where(p => p.Key.CorpId == corpId && p.Key.Month == month && p.Key.Api != "push").Sum(p => p.Value);
     }
 
     public async Task FlushAsync(CancellationToken ct)

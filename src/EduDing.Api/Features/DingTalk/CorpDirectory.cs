@@ -9,8 +9,11 @@ namespace EduDing.Api.Features.DingTalk;
 /// shares with other corps (their apps belong to one developer account); docs/deployment-models.md.
 /// </summary>
 internal sealed record CorpConfig(string CorpId, CorpKind Kind, string Name, DingTalkApp App, EventDelivery Delivery,
-    string CallbackToken, string CallbackAesKey, string? MiniAppId = null, string? UnionIdSpace = null)
+    string CallbackToken, string CallbackAesKey, string? MiniAppId = null, string? UnionIdSpace = null, string Edition = "standard")
 {
+    /// <summary>This corp's monthly DingTalk quotas (calls, pushes) by its edition.</summary>
+    public DingTalkEditions Quotas => DingTalkEditions.For(Edition) ?? DingTalkEditions.Standard;
+
     /// <summary>Corps with the same space see one person with one unionId; a corp without one shares it with nobody.</summary>
     public string Space => string.IsNullOrWhiteSpace(UnionIdSpace) ? "corp:" + CorpId : UnionIdSpace;
 
@@ -41,7 +44,7 @@ internal sealed class CorpDirectory(IOptions<DingTalkOptions> options, SandboxHo
             return o.Corps.Select(c => new CorpConfig(c.CorpId, Enum.Parse<CorpKind>(c.Kind, true), c.Name.Length > 0 ? c.Name : c.CorpId,
                 new DingTalkApp(c.CorpId, c.AppKey, c.AppSecret, c.AgentId), Enum.Parse<EventDelivery>(c.Delivery, true),
                 c.CallbackToken, c.CallbackAesKey, string.IsNullOrWhiteSpace(c.MiniAppId) ? null : c.MiniAppId.Trim(),
-                string.IsNullOrWhiteSpace(c.UnionIdSpace) ? null : c.UnionIdSpace.Trim())).ToList();
+                string.IsNullOrWhiteSpace(c.UnionIdSpace) ? null : c.UnionIdSpace.Trim(), c.Edition)).ToList();
         }
 
         var delivery = Enum.Parse<EventDelivery>(o.Sandbox.Delivery, true);

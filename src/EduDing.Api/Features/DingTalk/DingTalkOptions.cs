@@ -89,6 +89,9 @@ internal sealed class CorpSettings
     /// </summary>
     public string UnionIdSpace { get; set; } = "";
 
+    /// <summary>The org's DingTalk edition, for its monthly quotas: standard (5,000 calls, 3,000 pushes), professional, addon.</summary>
+    public string Edition { get; set; } = "standard";
+
     public string Delivery { get; set; } = nameof(EventDelivery.Stream);
 
     /// <summary>The event subscription's token; needed for HTTP delivery.</summary>
@@ -122,6 +125,11 @@ internal sealed class CorpSettings
         if (AgentId <= 0)
         {
             yield return (nameof(AgentId), "must be the app's AgentId");
+        }
+
+        if (DingTalkEditions.For(Edition) is null)
+        {
+            yield return (nameof(Edition), "must be standard, professional or addon");
         }
 
         if (!Enum.TryParse<EventDelivery>(Delivery, true, out var delivery))

@@ -23,17 +23,22 @@ internal sealed record InboxEventView(long Id, string CorpId, string EventKey, s
 /// number of attempts parked: kept with its error, out of the way of the corp's later events, until an operator
 /// replays it.
 /// </summary>
-internal sealed class EventInbox(Database db, TimeProvider time)
+internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pushes = null)
 {
     public static string KeyFor(string? eventId, string eventType, string payload) =>
         !string.IsNullOrEmpty(eventId)
             ? eventId
             : "sha256:" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(eventType + "\n" + payload)));
 
-    /// <summary>True when stored now, false when the key was already there.</summary>
+    /// <summary>True when stored now, false when the key was already there. Every delivery counts as a push (DingTalk counts redeliveries too).</summary>
     public async Task<bool> TryAddAsync(string corpId, string eventKey, string eventType, string payload, string source,
         CancellationToken ct)
     {
+        if (source != "failed-list")
+        {
+            pushes?.OnPushed(corpId, eventType);
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
         try
         {

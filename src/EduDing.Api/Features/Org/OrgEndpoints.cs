@@ -6,7 +6,12 @@ using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace EduDing.Api.Features.Org;
 
-internal sealed record CorpDto(string CorpId, string Kind, string Name, DateTime? LastFullSyncAt, DateTime? SyncRequestedAt);
+/// <summary>
+/// A served corp as operators see it, with this month's event pushes against its edition's quota and how its mirror is
+/// kept: "events", or "reconcile-only" once the pushes ran out (until the month turns).
+/// </summary>
+internal sealed record CorpDto(string CorpId, string Kind, string Name, DateTime? LastFullSyncAt, DateTime? SyncRequestedAt,
+    long PushesThisMonth, long PushQuota, string Delivery, string? DeliveryNote);
 
 internal sealed record DepartmentDto(long DeptId, string Name, long ParentDeptId);
 
@@ -100,9 +105,18 @@ internal static class OrgEndpoints
         return TypedResults.Ok(new ReplayedDto(await inbox.ReplayAsync(null, corpId, ct)));
     }
 
-    private static async Task<Ok<IReadOnlyList<CorpDto>>> ListCorpsAsync(OrgRepository org, CancellationToken ct) =>
-        TypedResults.Ok<IReadOnlyList<CorpDto>>((await org.ListCorpsAsync(ct))
-            .Select(c => new CorpDto(c.CorpId, c.Kind, c.Name, c.LastFullSyncAt, c.SyncRequestedAt)).ToList());
+    private static async Task<Ok<IReadOnlyList<CorpDto>>> ListCorpsAsync(OrgRepository org, PushBudget pushes, CancellationToken ct)
+    {
+        var result = new List<CorpDto>();
+        foreach (var c in await org.ListCorpsAsync(ct))
+        {
+            var state = await pushes.StateAsync(c.CorpId, ct);
+            result.Add(new CorpDto(c.CorpId, c.Kind, c.Name, c.LastFullSyncAt, c.SyncRequestedAt, state.PushesThisMonth, state.MonthlyQuota,
+                state.ReconcileOnly ? "reconcile-only" : "events", state.Reason));
+        }
+
+        return TypedResults.Ok<IReadOnlyList<CorpDto>>(result);
+    }
 
     private static async Task<Ok<IReadOnlyList<DepartmentDto>>> ListDepartmentsAsync(string corpId, CorpDirectory corps,
         OrgRepository org, CancellationToken ct)

@@ -36,6 +36,7 @@ internal static class OrgExtensions
             .AddCheck<OrgMirrorReadinessCheck>("orgMirror", tags: [HealthEndpoints.ReadyTag])
             .AddCheck<DingTalkReachability>("dingtalk", tags: [HealthEndpoints.ReadyTag]);
 
+        services.AddSingleton<PushBudget>();
         services.AddSingleton<EventInbox>();
         services.AddSingleton<EventIntake>();
         services.AddSingleton<OrgRepository>();

@@ -12,7 +12,7 @@ namespace EduDing.Api.Features.Org;
 /// a sync after that failure. Runs whose runner died (lease lapsed) are closed as failed.
 /// </remarks>
 internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSyncService sync, SyncRunRepository runs,
-    LeaseRepository leases, IOptions<OrgSyncOptions> options, TimeProvider time, ILogger<OrgScheduler> log)
+    LeaseRepository leases, IOptions<OrgSyncOptions> options, TimeProvider time, ILogger<OrgScheduler> log, PushBudget? pushes = null)
 {
     /// <summary>Registers the configured corps and runs every due reconcile; returns the run ids started here.</summary>
     public async Task<IReadOnlyList<long>> RunDueAsync(CancellationToken ct)
@@ -32,6 +32,8 @@ internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSy
             var trigger = corp.LastFullSyncAt is null ? "initial"
                 : corp.SyncRequestedAt is not null ? "requested"
                 : corp.LastFullSyncAt < lastSlot ? "nightly"
+                : corp.LastFullSyncAt < now - options.Value.ReconcileOnlyInterval && pushes is not null &&
+                  (await pushes.StateAsync(corp.CorpId, ct)).ReconcileOnly ? "reconcile-only"
                 : null;
             if (trigger is not null && await BackoffOverAsync(corp, now, ct))
             {

@@ -54,6 +54,12 @@ internal sealed class OrgSyncOptions : IValidatedOptions
     /// <summary>A reconcile that has not finished after this long is stopped and recorded as failed.</summary>
     public TimeSpan MaxRunDuration { get; set; } = TimeSpan.FromHours(4);
 
+    /// <summary>How often a reconcile-only corp (its month's event pushes ran out) is reconciled until the month turns.</summary>
+    public TimeSpan ReconcileOnlyInterval { get; set; } = TimeSpan.FromHours(6);
+
+    /// <summary>The longest wait between attempts to reopen a Stream connection.</summary>
+    public TimeSpan StreamMaxReconnectDelay { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Corps reconciled, or whose events are applied, at the same time by one instance.</summary>
     public int CorpConcurrency { get; set; } = 4;
 
@@ -97,6 +103,11 @@ internal sealed class OrgSyncOptions : IValidatedOptions
         if (MaxRunDuration < TimeSpan.FromMinutes(1))
         {
             yield return (nameof(MaxRunDuration), "must be at least 00:01:00");
+        }
+
+        if (ReconcileOnlyInterval < TimeSpan.FromSeconds(1) || StreamMaxReconnectDelay < TimeSpan.FromMilliseconds(100))
+        {
+            yield return (nameof(ReconcileOnlyInterval), "ReconcileOnlyInterval at least 1 s, StreamMaxReconnectDelay at least 100 ms");
         }
 
         if (CorpConcurrency is < 1 or > 64)

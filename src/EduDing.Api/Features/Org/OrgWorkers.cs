@@ -111,8 +111,23 @@ internal sealed class StreamIngestWorker(IServiceProvider services, IOptions<Org
 
         var client = services.GetRequiredService<DingTalkClient>();
         var intake = services.GetRequiredService<EventIntake>();
+        var pushes = services.GetRequiredService<PushBudget>();
+        var log = loggers.CreateLogger<StreamIngestWorker>();
         return Task.WhenAll(services.GetRequiredService<CorpDirectory>().All.Where(c => c.Delivery == EventDelivery.Stream).Select(corp =>
-            new DingTalkStreamClient(client, corp.App, new DingTalkStreamOptions(), loggers.CreateLogger<DingTalkStreamClient>())
+            new DingTalkStreamClient(client, corp.App, new DingTalkStreamOptions
+                {
+                    MaxReconnectDelay = options.Value.StreamMaxReconnectDelay,
+                    // 20001: the month's pushes are used up; events stop until the month turns, reconciling keeps the mirror.
+                    OnConnectFailed = async ex =>
+                    {
+                        if (ex is DingTalkException { Code: "20001" } refused)
+                        {
+                            log.LogWarning("DingTalk paused event delivery for {CorpId} ({Message}); reconcile-only until the month turns",
+                                corp.CorpId, refused.DingTalkMessage);
+                            await pushes.MarkExhaustedAsync(corp.CorpId, $"DingTalk 20001: {refused.DingTalkMessage}", stoppingToken);
+                        }
+                    },
+                }, loggers.CreateLogger<DingTalkStreamClient>())
                 .RunAsync((ev, ct) => intake.FromStreamAsync(corp, ev, ct), stoppingToken)));
     }
 }
