@@ -91,6 +91,22 @@ public abstract class CrossCorpIdentityTests
     }
 
     [Fact]
+    public async Task NamesakeInAnotherSchool_IsNeverTheSamePerson()
+    {
+        var world = live.Sandbox.World;
+        var (home, elsewhere) = (world.Schools.Skip(4).First(), world.Schools.Skip(1).First());
+        var (classId, roster) = home.Classes.First();
+        var guardian = roster.Guardians.First(g => g.UnionId.Length > 0);
+        var otherClass = elsewhere.Classes.Keys.Last();
+        live.Sandbox.Mutate.AddGuardian(elsewhere.CorpId, otherClass, elsewhere.Classes[otherClass].Students[0].UserId, guardian.Name, "F");
+        Assert.Null(await live.WaitUntilMirroredAsync(TimeSpan.FromSeconds(60)));
+
+        var children = await MyChildrenAsync(live.Client(await live.SignInAsync(home.CorpId, guardian.UserId)));
+
+        Assert.DoesNotContain(children, c => c.Item1 == elsewhere.CorpId && c.Item2 == elsewhere.Classes[otherClass].Students[0].UserId);
+    }
+
+    [Fact]
     public async Task SchoolAdmin_LinksAfterChecking_WithEvidence_AndUnlinks_NobodyElseMay()
     {
         var (a, b) = GuardianInTwoSchools();
