@@ -63,23 +63,28 @@ internal static class IdentityEndpoints
     /// <summary>Exchanges the mini-app's dd.getAuthCode code for a session. 401 for a used or expired code, 403 for someone not in the org.</summary>
     private static async Task<Ok<SignedInDto>> SignInAsync(DingTalkSignInRequest request, SessionService sessions, CancellationToken ct)
     {
+        RequireCode(request.CorpId, request.AuthCode);
+        return TypedResults.Ok(SignedInDto.From(await sessions.SignInAsync(request.CorpId!, request.AuthCode!, ct)));
+    }
+
+    /// <summary>A 免登 code and the corp whose app gave it: both required, or a 400 naming what is missing.</summary>
+    internal static void RequireCode(string? corpId, string? authCode)
+    {
         var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.CorpId))
+        if (string.IsNullOrWhiteSpace(corpId))
         {
-            errors["corpId"] = ["is required"];
+            errors["corpId"] = ["is required: the corp whose app gave the code"];
         }
 
-        if (string.IsNullOrWhiteSpace(request.AuthCode))
+        if (string.IsNullOrWhiteSpace(authCode))
         {
-            errors["authCode"] = ["is required (from dd.getAuthCode)"];
+            errors["authCode"] = ["is required (from dd.getAuthCode in that corp's mini-app)"];
         }
 
         if (errors.Count > 0)
         {
             throw new RequestValidationException(errors);
         }
-
-        return TypedResults.Ok(SignedInDto.From(await sessions.SignInAsync(request.CorpId!, request.AuthCode!, ct)));
     }
 
     private static async Task<Ok<SignedInDto>> RefreshAsync(RefreshRequest request, SessionService sessions, CancellationToken ct)

@@ -48,22 +48,7 @@ internal static class PersonLinkEndpoints
         SessionService sessions, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
         var caller = await Caller.FromAsync(user, identity, ct);
-        var errors = new Dictionary<string, string[]>();
-        if (string.IsNullOrWhiteSpace(request.CorpId))
-        {
-            errors["corpId"] = ["is required: the corp whose app gave the code"];
-        }
-
-        if (string.IsNullOrWhiteSpace(request.AuthCode))
-        {
-            errors["authCode"] = ["is required (from dd.getAuthCode in that corp's mini-app)"];
-        }
-
-        if (errors.Count > 0)
-        {
-            throw new RequestValidationException(errors);
-        }
-
+        IdentityEndpoints.RequireCode(request.CorpId, request.AuthCode);
         var other = await sessions.VerifyCodeAsync(request.CorpId!, request.AuthCode!, "corpId", ct);
         if (caller.Identities.Contains((other.CorpId, other.UserId)))
         {
