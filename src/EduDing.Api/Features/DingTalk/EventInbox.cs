@@ -13,7 +13,9 @@ internal sealed record InboxEvent(long Id, string CorpId, string EventKey, strin
 internal sealed record InboxEventView(long Id, string CorpId, string EventKey, string EventType, string Source, DateTime ReceivedAt,
     int Attempts, DateTime? NextAttemptAt, DateTime? ProcessedAt, DateTime? ParkedAt, string? LastError)
 {
-    public string Status => ProcessedAt is not null ? "processed" : ParkedAt is not null ? "parked" : "pending";
+    public string Status => ProcessedAt is not null ? "processed"
+        : ParkedAt is not null ? LastError?.StartsWith(EventInbox.UnhandledPrefix, StringComparison.Ordinal) == true ? "unhandled" : "parked"
+        : "pending";
 }
 
 /// <summary>
@@ -111,7 +113,26 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
             }
         }, ct);
 
-    /// <summary>Operators' view: events by status (pending, parked, processed, or all), newest first.</summary>
+    /// <summary>Events whose type no feature handles: parked with that reason (status "unhandled"), kept for a replay once one does.</summary>
+    public async Task MarkUnhandledAsync(IReadOnlyList<InboxEvent> events, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var type in events.GroupBy(e => e.EventType))
+        {
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE dingtalk_events SET parked_at = @now, last_error = @reason
+                WHERE id IN @ids AND processed_at IS NULL
+                """, new
+            {
+                ids = type.Select(e => e.Id).ToList(), now = time.GetUtcNow().UtcDateTime,
+                reason = $"{UnhandledPrefix} no feature handles event type '{type.Key}'",
+            }, cancellationToken: ct));
+        }
+    }
+
+    public const string UnhandledPrefix = "unhandled:";
+
+    /// <summary>Operators' view: events by status (pending, parked, unhandled, processed, or all), newest first.</summary>
     public async Task<(IReadOnlyList<InboxEventView> Items, int Total)> ListAsync(string? corpId, string? status, long skip, int take,
         CancellationToken ct)
     {
@@ -119,6 +140,7 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
         {
             "pending" => "processed_at IS NULL AND parked_at IS NULL",
             "parked" => "processed_at IS NULL AND parked_at IS NOT NULL",
+            "unhandled" => $"processed_at IS NULL AND parked_at IS NOT NULL AND last_error LIKE '{UnhandledPrefix}%'",
             "processed" => "processed_at IS NOT NULL",
             _ => "1 = 1",
         };

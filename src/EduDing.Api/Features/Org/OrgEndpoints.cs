@@ -74,13 +74,13 @@ internal static class OrgEndpoints
         return group;
     }
 
-    /// <summary>The event inbox by status (pending, parked, processed; all by default), newest first.</summary>
+    /// <summary>The event inbox by status (pending, parked, unhandled, processed; all by default), newest first.</summary>
     private static async Task<Ok<Paged<InboxEventDto>>> ListEventsAsync(string? corpId, string? status, int? page, int? pageSize,
         EventInbox inbox, CancellationToken ct)
     {
-        if (status is not (null or "pending" or "parked" or "processed"))
+        if (status is not (null or "pending" or "parked" or "unhandled" or "processed"))
         {
-            throw new RequestValidationException("status", "must be pending, parked or processed");
+            throw new RequestValidationException("status", "must be pending, parked, unhandled or processed");
         }
 
         var paging = PageRequest.From(page, pageSize);

@@ -45,6 +45,15 @@ internal sealed class OrgEventProcessor(EventInbox inbox, DingTalkOrgReader read
                     break;
                 }
 
+                // Only the organization's own events are this processor's; anything else (approvals, a type nobody
+                // handles yet) is kept as unhandled, visible to operators and replayable, never marked processed.
+                var unhandled = batch.Where(e => !Handles(e.EventType)).ToList();
+                if (unhandled.Count > 0)
+                {
+                    await inbox.MarkUnhandledAsync(unhandled, ct);
+                    batch = batch.Except(unhandled).ToList();
+                }
+
                 var ids = batch.Select(e => e.Id).ToList();
                 try
                 {
@@ -71,6 +80,12 @@ internal sealed class OrgEventProcessor(EventInbox inbox, DingTalkOrgReader read
 
         return applied;
     }
+
+    /// <summary>The event types the org mirror applies (contract §8): 通讯录 changes and 家校 changes.</summary>
+    public static bool Handles(string eventType) =>
+        eventType is "user_add_org" or "user_modify_org" or "user_leave_org" or "user_active_org" or "org_admin_add" or "org_admin_remove"
+            or "org_dept_create" or "org_dept_modify" or "org_dept_remove"
+        || eventType.StartsWith("edu_dept_", StringComparison.Ordinal) || eventType.StartsWith("edu_user_", StringComparison.Ordinal);
 
     private async Task ApplyAsync(CorpConfig corp, Changes changes, CancellationToken ct)
     {

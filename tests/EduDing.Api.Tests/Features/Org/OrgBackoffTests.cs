@@ -79,4 +79,27 @@ public sealed class OrgBackoffTests(SqliteTestDb db) : IClassFixture<SqliteTestD
         Assert.Equal(SyncRunRepository.Failed, closed!.Status);
         Assert.StartsWith("abandoned", closed.Error);
     }
+
+    [Fact]
+    public async Task EventOfATypeNobodyHandles_IsKeptUnhandledAndVisible_NeverProcessed_AndLaterEventsStillApply()
+    {
+        await using var harness = await OrgHarness.StartAsync(db, new SandboxOptions { Preset = "demo", Seed = 42, QpsPerApi = 0 });
+        var corp = harness.Sandbox.World.Schools.First();
+        var user = corp.Users.Values.First(u => !u.Admin);
+        await harness.FullSyncAsync(corp.CorpId);
+        await harness.Inbox.TryAddAsync(corp.CorpId, "bpms-1", "bpms_task_change", "{\"processInstanceId\":\"p-1\"}", "stream", default);
+        harness.Sandbox.Mutate.UpdateUser(corp.CorpId, user.UserId, name: "改名后");
+        await harness.Inbox.TryAddAsync(corp.CorpId, "user-1", "user_modify_org", $"{{\"UserId\":[\"{user.UserId}\"]}}", "stream", default);
+
+        await harness.Events.ProcessPendingAsync(corp.CorpId, default);
+
+        var unhandled = Assert.Single((await harness.Inbox.ListAsync(corp.CorpId, "unhandled", 0, 10, default)).Items);
+        Assert.Equal("bpms_task_change", unhandled.EventType);
+        Assert.Equal("unhandled", unhandled.Status);
+        Assert.Null(unhandled.ProcessedAt);
+        Assert.Contains((await harness.Org.ListStaffAsync(corp.CorpId, false, default)), s => s.UserId == user.UserId && s.Name == "改名后");
+        Assert.Equal(1, await harness.Inbox.ReplayAsync(unhandled.Id, null, default));
+        await harness.Events.ProcessPendingAsync(corp.CorpId, default);
+        Assert.Single((await harness.Inbox.ListAsync(corp.CorpId, "unhandled", 0, 10, default)).Items);
+    }
 }
