@@ -15,6 +15,15 @@ internal static class ShanghaiTime
     public static DateTimeOffset FromUtc(DateTime utc) =>
         new DateTimeOffset(DateTime.SpecifyKind(utc, DateTimeKind.Utc)).ToOffset(Offset);
 
+    /// <summary>The Beijing calendar day that holds <paramref name="utc"/> (the day a person in Haining would say).</summary>
+    public static DateOnly DayOf(DateTime utc) => DateOnly.FromDateTime(FromUtc(utc).DateTime);
+
+    /// <summary>Today in Beijing.</summary>
+    public static DateOnly Today(TimeProvider time) => DayOf(time.GetUtcNow().UtcDateTime);
+
+    /// <summary>When the Beijing day after <paramref name="day"/> begins, in UTC.</summary>
+    public static DateTime NextDayStartUtc(DateOnly day) => day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - Offset;
+
     /// <summary>The start (00:00 in Haining) of the Beijing day that holds <paramref name="utc"/>, in UTC.</summary>
     public static DateTime StartOfDayUtc(DateTime utc) =>
         new DateTimeOffset(FromUtc(utc).Date, Offset).UtcDateTime;

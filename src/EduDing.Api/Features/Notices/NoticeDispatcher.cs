@@ -73,9 +73,9 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         while (!ct.IsCancellationRequested)
         {
             var now = time.UtcNowForDatabase();
-            var today = ShanghaiDay(now);
+            var today = ShanghaiTime.DayOf(now);
             var claim = await notices.ClaimNextBatchAsync(corpId, instance.Id, clientOptions.Value.WorkNoticeRecipientsPerMinute,
-                BudgetWindow, Settings.ClaimTimeout, Settings.MessagesPerUserPerDay, now, today, NextShanghaiDayStart(today), ct);
+                BudgetWindow, Settings.ClaimTimeout, Settings.MessagesPerUserPerDay, now, today, ShanghaiTime.NextDayStartUtc(today), ct);
             if (claim.Batch is { } batch)
             {
                 await SendBatchAsync(corp.App, batch, ct);
@@ -175,7 +175,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
             return;
         }
 
-        var today = ShanghaiDay(now);
+        var today = ShanghaiTime.DayOf(now);
         var delivered = new List<string>();
         var failed = new List<(string, string)>();
         var requeue = new List<(string, DateTime)>();
@@ -194,7 +194,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
                     requeue.Add((forbidden.UserId, now + BudgetWindow));
                     break;
                 case "143105":
-                    requeue.Add((forbidden.UserId, NextShanghaiDayStart(today)));
+                    requeue.Add((forbidden.UserId, ShanghaiTime.NextDayStartUtc(today)));
                     break;
                 case "143106" when batch.Uncertain:
                     // The earlier, unconfirmed attempt of this very batch reached the person.
@@ -249,9 +249,4 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
 
         return done;
     }
-
-    internal static DateOnly ShanghaiDay(DateTime utc) => DateOnly.FromDateTime(ShanghaiTime.FromUtc(utc).DateTime);
-
-    internal static DateTime NextShanghaiDayStart(DateOnly day) =>
-        day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - ShanghaiTime.Offset;
 }

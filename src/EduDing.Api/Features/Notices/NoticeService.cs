@@ -274,7 +274,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
         }
 
         var now = time.UtcNowForDatabase();
-        var today = NoticeDispatcher.ShanghaiDay(now);
+        var today = ShanghaiTime.DayOf(now);
         return await notices.QueueReminderAsync(id, today, (corpId, _) => NoticeMessages.ReminderFor(notice, Settings, MiniAppOf(corpId), today), Settings.BatchSize,
                    now, ct)
                ?? throw new RuleViolationException(

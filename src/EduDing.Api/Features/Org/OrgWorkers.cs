@@ -1,3 +1,4 @@
+using EduDing.Api.Hosting;
 using EduDing.Api.Features.DingTalk;
 using EduDing.DingTalk;
 using EduDing.DingTalk.Stream;
@@ -5,43 +6,18 @@ using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Org;
 
-/// <summary>Base for the org workers: a thin periodic loop around one service call, which tests call directly.</summary>
-internal abstract class PeriodicWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time, ILogger log)
-    : BackgroundService
+/// <summary>An org worker: on while OrgSync:RunWorkers is.</summary>
+internal abstract class OrgWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time, ILogger log)
+    : PeriodicWorker(scopes, time, log)
 {
     protected OrgSyncOptions Settings => options.Value;
 
-    protected abstract TimeSpan Interval { get; }
-
-    protected abstract Task RunOnceAsync(IServiceProvider services, CancellationToken ct);
-
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        if (!Settings.RunWorkers)
-        {
-            return;
-        }
-
-        using var timer = new PeriodicTimer(Interval, time);
-        do
-        {
-            try
-            {
-                await using var scope = scopes.CreateAsyncScope();
-                await RunOnceAsync(scope.ServiceProvider, stoppingToken);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                log.LogError(ex, "{Worker} failed; it runs again in {Interval}", GetType().Name, Interval);
-            }
-        }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
-    }
+    protected override bool Enabled => Settings.RunWorkers;
 }
 
 /// <summary>Initial, nightly and requested full reconciles.</summary>
 internal sealed class OrgSyncWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time,
-    ILogger<OrgSyncWorker> log) : PeriodicWorker(scopes, options, time, log)
+    ILogger<OrgSyncWorker> log) : OrgWorker(scopes, options, time, log)
 {
     protected override TimeSpan Interval => Settings.SchedulerInterval;
 
@@ -51,7 +27,7 @@ internal sealed class OrgSyncWorker(IServiceScopeFactory scopes, IOptions<OrgSyn
 
 /// <summary>Applies inbox events, corp by corp.</summary>
 internal sealed class OrgEventWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time,
-    ILogger<OrgEventWorker> log) : PeriodicWorker(scopes, options, time, log)
+    ILogger<OrgEventWorker> log) : OrgWorker(scopes, options, time, log)
 {
     protected override TimeSpan Interval => Settings.EventPollInterval;
 
@@ -67,7 +43,7 @@ internal sealed class OrgEventWorker(IServiceScopeFactory scopes, IOptions<OrgSy
 
 /// <summary>Drains DingTalk's failed-push lists of HTTP-delivery corps, and flushes metered-call counts.</summary>
 internal sealed class FailedPushWorker(IServiceScopeFactory scopes, IOptions<OrgSyncOptions> options, TimeProvider time,
-    ILogger<FailedPushWorker> log) : PeriodicWorker(scopes, options, time, log)
+    ILogger<FailedPushWorker> log) : OrgWorker(scopes, options, time, log)
 {
     protected override TimeSpan Interval => Settings.FailedPushDrainInterval;
 

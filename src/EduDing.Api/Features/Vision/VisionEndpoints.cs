@@ -595,7 +595,7 @@ internal static class VisionEndpoints
     {
         var caller = await CallerAsync(user, identity, ct);
         var errors = new Dictionary<string, string[]>();
-        var today = DateOnly.FromDateTime(ShanghaiTime.FromUtc(time.GetUtcNow().UtcDateTime).DateTime);
+        var today = ShanghaiTime.Today(time);
         if (request.VisitDate is not { } visit || visit > today)
         {
             errors["visitDate"] = ["is required and not in the future"];
@@ -622,7 +622,7 @@ internal static class VisionEndpoints
         }
 
         var referral = await GuardiansReferralAsync(id, caller, vision, access, ct);
-        if (request.VisitDate < DateOnly.FromDateTime(ShanghaiTime.FromUtc(referral.CreatedAt).DateTime))
+        if (request.VisitDate < ShanghaiTime.DayOf(referral.CreatedAt))
         {
             throw new RequestValidationException("visitDate", "is before the referral was made");
         }
@@ -665,7 +665,7 @@ internal static class VisionEndpoints
             errors["adjustableDesks"] = ["is required, 0 to the number of desks"];
         }
 
-        var today = DateOnly.FromDateTime(ShanghaiTime.FromUtc(time.GetUtcNow().UtcDateTime).DateTime);
+        var today = ShanghaiTime.Today(time);
         if (request.LightingRenovatedOn > today)
         {
             errors["lightingRenovatedOn"] = ["must not be in the future"];

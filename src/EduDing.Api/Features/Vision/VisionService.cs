@@ -23,7 +23,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
 
     private VisionClassifier Classifier => new(options.Value);
 
-    private DateOnly Today => DateOnly.FromDateTime(ShanghaiTime.FromUtc(time.GetUtcNow().UtcDateTime).DateTime);
+    private DateOnly Today => ShanghaiTime.Today(time);
 
     public async Task<VisionRound> CreateRoundAsync(Caller caller, CreateRound request, CancellationToken ct)
     {

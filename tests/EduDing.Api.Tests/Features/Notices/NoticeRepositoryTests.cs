@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using EduDing.Api.Features.Notices;
+using EduDing.Api.Hosting;
 using EduDing.Api.Tests.Infrastructure;
 
 namespace EduDing.Api.Tests.Features.Notices;
@@ -11,7 +12,7 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
     private static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
     private static readonly DateTime Start = new(2026, 9, 1, 1, 0, 0, DateTimeKind.Utc);
 
-    private static DateOnly Day(DateTime utc) => NoticeDispatcher.ShanghaiDay(utc);
+    private static DateOnly Day(DateTime utc) => ShanghaiTime.DayOf(utc);
 
     /// <summary>A notice already resolved into batches of 100 for <paramref name="recipients"/> people of a fresh corp.</summary>
     private async Task<(NoticeRepository Repo, string CorpId, long NoticeId)> QueuedNoticeAsync(int recipients, string? corpId = null,
@@ -58,7 +59,7 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
                 var now = Start.AddSeconds(10 * Interlocked.Increment(ref tick));
                 // Simulated time runs ahead of the workers: a claim must not expire before its holder confirms it.
                 var claim = await repo.ClaimNextBatchAsync(corpId, $"worker-{worker}", 1000, Window, TimeSpan.FromDays(1), 500, now, Day(now),
-                    NoticeDispatcher.NextShanghaiDayStart(Day(now)), default);
+                    ShanghaiTime.NextDayStartUtc(Day(now)), default);
                 if (claim.Batch is { } batch)
                 {
                     claimed.Add(batch.Id);
@@ -82,7 +83,7 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         while (sends.Count < 20)
         {
             var claim = await repo.ClaimNextBatchAsync(corpId, "me", cap, Window, ClaimTimeout, 500, now, Day(now),
-                NoticeDispatcher.NextShanghaiDayStart(Day(now)), default);
+                ShanghaiTime.NextDayStartUtc(Day(now)), default);
             if (claim.Batch is { } batch)
             {
                 sends.Add((now, batch.RecipientCount));
@@ -115,13 +116,13 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         db.SkipUnlessAvailable();
         var (repo, corpId, noticeId) = await QueuedNoticeAsync(200);
         var first = (await repo.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, Start, Day(Start),
-            NoticeDispatcher.NextShanghaiDayStart(Day(Start)), default)).Batch!;
+            ShanghaiTime.NextDayStartUtc(Day(Start)), default)).Batch!;
         Assert.False(first.Uncertain);
 
         // The instance died after claiming: the claim expires and another instance takes the batch over.
         var later = Start + ClaimTimeout + TimeSpan.FromSeconds(1);
         var retaken = (await repo.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, later, Day(later),
-            NoticeDispatcher.NextShanghaiDayStart(Day(later)), default)).Batch!;
+            ShanghaiTime.NextDayStartUtc(Day(later)), default)).Batch!;
         Assert.Equal(first.Id, retaken.Id);
         Assert.True(retaken.Uncertain);
         Assert.False(await repo.MarkSentAsync(first, "crashed", 1, later, default));
@@ -130,10 +131,10 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         // The second batch's claim expires too, but is found only on the next day: recorded as uncertain, not resent.
         var secondAt = later.AddSeconds(1);
         var second = (await repo.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, secondAt, Day(secondAt),
-            NoticeDispatcher.NextShanghaiDayStart(Day(secondAt)), default)).Batch!;
-        var nextDay = NoticeDispatcher.NextShanghaiDayStart(Day(later)).AddHours(1);
+            ShanghaiTime.NextDayStartUtc(Day(secondAt)), default)).Batch!;
+        var nextDay = ShanghaiTime.NextDayStartUtc(Day(later)).AddHours(1);
         var claim = await repo.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, nextDay, Day(nextDay),
-            NoticeDispatcher.NextShanghaiDayStart(Day(nextDay)), default);
+            ShanghaiTime.NextDayStartUtc(Day(nextDay)), default);
         Assert.Null(claim.Batch);
         var failed = await repo.RecipientsAsync(noticeId, RecipientStatus.Failed, null, null, null, 0, 200, default);
         Assert.Equal(second.RecipientCount, failed.Total);
@@ -147,10 +148,10 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var corpId = $"corp-{Guid.NewGuid():N}"[..20];
         var (repo, _, _) = await QueuedNoticeAsync(0, corpId, ["a", "b"]);
         var (_, _, secondNotice) = await QueuedNoticeAsync(0, corpId, ["a", "c"]);
-        var tomorrow = NoticeDispatcher.NextShanghaiDayStart(Day(Start));
+        var tomorrow = ShanghaiTime.NextDayStartUtc(Day(Start));
 
         async Task<BatchClaim> ClaimAt(DateTime now) => await repo.ClaimNextBatchAsync(corpId, "me", 100_000, Window, ClaimTimeout,
-            messagesPerUserPerDay: 1, now, Day(now), NoticeDispatcher.NextShanghaiDayStart(Day(now)), default);
+            messagesPerUserPerDay: 1, now, Day(now), ShanghaiTime.NextDayStartUtc(Day(now)), default);
 
         var first = (await ClaimAt(Start)).Batch!;
         Assert.Equal(["a", "b"], first.UserIdList);
