@@ -60,12 +60,6 @@ public sealed class DingTalkSandbox : IAsyncDisposable
 
     private readonly Dictionary<(string CorpId, string Month), long> _pushesUsed = new();
 
-    /// <summary>Whether DingTalk counts this event against the monthly push quota: 通讯录 events are exempt (contract §12).</summary>
-    public static bool CountsAsPush(string eventType) =>
-        !(eventType.StartsWith("user_", StringComparison.Ordinal) || eventType.StartsWith("org_dept_", StringComparison.Ordinal) ||
-          eventType.StartsWith("label_", StringComparison.Ordinal) || eventType.StartsWith("org_admin_", StringComparison.Ordinal) ||
-          eventType == "check_url");
-
     private string Month => Time.GetUtcNow().ToOffset(TimeSpan.FromHours(8)).ToString("yyyyMM", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Whether the corp's pushes for this month are used up (its message service is paused until the month turns).</summary>
@@ -95,7 +89,7 @@ public sealed class DingTalkSandbox : IAsyncDisposable
                 return false;
             }
 
-            if (CountsAsPush(ev.EventType))
+            if (EduDing.DingTalk.Models.EventQuota.CountsAsPush(ev.EventType))
             {
                 _pushesUsed[key] = ++used;
             }

@@ -92,7 +92,7 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
 
             return message.StartsWith("Required parameter", StringComparison.Ordinal)
                 ? Invalid(name, "is required", "A required value is missing.")
-                : Invalid(name, MustBe(type), "A value in the address is not of the right kind.");
+                : Invalid(name, MustBe(type, "has a value of the wrong kind"), "A value in the address is not of the right kind.");
         }
 
         return Problem(bad.StatusCode, bad.StatusCode == StatusCodes.Status400BadRequest ? "Bad request" : null,
@@ -102,17 +102,27 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
     private static HttpValidationProblemDetails Invalid(string field, string reason, string title) =>
         new(new Dictionary<string, string[]> { [field] = [reason] }) { Status = StatusCodes.Status400BadRequest, Title = title };
 
-    private static string MustBe(string dotnetType) => dotnetType switch
+    /// <summary>
+    /// What a value must be, from the .NET type it failed to become, as either message names it ("Nullable&lt;int&gt;"
+    /// from binding, "System.Nullable`1[System.Decimal]" from System.Text.Json); <paramref name="otherwise"/> for
+    /// anything else (a record: an object).
+    /// </summary>
+    private static string MustBe(string dotnetType, string otherwise) => dotnetType switch
     {
-        var t when t.Contains("int", StringComparison.OrdinalIgnoreCase) || t.Contains("long", StringComparison.OrdinalIgnoreCase)
-            => "must be a whole number",
-        var t when t.Contains("decimal", StringComparison.OrdinalIgnoreCase) || t.Contains("double", StringComparison.OrdinalIgnoreCase)
-            => "must be a number",
-        var t when t.Contains("bool", StringComparison.OrdinalIgnoreCase) => "must be true or false",
+        var t when t.Contains("List", StringComparison.Ordinal) || t.Contains("[]", StringComparison.Ordinal) ||
+                   t.Contains("Enumerable", StringComparison.Ordinal) => "must be an array",
+        var t when TypeWord(t, "decimal|double|float|Decimal|Double|Single") => "must be a number",
         var t when t.Contains("DateOnly", StringComparison.Ordinal) => "must be a date, e.g. 2026-09-01",
         var t when t.Contains("DateTime", StringComparison.Ordinal) => "must be a date and time, e.g. 2026-09-01T08:30:00+08:00",
-        _ => "has a value of the wrong kind",
+        var t when TypeWord(t, "int|long|short|Int16|Int32|Int64") => "must be a whole number",
+        var t when TypeWord(t, "bool|Boolean") => "must be true or false",
+        var t when t.Contains("String", StringComparison.Ordinal) => "must be a string",
+        _ => otherwise,
     };
+
+    // Whole words only: a record named …Interval or …Print is no int.
+    private static bool TypeWord(string dotnetType, string words) =>
+        System.Text.RegularExpressions.Regex.IsMatch(dotnetType, $@"\b({words})\b");
 
     /// <summary>System.Text.Json's reason without its " Path: …" tail and without .NET type names.</summary>
     private static string JsonReason(string message)
@@ -121,19 +131,7 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
         var reason = cut > 0 ? message[..cut] : message;
         if (ConvertedTo().Match(reason) is { Success: true } converted)
         {
-            var target = converted.Groups["type"].Value;
-            return target switch
-            {
-                var t when t.Contains("Decimal", StringComparison.Ordinal) || t.Contains("Double", StringComparison.Ordinal) => "must be a number",
-                var t when t.Contains("Int", StringComparison.Ordinal) => "must be a whole number",
-                var t when t.Contains("Boolean", StringComparison.Ordinal) => "must be true or false",
-                var t when t.Contains("String", StringComparison.Ordinal) && !t.Contains('[') => "must be a string",
-                var t when t.Contains("DateOnly", StringComparison.Ordinal) => "must be a date, e.g. 2026-09-01",
-                var t when t.Contains("DateTime", StringComparison.Ordinal) => "must be a date and time, e.g. 2026-09-01T08:30:00+08:00",
-                var t when t.Contains("List", StringComparison.Ordinal) || t.Contains("[]", StringComparison.Ordinal) ||
-                           t.Contains("Enumerable", StringComparison.Ordinal) => "must be an array",
-                _ => "must be an object",
-            };
+            return MustBe(converted.Groups["type"].Value, "must be an object");
         }
 
         return reason.Contains("EduDing.", StringComparison.Ordinal) || reason.Contains("System.", StringComparison.Ordinal)

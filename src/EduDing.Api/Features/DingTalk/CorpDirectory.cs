@@ -11,7 +11,7 @@ namespace EduDing.Api.Features.DingTalk;
 internal sealed record CorpConfig(string CorpId, CorpKind Kind, string Name, DingTalkApp App, EventDelivery Delivery,
     string CallbackToken, string CallbackAesKey, string? MiniAppId = null, string? UnionIdSpace = null, string Edition = "standard")
 {
-    /// <summary>This corp's monthly DingTalk quotas (calls, pushes) by its edition.</summary>
+    /// <summary>This corp's monthly DingTalk push quota by its edition.</summary>
     public DingTalkEditions Quotas => DingTalkEditions.For(Edition) ?? DingTalkEditions.Standard;
 
     /// <summary>Corps with the same space see one person with one unionId; a corp without one shares it with nobody.</summary>

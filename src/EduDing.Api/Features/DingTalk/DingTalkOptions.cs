@@ -89,7 +89,7 @@ internal sealed class CorpSettings
     /// </summary>
     public string UnionIdSpace { get; set; } = "";
 
-    /// <summary>The org's DingTalk edition, for its monthly quotas: standard (5,000 calls, 3,000 pushes), professional, addon.</summary>
+    /// <summary>The org's DingTalk edition, for its monthly push quota: standard (3,000), professional (50,000), addon (500,000).</summary>
     public string Edition { get; set; } = "standard";
 
     public string Delivery { get; set; } = nameof(EventDelivery.Stream);

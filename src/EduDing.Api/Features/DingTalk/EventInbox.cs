@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.DingTalk;
 
@@ -102,7 +103,7 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
             foreach (var group in events.GroupBy(e => e.Attempts))
             {
                 var attempts = group.Key + 1;
-                var delay = TimeSpan.FromTicks((long)Math.Min(maxDelay.Ticks, firstDelay.Ticks * Math.Pow(2, Math.Min(attempts - 1, 40))));
+                var delay = Backoff.Doubling(firstDelay, maxDelay, attempts);
                 await tx.Connection!.ExecuteAsync(new CommandDefinition("""
                     UPDATE dingtalk_events
                     SET attempts = @attempts, last_error = @error, next_attempt_at = @next,

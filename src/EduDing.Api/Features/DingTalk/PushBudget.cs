@@ -1,5 +1,6 @@
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.DingTalk.Models;
 
 namespace EduDing.Api.Features.DingTalk;
 
@@ -20,15 +21,9 @@ internal sealed class PushBudget(Database db, CallUsageTracker usage, CorpDirect
     /// <summary>The share of the month's pushes after which a corp goes reconcile-only before DingTalk stops it.</summary>
     public const double NearlySpent = 0.95;
 
-    /// <summary>Whether DingTalk counts this event against the push quota: 通讯录 events are exempt.</summary>
-    public static bool Counts(string eventType) =>
-        !(eventType.StartsWith("user_", StringComparison.Ordinal) || eventType.StartsWith("org_dept_", StringComparison.Ordinal) ||
-          eventType.StartsWith("label_", StringComparison.Ordinal) || eventType.StartsWith("org_admin_", StringComparison.Ordinal) ||
-          eventType == "check_url");
-
     public void OnPushed(string corpId, string eventType)
     {
-        if (Counts(eventType))
+        if (EventQuota.CountsAsPush(eventType))
         {
             usage.Count(corpId, PushApi);
         }
@@ -62,14 +57,17 @@ internal sealed class PushBudget(Database db, CallUsageTracker usage, CorpDirect
     }
 }
 
-/// <summary>DingTalk's monthly quotas per org by edition (contract §12), as configured per corp (DingTalk:Corps:N:Edition).</summary>
-internal sealed record DingTalkEditions(long Calls, long Pushes)
+/// <summary>
+/// DingTalk's monthly push quota per org by edition (contract §12), as configured per corp (DingTalk:Corps:N:Edition).
+/// The editions' call quotas (5,000 / 200,000 / 5,000,000) are what OrgSync:MonthlyCallBudget is set against.
+/// </summary>
+internal sealed record DingTalkEditions(long Pushes)
 {
-    public static readonly DingTalkEditions Standard = new(5_000, 3_000);
+    public static readonly DingTalkEditions Standard = new(3_000);
 
-    public static readonly DingTalkEditions Professional = new(200_000, 50_000);
+    public static readonly DingTalkEditions Professional = new(50_000);
 
-    public static readonly DingTalkEditions AddOnPack = new(5_000_000, 500_000);
+    public static readonly DingTalkEditions AddOnPack = new(500_000);
 
     public static DingTalkEditions? For(string edition) => edition.ToLowerInvariant() switch
     {

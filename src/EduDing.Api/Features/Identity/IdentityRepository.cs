@@ -28,18 +28,21 @@ internal sealed record PersonLink(long Id, string CorpIdA, string UserIdA, strin
 /// </summary>
 internal sealed class IdentityRepository(Database db, CorpDirectory corps)
 {
-    /// <summary>The person as staff or guardian of the corp, if the mirror has them (and they have not left).</summary>
-    public async Task<Account?> FindAccountAsync(string corpId, string userId, CancellationToken ct)
+    /// <summary>
+    /// The person as staff or guardian of the corp, if the mirror has them and they have not left; with
+    /// <paramref name="includeFormer"/> also one who has left (a teacher who moved school, whose history can still follow them).
+    /// </summary>
+    public async Task<Account?> FindAccountAsync(string corpId, string userId, CancellationToken ct, bool includeFormer = false)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var args = new { corpId, userId };
+        var args = new { corpId, userId, includeFormer = includeFormer ? 1 : 0 };
         return await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition("""
                    SELECT corp_id, user_id, name, union_id FROM staff
-                   WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL
+                   WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
                    """, args, cancellationToken: ct))
                ?? await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition("""
                    SELECT corp_id, user_id, name, union_id FROM guardians
-                   WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL
+                   WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
                    """, args, cancellationToken: ct));
     }
 
@@ -153,17 +156,6 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps)
         return (await connection.QueryAsync<PersonLink>(new CommandDefinition($"""
             SELECT {LinkColumns} FROM person_links WHERE unlinked_at IS NULL AND (corp_id_a = @corpId OR corp_id_b = @corpId) ORDER BY id
             """, new { corpId }, cancellationToken: ct))).ToList();
-    }
-
-    /// <summary>An account that has left its corp (a teacher who moved school): still linkable, so their history follows them.</summary>
-    public async Task<Account?> FindFormerAccountAsync(string corpId, string userId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var args = new { corpId, userId };
-        return await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition(
-                   "SELECT corp_id, user_id, name, union_id FROM staff WHERE corp_id = @corpId AND user_id = @userId", args, cancellationToken: ct))
-               ?? await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition(
-                   "SELECT corp_id, user_id, name, union_id FROM guardians WHERE corp_id = @corpId AND user_id = @userId", args, cancellationToken: ct));
     }
 
     /// <summary>Ends a link in force; false when it was not (already unlinked, or no such link).</summary>

@@ -117,8 +117,7 @@ internal static class PersonLinkEndpoints
 
         var mine = await identity.FindAccountAsync(corpId, request.UserId!, ct)
                    ?? throw new RequestValidationException("userId", "is not a current member of this school");
-        var theirs = await identity.FindAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct)
-                     ?? await identity.FindFormerAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct)
+        var theirs = await identity.FindAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct, includeFormer: true)
                      ?? throw new RequestValidationException("otherUserId", "is not a person of that corp");
         var link = await identity.LinkAsync(mine.CorpId, mine.UserId, theirs.CorpId, theirs.UserId, "school-admin", request.Evidence!.Trim(),
                        caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct)

@@ -45,7 +45,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
             var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
             var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
             if (await notices.BeginSendingAsync(notice.Id, recipients, (corpId, _) => NoticeMessages.For(notice, Settings,
-                    corps.Find(corpId)?.MiniAppId ?? Settings.MiniAppId), Settings.BatchSize,
+                    NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize,
                     time.UtcNowForDatabase(), ct))
             {
                 log.LogInformation("Notice {NoticeId} resolved to {Recipients} recipients", notice.Id, recipients.Count);

@@ -1,3 +1,4 @@
+using EduDing.Api.Features.DingTalk;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
@@ -22,6 +23,10 @@ internal static class NoticeMessages
     public static string ReminderFor(Notice notice, NoticeOptions options, string miniAppId, DateOnly day) =>
         Build(notice, options, miniAppId, $"【未读提醒】{notice.Title}",
             $"{notice.SenderName} · {day.ToString("M月d日", CultureInfo.InvariantCulture)}提醒：您还没有阅读这条通知");
+
+    /// <summary>The mini-app a recipient in this corp opens: its own app's, else the deployment's (Notices:MiniAppId).</summary>
+    public static string MiniAppOf(string corpId, CorpDirectory corps, NoticeOptions options) =>
+        corps.Find(corpId)?.MiniAppId ?? options.MiniAppId;
 
     public static string PageOf(Notice notice, NoticeOptions options) =>
         notice.LinkPage ?? string.Format(CultureInfo.InvariantCulture, options.NoticePage, notice.Id);

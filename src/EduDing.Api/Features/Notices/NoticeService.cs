@@ -28,8 +28,6 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
     private NoticeOptions Settings => options.Value;
 
-    /// <summary>The mini-app a recipient in this corp opens: its own app's, else the deployment's default.</summary>
-    private string MiniAppOf(string corpId) => corps.Find(corpId)?.MiniAppId ?? Settings.MiniAppId;
 
     public async Task<Notice> ComposeAsync(Caller caller, ComposeNotice request, CancellationToken ct)
     {
@@ -275,7 +273,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var now = time.UtcNowForDatabase();
         var today = ShanghaiTime.DayOf(now);
-        return await notices.QueueReminderAsync(id, today, (corpId, _) => NoticeMessages.ReminderFor(notice, Settings, MiniAppOf(corpId), today), Settings.BatchSize,
+        return await notices.QueueReminderAsync(id, today, (corpId, _) => NoticeMessages.ReminderFor(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings), today), Settings.BatchSize,
                    now, ct)
                ?? throw new RuleViolationException(
                    "The unread were already reminded today; DingTalk delivers one identical message per person per day, so try tomorrow.");
@@ -329,7 +327,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var now = time.UtcNowForDatabase();
         var recipients = notice.Recipients.DistinctBy(r => (r.CorpId, r.UserId)).Where(r => corps.Find(r.CorpId) is not null).ToList();
-        return await notices.CreateSystemAsync(notice, recipients, (n, corpId) => NoticeMessages.For(n, Settings, MiniAppOf(corpId)), Settings.BatchSize, now, ct);
+        return await notices.CreateSystemAsync(notice, recipients, (n, corpId) => NoticeMessages.For(n, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize, now, ct);
     }
 
     private static DateTime Trim(DateTime value) => new(value.Ticks - value.Ticks % 10, DateTimeKind.Utc);

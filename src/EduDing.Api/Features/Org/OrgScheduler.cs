@@ -63,8 +63,7 @@ internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSy
         }
 
         var o = options.Value;
-        var wait = TimeSpan.FromTicks((long)Math.Min(o.FailedSyncRetryMaxDelay.Ticks,
-            o.FailedSyncRetryDelay.Ticks * Math.Pow(2, Math.Min(failures - 1, 40))));
+        var wait = Backoff.Doubling(o.FailedSyncRetryDelay, o.FailedSyncRetryMaxDelay, failures);
         return now >= lastFailedAt.Value + wait;
     }
 

@@ -35,6 +35,13 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
             : "Missing scope: staff of this school, or the bureau.");
     }
 
+    /// <summary>
+    /// The smallest group an aggregate may show this caller: every group to the school's own staff, groups of at least
+    /// Vision:MinimumCellSize children to anyone else (the bureau), so that no group can be read as individuals.
+    /// </summary>
+    public static int MinimumCellSize(Caller caller, string? corpId, VisionOptions options) =>
+        corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId)) ? 0 : options.MinimumCellSize;
+
     public static void RequireSchoolAdmin(Caller caller, string corpId)
     {
         if (!caller.Has("school-admin", corpId))

@@ -382,7 +382,7 @@ internal static class VisionEndpoints
                 rate is { } now && previousRate is { } before ? now <= before - o.TargetAnnualDrop : null));
 
         // Outside the school's own staff, small groups are withheld, and so are their targets.
-        var minimum = corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId)) ? 0 : o.MinimumCellSize;
+        var minimum = VisionAccess.MinimumCellSize(caller, corpId, o);
         var shown = rows.Select(r => StatisticsRowDto.From(r).SuppressedBelow(minimum)).ToList();
         var shownTotal = total is null ? null : StatisticsRowDto.From(total).SuppressedBelow(minimum);
         return new StatisticsDto(RoundDto.From(round), by, corpId, shown, shownTotal, shownTotal?.Suppressed == true ? null : yoy,
@@ -486,9 +486,7 @@ internal static class VisionEndpoints
         var caller = await CallerAsync(user, identity, ct);
         VisionAccess.RequireStatistics(caller, corpId);
         var rows = await vision.ReferralCompletionAsync(roundId, corpId, ct);
-        var minimum = corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId))
-            ? 0
-            : options.Value.MinimumCellSize;
+        var minimum = VisionAccess.MinimumCellSize(caller, corpId, options.Value);
         // Outside the school, a school or class with only a few referrals is withheld: its children could be told apart.
         ReferralCompletion Row(string corp, long? classId, string name, long referred, long acknowledged, long visited) =>
             referred > 0 && referred < minimum
