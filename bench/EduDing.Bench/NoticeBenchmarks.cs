@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Dapper;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using EduDing.DingTalk;
 using EduDing.DingTalk.Sandbox;
@@ -44,7 +45,7 @@ internal static class NoticeBenchmarks
         var corps = new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance));
         var notices = new NoticeRepository(db);
         var options = Options.Create(new NoticeOptions { ResultCheckDelay = TimeSpan.FromSeconds(2) });
-        var dispatcher = new NoticeDispatcher(notices, new AudienceResolver(db), client, corps, new ServiceInstance(), options,
+        var dispatcher = new NoticeDispatcher(notices, new AudienceResolver(new OrgDirectory(db)), client, corps, new ServiceInstance(), options,
             Options.Create(clientOptions), TimeProvider.System, NullLogger<NoticeDispatcher>.Instance);
 
         var guardians = school.Classes.Values.SelectMany(c => c.Guardians.Select(g => (g.UserId, g.Name))).DistinctBy(g => g.UserId)

@@ -125,10 +125,12 @@ internal static class OrgSyncBenchmarks
 
         builder.AddEduDingDefaults();
         builder.Services.AddDatabase();
+        builder.Services.AddDingTalk();
         builder.Services.AddOrg();
         builder.Services.AddIdentity();
         await using var app = builder.Build();
         app.UseEduDingDefaults();
+        app.MapDingTalk();
         app.MapOrg();
         app.MapIdentityEndpoints();
         await app.StartAsync();

@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Features.Vision;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
@@ -35,13 +37,16 @@ internal static class VisionBenchmarks
             Corps = corpIds.Select(c => new CorpSettings { CorpId = c, Kind = "School", Name = c, AppKey = c, AppSecret = "x", AgentId = 1 }).ToList(),
         });
         var corps = new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance));
-        var identity = new IdentityRepository(db, corps);
+        var directory = new OrgDirectory(db);
         var vision = new VisionRepository(db);
         var options = Options.Create(new VisionOptions());
-        var service = new VisionService(vision, new VisionAccess(identity, new AccessGrantRepository(db), new AuditLog(db, time), corps, time),
-            new NoticeService(new NoticeRepository(db), new AudienceResolver(db), identity, corps, new AuditLog(db, time), Options.Create(new NoticeOptions()), time),
-            new AuditLog(db, time), options, time);
-        var statistics = new VisionStatistics(db);
+        var audit = new AuditLog(db, time);
+        var access = new AccessPolicy(directory, new AccessGrantRepository(db), audit, corps, time);
+        var service = new VisionService(vision, directory, new VisionAccess(access, audit),
+            new SystemNotices(new NoticeRepository(db), corps, Options.Create(new NoticeOptions()), time),
+            audit, options, time);
+        var statistics = new VisionStatistics(db, directory);
+        var classes = await directory.ClassesAsync(corpIds, new ClassFilter(), default);
 
         // Ten city rounds, oldest first; the newest gets the timed xlsx import.
         var roundIds = new List<long>();
@@ -49,7 +54,7 @@ internal static class VisionBenchmarks
         {
             var opens = today.AddDays(-10 - ((9 - r) * 91));
             roundIds.Add(await vision.CreateRoundAsync(RoundKind.All[r % 4], 2024 + (r / 4), $"bench round {r}", null, opens, opens.AddDays(10),
-                null, "bureau", "bench", corpIds, DateTime.UtcNow, default));
+                null, "bureau", "bench", corpIds, classes, DateTime.UtcNow, default));
         }
 
         var files = corpIds.Select(c => (CorpId: c, Xlsx: Xlsx(students[c], today.AddDays(-5), new Random(c.GetHashCode())))).ToList();

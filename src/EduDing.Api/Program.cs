@@ -1,22 +1,30 @@
 using EduDing.Api.Data;
+using EduDing.Api.Features.Approvals;
+using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
-using EduDing.Api.Features.Vision;
 using EduDing.Api.Features.Org;
+using EduDing.Api.Features.Roster;
+using EduDing.Api.Features.Vision;
 using EduDing.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddEduDingDefaults();
 builder.Services.AddDatabase();
+builder.Services.AddDingTalk();
 builder.Services.AddOrg();
 builder.Services.AddIdentity();
+builder.Services.AddApprovals();
 builder.Services.AddNotices();
 builder.Services.AddVision();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
+app.MapDingTalk();
 app.MapOrg();
 app.MapIdentityEndpoints();
+app.MapRosterEndpoints();
+app.MapApprovals();
 app.MapNotices();
 app.MapVision();
 

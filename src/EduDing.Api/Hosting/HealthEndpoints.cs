@@ -15,14 +15,14 @@ internal static class HealthEndpoints
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
         app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
-            .AllowAnonymous()
+            .RequireAudience(Audience.Anonymous)
             .WithName("Health_Alive");
         app.MapHealthChecks("/readyz", new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains(ReadyTag),
             ResponseWriter = WriteAsync,
         })
-            .AllowAnonymous()
+            .RequireAudience(Audience.Anonymous)
             .WithName("Health_Ready");
         return app;
     }

@@ -75,8 +75,8 @@ internal static class HostingExtensions
         app.MapHealthEndpoints();
         if (app.Environment.IsDevelopment())
         {
-            app.MapOpenApi().AllowAnonymous();
-            app.MapScalarApiReference().AllowAnonymous();
+            app.MapOpenApi().RequireAudience(Audience.Anonymous);
+            app.MapScalarApiReference().RequireAudience(Audience.Anonymous);
         }
 
         return app;

@@ -123,8 +123,8 @@ public sealed class HardeningTests(NoticeFixture fixture) : IClassFixture<Notice
         (await admin.PostAsJsonAsync($"/api/notices/{rejected}/reject", new { comment = "请改错字" })).EnsureSuccessStatusCode();
         var audit = (await admin.GetFromJsonAsync<JsonObject>($"/api/audit?corpId={school.CorpId}&pageSize=200"))!["items"]!.AsArray();
 
-        Assert.Contains(audit, e => e!["action"]!.ToString() == "notice.approve" && e["reason"]!.ToString().Contains($"notice {approved}"));
-        Assert.Contains(audit, e => e!["action"]!.ToString() == "notice.reject" && e["reason"]!.ToString().Contains("请改错字"));
+        Assert.Contains(audit, e => e!["action"]!.ToString() == "approval.approve" && e["reason"]!.ToString().Contains($"notice {approved}"));
+        Assert.Contains(audit, e => e!["action"]!.ToString() == "approval.reject" && e["reason"]!.ToString().Contains("请改错字"));
     }
 
     [Fact]

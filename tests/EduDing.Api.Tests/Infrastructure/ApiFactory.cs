@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
 
@@ -10,6 +11,9 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
 
     public Dictionary<string, string?> Settings { get; } = new();
 
+    /// <summary>Extra services a test adds to the app (e.g. an approval kind of its own).</summary>
+    public Action<IServiceCollection>? ExtraServices { get; set; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Development");
@@ -19,9 +23,16 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         // The org workers run only where a test wants them (LiveOrg); elsewhere they would sync the sandbox needlessly.
         builder.UseSetting("OrgSync:RunWorkers", "false");
         builder.UseSetting("Notices:RunWorkers", "false");
+        // Approval tests call the worker's steps themselves, one at a time.
+        builder.UseSetting("Approvals:RunWorker", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);
+        }
+
+        if (ExtraServices is { } services)
+        {
+            builder.ConfigureServices(services);
         }
     }
 

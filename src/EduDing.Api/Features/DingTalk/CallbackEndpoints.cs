@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using EduDing.Api.Hosting;
 using EduDing.DingTalk.Callbacks;
 
 namespace EduDing.Api.Features.DingTalk;
@@ -15,7 +16,7 @@ internal static class CallbackEndpoints
     {
         // No bearer token: DingTalk proves itself with the signature, checked before anything is stored.
         app.MapPost("/api/dingtalk/callback/{corpId}", ReceiveAsync)
-            .AllowAnonymous()
+            .RequireAudience(Audience.Anonymous)
             .ExcludeFromDescription()
             .WithName("DingTalk_Callback");
         return app;

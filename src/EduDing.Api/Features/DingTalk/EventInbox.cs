@@ -133,14 +133,14 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
 
     public const string UnhandledPrefix = "unhandled:";
 
-    /// <summary>Operators' view: events by status (pending, parked, unhandled, processed, or all), newest first.</summary>
+    /// <summary>Operators' view: events by status (pending, parked by failures, unhandled, processed, or all), newest first.</summary>
     public async Task<(IReadOnlyList<InboxEventView> Items, int Total)> ListAsync(string? corpId, string? status, long skip, int take,
         CancellationToken ct)
     {
         var filter = status switch
         {
             "pending" => "processed_at IS NULL AND parked_at IS NULL",
-            "parked" => "processed_at IS NULL AND parked_at IS NOT NULL",
+            "parked" => $"processed_at IS NULL AND parked_at IS NOT NULL AND (last_error IS NULL OR last_error NOT LIKE '{UnhandledPrefix}%')",
             "unhandled" => $"processed_at IS NULL AND parked_at IS NOT NULL AND last_error LIKE '{UnhandledPrefix}%'",
             "processed" => "processed_at IS NOT NULL",
             _ => "1 = 1",

@@ -1,6 +1,7 @@
-using System.Security.Claims;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -29,17 +30,17 @@ internal static class AccessGrantEndpoints
     public static IEndpointRouteBuilder MapAccessGrantEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/corps/{corpId}/access-grants").WithTags("Access grants").RequireAuthorization();
-        group.MapPost("/", CreateAsync).WithName("AccessGrants_Create");
-        group.MapGet("/", ListAsync).WithName("AccessGrants_List");
-        group.MapDelete("/{id:long}", RevokeAsync).WithName("AccessGrants_Revoke");
+        group.MapPost("/", CreateAsync).RequireAudience(Audience.SchoolAdmin).WithName("AccessGrants_Create");
+        group.MapGet("/", ListAsync).RequireAudience(Audience.SchoolAdmin).WithName("AccessGrants_List");
+        group.MapDelete("/{id:long}", RevokeAsync).RequireAudience(Audience.SchoolAdmin).WithName("AccessGrants_Revoke");
         return app;
     }
 
-    private static async Task<Created<AccessGrantDto>> CreateAsync(string corpId, CreateGrantRequest request, ClaimsPrincipal user,
-        IdentityRepository identity, AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, IOptions<IdentityOptions> options,
+    private static async Task<Created<AccessGrantDto>> CreateAsync(string corpId, CreateGrantRequest request, Caller caller, AccessPolicy access,
+        OrgDirectory directory, AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, IOptions<IdentityOptions> options,
         TimeProvider time, CancellationToken ct)
     {
-        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "grants over its children's data are the school's decision", ct);
+        access.RequireSchoolAdmin(caller, corpId, "grants over its children's data are the school's decision");
         var now = time.UtcNowForDatabase();
         var maxDuration = options.Value.MaxGrantDuration;
         var errors = new Dictionary<string, string[]>();
@@ -68,7 +69,7 @@ internal static class AccessGrantEndpoints
             throw new RequestValidationException(errors);
         }
 
-        if (await identity.FindAccountAsync(request.GranteeCorpId!, request.GranteeUserId!, ct) is null)
+        if (await directory.FindAccountAsync(request.GranteeCorpId!, request.GranteeUserId!, ct) is null)
         {
             throw new RequestValidationException("granteeUserId", "is not bureau staff in the synced organization");
         }
@@ -81,17 +82,17 @@ internal static class AccessGrantEndpoints
         return TypedResults.Created($"/api/corps/{corpId}/access-grants/{id}", AccessGrantDto.From((await grants.FindAsync(id, ct))!));
     }
 
-    private static async Task<Ok<IReadOnlyList<AccessGrantDto>>> ListAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
-        AccessGrantRepository grants, CorpDirectory corps, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<AccessGrantDto>>> ListAsync(string corpId, Caller caller, AccessPolicy access,
+        AccessGrantRepository grants, CancellationToken ct)
     {
-        await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "grants over its children's data are the school's decision", ct);
+        access.RequireSchoolAdmin(caller, corpId, "grants over its children's data are the school's decision");
         return TypedResults.Ok<IReadOnlyList<AccessGrantDto>>((await grants.ListForSchoolsAsync([corpId], ct)).Select(AccessGrantDto.From).ToList());
     }
 
-    private static async Task<NoContent> RevokeAsync(string corpId, long id, ClaimsPrincipal user, IdentityRepository identity,
-        AccessGrantRepository grants, CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
+    private static async Task<NoContent> RevokeAsync(string corpId, long id, Caller caller, AccessPolicy access,
+        AccessGrantRepository grants, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "grants over its children's data are the school's decision", ct);
+        access.RequireSchoolAdmin(caller, corpId, "grants over its children's data are the school's decision");
         var grant = await grants.FindAsync(id, ct);
         if (grant is null || grant.SchoolCorpId != corpId)
         {

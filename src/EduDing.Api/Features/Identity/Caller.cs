@@ -1,9 +1,14 @@
 using System.Security.Claims;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Identity;
 
-/// <summary>The signed-in person making a request: their account, the same person in other corps, and their roles.</summary>
+/// <summary>
+/// The signed-in person making a request: their account, the same person in other corps, and their roles
+/// (<see cref="Roles"/>). A handler takes it as a parameter; binding it answers 403 for a token that belongs to no
+/// person of the synced organizations (an operator token).
+/// </summary>
 internal sealed record Caller(Account Account, IReadOnlyList<(string CorpId, string UserId)> Identities, IReadOnlySet<string> Roles)
 {
     public bool Has(string role, string corpId) => Roles.Contains($"{role}@{corpId}");
@@ -17,12 +22,17 @@ internal sealed record Caller(Account Account, IReadOnlyList<(string CorpId, str
     /// <summary>The caller's userid in <paramref name="corpId"/> (the same person across corps has one per corp).</summary>
     public string UserIdIn(string corpId) => Identities.FirstOrDefault(i => i.CorpId == corpId).UserId ?? Account.UserId;
 
+    /// <summary>Minimal APIs bind a <see cref="Caller"/> parameter through this.</summary>
+    public static async ValueTask<Caller?> BindAsync(HttpContext context) =>
+        await FromAsync(context.User, context.RequestServices.GetRequiredService<OrgDirectory>(),
+            context.RequestServices.GetRequiredService<IdentityRepository>(), context.RequestAborted);
+
     /// <summary>The caller, or 403 when the token belongs to no person of the synced organizations (an operator token).</summary>
-    public static async Task<Caller> FromAsync(ClaimsPrincipal user, IdentityRepository identity, CancellationToken ct)
+    public static async Task<Caller> FromAsync(ClaimsPrincipal user, OrgDirectory directory, IdentityRepository identity, CancellationToken ct)
     {
         var corpId = user.FindFirstValue(SessionService.CorpClaim);
         var userId = user.FindFirstValue(SessionService.UserClaim);
-        var account = corpId is null || userId is null ? null : await identity.FindAccountAsync(corpId, userId, ct);
+        var account = corpId is null || userId is null ? null : await directory.FindAccountAsync(corpId, userId, ct);
         if (account is null)
         {
             throw new ForbiddenException("This token does not belong to a person in the synced organizations.");

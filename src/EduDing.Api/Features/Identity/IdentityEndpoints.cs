@@ -1,5 +1,7 @@
 using System.Security.Claims;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.DependencyInjection.Extensions;
@@ -43,6 +45,7 @@ internal static class IdentityEndpoints
             Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme).Configure(ActiveSessions.Configure);
         services.TryAddSingleton<AuditLog>();
         services.AddSingleton<AccessGrantRepository>();
+        services.AddSingleton<AccessPolicy>();
         return services;
     }
 
@@ -50,11 +53,11 @@ internal static class IdentityEndpoints
     {
         var auth = app.MapGroup("/api/auth").WithTags("Auth");
         // Sign-in and refresh are how a caller gets a token, so they cannot require one.
-        auth.MapPost("/dingtalk", SignInAsync).AllowAnonymous().WithName("Auth_SignInWithDingTalk");
-        auth.MapPost("/refresh", RefreshAsync).AllowAnonymous().WithName("Auth_Refresh");
-        auth.MapPost("/sign-out", SignOutAsync).RequireAuthorization().WithName("Auth_SignOut");
-        app.MapGet("/api/me", GetMeAsync).WithTags("Me").RequireAuthorization().WithName("Me_Get");
-        app.MapStudentRecordEndpoints();
+        auth.MapPost("/dingtalk", SignInAsync).RequireAudience(Audience.Anonymous).WithName("Auth_SignInWithDingTalk");
+        auth.MapPost("/refresh", RefreshAsync).RequireAudience(Audience.Anonymous).WithName("Auth_Refresh");
+        auth.MapPost("/sign-out", SignOutAsync).RequireAudience(Audience.SignedIn).WithName("Auth_SignOut");
+        app.MapGet("/api/me", GetMeAsync).RequireAudience(Audience.Person).WithTags("Me").RequireAudience(Audience.Person).WithName("Me_Get");
+        app.MapAuditEndpoints();
         app.MapAccessGrantEndpoints();
         app.MapPersonLinkEndpoints();
         return app;
@@ -110,11 +113,11 @@ internal static class IdentityEndpoints
     }
 
     /// <summary>Who the caller is: profile, roles per corp, schools, classes taught and (for guardians) their children.</summary>
-    private static async Task<Ok<MeDto>> GetMeAsync(ClaimsPrincipal user, IdentityRepository identity, CorpDirectory corps,
+    private static async Task<Ok<MeDto>> GetMeAsync(Caller caller, IdentityRepository identity, OrgDirectory directory, CorpDirectory corps,
         Microsoft.Extensions.Options.IOptions<IdentityOptions> options, CancellationToken ct)
     {
-        var account = (await Caller.FromAsync(user, identity, ct)).Account;
-        var identities = await identity.IdentitiesAsync(account, ct);
+        var account = caller.Account;
+        var identities = caller.Identities;
         var roles = await identity.RolesAsync(identities, options.Value, ct);
         string CorpName(string id) => corps.Find(id)?.Name ?? id;
         var schools = roles.Select(r => r.CorpId).Distinct().Where(id => corps.Find(id)?.Kind == CorpKind.School)
@@ -122,8 +125,8 @@ internal static class IdentityEndpoints
         return TypedResults.Ok(new MeDto(account.CorpId, account.UserId, account.Name, account.UnionId,
             roles.Select(r => new MeRoleDto(r.Role, r.CorpId, CorpName(r.CorpId))).ToList(),
             schools,
-            (await identity.ClassesTaughtAsync(identities, ct)).Select(c => new MeClassDto(c.CorpId, c.ClassId, c.ClassName, c.IsAdviser)).ToList(),
-            (await identity.ChildrenAsync(identities, ct)).Select(c => new MeChildDto(c.CorpId, c.StudentUserId, c.Name, c.StudentNumber,
+            (await directory.ClassesTaughtAsync(identities, ct)).Select(c => new MeClassDto(c.CorpId, c.ClassId, c.ClassName, c.IsAdviser)).ToList(),
+            (await directory.ChildrenAsync(identities, ct)).Select(c => new MeChildDto(c.CorpId, c.StudentUserId, c.Name, c.StudentNumber,
                 c.ClassId, c.ClassName, c.RelationCode)).ToList()));
     }
 }

@@ -1,18 +1,12 @@
 using Dapper;
 using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Org;
 
 namespace EduDing.Api.Features.Identity;
 
-/// <summary>A role held in one corp. Role names: bureau-admin, bureau-staff, school-admin, school-staff, teacher, adviser, guardian.</summary>
+/// <summary>A role held in one corp (<see cref="Roles"/>).</summary>
 internal sealed record RoleGrant(string Role, string CorpId);
-
-internal sealed record Account(string CorpId, string UserId, string Name, string? UnionId);
-
-internal sealed record TaughtClass(string CorpId, long ClassId, string ClassName, bool IsAdviser);
-
-internal sealed record Child(string CorpId, string StudentUserId, string Name, string? StudentNumber, long ClassId, string ClassName,
-    string RelationCode);
 
 internal sealed record Session(string Id, string RefreshHash, string CorpId, string UserId, string? UnionId, DateTime CreatedAt,
     DateTime RefreshedAt, DateTime ExpiresAt, DateTime? RevokedAt, string? PreviousRefreshHash = null);
@@ -26,26 +20,8 @@ internal sealed record PersonLink(long Id, string CorpIdA, string UserIdA, strin
 /// sign-in and at each refresh, across every corp where the same person is staff or a guardian: by unionid only among
 /// corps that share a unionId space (one developer account), and otherwise only through explicit person links.
 /// </summary>
-internal sealed class IdentityRepository(Database db, CorpDirectory corps)
+internal sealed class IdentityRepository(Database db, CorpDirectory corps, OrgDirectory directory)
 {
-    /// <summary>
-    /// The person as staff or guardian of the corp, if the mirror has them and they have not left; with
-    /// <paramref name="includeFormer"/> also one who has left (a teacher who moved school, whose history can still follow them).
-    /// </summary>
-    public async Task<Account?> FindAccountAsync(string corpId, string userId, CancellationToken ct, bool includeFormer = false)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var args = new { corpId, userId, includeFormer = includeFormer ? 1 : 0 };
-        return await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition("""
-                   SELECT corp_id, user_id, name, union_id FROM staff
-                   WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
-                   """, args, cancellationToken: ct))
-               ?? await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition("""
-                   SELECT corp_id, user_id, name, union_id FROM guardians
-                   WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
-                   """, args, cancellationToken: ct));
-    }
-
     /// <summary>
     /// The (corp, userid) pairs of one person: the account itself; by unionid, the same person in corps of the same
     /// unionId space; and by person links (in force), the accounts linked to any of those, followed until nothing new
@@ -65,13 +41,8 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps)
             {
                 if (!string.IsNullOrEmpty(unionId))
                 {
-                    var space = corps.SameUnionIdSpace(corpId);
-                    foreach (var table in new[] { "staff", "guardians" })
-                    {
-                        found.AddRange(await connection.QueryAsync<(string, string, string?)>(new CommandDefinition(
-                            $"SELECT corp_id, user_id, union_id FROM {table} WHERE union_id = @unionId AND corp_id IN @space AND removed_at IS NULL",
-                            new { unionId, space }, cancellationToken: ct)));
-                    }
+                    found.AddRange((await directory.AccountsByUnionIdAsync(unionId, corps.SameUnionIdSpace(corpId).ToList(), ct))
+                        .Select(a => (a.CorpId, a.UserId, a.UnionId)));
                 }
 
                 foreach (var (otherCorp, otherUser) in await connection.QueryAsync<(string, string)>(new CommandDefinition("""
@@ -80,12 +51,7 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps)
                              SELECT corp_id_a, user_id_a FROM person_links WHERE corp_id_b = @corpId AND user_id_b = @userId AND unlinked_at IS NULL
                              """, new { corpId, userId }, cancellationToken: ct)))
                 {
-                    var other = await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition("""
-                        SELECT union_id FROM staff WHERE corp_id = @otherCorp AND user_id = @otherUser
-                        UNION ALL
-                        SELECT union_id FROM guardians WHERE corp_id = @otherCorp AND user_id = @otherUser
-                        """, new { otherCorp, otherUser }, cancellationToken: ct));
-                    found.Add((otherCorp, otherUser, other));
+                    found.Add((otherCorp, otherUser, await directory.UnionIdOfAsync(otherCorp, otherUser, ct)));
                 }
             }
 
@@ -171,127 +137,43 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps)
     private const string LinkColumns =
         "id, corp_id_a, user_id_a, corp_id_b, user_id_b, method, evidence, created_by_corp_id, created_by_user_id, created_at, unlinked_at";
 
+    /// <summary>Roles from the mirror, in every corp where one of the accounts is still staff, a teacher or a guardian (docs/access.md).</summary>
     public async Task<IReadOnlyList<RoleGrant>> RolesAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
         IdentityOptions options, CancellationToken ct)
     {
         var roles = new List<RoleGrant>();
-        await using var connection = await db.OpenConnectionAsync(ct);
         foreach (var (corpId, userId) in identities)
         {
-            var args = new { corpId, userId };
-            var staff = await connection.QueryFirstOrDefaultAsync<(string Kind, bool IsAdmin, string? Title)?>(new CommandDefinition("""
-                SELECT c.kind, s.is_admin, s.title FROM staff s JOIN corps c ON c.corp_id = s.corp_id
-                WHERE s.corp_id = @corpId AND s.user_id = @userId AND s.removed_at IS NULL
-                """, args, cancellationToken: ct));
-            if (staff is { } s)
+            if (await directory.StaffStandingAsync(corpId, userId, ct) is { } s)
             {
                 var bureau = s.Kind == "Bureau";
-                roles.Add(new RoleGrant(bureau ? "bureau-staff" : "school-staff", corpId));
-                var inAdminDepartment = bureau && options.BureauAdminDepartmentIds.Count > 0 && await connection.ExecuteScalarAsync<int>(
-                    new CommandDefinition("""
-                        SELECT COUNT(*) FROM staff_departments
-                        WHERE corp_id = @corpId AND user_id = @userId AND dept_id IN @departments
-                        """, new { corpId, userId, departments = options.BureauAdminDepartmentIds }, cancellationToken: ct)) > 0;
+                roles.Add(new RoleGrant(bureau ? Roles.BureauStaff : Roles.SchoolStaff, corpId));
+                var inAdminDepartment = bureau && await directory.InAnyDepartmentAsync(corpId, userId, options.BureauAdminDepartmentIds, ct);
                 var adminTitle = !bureau && s.Title is { } title && options.SchoolAdminTitles.Contains(title);
                 if (s.IsAdmin || inAdminDepartment || adminTitle)
                 {
-                    roles.Add(new RoleGrant(bureau ? "bureau-admin" : "school-admin", corpId));
+                    roles.Add(new RoleGrant(bureau ? Roles.BureauAdmin : Roles.SchoolAdmin, corpId));
                 }
             }
 
-            var memberships = (await connection.QueryAsync<(string Role, bool IsAdviser)>(new CommandDefinition(
-                "SELECT role, is_adviser FROM class_members WHERE corp_id = @corpId AND user_id = @userId", args,
-                cancellationToken: ct))).ToList();
+            var memberships = await directory.ClassMembershipsAsync(corpId, userId, ct);
             if (memberships.Any(m => m.Role == "teacher"))
             {
-                roles.Add(new RoleGrant("teacher", corpId));
+                roles.Add(new RoleGrant(Roles.Teacher, corpId));
             }
 
             if (memberships.Any(m => m.Role == "teacher" && m.IsAdviser))
             {
-                roles.Add(new RoleGrant("adviser", corpId));
+                roles.Add(new RoleGrant(Roles.Adviser, corpId));
             }
 
             if (memberships.Any(m => m.Role == "guardian"))
             {
-                roles.Add(new RoleGrant("guardian", corpId));
+                roles.Add(new RoleGrant(Roles.Guardian, corpId));
             }
         }
 
         return roles.Distinct().OrderBy(r => r.CorpId, StringComparer.Ordinal).ThenBy(r => r.Role, StringComparer.Ordinal).ToList();
-    }
-
-    public async Task<IReadOnlyList<TaughtClass>> ClassesTaughtAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
-        CancellationToken ct)
-    {
-        var classes = new List<TaughtClass>();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var (corpId, userId) in identities)
-        {
-            classes.AddRange(await connection.QueryAsync<TaughtClass>(new CommandDefinition("""
-                SELECT m.corp_id, m.class_id, n.name AS class_name, m.is_adviser
-                FROM class_members m JOIN edu_nodes n ON n.corp_id = m.corp_id AND n.node_id = m.class_id
-                WHERE m.corp_id = @corpId AND m.user_id = @userId AND m.role = 'teacher' AND n.removed_at IS NULL
-                ORDER BY m.class_id
-                """, new { corpId, userId }, cancellationToken: ct)));
-        }
-
-        return classes;
-    }
-
-    public async Task<IReadOnlyList<Child>> ChildrenAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
-    {
-        var children = new List<Child>();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var (corpId, userId) in identities)
-        {
-            children.AddRange(await connection.QueryAsync<Child>(new CommandDefinition("""
-                SELECT r.corp_id, r.student_user_id, s.name, s.student_number, r.class_id, n.name AS class_name, r.relation_code
-                FROM guardian_students r
-                JOIN students s ON s.corp_id = r.corp_id AND s.user_id = r.student_user_id
-                JOIN edu_nodes n ON n.corp_id = r.corp_id AND n.node_id = r.class_id
-                WHERE r.corp_id = @corpId AND r.guardian_user_id = @userId AND s.removed_at IS NULL
-                ORDER BY r.class_id, r.student_user_id
-                """, new { corpId, userId }, cancellationToken: ct)));
-        }
-
-        return children;
-    }
-
-    // ---- scope checks on one student ----
-
-    public async Task<string?> GuardianRelationAsync(IReadOnlyList<(string CorpId, string UserId)> identities, string corpId,
-        string studentUserId, CancellationToken ct)
-    {
-        var mine = identities.Where(i => i.CorpId == corpId).Select(i => i.UserId).ToList();
-        if (mine.Count == 0)
-        {
-            return null;
-        }
-
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QueryFirstOrDefaultAsync<string?>(new CommandDefinition("""
-            SELECT relation_code FROM guardian_students
-            WHERE corp_id = @corpId AND student_user_id = @studentUserId AND guardian_user_id IN @mine
-            """, new { corpId, studentUserId, mine }, cancellationToken: ct));
-    }
-
-    /// <summary>A class of the student that one of the caller's identities teaches, if any.</summary>
-    public async Task<long?> TaughtClassOfStudentAsync(IReadOnlyList<(string CorpId, string UserId)> identities, string corpId,
-        string studentUserId, CancellationToken ct)
-    {
-        var mine = identities.Where(i => i.CorpId == corpId).Select(i => i.UserId).ToList();
-        if (mine.Count == 0)
-        {
-            return null;
-        }
-
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QueryFirstOrDefaultAsync<long?>(new CommandDefinition("""
-            SELECT t.class_id FROM class_members t
-            JOIN class_members s ON s.corp_id = t.corp_id AND s.class_id = t.class_id AND s.role = 'student'
-            WHERE t.corp_id = @corpId AND t.role = 'teacher' AND t.user_id IN @mine AND s.user_id = @studentUserId
-            """, new { corpId, studentUserId, mine }, cancellationToken: ct));
     }
 
     // ---- sessions ----

@@ -1,6 +1,7 @@
-using System.Security.Claims;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -32,22 +33,21 @@ internal static class PersonLinkEndpoints
     public static IEndpointRouteBuilder MapPersonLinkEndpoints(this IEndpointRouteBuilder app)
     {
         var mine = app.MapGroup("/api/me/links").WithTags("Me").RequireAuthorization();
-        mine.MapPost("/", LinkMineAsync).WithName("Me_LinkAccount");
-        mine.MapGet("/", ListMineAsync).WithName("Me_ListLinks");
-        mine.MapDelete("/{id:long}", UnlinkMineAsync).WithName("Me_Unlink");
+        mine.MapPost("/", LinkMineAsync).RequireAudience(Audience.Person).WithName("Me_LinkAccount");
+        mine.MapGet("/", ListMineAsync).RequireAudience(Audience.Person).WithName("Me_ListLinks");
+        mine.MapDelete("/{id:long}", UnlinkMineAsync).RequireAudience(Audience.Person).WithName("Me_Unlink");
 
         var school = app.MapGroup("/api/corps/{corpId}/person-links").WithTags("Person links").RequireAuthorization();
-        school.MapPost("/", LinkBySchoolAsync).WithName("PersonLinks_Create");
-        school.MapGet("/", ListBySchoolAsync).WithName("PersonLinks_List");
-        school.MapDelete("/{id:long}", UnlinkBySchoolAsync).WithName("PersonLinks_Unlink");
+        school.MapPost("/", LinkBySchoolAsync).RequireAudience(Audience.SchoolAdmin).WithName("PersonLinks_Create");
+        school.MapGet("/", ListBySchoolAsync).RequireAudience(Audience.SchoolAdmin).WithName("PersonLinks_List");
+        school.MapDelete("/{id:long}", UnlinkBySchoolAsync).RequireAudience(Audience.SchoolAdmin).WithName("PersonLinks_Unlink");
         return app;
     }
 
     /// <summary>Links the caller's account with the one a 免登 code from another corp's app proves (both codes came from the person).</summary>
-    private static async Task<Created<PersonLinkDto>> LinkMineAsync(LinkMyAccountRequest request, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Created<PersonLinkDto>> LinkMineAsync(LinkMyAccountRequest request, Caller caller, IdentityRepository identity,
         SessionService sessions, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         IdentityEndpoints.RequireCode(request.CorpId, request.AuthCode);
         var other = await sessions.VerifyCodeAsync(request.CorpId!, request.AuthCode!, "corpId", ct);
         if (caller.Identities.Contains((other.CorpId, other.UserId)))
@@ -63,16 +63,14 @@ internal static class PersonLinkEndpoints
         return TypedResults.Created($"/api/me/links/{link.Id}", PersonLinkDto.From(link));
     }
 
-    private static async Task<Ok<IReadOnlyList<PersonLinkDto>>> ListMineAsync(ClaimsPrincipal user, IdentityRepository identity, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<PersonLinkDto>>> ListMineAsync(Caller caller, IdentityRepository identity, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         return TypedResults.Ok<IReadOnlyList<PersonLinkDto>>((await identity.LinksOfAsync(caller.Identities, ct)).Select(PersonLinkDto.From).ToList());
     }
 
-    private static async Task<NoContent> UnlinkMineAsync(long id, ClaimsPrincipal user, IdentityRepository identity, AuditLog audit, TimeProvider time,
+    private static async Task<NoContent> UnlinkMineAsync(long id, Caller caller, IdentityRepository identity, AuditLog audit, TimeProvider time,
         CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         var link = await identity.FindLinkAsync(id, ct);
         if (link is null || link.UnlinkedAt is not null ||
             !(caller.Identities.Contains((link.CorpIdA, link.UserIdA)) || caller.Identities.Contains((link.CorpIdB, link.UserIdB))))
@@ -85,10 +83,10 @@ internal static class PersonLinkEndpoints
     }
 
     /// <summary>A school admin links a person of their school with an account in another corp, after checking (evidence recorded).</summary>
-    private static async Task<Created<PersonLinkDto>> LinkBySchoolAsync(string corpId, LinkPersonRequest request, ClaimsPrincipal user,
-        IdentityRepository identity, CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
+    private static async Task<Created<PersonLinkDto>> LinkBySchoolAsync(string corpId, LinkPersonRequest request, Caller caller, AccessPolicy access,
+        IdentityRepository identity, OrgDirectory directory, CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "linking a person of the school is its admins' act", ct);
+        access.RequireSchoolAdmin(caller, corpId, "linking a person of the school is its admins' act");
         var errors = new Dictionary<string, string[]>();
         if (string.IsNullOrWhiteSpace(request.UserId))
         {
@@ -115,11 +113,11 @@ internal static class PersonLinkEndpoints
             throw new RequestValidationException(errors);
         }
 
-        var mine = await identity.FindAccountAsync(corpId, request.UserId!, ct)
+        var mine = await directory.FindAccountAsync(corpId, request.UserId!, ct)
                    ?? throw new RequestValidationException("userId", "is not a current member of this school");
-        var theirs = await identity.FindAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct, includeFormer: true)
+        var theirs = await directory.FindAccountAsync(request.OtherCorpId!, request.OtherUserId!, ct, includeFormer: true)
                      ?? throw new RequestValidationException("otherUserId", "is not a person of that corp");
-        var link = await identity.LinkAsync(mine.CorpId, mine.UserId, theirs.CorpId, theirs.UserId, "school-admin", request.Evidence!.Trim(),
+        var link = await identity.LinkAsync(mine.CorpId, mine.UserId, theirs.CorpId, theirs.UserId, Roles.SchoolAdmin, request.Evidence!.Trim(),
                        caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct)
                    ?? throw new ConflictException("These accounts are already linked.");
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, LinkAction, corpId, [],
@@ -127,17 +125,15 @@ internal static class PersonLinkEndpoints
         return TypedResults.Created($"/api/corps/{corpId}/person-links/{link.Id}", PersonLinkDto.From(link));
     }
 
-    private static async Task<Ok<IReadOnlyList<PersonLinkDto>>> ListBySchoolAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
-        CorpDirectory corps, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<PersonLinkDto>>> ListBySchoolAsync(string corpId, Caller caller, AccessPolicy access, IdentityRepository identity, CancellationToken ct)
     {
-        await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "the school's links are its admins' to see", ct);
+        access.RequireSchoolAdmin(caller, corpId, "the school's links are its admins' to see");
         return TypedResults.Ok<IReadOnlyList<PersonLinkDto>>((await identity.LinksOfCorpAsync(corpId, ct)).Select(PersonLinkDto.From).ToList());
     }
 
-    private static async Task<NoContent> UnlinkBySchoolAsync(string corpId, long id, ClaimsPrincipal user, IdentityRepository identity,
-        CorpDirectory corps, AuditLog audit, TimeProvider time, CancellationToken ct)
+    private static async Task<NoContent> UnlinkBySchoolAsync(string corpId, long id, Caller caller, AccessPolicy access, IdentityRepository identity, AuditLog audit, TimeProvider time, CancellationToken ct)
     {
-        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "unlinking a person of the school is its admins' act", ct);
+        access.RequireSchoolAdmin(caller, corpId, "unlinking a person of the school is its admins' act");
         var link = await identity.FindLinkAsync(id, ct);
         if (link is null || link.UnlinkedAt is not null || (link.CorpIdA != corpId && link.CorpIdB != corpId))
         {

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using System.Text;
 using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using EduDing.DingTalk;
 using Microsoft.Extensions.Options;
@@ -19,7 +20,7 @@ internal sealed record SignedIn(string AccessToken, DateTime AccessTokenExpiresA
 /// person's roles, and a refresh token ("{session}.{secret}") whose secret rotates on every use. Roles are derived
 /// again at each refresh, so a teacher who left a class loses it within one access-token lifetime.
 /// </summary>
-internal sealed class SessionService(DingTalkClient client, CorpDirectory corps, IdentityRepository identity, TokenSigningKey key,
+internal sealed class SessionService(DingTalkClient client, CorpDirectory corps, IdentityRepository identity, OrgDirectory directory, TokenSigningKey key,
     IOptions<AuthOptions> auth, IOptions<IdentityOptions> options, TimeProvider time, ILogger<SessionService> log)
 {
     public const string SessionClaim = "sid";
@@ -59,7 +60,7 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
             throw new DependencyUnavailableException("DingTalk is not answering; try again shortly.", ex);
         }
 
-        return await identity.FindAccountAsync(corpId, userId, ct)
+        return await directory.FindAccountAsync(corpId, userId, ct)
                ?? throw new ForbiddenException(
                    $"DingTalk user {userId} is not in the synced organization of {corp.Name}: not staff, and not a guardian " +
                    "of any class. If they joined just now, the next sync adds them.");
@@ -102,7 +103,7 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
             throw new AuthenticationFailedException("The session has ended; sign in again.");
         }
 
-        var account = await identity.FindAccountAsync(session.CorpId, session.UserId, ct);
+        var account = await directory.FindAccountAsync(session.CorpId, session.UserId, ct);
         if (account is null)
         {
             await identity.RevokeAsync(session.Id, "left the organization", now, ct);

@@ -1,8 +1,8 @@
-using System.Security.Claims;
 using System.Text.Json;
 using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -67,56 +67,51 @@ internal static class NoticeEndpoints
     public static IEndpointRouteBuilder MapNoticeEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/notices").WithTags("Notices").RequireAuthorization();
-        group.MapPost("/", ComposeAsync).WithName("Notices_Compose");
-        group.MapGet("/", ListAsync).WithName("Notices_List");
-        group.MapGet("/{id:long}", GetAsync).WithName("Notices_Get");
-        group.MapGet("/{id:long}/recipients", RecipientsAsync).WithName("Notices_Recipients");
-        group.MapPost("/{id:long}/approve", ApproveAsync).WithName("Notices_Approve");
-        group.MapPost("/{id:long}/reject", RejectAsync).WithName("Notices_Reject");
-        group.MapPost("/{id:long}/remind", RemindAsync).WithName("Notices_Remind");
-        group.MapPost("/{id:long}/recall", RecallAsync).WithName("Notices_Recall");
+        group.MapPost("/", ComposeAsync).RequireAudience(Audience.Person).WithName("Notices_Compose");
+        group.MapGet("/", ListAsync).RequireAudience(Audience.Person).WithName("Notices_List");
+        group.MapGet("/{id:long}", GetAsync).RequireAudience(Audience.Person).WithName("Notices_Get");
+        group.MapGet("/{id:long}/recipients", RecipientsAsync).RequireAudience(Audience.Person).WithName("Notices_Recipients");
+        group.MapPost("/{id:long}/approve", ApproveAsync).RequireAudience(Audience.Person).WithName("Notices_Approve");
+        group.MapPost("/{id:long}/reject", RejectAsync).RequireAudience(Audience.Person).WithName("Notices_Reject");
+        group.MapPost("/{id:long}/remind", RemindAsync).RequireAudience(Audience.Person).WithName("Notices_Remind");
+        group.MapPost("/{id:long}/recall", RecallAsync).RequireAudience(Audience.Person).WithName("Notices_Recall");
 
         var mine = app.MapGroup("/api/me/notices").WithTags("My notices").RequireAuthorization();
-        mine.MapGet("/", MyListAsync).WithName("MyNotices_List");
-        mine.MapGet("/{id:long}", MyGetAsync).WithName("MyNotices_Get");
+        mine.MapGet("/", MyListAsync).RequireAudience(Audience.Person).WithName("MyNotices_List");
+        mine.MapGet("/{id:long}", MyGetAsync).RequireAudience(Audience.Person).WithName("MyNotices_Get");
 
         var settings = app.MapGroup("/api/corps/{corpId}/notice-settings").WithTags("Notices").RequireAuthorization();
-        settings.MapGet("/", GetSettingsAsync).WithName("NoticeSettings_Get");
-        settings.MapPut("/", PutSettingsAsync).WithName("NoticeSettings_Put");
+        settings.MapGet("/", GetSettingsAsync).RequireAudience(Audience.SchoolAdmin).WithName("NoticeSettings_Get");
+        settings.MapPut("/", PutSettingsAsync).RequireAudience(Audience.SchoolAdmin).WithName("NoticeSettings_Put");
         return app;
     }
 
-    private static async Task<Created<NoticeDto>> ComposeAsync(ComposeNotice request, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Created<NoticeDto>> ComposeAsync(ComposeNotice request, Caller caller,
         NoticeService service, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         var notice = await service.ComposeAsync(caller, request, ct);
         return TypedResults.Created($"/api/notices/{notice.Id}", NoticeDto.From(notice));
     }
 
-    private static async Task<Ok<Paged<NoticeDto>>> ListAsync(string? status, int? page, int? pageSize, ClaimsPrincipal user,
-        IdentityRepository identity, NoticeRepository notices, CancellationToken ct)
+    private static async Task<Ok<Paged<NoticeDto>>> ListAsync(string? status, int? page, int? pageSize, Caller caller, NoticeRepository notices, CancellationToken ct)
     {
         var paging = PageRequest.From(page, pageSize);
         if (status is not null && !NoticeStatuses.Contains(status))
         {
             throw new RequestValidationException("status", $"must be one of {string.Join(", ", NoticeStatuses)}");
         }
-
-        var caller = await Caller.FromAsync(user, identity, ct);
-        var adminCorps = caller.CorpsWith("school-admin").Concat(caller.CorpsWith("bureau-admin")).ToList();
+        var adminCorps = caller.CorpsWith(Roles.SchoolAdmin).Concat(caller.CorpsWith(Roles.BureauAdmin)).ToList();
         var (items, total) = await notices.ListManagedAsync(adminCorps, caller.Identities, status, paging.Skip, paging.PageSize, ct);
         return TypedResults.Ok(new Paged<NoticeDto>(items.Select(NoticeDto.From).ToList(), paging.Page, paging.PageSize, total));
     }
 
-    private static async Task<Ok<NoticeDetailDto>> GetAsync(long id, ClaimsPrincipal user, IdentityRepository identity, NoticeService service,
-        NoticeRepository notices, CorpDirectory corps, CancellationToken ct)
+    private static async Task<Ok<NoticeDetailDto>> GetAsync(long id, Caller caller, NoticeService service,
+        NoticeRepository notices, OrgDirectory directory, CorpDirectory corps, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         var notice = await service.FindManagedAsync(caller, id, ct);
         var rows = await notices.ProgressAsync(id, ct);
         var (queued, failedBatches) = await notices.BatchCountsAsync(id, ct);
-        var classNames = await notices.ClassNamesAsync(rows.Where(r => r.ClassId is not null).Select(r => (r.CorpId, r.ClassId!.Value))
+        var classNames = await directory.ClassNamesAsync(rows.Where(r => r.ClassId is not null).Select(r => (r.CorpId, r.ClassId!.Value))
             .Distinct().ToList(), ct);
         var progress = new NoticeProgressDto(Count(rows), queued, failedBatches,
             rows.GroupBy(r => r.CorpId).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -139,7 +134,7 @@ internal static class NoticeEndpoints
     }
 
     private static async Task<Ok<Paged<RecipientView>>> RecipientsAsync(long id, string? status, string? corpId, long? classId, bool? read,
-        int? page, int? pageSize, ClaimsPrincipal user, IdentityRepository identity, NoticeService service, NoticeRepository notices,
+        int? page, int? pageSize, Caller caller, NoticeService service, NoticeRepository notices,
         CancellationToken ct)
     {
         var paging = PageRequest.From(page, pageSize);
@@ -147,56 +142,48 @@ internal static class NoticeEndpoints
         {
             throw new RequestValidationException("status", $"must be one of {string.Join(", ", RecipientStatuses)}");
         }
-
-        var caller = await Caller.FromAsync(user, identity, ct);
         await service.FindManagedAsync(caller, id, ct);
         var (items, total) = await notices.RecipientsAsync(id, status, corpId, classId, read, paging.Skip, paging.PageSize, ct);
         return TypedResults.Ok(new Paged<RecipientView>(items, paging.Page, paging.PageSize, total));
     }
 
-    private static Task<Ok<NoticeDto>> ApproveAsync(long id, ReviewRequest? request, ClaimsPrincipal user, IdentityRepository identity,
-        NoticeService service, CancellationToken ct) => ReviewAsync(id, true, request, user, identity, service, ct);
+    private static Task<Ok<NoticeDto>> ApproveAsync(long id, ReviewRequest? request, Caller caller, NoticeService service,
+        CancellationToken ct) => ReviewAsync(id, true, request, caller, service, ct);
 
-    private static Task<Ok<NoticeDto>> RejectAsync(long id, ReviewRequest? request, ClaimsPrincipal user, IdentityRepository identity,
-        NoticeService service, CancellationToken ct) => ReviewAsync(id, false, request, user, identity, service, ct);
+    private static Task<Ok<NoticeDto>> RejectAsync(long id, ReviewRequest? request, Caller caller, NoticeService service,
+        CancellationToken ct) => ReviewAsync(id, false, request, caller, service, ct);
 
-    private static async Task<Ok<NoticeDto>> ReviewAsync(long id, bool approve, ReviewRequest? request, ClaimsPrincipal user,
-        IdentityRepository identity, NoticeService service, CancellationToken ct)
+    private static async Task<Ok<NoticeDto>> ReviewAsync(long id, bool approve, ReviewRequest? request, Caller caller, NoticeService service, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         return TypedResults.Ok(NoticeDto.From(await service.ReviewAsync(caller, id, approve, request?.Comment, ct)));
     }
 
-    private static async Task<Accepted<ReminderQueuedDto>> RemindAsync(long id, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Accepted<ReminderQueuedDto>> RemindAsync(long id, Caller caller,
         NoticeService service, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         return TypedResults.Accepted($"/api/notices/{id}", new ReminderQueuedDto(await service.RemindAsync(caller, id, ct)));
     }
 
-    private static async Task<NoContent> RecallAsync(long id, ClaimsPrincipal user, IdentityRepository identity, NoticeService service,
+    private static async Task<NoContent> RecallAsync(long id, Caller caller, NoticeService service,
         CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         await service.RecallAsync(caller, id, ct);
         return TypedResults.NoContent();
     }
 
-    private static async Task<Ok<MyNoticesPage>> MyListAsync(int? page, int? pageSize, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<MyNoticesPage>> MyListAsync(int? page, int? pageSize, Caller caller,
         NoticeRepository notices, IOptions<NoticeOptions> options, CancellationToken ct)
     {
         var paging = PageRequest.From(page, pageSize);
-        var caller = await Caller.FromAsync(user, identity, ct);
         var (items, total, unread) = await notices.ForPersonAsync(caller.Identities, paging.Skip, paging.PageSize, ct);
         return TypedResults.Ok(new MyNoticesPage(items.Select(n => new MyNoticeDto(n.Id, n.Category, n.SenderName, n.Title,
             n.LinkPage ?? string.Format(System.Globalization.CultureInfo.InvariantCulture, options.Value.NoticePage, n.Id), n.SendAt,
             n.ReadAt)).ToList(), paging.Page, paging.PageSize, total, unread));
     }
 
-    private static async Task<Ok<MyNoticeDetailDto>> MyGetAsync(long id, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<MyNoticeDetailDto>> MyGetAsync(long id, Caller caller,
         NoticeRepository notices, IOptions<NoticeOptions> options, TimeProvider time, CancellationToken ct)
     {
-        var caller = await Caller.FromAsync(user, identity, ct);
         var now = time.UtcNowForDatabase();
         if (await notices.MarkReadAsync(id, caller.Identities, now, ct) is not { } readAt || await notices.FindAsync(id, ct) is not { } notice)
         {
@@ -208,18 +195,17 @@ internal static class NoticeEndpoints
             NoticeMessages.PageOf(notice, options.Value), notice.SendAt, readAt));
     }
 
-    private static async Task<Ok<NoticeSettingsDto>> GetSettingsAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
-        NoticeRepository notices, CorpDirectory corps, IOptions<NoticeOptions> options, CancellationToken ct)
+    private static async Task<Ok<NoticeSettingsDto>> GetSettingsAsync(string corpId, Caller caller, AccessPolicy access,
+        NoticeRepository notices, IOptions<NoticeOptions> options, CancellationToken ct)
     {
-        await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "the school decides how its teachers' notices are reviewed", ct);
+        access.RequireSchoolAdmin(caller, corpId, "the school decides how its teachers' notices are reviewed");
         return TypedResults.Ok(new NoticeSettingsDto(corpId,
             await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? options.Value.TeacherNoticesNeedApproval));
     }
 
-    private static async Task<Ok<NoticeSettingsDto>> PutSettingsAsync(string corpId, NoticeSettingsRequest request, ClaimsPrincipal user,
-        IdentityRepository identity, NoticeRepository notices, CorpDirectory corps, TimeProvider time, CancellationToken ct)
+    private static async Task<Ok<NoticeSettingsDto>> PutSettingsAsync(string corpId, NoticeSettingsRequest request, Caller caller, AccessPolicy access, NoticeRepository notices, TimeProvider time, CancellationToken ct)
     {
-        var caller = await SchoolScope.RequireAdminAsync(corpId, user, identity, corps, "the school decides how its teachers' notices are reviewed", ct);
+        access.RequireSchoolAdmin(caller, corpId, "the school decides how its teachers' notices are reviewed");
         if (request.TeacherNoticesNeedApproval is not { } value)
         {
             throw new RequestValidationException("teacherNoticesNeedApproval", "is required (true or false)");

@@ -1,16 +1,20 @@
+using EduDing.Api.Features.Approvals;
 using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Notices;
 
 internal static class NoticeExtensions
 {
-    /// <summary>Notices: composing, the outbox fan-out through DingTalk work notices, read tracking. Needs AddOrg and AddIdentity.</summary>
+    /// <summary>Notices: composing, the outbox fan-out through DingTalk work notices, read tracking. Needs AddOrg, AddIdentity and AddApprovals (teachers' notices are approved there, and approvals notify through notices).</summary>
     public static IServiceCollection AddNotices(this IServiceCollection services)
     {
         services.AddValidatedOptions<NoticeOptions>();
         services.AddSingleton<NoticeRepository>();
         services.AddSingleton<AudienceResolver>();
+        services.AddSingleton<SystemNotices>();
         services.AddSingleton<NoticeService>();
+        services.AddSingleton<IApprovalNotifier, NoticeApprovalNotifier>();
+        services.AddApprovalKind<NoticeApprovalKind>();
         services.AddSingleton<NoticeDispatcher>();
         services.AddHostedService<NoticeWorker>();
         return services;

@@ -586,24 +586,6 @@ internal sealed class NoticeRepository(Database db)
         return (items, total);
     }
 
-    public async Task<IReadOnlyDictionary<(string CorpId, long ClassId), string>> ClassNamesAsync(IReadOnlyCollection<(string CorpId, long ClassId)> classes,
-        CancellationToken ct)
-    {
-        var names = new Dictionary<(string, long), string>();
-        await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var corp in classes.GroupBy(c => c.CorpId))
-        {
-            foreach (var (nodeId, name) in await connection.QueryAsync<(long, string)>(new CommandDefinition(
-                         "SELECT node_id, name FROM edu_nodes WHERE corp_id = @corpId AND node_id IN @ids",
-                         new { corpId = corp.Key, ids = corp.Select(c => c.ClassId).ToList() }, cancellationToken: ct)))
-            {
-                names[(corp.Key, nodeId)] = name;
-            }
-        }
-
-        return names;
-    }
-
     /// <summary>The notices addressed to any of one person's identities, not recalled, newest first, with the unread count.</summary>
     public async Task<(IReadOnlyList<MyNoticeRow> Items, int Total, int Unread)> ForPersonAsync(
         IReadOnlyList<(string CorpId, string UserId)> identities, long skip, int take, CancellationToken ct)

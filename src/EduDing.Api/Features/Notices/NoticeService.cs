@@ -1,7 +1,9 @@
 using System.Text.Json;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Approvals;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -13,10 +15,11 @@ internal sealed record ComposeNotice(string? CorpId, string? Title, string? Body
 
 /// <summary>
 /// What people do with notices (compose, review, remind, recall) and the one entry point other features use to
-/// notify people (<see cref="SendSystemAsync"/>). Who may do what is decided here, from the caller's roles.
+/// notify people (<see cref="SystemNotices"/>). Who may do what is decided here, from the caller's roles.
 /// </summary>
-internal sealed class NoticeService(NoticeRepository notices, AudienceResolver resolver, IdentityRepository identity, CorpDirectory corps,
-    AuditLog audit, IOptions<NoticeOptions> options, TimeProvider time)
+internal sealed class NoticeService(NoticeRepository notices, AudienceResolver resolver, OrgDirectory directory, CorpDirectory corps,
+    ApprovalService approvals, ApprovalRepository approvalRequests, IOptions<NoticeOptions> options,
+    TimeProvider time)
 {
     public const string AnnouncementKind = "announcement";
     public const string SystemKind = "system";
@@ -87,16 +90,16 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var corpId = request.CorpId!;
         var kind = corps.Find(corpId)?.Kind ?? throw new RequestValidationException("corpId", "is not a corp this deployment serves");
-        var asBureauAdmin = kind == CorpKind.Bureau && caller.Has("bureau-admin", corpId);
-        var asSchoolAdmin = kind == CorpKind.School && caller.Has("school-admin", corpId);
-        var asTeacher = kind == CorpKind.School && !asSchoolAdmin && caller.Has("teacher", corpId);
+        var asBureauAdmin = kind == CorpKind.Bureau && caller.Has(Roles.BureauAdmin, corpId);
+        var asSchoolAdmin = kind == CorpKind.School && caller.Has(Roles.SchoolAdmin, corpId);
+        var asTeacher = kind == CorpKind.School && !asSchoolAdmin && caller.Has(Roles.Teacher, corpId);
         if (!asBureauAdmin && !asSchoolAdmin && !asTeacher)
         {
             throw new ForbiddenException("Missing scope: bureau admin, school admin, or a teacher of this school sends notices as it.");
         }
 
         var taught = asTeacher
-            ? (await identity.ClassesTaughtAsync(caller.Identities, ct)).Where(c => c.CorpId == corpId).Select(c => c.ClassId).ToHashSet()
+            ? (await directory.ClassesTaughtAsync(caller.Identities, ct)).Where(c => c.CorpId == corpId).Select(c => c.ClassId).ToHashSet()
             : [];
         var normalized = new List<AudienceSelector>();
         for (var i = 0; i < audience.Count; i++)
@@ -116,11 +119,19 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var needsApproval = asTeacher && (await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? Settings.TeacherNoticesNeedApproval);
         var senderName = $"{corps.Get(corpId).Name} · {caller.Account.Name}";
+        var body = NoticeMarkdown.Sanitize(request.Body!);
         var id = await notices.CreateAsync(AnnouncementKind, "notice", corpId, caller.UserIdIn(corpId), senderName, request.Title!.Trim(),
-            NoticeMarkdown.Sanitize(request.Body!),
-            JsonSerializer.Serialize(links, JsonSerializerOptions.Web), JsonSerializer.Serialize(normalized, JsonSerializerOptions.Web), null,
+            body, JsonSerializer.Serialize(links, JsonSerializerOptions.Web), JsonSerializer.Serialize(normalized, JsonSerializerOptions.Web), null,
             needsApproval ? NoticeStatus.AwaitingApproval : NoticeStatus.Scheduled, request.SendAt is { } at && at > now ? Trim(at) : now, now,
             ct);
+        if (needsApproval)
+        {
+            // The school's chain for teachers' notices decides (docs/approvals.md); the class lets a chain ask its adviser.
+            await approvals.SubmitAsync(new ApprovalSubmission(NoticeApprovalKind.Name, corpId, NoticeApprovalKind.SubjectOf(id),
+                    request.Title!.Trim(), body.Length > 500 ? body[..500] : body, normalized.SelectMany(s => s.ClassIds ?? []).FirstOrDefault() is var c and > 0 ? c : null),
+                (corpId, caller.UserIdIn(corpId)), ct);
+        }
+
         return (await notices.FindAsync(id, ct))!;
     }
 
@@ -223,43 +234,21 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
         return selector with { CorpId = corpId, Roles = roles.Distinct().ToList() };
     }
 
-    /// <summary>The school admin's decision on a teacher's notice; the teacher hears of it through the same pipeline.</summary>
+    /// <summary>
+    /// A decision on a teacher's notice by an approver of its request (by default the school's admins), taken through
+    /// the approvals platform; the teacher hears of it through the same pipeline.
+    /// </summary>
     public async Task<Notice> ReviewAsync(Caller caller, long id, bool approve, string? comment, CancellationToken ct)
     {
         var notice = await FindManagedAsync(caller, id, ct);
-        if (!caller.Has("school-admin", notice.SenderCorpId))
+        if (!approve && string.IsNullOrWhiteSpace(comment))
         {
-            throw new ForbiddenException("Missing scope: admin of the school the notice is sent from.");
+            throw new RequestValidationException("comment", "is required to reject a notice (the teacher reads why)");
         }
 
-        if (comment is { Length: > 500 })
-        {
-            throw new RequestValidationException("comment", "at most 500 characters");
-        }
-
-        var now = time.UtcNowForDatabase();
-        var reviewer = caller.UserIdIn(notice.SenderCorpId);
-        if (!await notices.ReviewAsync(id, NoticeStatus.AwaitingApproval, approve ? NoticeStatus.Scheduled : NoticeStatus.Rejected, reviewer,
-                comment, notice.SendAt > now ? notice.SendAt : now, now, ct))
-        {
-            throw new ConflictException($"Notice {id} is {notice.Status}, not awaiting approval.");
-        }
-
-        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, approve ? "notice.approve" : "notice.reject",
-            notice.SenderCorpId, [], $"notice {id} ({notice.Title}){(string.IsNullOrWhiteSpace(comment) ? "" : ": " + comment)}",
-            AuditLog.Allowed, ct);
-
-        if (notice.SenderUserId is { } author)
-        {
-            var account = await identity.FindAccountAsync(notice.SenderCorpId, author, ct);
-            await SendSystemAsync(new SystemNotice("notice-review", notice.SenderCorpId, corps.Get(notice.SenderCorpId).Name,
-                approve ? $"通知已批准：{notice.Title}" : $"通知未通过审核：{notice.Title}",
-                approve ? "您的通知已获批准，将按时发送。" : $"您的通知未通过审核。{comment}",
-                string.Format(System.Globalization.CultureInfo.InvariantCulture, Settings.NoticePage, notice.Id),
-                [new NoticeRecipient(notice.SenderCorpId, author, account?.UnionId, account?.Name ?? author, "author", null, "author of the notice")]),
-                ct);
-        }
-
+        var request = await approvalRequests.FindBySubjectAsync(NoticeApprovalKind.Name, NoticeApprovalKind.SubjectOf(id), ct)
+                      ?? throw new ConflictException($"Notice {id} is {notice.Status}, not awaiting approval.");
+        await approvals.DecideAsync(caller, request.Id, approve ? ApprovalDecision.Approve : ApprovalDecision.Reject, comment, ct);
         return (await notices.FindAsync(id, ct))!;
     }
 
@@ -311,24 +300,8 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
     }
 
     public static bool Manages(Caller caller, Notice notice) =>
-        caller.Has("school-admin", notice.SenderCorpId) || caller.Has("bureau-admin", notice.SenderCorpId) ||
+        caller.Has(Roles.SchoolAdmin, notice.SenderCorpId) || caller.Has(Roles.BureauAdmin, notice.SenderCorpId) ||
         caller.Identities.Contains((notice.SenderCorpId, notice.SenderUserId ?? ""));
-
-    /// <summary>
-    /// Notifies named people through the notice outbox (vision results, approval outcomes, reminders of other
-    /// features): recorded, batched, paced and verified like any notice, visible in the recipients' notice list.
-    /// </summary>
-    public async Task<long> SendSystemAsync(SystemNotice notice, CancellationToken ct)
-    {
-        if (notice.Recipients.Count == 0)
-        {
-            throw new ArgumentException("A system notice needs at least one recipient.", nameof(notice));
-        }
-
-        var now = time.UtcNowForDatabase();
-        var recipients = notice.Recipients.DistinctBy(r => (r.CorpId, r.UserId)).Where(r => corps.Find(r.CorpId) is not null).ToList();
-        return await notices.CreateSystemAsync(notice, recipients, (n, corpId) => NoticeMessages.For(n, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize, now, ct);
-    }
 
     private static DateTime Trim(DateTime value) => new(value.Ticks - value.Ticks % 10, DateTimeKind.Utc);
 }

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
@@ -60,17 +61,17 @@ internal static class OrgEndpoints
     public static RouteGroupBuilder MapOrgEndpoints(this IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/org").WithTags("Org").RequireAuthorization(Policies.SystemAdmin);
-        group.MapGet("/corps", ListCorpsAsync).WithName("Org_ListCorps");
-        group.MapGet("/corps/{corpId}/departments", ListDepartmentsAsync).WithName("Org_ListDepartments");
-        group.MapGet("/corps/{corpId}/edu-nodes", ListEduNodesAsync).WithName("Org_ListEduNodes");
-        group.MapGet("/corps/{corpId}/classes/{classId:long}/roster", GetRosterAsync).WithName("Org_GetClassRoster");
-        group.MapPost("/corps/{corpId}/sync", RequestSyncAsync).WithName("Org_RequestSync");
-        group.MapGet("/persons/{unionId}", FindPersonAsync).WithName("Org_FindPerson");
-        group.MapGet("/sync-runs", ListRunsAsync).WithName("Org_ListSyncRuns");
-        group.MapGet("/sync-runs/{id:long}", GetRunAsync).WithName("Org_GetSyncRun");
-        group.MapGet("/events", ListEventsAsync).WithName("Org_ListEvents");
-        group.MapPost("/events/{id:long}/replay", ReplayEventAsync).WithName("Org_ReplayEvent");
-        group.MapPost("/corps/{corpId}/events/replay", ReplayCorpEventsAsync).WithName("Org_ReplayCorpEvents");
+        group.MapGet("/corps", ListCorpsAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ListCorps");
+        group.MapGet("/corps/{corpId}/departments", ListDepartmentsAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ListDepartments");
+        group.MapGet("/corps/{corpId}/edu-nodes", ListEduNodesAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ListEduNodes");
+        group.MapGet("/corps/{corpId}/classes/{classId:long}/roster", GetRosterAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_GetClassRoster");
+        group.MapPost("/corps/{corpId}/sync", RequestSyncAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_RequestSync");
+        group.MapGet("/persons/{unionId}", FindPersonAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_FindPerson");
+        group.MapGet("/sync-runs", ListRunsAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ListSyncRuns");
+        group.MapGet("/sync-runs/{id:long}", GetRunAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_GetSyncRun");
+        group.MapGet("/events", ListEventsAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ListEvents");
+        group.MapPost("/events/{id:long}/replay", ReplayEventAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ReplayEvent");
+        group.MapPost("/corps/{corpId}/events/replay", ReplayCorpEventsAsync).RequireAudience(Audience.SystemAdmin).WithName("Org_ReplayCorpEvents");
         return group;
     }
 
@@ -135,15 +136,15 @@ internal static class OrgEndpoints
     }
 
     private static async Task<Ok<ClassRosterDto>> GetRosterAsync(string corpId, long classId, CorpDirectory corps,
-        OrgRepository org, Identity.AuditLog audit, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
+        OrgRepository org, OrgDirectory directory, AuditLog audit, System.Security.Claims.ClaimsPrincipal user, CancellationToken ct)
     {
         corps.Get(corpId);
         var node = (await org.ListEduNodesAsync(corpId, ct)).FirstOrDefault(n => n.NodeId == classId && n.NodeType == "class")
                    ?? throw new NotFoundException($"No class {classId} in corp {corpId}.");
-        var (students, guardians, teachers) = await org.ClassRosterAsync(corpId, classId, ct);
+        var (students, guardians, teachers) = await directory.ClassRosterAsync(corpId, classId, ct);
         // The roster names children: an identifiable read, audited like any other.
         await audit.WriteAsync("operator", user.FindFirst("sub")?.Value ?? "unknown", "org.roster.read", corpId,
-            students.Select(s => s.UserId), $"operator view of class {classId}", Identity.AuditLog.Allowed, ct);
+            students.Select(s => s.UserId), $"operator view of class {classId}", AuditLog.Allowed, ct);
         return TypedResults.Ok(new ClassRosterDto(corpId, classId, node.Name,
             students.Select(s => new RosterStudentDto(s.UserId, s.Name, s.StudentNumber,
                 guardians.Where(g => g.StudentUserId == s.UserId)

@@ -357,60 +357,6 @@ internal sealed class OrgRepository(Database db)
             ORDER BY class_id, guardian_user_id, student_user_id
             """, new { corpId, classId }, ct);
 
-    public async Task<StudentView?> FindStudentAsync(string corpId, string userId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<StudentView>(new CommandDefinition("""
-            SELECT user_id, union_id, name, student_number, removed_at FROM students
-            WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL
-            """, new { corpId, userId }, cancellationToken: ct));
-    }
-
-    /// <summary>The classes one student is in now.</summary>
-    public Task<IReadOnlyList<(long ClassId, string ClassName)>> ClassesOfStudentAsync(string corpId, string userId, CancellationToken ct) =>
-        QueryAsync<(long, string)>("""
-            SELECT m.class_id, n.name
-            FROM class_members m JOIN edu_nodes n ON n.corp_id = m.corp_id AND n.node_id = m.class_id
-            WHERE m.corp_id = @corpId AND m.user_id = @userId AND m.role = 'student' AND n.removed_at IS NULL
-            ORDER BY m.class_id
-            """, new { corpId, userId }, ct);
-
-    /// <summary>One student's guardians (once each, whichever class relates them) with their relation.</summary>
-    public async Task<IReadOnlyList<(string UserId, string Name, string RelationCode)>> GuardiansOfStudentAsync(string corpId,
-        string userId, CancellationToken ct) =>
-        (await QueryAsync<(string UserId, string Name, string RelationCode)>("""
-            SELECT r.guardian_user_id, g.name, r.relation_code
-            FROM guardian_students r JOIN guardians g ON g.corp_id = r.corp_id AND g.user_id = r.guardian_user_id
-            WHERE r.corp_id = @corpId AND r.student_user_id = @userId AND g.removed_at IS NULL
-            ORDER BY r.guardian_user_id, r.class_id
-            """, new { corpId, userId }, ct)).DistinctBy(g => g.UserId).ToList();
-
-    /// <summary>One class's students, its guardian relations (with guardian names) and its teachers (with names).</summary>
-    public async Task<(IReadOnlyList<StudentView> Students, IReadOnlyList<(string GuardianUserId, string StudentUserId, string Name, string RelationCode)> Guardians,
-        IReadOnlyList<(string UserId, string Name, bool IsAdviser)> Teachers)> ClassRosterAsync(string corpId, long classId, CancellationToken ct)
-    {
-        var args = new { corpId, classId };
-        var students = await QueryAsync<StudentView>("""
-            SELECT s.user_id, s.union_id, s.name, s.student_number, s.removed_at
-            FROM class_members m JOIN students s ON s.corp_id = m.corp_id AND s.user_id = m.user_id
-            WHERE m.corp_id = @corpId AND m.class_id = @classId AND m.role = 'student' AND s.removed_at IS NULL
-            ORDER BY s.user_id
-            """, args, ct);
-        var guardians = await QueryAsync<(string, string, string, string)>("""
-            SELECT r.guardian_user_id, r.student_user_id, g.name, r.relation_code
-            FROM guardian_students r JOIN guardians g ON g.corp_id = r.corp_id AND g.user_id = r.guardian_user_id
-            WHERE r.corp_id = @corpId AND r.class_id = @classId AND g.removed_at IS NULL
-            ORDER BY r.student_user_id, r.guardian_user_id
-            """, args, ct);
-        var teachers = await QueryAsync<(string, string, bool)>("""
-            SELECT m.user_id, COALESCE(s.name, m.user_id), m.is_adviser
-            FROM class_members m LEFT JOIN staff s ON s.corp_id = m.corp_id AND s.user_id = m.user_id AND s.removed_at IS NULL
-            WHERE m.corp_id = @corpId AND m.class_id = @classId AND m.role = 'teacher'
-            ORDER BY m.user_id
-            """, args, ct);
-        return (students, guardians, teachers);
-    }
-
     /// <summary>Everything a unionid is across corps: staff, guardian (with classes), student.</summary>
     /// <remarks>
     /// Three queries rather than one UNION: SQLite reports literal and NULL columns of an empty result as BLOB, which

@@ -1,4 +1,4 @@
-using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Hosting;
@@ -6,26 +6,25 @@ using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Vision;
 
 /// <summary>
-/// Who may see or change what (domain-rules §4): identifiable records only within the identity issue's scopes
+/// Who may see or change what in 明眸 (docs/access.md): identifiable records only within the access scopes
 /// (a teacher their classes, a school admin their school, a guardian their own children, the bureau only with a
 /// school's grant), every read and export of identifiable data audited; statistics are aggregates for the bureau and
 /// each school's own staff.
 /// </summary>
-internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepository grants, AuditLog audit, CorpDirectory corps,
-    TimeProvider time)
+internal sealed class VisionAccess(AccessPolicy access, AuditLog audit)
 {
     public const string ReadAction = "vision.record.read";
     public const string ExportAction = "vision.export";
     public const string WriteAction = "vision.record.write";
 
-    public static bool IsBureau(Caller caller) => caller.HasAnywhere("bureau-staff") || caller.HasAnywhere("bureau-admin");
+    public static bool IsBureau(Caller caller) => AccessPolicy.IsBureau(caller);
 
-    public static bool IsBureauAdmin(Caller caller) => caller.HasAnywhere("bureau-admin");
+    public static bool IsBureauAdmin(Caller caller) => AccessPolicy.IsBureauAdmin(caller);
 
     /// <summary>Statistics of one school (or the city, null): the bureau, or that school's staff.</summary>
     public static void RequireStatistics(Caller caller, string? corpId)
     {
-        if (IsBureau(caller) || (corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId))))
+        if (IsBureau(caller) || (corpId is not null && IsSchoolStaff(caller, corpId)))
         {
             return;
         }
@@ -40,11 +39,11 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
     /// Vision:MinimumCellSize children to anyone else (the bureau), so that no group can be read as individuals.
     /// </summary>
     public static int MinimumCellSize(Caller caller, string? corpId, VisionOptions options) =>
-        corpId is not null && (caller.Has("school-staff", corpId) || caller.Has("school-admin", corpId)) ? 0 : options.MinimumCellSize;
+        corpId is not null && IsSchoolStaff(caller, corpId) ? 0 : options.MinimumCellSize;
 
     public static void RequireSchoolAdmin(Caller caller, string corpId)
     {
-        if (!caller.Has("school-admin", corpId))
+        if (!caller.Has(Roles.SchoolAdmin, corpId))
         {
             throw new ForbiddenException("Missing scope: admin of this school.");
         }
@@ -54,70 +53,25 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
     /// Reading one class's identifiable records: its teachers, the school's admins, or a bureau person holding that
     /// school's grant. Audited, allowed or not.
     /// </summary>
-    public async Task RequireClassReadAsync(Caller caller, string corpId, long classId, IReadOnlyList<string> students, string what,
-        CancellationToken ct)
-    {
-        var reason = await ClassScopeAsync(caller, corpId, classId, ct);
-        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, ReadAction, corpId, students,
-            reason is null ? $"refused: {what}" : $"{what} as {reason}", reason is null ? AuditLog.Denied : AuditLog.Allowed, ct);
-        if (reason is null)
-        {
-            throw new ForbiddenException("Missing scope: teacher of this class, admin of its school, or an access grant from that school.");
-        }
-    }
+    public Task RequireClassReadAsync(Caller caller, string corpId, long classId, IReadOnlyList<string> students, string what,
+        CancellationToken ct) =>
+        access.RequireClassReadAsync(caller, corpId, classId, students, ReadAction, what, ct);
 
     /// <summary>Entering records for a class: its teachers or the school's admins (a grant is for reading, not entering).</summary>
-    public async Task RequireClassWriteAsync(Caller caller, string corpId, long classId, CancellationToken ct)
-    {
-        if (caller.Has("school-admin", corpId))
-        {
-            return;
-        }
-
-        var taught = await identity.ClassesTaughtAsync(caller.Identities, ct);
-        if (!taught.Any(c => c.CorpId == corpId && c.ClassId == classId))
-        {
-            throw new ForbiddenException("Missing scope: teacher of this class or admin of its school.");
-        }
-    }
+    public Task RequireClassWriteAsync(Caller caller, string corpId, long classId, CancellationToken ct) =>
+        access.RequireClassWriteAsync(caller, corpId, classId, ct);
 
     /// <summary>Entering records anywhere in the school: its admins, or a teacher of one of its classes.</summary>
-    public async Task RequireSchoolWriterAsync(Caller caller, string corpId, CancellationToken ct)
-    {
-        if (caller.Has("school-admin", corpId) ||
-            (await identity.ClassesTaughtAsync(caller.Identities, ct)).Any(c => c.CorpId == corpId))
-        {
-            return;
-        }
-
-        throw new ForbiddenException("Missing scope: a teacher of this school or its admin.");
-    }
+    public Task RequireSchoolWriterAsync(Caller caller, string corpId, CancellationToken ct) =>
+        access.RequireSchoolWriterAsync(caller, corpId, ct);
 
     /// <summary>Acting on a class's families (reminders): the class's advisers (班主任) or the school's admins, not every subject teacher.</summary>
-    public async Task RequireClassAdviserAsync(Caller caller, string corpId, long classId, CancellationToken ct)
-    {
-        if (caller.Has("school-admin", corpId))
-        {
-            return;
-        }
-
-        var taught = await identity.ClassesTaughtAsync(caller.Identities, ct);
-        if (!taught.Any(c => c.CorpId == corpId && c.ClassId == classId && c.IsAdviser))
-        {
-            throw new ForbiddenException("Missing scope: adviser (班主任) of this class or admin of its school.");
-        }
-    }
+    public Task RequireClassAdviserAsync(Caller caller, string corpId, long classId, CancellationToken ct) =>
+        access.RequireClassAdviserAsync(caller, corpId, classId, ct);
 
     /// <summary>The caller as a guardian of the child: their userid in that corp, audited; 403 otherwise.</summary>
-    public async Task<string> RequireGuardianAsync(Caller caller, string corpId, string studentUserId, string what, CancellationToken ct)
-    {
-        var relation = await identity.GuardianRelationAsync(caller.Identities, corpId, studentUserId, ct);
-        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, ReadAction, corpId, [studentUserId],
-            relation is null ? $"refused: {what}" : $"{what} as guardian (relation {relation})", relation is null ? AuditLog.Denied : AuditLog.Allowed, ct);
-        return relation is null
-            ? throw new ForbiddenException("Missing scope: guardian of this child.")
-            : caller.UserIdIn(corpId);
-    }
+    public Task<string> RequireGuardianAsync(Caller caller, string corpId, string studentUserId, string what, CancellationToken ct) =>
+        access.RequireGuardianAsync(caller, corpId, studentUserId, ReadAction, what, ct);
 
     public Task AuditExportAsync(Caller caller, string corpId, string reason, CancellationToken ct) =>
         audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, ExportAction, corpId, [], reason, AuditLog.Allowed, ct);
@@ -125,23 +79,8 @@ internal sealed class VisionAccess(IdentityRepository identity, AccessGrantRepos
     public Task AuditWriteAsync(Caller caller, string corpId, IEnumerable<string> students, string reason, CancellationToken ct) =>
         audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, WriteAction, corpId, students, reason, AuditLog.Allowed, ct);
 
-    public CorpConfig School(string corpId) =>
-        corps.Find(corpId) is { Kind: CorpKind.School } school ? school : throw new NotFoundException($"Corp {corpId} is not a school.");
+    public CorpConfig School(string corpId) => access.School(corpId);
 
-    private async Task<string?> ClassScopeAsync(Caller caller, string corpId, long classId, CancellationToken ct)
-    {
-        if (caller.Has("school-admin", corpId))
-        {
-            return "admin of the school";
-        }
-
-        if ((await identity.ClassesTaughtAsync(caller.Identities, ct)).Any(c => c.CorpId == corpId && c.ClassId == classId))
-        {
-            return $"teacher of class {classId}";
-        }
-
-        return await grants.ActiveAsync(caller.Identities, corpId, time.UtcNowForDatabase(), ct) is { } grant
-            ? $"access grant #{grant.Id}: {grant.Purpose}"
-            : null;
-    }
+    private static bool IsSchoolStaff(Caller caller, string corpId) =>
+        caller.Has(Roles.SchoolStaff, corpId) || caller.Has(Roles.SchoolAdmin, corpId);
 }

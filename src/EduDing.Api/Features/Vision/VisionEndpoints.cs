@@ -1,6 +1,6 @@
-using System.Security.Claims;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
@@ -134,53 +134,49 @@ internal static class VisionEndpoints
     public static IEndpointRouteBuilder MapVisionEndpoints(this IEndpointRouteBuilder app)
     {
         var vision = app.MapGroup("/api/vision").WithTags("Vision").RequireAuthorization();
-        vision.MapPost("/rounds", CreateRoundAsync).WithName("Vision_CreateRound");
-        vision.MapGet("/rounds", ListRoundsAsync).WithName("Vision_ListRounds");
-        vision.MapGet("/rounds/{roundId:long}/progress", ProgressAsync).WithName("Vision_Progress");
-        vision.MapPut("/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}", EnterOneAsync).WithName("Vision_EnterStudent");
-        vision.MapGet("/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}", GetStudentAsync).WithName("Vision_GetStudent");
-        vision.MapPut("/rounds/{roundId:long}/corps/{corpId}/records", EnterClassAsync).WithName("Vision_EnterClass");
-        vision.MapGet("/rounds/{roundId:long}/corps/{corpId}/classes/{classId:long}/records", ClassRecordsAsync).WithName("Vision_ClassRecords");
-        vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/imports", ImportAsync).WithName("Vision_Import").DisableAntiforgery();
-        vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/publish", PublishAsync).WithName("Vision_Publish");
-        vision.MapGet("/import-template", Template).WithName("Vision_ImportTemplate");
-        vision.MapGet("/rounds/{roundId:long}/statistics", StatisticsAsync).WithName("Vision_Statistics");
-        vision.MapGet("/rounds/{roundId:long}/statistics.xlsx", ExportAsync).WithName("Vision_StatisticsExport");
-        vision.MapGet("/trend", TrendAsync).WithName("Vision_Trend");
-        vision.MapGet("/referrals/summary", ReferralSummaryAsync).WithName("Vision_ReferralSummary");
-        vision.MapGet("/classrooms/summary", ClassroomSummaryAsync).WithName("Vision_ClassroomSummary");
+        vision.MapPost("/rounds", CreateRoundAsync).RequireAudience(Audience.Person).WithName("Vision_CreateRound");
+        vision.MapGet("/rounds", ListRoundsAsync).RequireAudience(Audience.Staff).WithName("Vision_ListRounds");
+        vision.MapGet("/rounds/{roundId:long}/progress", ProgressAsync).RequireAudience(Audience.Bureau).WithName("Vision_Progress");
+        vision.MapPut("/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}", EnterOneAsync).RequireAudience(Audience.Person).WithName("Vision_EnterStudent");
+        vision.MapGet("/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}", GetStudentAsync).RequireAudience(Audience.Person).WithName("Vision_GetStudent");
+        vision.MapPut("/rounds/{roundId:long}/corps/{corpId}/records", EnterClassAsync).RequireAudience(Audience.Person).WithName("Vision_EnterClass");
+        vision.MapGet("/rounds/{roundId:long}/corps/{corpId}/classes/{classId:long}/records", ClassRecordsAsync).RequireAudience(Audience.Person).WithName("Vision_ClassRecords");
+        vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/imports", ImportAsync).RequireAudience(Audience.Person).WithName("Vision_Import").DisableAntiforgery();
+        vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/publish", PublishAsync).RequireAudience(Audience.Person).WithName("Vision_Publish");
+        vision.MapGet("/import-template", Template).RequireAudience(Audience.SignedIn).WithName("Vision_ImportTemplate");
+        vision.MapGet("/rounds/{roundId:long}/statistics", StatisticsAsync).RequireAudience(Audience.Bureau).WithName("Vision_Statistics");
+        vision.MapGet("/rounds/{roundId:long}/statistics.xlsx", ExportAsync).RequireAudience(Audience.Bureau).WithName("Vision_StatisticsExport");
+        vision.MapGet("/trend", TrendAsync).RequireAudience(Audience.Bureau).WithName("Vision_Trend");
+        vision.MapGet("/referrals/summary", ReferralSummaryAsync).RequireAudience(Audience.Bureau).WithName("Vision_ReferralSummary");
+        vision.MapGet("/classrooms/summary", ClassroomSummaryAsync).RequireAudience(Audience.Bureau).WithName("Vision_ClassroomSummary");
 
         var school = app.MapGroup("/api/corps/{corpId}/vision").WithTags("Vision").RequireAuthorization();
-        school.MapGet("/referrals", ReferralsAsync).WithName("Vision_Referrals");
-        school.MapPost("/referrals/remind", RemindAsync).WithName("Vision_RemindReferrals");
-        school.MapGet("/classrooms", ClassroomsAsync).WithName("Vision_Classrooms");
-        school.MapPut("/classrooms/{classroomId}", PutClassroomAsync).WithName("Vision_PutClassroom");
+        school.MapGet("/referrals", ReferralsAsync).RequireAudience(Audience.SchoolAdmin).WithName("Vision_Referrals");
+        school.MapPost("/referrals/remind", RemindAsync).RequireAudience(Audience.SchoolAdmin).WithName("Vision_RemindReferrals");
+        school.MapGet("/classrooms", ClassroomsAsync).RequireAudience(Audience.SchoolStaffOrBureau).WithName("Vision_Classrooms");
+        school.MapPut("/classrooms/{classroomId}", PutClassroomAsync).RequireAudience(Audience.SchoolAdmin).WithName("Vision_PutClassroom");
 
         var mine = app.MapGroup("/api/me/vision").WithTags("My children's vision").RequireAuthorization();
-        mine.MapGet("/", MyChildrenAsync).WithName("MyVision_Children");
-        mine.MapGet("/{corpId}/{studentUserId}", MyChildAsync).WithName("MyVision_Child");
-        mine.MapPost("/referrals/{id:long}/acknowledge", AcknowledgeAsync).WithName("MyVision_Acknowledge");
-        mine.MapPost("/referrals/{id:long}/visit", VisitAsync).WithName("MyVision_Visit");
+        mine.MapGet("/", MyChildrenAsync).RequireAudience(Audience.Person).WithName("MyVision_Children");
+        mine.MapGet("/{corpId}/{studentUserId}", MyChildAsync).RequireAudience(Audience.GuardianOfChild).WithName("MyVision_Child");
+        mine.MapPost("/referrals/{id:long}/acknowledge", AcknowledgeAsync).RequireAudience(Audience.Person).WithName("MyVision_Acknowledge");
+        mine.MapPost("/referrals/{id:long}/visit", VisitAsync).RequireAudience(Audience.Person).WithName("MyVision_Visit");
         return app;
     }
 
-    private static Task<Caller> CallerAsync(ClaimsPrincipal user, IdentityRepository identity, CancellationToken ct) =>
-        Caller.FromAsync(user, identity, ct);
-
     // ---- rounds ----
 
-    private static async Task<Created<RoundDto>> CreateRoundAsync(CreateRound request, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Created<RoundDto>> CreateRoundAsync(CreateRound request, Caller caller,
         VisionService service, CancellationToken ct)
     {
-        var round = await service.CreateRoundAsync(await CallerAsync(user, identity, ct), request, ct);
+        var round = await service.CreateRoundAsync(caller, request, ct);
         return TypedResults.Created($"/api/vision/rounds/{round.Id}", RoundDto.From(round));
     }
 
-    private static async Task<Ok<IReadOnlyList<RoundDto>>> ListRoundsAsync(ClaimsPrincipal user, IdentityRepository identity, VisionRepository vision,
+    private static async Task<Ok<IReadOnlyList<RoundDto>>> ListRoundsAsync(Caller caller, VisionRepository vision,
         CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
-        var schools = caller.CorpsWith("school-staff");
+        var schools = caller.CorpsWith(Roles.SchoolStaff);
         if (!VisionAccess.IsBureau(caller) && schools.Count == 0)
         {
             throw new ForbiddenException("Missing scope: bureau or school staff.");
@@ -190,10 +186,9 @@ internal static class VisionEndpoints
         return TypedResults.Ok<IReadOnlyList<RoundDto>>(rounds.Select(RoundDto.From).ToList());
     }
 
-    private static async Task<Ok<RoundProgressDto>> ProgressAsync(long roundId, string? corpId, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<RoundProgressDto>> ProgressAsync(long roundId, string? corpId, Caller caller,
         VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         VisionAccess.RequireStatistics(caller, corpId);
         var round = await vision.FindRoundAsync(roundId, ct) ?? throw new NotFoundException($"No screening round {roundId}.");
         var rows = await vision.ProgressAsync(roundId, corpId, ct);
@@ -204,10 +199,10 @@ internal static class VisionEndpoints
         return TypedResults.Ok(new RoundProgressDto(RoundDto.From(round), schools, corpId is null ? [] : classes));
     }
 
-    private static async Task<Accepted<RemindedDto>> PublishAsync(long roundId, string corpId, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Accepted<RemindedDto>> PublishAsync(long roundId, string corpId, Caller caller,
         VisionService service, CancellationToken ct) =>
         TypedResults.Accepted($"/api/vision/rounds/{roundId}/progress?corpId={corpId}",
-            new RemindedDto(await service.PublishAsync(await CallerAsync(user, identity, ct), roundId, corpId, ct)));
+            new RemindedDto(await service.PublishAsync(caller, roundId, corpId, ct)));
 
     // ---- records ----
 
@@ -249,9 +244,8 @@ internal static class VisionEndpoints
     }
 
     private static async Task<Ok<SavedDto>> EnterOneAsync(long roundId, string corpId, string studentUserId, RecordRequest request,
-        ClaimsPrincipal user, IdentityRepository identity, VisionService service, CancellationToken ct)
+        Caller caller, VisionService service, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         var errors = new Dictionary<string, string[]>();
         var input = ToInput(request, studentUserId, errors, "");
         if (errors.Count > 0)
@@ -263,10 +257,8 @@ internal static class VisionEndpoints
         return TypedResults.Ok(new SavedDto(outcome.Created, outcome.Updated, outcome.Unchanged));
     }
 
-    private static async Task<Ok<SavedDto>> EnterClassAsync(long roundId, string corpId, ClassRecordsRequest request, ClaimsPrincipal user,
-        IdentityRepository identity, VisionService service, CancellationToken ct)
+    private static async Task<Ok<SavedDto>> EnterClassAsync(long roundId, string corpId, ClassRecordsRequest request, Caller caller, VisionService service, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         var errors = new Dictionary<string, string[]>();
         if (request.Records is not { Count: > 0 and <= 200 })
         {
@@ -283,23 +275,20 @@ internal static class VisionEndpoints
         return TypedResults.Ok(new SavedDto(outcome.Created, outcome.Updated, outcome.Unchanged));
     }
 
-    private static async Task<Ok<IReadOnlyList<RecordDto>>> ClassRecordsAsync(long roundId, string corpId, long classId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionService service, VisionRepository vision, VisionAccess access, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<RecordDto>>> ClassRecordsAsync(long roundId, string corpId, long classId, Caller caller, VisionService service, VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         await service.RoundForSchoolAsync(roundId, corpId, ct);
         var records = await vision.ClassRecordsAsync(roundId, corpId, classId, ct);
         await access.RequireClassReadAsync(caller, corpId, classId, records.Select(r => r.StudentUserId).ToList(), $"class {classId} records of round {roundId}", ct);
         return TypedResults.Ok<IReadOnlyList<RecordDto>>(records.Select(RecordDto.From).ToList());
     }
 
-    private static async Task<Ok<StudentVisionDto>> GetStudentAsync(long roundId, string corpId, string studentUserId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionService service, VisionRepository vision, VisionAccess access, CancellationToken ct)
+    private static async Task<Ok<StudentVisionDto>> GetStudentAsync(long roundId, string corpId, string studentUserId, Caller caller,
+        VisionService service, VisionRepository vision, OrgDirectory directory, VisionAccess access, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         await service.RoundForSchoolAsync(roundId, corpId, ct);
         var record = await vision.FindRecordAsync(roundId, corpId, studentUserId, ct);
-        var classId = record?.ClassId ?? (await vision.StudentsAsync(corpId, ct)).FirstOrDefault(s => s.UserId == studentUserId)?.ClassId
+        var classId = record?.ClassId ?? (await directory.ClassesOfStudentAsync(corpId, studentUserId, ct)).Select(c => (long?)c.ClassId).FirstOrDefault()
             ?? throw new NotFoundException($"No student {studentUserId} in corp {corpId}.");
         await access.RequireClassReadAsync(caller, corpId, classId, [studentUserId], $"record of round {roundId}", ct);
         return record is null
@@ -309,10 +298,8 @@ internal static class VisionEndpoints
     }
 
     /// <summary>The form is read here rather than bound, so a wrong content type is a 400 naming the field, after the caller check.</summary>
-    private static async Task<Ok<ImportReport>> ImportAsync(long roundId, string corpId, string? onErrors, HttpRequest http, ClaimsPrincipal user,
-        IdentityRepository identity, VisionService service, CancellationToken ct)
+    private static async Task<Ok<ImportReport>> ImportAsync(long roundId, string corpId, string? onErrors, HttpRequest http, Caller caller, VisionService service, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
 
         // Scope before content: nobody but the school's admins has the upload read.
         await service.RequireImportScopeAsync(caller, roundId, corpId, ct);
@@ -400,15 +387,12 @@ internal static class VisionEndpoints
         return year >= o.TargetFinalYear ? Math.Min(path, o.TargetFinalRate) : path;
     }
 
-    private static async Task<Ok<StatisticsDto>> StatisticsAsync(long roundId, string? by, string? corpId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionRepository vision, VisionStatistics statistics, IOptions<VisionOptions> options, CancellationToken ct) =>
-        TypedResults.Ok(await BuildStatisticsAsync(roundId, by, corpId, await CallerAsync(user, identity, ct), vision, statistics, options, ct));
+    private static async Task<Ok<StatisticsDto>> StatisticsAsync(long roundId, string? by, string? corpId, Caller caller, VisionRepository vision, VisionStatistics statistics, IOptions<VisionOptions> options, CancellationToken ct) =>
+        TypedResults.Ok(await BuildStatisticsAsync(roundId, by, corpId, caller, vision, statistics, options, ct));
 
-    private static async Task<FileContentHttpResult> ExportAsync(long roundId, string? by, string? corpId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionRepository vision, VisionStatistics statistics, VisionAccess access, IOptions<VisionOptions> options,
+    private static async Task<FileContentHttpResult> ExportAsync(long roundId, string? by, string? corpId, Caller caller, VisionRepository vision, VisionStatistics statistics, VisionAccess access, IOptions<VisionOptions> options,
         CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         var stats = await BuildStatisticsAsync(roundId, by, corpId, caller, vision, statistics, options, ct);
         var rows = stats.Rows.Append(stats.Total).OfType<StatisticsRowDto>().Select(r => new Dictionary<string, object?>
         {
@@ -433,7 +417,7 @@ internal static class VisionEndpoints
             $"round-{roundId}-{stats.By}.xlsx");
     }
 
-    private static async Task<Ok<IReadOnlyList<TrendPoint>>> TrendAsync(int? rounds, string? corpId, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<IReadOnlyList<TrendPoint>>> TrendAsync(int? rounds, string? corpId, Caller caller,
         VisionRepository vision, VisionStatistics statistics, IOptions<VisionOptions> options, CancellationToken ct)
     {
         if (rounds is < 1 or > 40)
@@ -441,7 +425,7 @@ internal static class VisionEndpoints
             throw new RequestValidationException("rounds", "must be 1 to 40");
         }
 
-        VisionAccess.RequireStatistics(await CallerAsync(user, identity, ct), corpId);
+        VisionAccess.RequireStatistics(caller, corpId);
         var recent = (await vision.RecentCityRoundsAsync(rounds ?? 10, ct)).Reverse().ToList();
         var totals = await statistics.TotalsAsync(recent.Select(r => r.Id).ToList(), corpId, ct);
         var points = recent.Select(round =>
@@ -457,10 +441,9 @@ internal static class VisionEndpoints
     // ---- referrals ----
 
     private static async Task<Ok<IReadOnlyList<ReferralDto>>> ReferralsAsync(string corpId, long? classId, long? roundId, string? status,
-        ClaimsPrincipal user, IdentityRepository identity, VisionRepository vision, VisionAccess access, CancellationToken ct)
+        Caller caller, VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
         access.School(corpId);
-        var caller = await CallerAsync(user, identity, ct);
         if (classId is null)
         {
             VisionAccess.RequireSchoolAdmin(caller, corpId);
@@ -475,15 +458,13 @@ internal static class VisionEndpoints
         return TypedResults.Ok<IReadOnlyList<ReferralDto>>(referrals.Select(ReferralDto.From).ToList());
     }
 
-    private static async Task<Accepted<RemindedDto>> RemindAsync(string corpId, RemindRequest? request, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Accepted<RemindedDto>> RemindAsync(string corpId, RemindRequest? request, Caller caller,
         VisionService service, CancellationToken ct) =>
         TypedResults.Accepted($"/api/corps/{corpId}/vision/referrals",
-            new RemindedDto(await service.RemindReferralsAsync(await CallerAsync(user, identity, ct), corpId, request?.ClassId, request?.RoundId, ct)));
+            new RemindedDto(await service.RemindReferralsAsync(caller, corpId, request?.ClassId, request?.RoundId, ct)));
 
-    private static async Task<Ok<IReadOnlyList<ReferralCompletion>>> ReferralSummaryAsync(long? roundId, string? corpId, ClaimsPrincipal user,
-        IdentityRepository identity, VisionRepository vision, VisionAccess access, IOptions<VisionOptions> options, CancellationToken ct)
+    private static async Task<Ok<IReadOnlyList<ReferralCompletion>>> ReferralSummaryAsync(long? roundId, string? corpId, Caller caller, VisionRepository vision, VisionAccess access, IOptions<VisionOptions> options, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         VisionAccess.RequireStatistics(caller, corpId);
         var rows = await vision.ReferralCompletionAsync(roundId, corpId, ct);
         var minimum = VisionAccess.MinimumCellSize(caller, corpId, options.Value);
@@ -537,12 +518,11 @@ internal static class VisionEndpoints
             .ToList();
     }
 
-    private static async Task<Ok<IReadOnlyList<MyChildSummary>>> MyChildrenAsync(ClaimsPrincipal user, IdentityRepository identity, VisionRepository vision,
+    private static async Task<Ok<IReadOnlyList<MyChildSummary>>> MyChildrenAsync(Caller caller, OrgDirectory directory, VisionRepository vision,
         VisionAccess access, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         var summaries = new List<MyChildSummary>();
-        foreach (var child in (await identity.ChildrenAsync(caller.Identities, ct)).DistinctBy(c => (c.CorpId, c.StudentUserId)))
+        foreach (var child in (await directory.ChildrenAsync(caller.Identities, ct)).DistinctBy(c => (c.CorpId, c.StudentUserId)))
         {
             await access.RequireGuardianAsync(caller, child.CorpId, child.StudentUserId, "vision results (own child)", ct);
             var detail = await ChildAsync(child.CorpId, child.StudentUserId, child.Name, vision, ct);
@@ -553,12 +533,11 @@ internal static class VisionEndpoints
         return TypedResults.Ok<IReadOnlyList<MyChildSummary>>(summaries);
     }
 
-    private static async Task<Ok<ChildVisionDto>> MyChildAsync(string corpId, string studentUserId, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<ChildVisionDto>> MyChildAsync(string corpId, string studentUserId, Caller caller, OrgDirectory directory,
         VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         await access.RequireGuardianAsync(caller, corpId, studentUserId, "vision results (own child)", ct);
-        var name = (await identity.ChildrenAsync(caller.Identities, ct)).First(c => c.CorpId == corpId && c.StudentUserId == studentUserId).Name;
+        var name = (await directory.ChildrenAsync(caller.Identities, ct)).First(c => c.CorpId == corpId && c.StudentUserId == studentUserId).Name;
         return TypedResults.Ok(await ChildAsync(corpId, studentUserId, name, vision, ct));
     }
 
@@ -575,10 +554,9 @@ internal static class VisionEndpoints
         return referral;
     }
 
-    private static async Task<Ok<ReferralDto>> AcknowledgeAsync(long id, ClaimsPrincipal user, IdentityRepository identity, VisionRepository vision,
+    private static async Task<Ok<ReferralDto>> AcknowledgeAsync(long id, Caller caller, VisionRepository vision,
         VisionAccess access, TimeProvider time, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         var referral = await GuardiansReferralAsync(id, caller, vision, access, ct);
         if (!await vision.AcknowledgeReferralAsync(id, caller.UserIdIn(referral.CorpId), time.UtcNowForDatabase(), ct))
         {
@@ -588,10 +566,9 @@ internal static class VisionEndpoints
         return TypedResults.Ok(ReferralDto.From((await vision.FindReferralAsync(id, ct))!));
     }
 
-    private static async Task<Ok<ReferralDto>> VisitAsync(long id, VisitRequest request, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<ReferralDto>> VisitAsync(long id, VisitRequest request, Caller caller,
         VisionRepository vision, VisionAccess access, TimeProvider time, CancellationToken ct)
     {
-        var caller = await CallerAsync(user, identity, ct);
         var errors = new Dictionary<string, string[]>();
         var today = ShanghaiTime.Today(time);
         if (request.VisitDate is not { } visit || visit > today)
@@ -636,11 +613,9 @@ internal static class VisionEndpoints
 
     // ---- 明眸 classrooms ----
 
-    private static async Task<Ok<ClassroomDto>> PutClassroomAsync(string corpId, string classroomId, ClassroomRequest request, ClaimsPrincipal user,
-        IdentityRepository identity, VisionRepository vision, VisionAccess access, TimeProvider time, CancellationToken ct)
+    private static async Task<Ok<ClassroomDto>> PutClassroomAsync(string corpId, string classroomId, ClassroomRequest request, Caller caller, VisionRepository vision, VisionAccess access, TimeProvider time, CancellationToken ct)
     {
         access.School(corpId);
-        var caller = await CallerAsync(user, identity, ct);
         VisionAccess.RequireSchoolAdmin(caller, corpId);
         var errors = new Dictionary<string, string[]>();
         if (classroomId.Length > 64)
@@ -681,19 +656,19 @@ internal static class VisionEndpoints
             classroom.AdjustableDesks, classroom.UpdatedAt));
     }
 
-    private static async Task<Ok<IReadOnlyList<ClassroomDto>>> ClassroomsAsync(string corpId, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<IReadOnlyList<ClassroomDto>>> ClassroomsAsync(string corpId, Caller caller,
         VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
         access.School(corpId);
-        VisionAccess.RequireStatistics(await CallerAsync(user, identity, ct), corpId);
+        VisionAccess.RequireStatistics(caller, corpId);
         return TypedResults.Ok<IReadOnlyList<ClassroomDto>>((await vision.ClassroomsAsync(corpId, ct)).Select(c => new ClassroomDto(c.CorpId,
             c.ClassroomId, c.Name, c.LightingRenovatedOn, c.Desks, c.AdjustableDesks, c.UpdatedAt)).ToList());
     }
 
-    private static async Task<Ok<IReadOnlyList<ClassroomSummary>>> ClassroomSummaryAsync(string? corpId, ClaimsPrincipal user, IdentityRepository identity,
+    private static async Task<Ok<IReadOnlyList<ClassroomSummary>>> ClassroomSummaryAsync(string? corpId, Caller caller,
         VisionRepository vision, VisionAccess access, CancellationToken ct)
     {
-        VisionAccess.RequireStatistics(await CallerAsync(user, identity, ct), corpId);
+        VisionAccess.RequireStatistics(caller, corpId);
         return TypedResults.Ok<IReadOnlyList<ClassroomSummary>>((await vision.ClassroomsAsync(corpId, ct)).GroupBy(c => c.CorpId).Select(g =>
             new ClassroomSummary(g.Key, access.School(g.Key).Name, g.Count(), g.Count(c => c.LightingRenovatedOn is not null),
                 VisionStatistics.Rate(g.Count(c => c.LightingRenovatedOn is not null), g.Count()), g.Sum(c => c.Desks), g.Sum(c => c.AdjustableDesks),

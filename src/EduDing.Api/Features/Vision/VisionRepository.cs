@@ -1,6 +1,7 @@
 using System.Data.Common;
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Org;
 
 namespace EduDing.Api.Features.Vision;
 
@@ -39,29 +40,23 @@ internal sealed class VisionRepository(Database db)
 
     // ---- rounds ----
 
-    /// <summary>Creates a round over the given schools and records each class's enrolment at this moment (coverage).</summary>
+    /// <summary>Creates a round over the given schools with each class's enrolment at this moment (coverage), as the directory gives them.</summary>
     public Task<long> CreateRoundAsync(string kind, int schoolYear, string name, string? corpId, DateOnly opensOn, DateOnly closesOn,
-        long? rescreenOf, string createdByCorpId, string createdByUserId, IReadOnlyList<string> schoolCorpIds, DateTime now,
-        CancellationToken ct) =>
+        long? rescreenOf, string createdByCorpId, string createdByUserId, IReadOnlyList<string> schoolCorpIds,
+        IReadOnlyList<(string CorpId, SchoolClass Class)> classes, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync(async (tx, token) =>
         {
-            var connection = tx.Connection!;
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
                 INSERT INTO vision_rounds (kind, school_year, name, corp_id, opens_on, closes_on, rescreen_of, created_by_corp_id,
                                            created_by_user_id, created_at)
                 VALUES (@kind, @schoolYear, @name, @corpId, @opensOn, @closesOn, @rescreenOf, @createdByCorpId, @createdByUserId, @now);
                 {db.Dialect.SelectLastInsertId};
                 """, new { kind, schoolYear, name, corpId, opensOn, closesOn, rescreenOf, createdByCorpId, createdByUserId, now }, tx,
                 cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO vision_round_classes (round_id, corp_id, class_id, class_name, grade_level, period_id, period_name, enrolled)
-                SELECT @id, c.corp_id, c.node_id, c.name, c.grade_level, g.parent_node_id, p.name,
-                       (SELECT COUNT(*) FROM class_members m WHERE m.corp_id = c.corp_id AND m.class_id = c.node_id AND m.role = 'student')
-                FROM edu_nodes c
-                LEFT JOIN edu_nodes g ON g.corp_id = c.corp_id AND g.node_id = c.parent_node_id
-                LEFT JOIN edu_nodes p ON p.corp_id = g.corp_id AND p.node_id = g.parent_node_id
-                WHERE c.corp_id IN @schoolCorpIds AND c.node_type = 'class' AND c.removed_at IS NULL
-                """, new { id, schoolCorpIds }, tx, cancellationToken: token));
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_round_classes",
+                ["round_id", "corp_id", "class_id", "class_name", "grade_level", "period_id", "period_name", "enrolled"], classes,
+                c => [id, c.CorpId, c.Class.ClassId, c.Class.Name, c.Class.GradeLevel, c.Class.PeriodId, c.Class.PeriodName, c.Class.Students],
+                token);
             await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_round_schools", ["round_id", "corp_id"], schoolCorpIds, c => [id, c], token);
             return id;
         }, ct);
@@ -141,19 +136,6 @@ internal sealed class VisionRepository(Database db)
             UPDATE vision_round_schools SET published_at = @now, published_by_user_id = @userId
             WHERE round_id = @roundId AND corp_id = @corpId AND published_at IS NULL
             """, new { roundId, corpId, userId, now }, cancellationToken: ct)) == 1;
-    }
-
-    // ---- students ----
-
-    public async Task<IReadOnlyList<RosterStudent>> StudentsAsync(string corpId, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<RosterStudent>(new CommandDefinition("""
-            SELECT s.user_id, s.name, s.student_number, MIN(m.class_id) AS class_id
-            FROM students s JOIN class_members m ON m.corp_id = s.corp_id AND m.user_id = s.user_id AND m.role = 'student'
-            WHERE s.corp_id = @corpId AND s.removed_at IS NULL
-            GROUP BY s.user_id, s.name, s.student_number
-            """, new { corpId }, cancellationToken: ct))).ToList();
     }
 
     // ---- records ----
@@ -438,41 +420,12 @@ internal sealed class VisionRepository(Database db)
 
     // ---- people to notify ----
 
-    public async Task<IReadOnlyList<string>> SchoolCorpIdsAsync(CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<string>(new CommandDefinition("SELECT corp_id FROM corps WHERE kind = 'School' ORDER BY corp_id",
-            cancellationToken: ct))).ToList();
-    }
-
     public async Task<IReadOnlyList<string>> ScreenedStudentsAsync(long roundId, string corpId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT student_user_id FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId", new { roundId, corpId },
             cancellationToken: ct))).ToList();
-    }
-
-    /// <summary>The current guardians of the given students, each once, with a class of theirs (for the notice's progress by class).</summary>
-    public async Task<IReadOnlyList<(string UserId, string? UnionId, string Name, long ClassId)>> GuardiansOfStudentsAsync(string corpId,
-        IReadOnlyCollection<string> students, CancellationToken ct)
-    {
-        var guardians = new Dictionary<string, (string, string?, string, long)>(StringComparer.Ordinal);
-        await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var chunk in students.Distinct().Chunk(1000))
-        {
-            foreach (var g in await connection.QueryAsync<(string UserId, string? UnionId, string Name, long ClassId)>(new CommandDefinition("""
-                         SELECT g.user_id, g.union_id, g.name, MIN(gs.class_id) FROM guardian_students gs
-                         JOIN guardians g ON g.corp_id = gs.corp_id AND g.user_id = gs.guardian_user_id AND g.removed_at IS NULL
-                         WHERE gs.corp_id = @corpId AND gs.student_user_id IN @chunk
-                         GROUP BY g.user_id, g.union_id, g.name
-                         """, new { corpId, chunk }, cancellationToken: ct)))
-            {
-                guardians.TryAdd(g.UserId, g);
-            }
-        }
-
-        return guardians.Values.ToList();
     }
 
     /// <summary>Referrals per class (cancelled ones aside): made, acknowledged, visited.</summary>

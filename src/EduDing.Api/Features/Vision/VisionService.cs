@@ -1,8 +1,10 @@
 using System.Security.Cryptography;
 using System.Text.Json;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -16,7 +18,7 @@ internal sealed record ImportReport(long? ImportId, int TotalRows, int GoodRows,
     bool Imported, int Created, int Updated, int Unchanged);
 
 /// <summary>The 明眸 workflows: rounds, entry (one, a class, an xlsx), classification, publishing to parents, referrals.</summary>
-internal sealed class VisionService(VisionRepository vision, VisionAccess access, NoticeService notices, AuditLog audit,
+internal sealed class VisionService(VisionRepository vision, OrgDirectory directory, VisionAccess access, SystemNotices notices, AuditLog audit,
     IOptions<VisionOptions> options, TimeProvider time)
 {
     public const string ResultsPage = "pages/vision/results";
@@ -63,8 +65,8 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
                 throw new ForbiddenException("Missing scope: a city-wide round is opened by a bureau admin (schools give their corpId).");
             }
 
-            schools = await vision.SchoolCorpIdsAsync(ct);
-            creatorCorp = caller.CorpsWith("bureau-admin")[0];
+            schools = await directory.SchoolCorpIdsAsync(ct);
+            creatorCorp = caller.CorpsWith(Roles.BureauAdmin)[0];
         }
         else
         {
@@ -96,7 +98,8 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         var kind = request.Kind!;
         var name = string.IsNullOrWhiteSpace(request.Name) ? RoundKind.DefaultName(kind, request.SchoolYear!.Value) : request.Name.Trim();
         var id = await vision.CreateRoundAsync(kind, request.SchoolYear!.Value, name, request.CorpId, request.OpensOn!.Value, request.ClosesOn!.Value,
-            request.RescreenOf, creatorCorp, caller.UserIdIn(creatorCorp), schools, time.UtcNowForDatabase(), ct);
+            request.RescreenOf, creatorCorp, caller.UserIdIn(creatorCorp), schools, await directory.ClassesAsync(schools, new ClassFilter(), ct),
+            time.UtcNowForDatabase(), ct);
         return (await vision.FindRoundAsync(id, ct))!;
     }
 
@@ -116,7 +119,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         // Scope before content: who may not enter records here learns nothing from the answer (not even whether a
         // userid is a student of this school).
         await access.RequireSchoolWriterAsync(caller, corpId, ct);
-        var roster = (await vision.StudentsAsync(corpId, ct)).ToDictionary(s => s.UserId);
+        var roster = (await RosterAsync(corpId, ct)).ToDictionary(s => s.UserId);
         var errors = new Dictionary<string, string[]>();
         var rows = new List<ClassifiedInput>();
         var seen = new HashSet<string>(StringComparer.Ordinal);
@@ -181,13 +184,13 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "vision.record.correct-after-publication", corpId, outcome.Corrected,
             $"round {round.Id}: {outcome.Corrected.Count} record(s) corrected after the results were published", AuditLog.Allowed, ct);
-        var guardians = await vision.GuardiansOfStudentsAsync(corpId, outcome.Corrected, ct);
+        var guardians = await directory.GuardiansOfStudentsAsync(corpId, outcome.Corrected, ct);
         if (guardians.Count == 0)
         {
             return;
         }
 
-        await notices.SendSystemAsync(new SystemNotice("vision-result-corrected", corpId, access.School(corpId).Name, $"{round.Name}结果已更正",
+        await notices.SendAsync(new SystemNotice("vision-result-corrected", corpId, access.School(corpId).Name, $"{round.Name}结果已更正",
             "学校更正了您孩子本次视力筛查的结果，请在小程序中查看更正后的结果和更正内容。筛查结果不等于诊断。", ResultsPage,
             guardians.Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId,
                 $"guardian of a child whose result in round {round.Id} was corrected")).ToList()), ct);
@@ -219,7 +222,7 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
 
         var round = await RoundForSchoolAsync(roundId, corpId, ct);
         VisionAccess.RequireSchoolAdmin(caller, corpId);
-        var parsed = VisionImport.Parse(new MemoryStream(file), round, await vision.StudentsAsync(corpId, ct), Today);
+        var parsed = VisionImport.Parse(new MemoryStream(file), round, await RosterAsync(corpId, ct), Today);
         var fileProblem = parsed.Problems.Any(p => p.Column == "file");
         var store = !fileProblem && (parsed.Problems.Count == 0 || onErrors == "import-valid") && parsed.Rows.Count > 0;
         var outcome = new SaveOutcome(0, 0, 0);
@@ -251,14 +254,14 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
             throw new ConflictException($"Round {roundId} is already published for this school.");
         }
 
-        var guardians = await vision.GuardiansOfStudentsAsync(corpId, await vision.ScreenedStudentsAsync(roundId, corpId, ct), ct);
+        var guardians = await directory.GuardiansOfStudentsAsync(corpId, await vision.ScreenedStudentsAsync(roundId, corpId, ct), ct);
         if (guardians.Count == 0)
         {
             return 0;
         }
 
         // One message for the school, not one per child: the monthly call quota, and no health data in the push itself.
-        await notices.SendSystemAsync(new SystemNotice("vision-result", corpId, access.School(corpId).Name, $"{round.Name}结果已发布",
+        await notices.SendAsync(new SystemNotice("vision-result", corpId, access.School(corpId).Name, $"{round.Name}结果已发布",
             "您孩子本次视力筛查的结果已发布，请在小程序中查看结果、建议及转诊回执。筛查结果不等于诊断。", ResultsPage,
             guardians.Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, $"guardian of a child screened in round {roundId}"))
                 .ToList()), ct);
@@ -292,12 +295,16 @@ internal sealed class VisionService(VisionRepository vision, VisionAccess access
         }
 
         var students = outstanding.Where(r => claimed.Contains(r.Id)).Select(r => r.StudentUserId).ToList();
-        var recipients = (await vision.GuardiansOfStudentsAsync(corpId, students, ct))
+        var recipients = (await directory.GuardiansOfStudentsAsync(corpId, students, ct))
             .Select(g => new NoticeRecipient(corpId, g.UserId, g.UnionId, g.Name, "guardians", g.ClassId, "guardian of a child with an open vision referral"))
             .ToList();
-        await notices.SendSystemAsync(new SystemNotice("vision-referral-reminder", corpId, access.School(corpId).Name, "视力筛查转诊提醒",
+        await notices.SendAsync(new SystemNotice("vision-referral-reminder", corpId, access.School(corpId).Name, "视力筛查转诊提醒",
             "您孩子的视力筛查转诊建议尚未完成。请尽快到医疗机构眼科检查，并在小程序中回执、填写就诊结果。", ResultsPage,
             recipients), ct);
         return recipients.Count;
     }
+
+    /// <summary>The school's current students, each with one class of theirs.</summary>
+    private async Task<IReadOnlyList<RosterStudent>> RosterAsync(string corpId, CancellationToken ct) =>
+        (await directory.StudentsOfSchoolAsync(corpId, ct)).Select(s => new RosterStudent(s.UserId, s.Name, s.StudentNumber, s.ClassId)).ToList();
 }

@@ -1,5 +1,6 @@
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Org;
 
 namespace EduDing.Api.Features.Vision;
 
@@ -24,7 +25,7 @@ internal sealed record Dimension(string Name, string KeySql, string? EnrolledKey
 /// Statistics of a round as sums over vision_stat_cells (per class, sex and age, rebuilt on every write), never a
 /// scan of the records: a city round of 120,000 students is about 3,000 classes' cells.
 /// </summary>
-internal sealed class VisionStatistics(Database db)
+internal sealed class VisionStatistics(Database db, OrgDirectory directory)
 {
     public static readonly string[] DimensionNames = ["city", "school", "period", "grade", "class", "sex", "age"];
 
@@ -70,7 +71,7 @@ internal sealed class VisionStatistics(Database db)
                 GROUP BY {enrolledKey}
                 """, args, cancellationToken: ct))).ToDictionary(r => r.Key, r => r.Enrolled);
 
-        var labels = await LabelsAsync(connection, roundId, dimension, corpId, ct);
+        var labels = await LabelsAsync(connection, directory, roundId, dimension, corpId, ct);
 
         // Numbers as numbers (age 10 after age 9), everything else by its key.
         return sums.Keys.Union(enrolled.Keys).OrderBy(k => long.TryParse(k, out var n) ? n : long.MaxValue).ThenBy(k => k, StringComparer.Ordinal)
@@ -104,18 +105,16 @@ internal sealed class VisionStatistics(Database db)
             (int)r.Moderate, (int)r.High, (int)r.Ok, (int)r.PoorKnown, (int)r.Poor, (int)r.Mild, (int)r.PoorModerate, (int)r.Severe));
     }
 
-    private static async Task<IReadOnlyDictionary<string, string>> LabelsAsync(System.Data.Common.DbConnection connection, long roundId,
+    private static async Task<IReadOnlyDictionary<string, string>> LabelsAsync(System.Data.Common.DbConnection connection, OrgDirectory directory, long roundId,
         string dimension, string? corpId, CancellationToken ct) => dimension switch
     {
         // The total of one school is that school's, not the city's.
         "city" when corpId is not null => new Dictionary<string, string>
         {
-            ["city"] = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
-                "SELECT name FROM corps WHERE corp_id = @corpId", new { corpId }, cancellationToken: ct)) ?? corpId,
+            ["city"] = (await directory.CorpNamesAsync(ct)).GetValueOrDefault(corpId, corpId),
         },
         "city" => new Dictionary<string, string> { ["city"] = "全市" },
-        "school" => (await connection.QueryAsync<(string, string)>(new CommandDefinition("SELECT corp_id, name FROM corps", cancellationToken: ct)))
-            .ToDictionary(r => r.Item1, r => r.Item2),
+        "school" => await directory.CorpNamesAsync(ct),
         "grade" => Enumerable.Range(1, 12).ToDictionary(g => g.ToString(System.Globalization.CultureInfo.InvariantCulture), g => $"{g}年级"),
         "class" => (await connection.QueryAsync<(string, long, string)>(new CommandDefinition(
                 "SELECT corp_id, class_id, class_name FROM vision_round_classes WHERE round_id = @roundId", new { roundId }, cancellationToken: ct)))

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Tests.Features.Org;
 using Microsoft.Extensions.DependencyInjection;

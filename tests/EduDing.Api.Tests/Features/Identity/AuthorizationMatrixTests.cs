@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text;
+using EduDing.Api.Hosting;
 using EduDing.Api.Tests.Features.Org;
 using EduDing.Api.Tests.Infrastructure;
 using Microsoft.AspNetCore.Routing;
@@ -8,138 +9,26 @@ using Microsoft.Extensions.DependencyInjection;
 namespace EduDing.Api.Tests.Features.Identity;
 
 /// <summary>
-/// Every endpoint of the route table × every kind of caller → allowed or refused. An endpoint that is not listed here
-/// fails <see cref="EveryEndpoint_HasADeclaredAccessRule"/>, so nothing ships without a decision about who may call it.
+/// Every endpoint of the route table × every kind of caller → allowed or refused, as the endpoint's own declared
+/// <see cref="Audience"/> says. An endpoint without a declaration fails <see cref="EveryEndpoint_DeclaresItsAudience"/>,
+/// so nothing ships without a decision about who may call it.
 /// </summary>
 public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
 {
-    public enum Access
-    {
-        /// <summary>Anyone, signed in or not (health, sign-in, DingTalk's signed callback, dev-only docs).</summary>
-        Anonymous,
-
-        /// <summary>Any valid session token.</summary>
-        SignedIn,
-
-        /// <summary>A signed-in person of the synced organizations, for themselves only (an operator token is no person).</summary>
-        Person,
-
-        /// <summary>Operators of the deployment.</summary>
-        SystemAdmin,
-
-        /// <summary>
-        /// One child's record, called for a child of the first class of the first school: that child's guardian, the
-        /// class's adviser and the school's admin may; the bureau (no grant) and operators may not.
-        /// </summary>
-        ChildOfCaller,
-
-        /// <summary>The audit log: admins of a school or of the bureau.</summary>
-        Admins,
-
-        /// <summary>Decisions of one school (access grants over its children's data): that school's admins.</summary>
-        SchoolAdmin,
-
-        /// <summary>Staff of any school or of the bureau (not guardians).</summary>
-        Staff,
-
-        /// <summary>City-wide aggregates: the bureau.</summary>
-        Bureau,
-
-        /// <summary>One school's aggregates: that school's staff, and the bureau.</summary>
-        SchoolStaffOrBureau,
-
-        /// <summary>One child's own data as a parent sees it: that child's guardian only.</summary>
-        GuardianOfChild,
-    }
-
-    public static readonly IReadOnlyDictionary<string, Access> Rules = new Dictionary<string, Access>
-    {
-        ["GET /healthz"] = Access.Anonymous,
-        ["GET /readyz"] = Access.Anonymous,
-        ["GET /openapi/{documentName}.json"] = Access.Anonymous,
-        ["GET /scalar/{documentName?}"] = Access.Anonymous,
-        ["GET /scalar/favicon.svg"] = Access.Anonymous,
-        ["GET /scalar/scalar.aspnetcore.js"] = Access.Anonymous,
-        ["GET /scalar/scalar.js"] = Access.Anonymous,
-        ["POST /api/dingtalk/callback/{corpId}"] = Access.Anonymous,
-        ["POST /api/auth/dingtalk"] = Access.Anonymous,
-        ["POST /api/auth/refresh"] = Access.Anonymous,
-        ["POST /api/auth/sign-out"] = Access.SignedIn,
-        ["GET /api/me"] = Access.Person,
-        ["GET /api/org/corps"] = Access.SystemAdmin,
-        ["GET /api/org/corps/{corpId}/departments"] = Access.SystemAdmin,
-        ["GET /api/org/corps/{corpId}/edu-nodes"] = Access.SystemAdmin,
-        ["GET /api/org/corps/{corpId}/classes/{classId:long}/roster"] = Access.SystemAdmin,
-        ["POST /api/org/corps/{corpId}/sync"] = Access.SystemAdmin,
-        ["GET /api/org/persons/{unionId}"] = Access.SystemAdmin,
-        ["GET /api/org/sync-runs"] = Access.SystemAdmin,
-        ["GET /api/org/sync-runs/{id:long}"] = Access.SystemAdmin,
-        ["GET /api/org/events"] = Access.SystemAdmin,
-        ["POST /api/org/events/{id:long}/replay"] = Access.SystemAdmin,
-        ["POST /api/org/corps/{corpId}/events/replay"] = Access.SystemAdmin,
-        ["GET /api/corps/{corpId}/students/{studentUserId}"] = Access.ChildOfCaller,
-        ["GET /api/audit"] = Access.Admins,
-        ["POST /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
-        ["GET /api/corps/{corpId}/access-grants/"] = Access.SchoolAdmin,
-        ["DELETE /api/corps/{corpId}/access-grants/{id:long}"] = Access.SchoolAdmin,
-        ["POST /api/me/links/"] = Access.Person,
-        ["GET /api/me/links/"] = Access.Person,
-        ["DELETE /api/me/links/{id:long}"] = Access.Person,
-        ["POST /api/corps/{corpId}/person-links/"] = Access.SchoolAdmin,
-        ["GET /api/corps/{corpId}/person-links/"] = Access.SchoolAdmin,
-        ["DELETE /api/corps/{corpId}/person-links/{id:long}"] = Access.SchoolAdmin,
-        // Notices: any person reaches the handler, which decides by role and scope (bureau admin, school admin, the
-        // teacher of the class; NoticeTests covers each) and answers 404 for notices the caller does not manage.
-        ["POST /api/notices/"] = Access.Person,
-        ["GET /api/notices/"] = Access.Person,
-        ["GET /api/notices/{id:long}"] = Access.Person,
-        ["GET /api/notices/{id:long}/recipients"] = Access.Person,
-        ["POST /api/notices/{id:long}/approve"] = Access.Person,
-        ["POST /api/notices/{id:long}/reject"] = Access.Person,
-        ["POST /api/notices/{id:long}/remind"] = Access.Person,
-        ["POST /api/notices/{id:long}/recall"] = Access.Person,
-        ["GET /api/me/notices/"] = Access.Person,
-        ["GET /api/me/notices/{id:long}"] = Access.Person,
-        ["GET /api/corps/{corpId}/notice-settings/"] = Access.SchoolAdmin,
-        ["PUT /api/corps/{corpId}/notice-settings/"] = Access.SchoolAdmin,
-        // Vision: entry and identifiable reads reach the handler, which checks the class or school scope (VisionAccessTests).
-        ["POST /api/vision/rounds"] = Access.Person,
-        ["GET /api/vision/rounds"] = Access.Staff,
-        ["GET /api/vision/rounds/{roundId:long}/progress"] = Access.Bureau,
-        ["PUT /api/vision/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}"] = Access.Person,
-        ["GET /api/vision/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}"] = Access.Person,
-        ["PUT /api/vision/rounds/{roundId:long}/corps/{corpId}/records"] = Access.Person,
-        ["GET /api/vision/rounds/{roundId:long}/corps/{corpId}/classes/{classId:long}/records"] = Access.Person,
-        ["POST /api/vision/rounds/{roundId:long}/corps/{corpId}/imports"] = Access.Person,
-        ["POST /api/vision/rounds/{roundId:long}/corps/{corpId}/publish"] = Access.Person,
-        ["GET /api/vision/import-template"] = Access.SignedIn,
-        ["GET /api/vision/rounds/{roundId:long}/statistics"] = Access.Bureau,
-        ["GET /api/vision/rounds/{roundId:long}/statistics.xlsx"] = Access.Bureau,
-        ["GET /api/vision/trend"] = Access.Bureau,
-        ["GET /api/vision/referrals/summary"] = Access.Bureau,
-        ["GET /api/vision/classrooms/summary"] = Access.Bureau,
-        ["GET /api/corps/{corpId}/vision/referrals"] = Access.SchoolAdmin,
-        ["POST /api/corps/{corpId}/vision/referrals/remind"] = Access.SchoolAdmin,
-        ["GET /api/corps/{corpId}/vision/classrooms"] = Access.SchoolStaffOrBureau,
-        ["PUT /api/corps/{corpId}/vision/classrooms/{classroomId}"] = Access.SchoolAdmin,
-        ["GET /api/me/vision/"] = Access.Person,
-        ["GET /api/me/vision/{corpId}/{studentUserId}"] = Access.GuardianOfChild,
-        ["POST /api/me/vision/referrals/{id:long}/acknowledge"] = Access.Person,
-        ["POST /api/me/vision/referrals/{id:long}/visit"] = Access.Person,
-    };
-
-    private IReadOnlyList<string> RouteTable() =>
+    private IReadOnlyDictionary<string, Audience?> RouteTable() =>
         fixture.Live.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
             .SelectMany(e => (e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods ?? ["*"])
-                .Select(m => $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}"))
-            .Where(key => !key.StartsWith("* ", StringComparison.Ordinal))
-            .Distinct().Order().ToList();
+                .Select(m => (Key: $"{m} /{e.RoutePattern.RawText!.TrimStart('/')}", e.Metadata.GetMetadata<AudienceMetadata>()?.Audience)))
+            .Where(r => !r.Key.StartsWith("* ", StringComparison.Ordinal))
+            .DistinctBy(r => r.Key).ToDictionary(r => r.Key, r => r.Audience);
 
     [Fact]
-    public void EveryEndpoint_HasADeclaredAccessRule()
+    public void EveryEndpoint_DeclaresItsAudience()
     {
-        var undeclared = RouteTable().Where(key => !Rules.ContainsKey(key)).ToList();
+        var routes = RouteTable();
+        var undeclared = routes.Where(r => r.Value is null).Select(r => r.Key).ToList();
 
+        Assert.NotEmpty(routes);
         Assert.Empty(undeclared);
     }
 
@@ -168,9 +57,9 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
         var failures = new List<string>();
 
         // Sign-out ends the caller's session, and with it the access token: it goes last.
-        foreach (var key in RouteTable().OrderBy(k => k.EndsWith("/sign-out", StringComparison.Ordinal)))
+        foreach (var (key, audience) in RouteTable().OrderBy(r => r.Key.EndsWith("/sign-out", StringComparison.Ordinal)).ThenBy(r => r.Key))
         {
-            var access = Rules[key];
+            var access = audience!.Value;
             var (method, template) = (key[..key.IndexOf(' ')], key[(key.IndexOf(' ') + 1)..]);
             foreach (var scope in scopes)
             {
@@ -182,21 +71,22 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
 
                 var path = template.Replace("{corpId}", scope.CorpId).Replace("{classId:long}", scope.ClassId.ToString())
                     .Replace("{id:long}", "1").Replace("{roundId:long}", "1").Replace("{classroomId}", "room-1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
-                    .Replace("{documentName?}", "v1").Replace("{studentUserId}", scope.Child);
+                    .Replace("{documentName?}", "v1").Replace("{kind}", "notice").Replace("{studentUserId}", scope.Child);
                 foreach (var (caller, token) in callers)
                 {
                     var allowed = access switch
                     {
-                        Access.Anonymous => true,
-                        Access.SignedIn => caller != "anonymous",
-                        Access.Person => caller is not ("anonymous" or "system-admin"),
-                        Access.ChildOfCaller => scope.Name == "own" && caller is "guardian" or "adviser" or "school-admin",
-                        Access.Admins => caller is "school-admin" or "bureau-admin",
-                        Access.SchoolAdmin => scope.Name == "own" && caller == "school-admin",
-                        Access.Staff => caller is "adviser" or "school-admin" or "bureau-admin",
-                        Access.Bureau => caller == "bureau-admin",
-                        Access.SchoolStaffOrBureau => caller == "bureau-admin" || (scope.Name == "own" && caller is "adviser" or "school-admin"),
-                        Access.GuardianOfChild => scope.Name == "own" && caller == "guardian",
+                        Audience.Anonymous => true,
+                        Audience.SignedIn => caller != "anonymous",
+                        Audience.Person => caller is not ("anonymous" or "system-admin"),
+                        Audience.ChildOfCaller => scope.Name == "own" && caller is "guardian" or "adviser" or "school-admin",
+                        Audience.Admins => caller is "school-admin" or "bureau-admin",
+                        Audience.SchoolAdmin => scope.Name == "own" && caller == "school-admin",
+                        Audience.SchoolStaff or Audience.ClassTeacherOrSchoolAdmin => scope.Name == "own" && caller is "adviser" or "school-admin",
+                        Audience.Staff => caller is "adviser" or "school-admin" or "bureau-admin",
+                        Audience.Bureau => caller == "bureau-admin",
+                        Audience.SchoolStaffOrBureau => caller == "bureau-admin" || (scope.Name == "own" && caller is "adviser" or "school-admin"),
+                        Audience.GuardianOfChild => scope.Name == "own" && caller == "guardian",
                         _ => caller == "system-admin",
                     };
                     using var client = fixture.Live.Factory.CreateClient();

@@ -1,7 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Audit;
+using EduDing.Api.Features.Roster;
 using EduDing.Api.Tests.Features.Org;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -18,7 +19,7 @@ public sealed class StudentRecordTests(LiveOrgFixture fixture) : IClassFixture<L
 
     private async Task<IReadOnlyList<AuditEntry>> EntriesAsync(string corpId, string studentUserId, string actorUserId) =>
         (await Audit.ListAsync([corpId], 0, 200, default)).Items
-        .Where(e => e.StudentUserIds == studentUserId && e.ActorUserId == actorUserId && e.Action == StudentRecordEndpoints.ReadAction)
+        .Where(e => e.StudentUserIds == studentUserId && e.ActorUserId == actorUserId && e.Action == RosterEndpoints.StudentReadAction)
         .ToList();
 
     [Fact]

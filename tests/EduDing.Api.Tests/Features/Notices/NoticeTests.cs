@@ -401,9 +401,9 @@ public sealed class NoticeTests(NoticeFixture fixture) : IClassFixture<NoticeFix
     [Fact]
     public async Task SystemNotice_ToAnUnknownUserid_RecordsThatRecipientAsFailed_AndDeliversTheOthers()
     {
-        var service = _live.Factory.Services.GetRequiredService<Api.Features.Notices.NoticeService>();
+        var service = _live.Factory.Services.GetRequiredService<Api.Features.Notices.SystemNotices>();
         var guardian = School.Classes.Values.First().Guardians[0];
-        var id = await service.SendSystemAsync(new Api.Features.Notices.SystemNotice("test", School.CorpId, "学校", "系统通知", "正文", null,
+        var id = await service.SendAsync(new Api.Features.Notices.SystemNotice("test", School.CorpId, "学校", "系统通知", "正文", null,
         [
             new Api.Features.Notices.NoticeRecipient(School.CorpId, guardian.UserId, null, guardian.Name, "guardians", null, "test"),
             new Api.Features.Notices.NoticeRecipient(School.CorpId, "ghost-user", null, "不存在", "guardians", null, "test"),

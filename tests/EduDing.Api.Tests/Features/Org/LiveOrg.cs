@@ -39,11 +39,11 @@ internal sealed class LiveOrg : IAsyncDisposable
     };
 
     public static async Task<LiveOrg> StartAsync(EventDelivery delivery, SandboxOptions? options = null,
-        IReadOnlyDictionary<string, string>? extraSettings = null)
+        IReadOnlyDictionary<string, string>? extraSettings = null, Action<IServiceCollection>? services = null)
     {
         var forward = new ForwardingHandler();
         var server = await SandboxServer.StartAsync(options ?? DefaultSandboxOptions(), pushHandler: forward);
-        var factory = new ApiFactory();
+        var factory = new ApiFactory { ExtraServices = services };
         var settings = factory.Settings;
         settings["DingTalk:Client:OapiBaseUrl"] = server.BaseUrl.ToString();
         settings["DingTalk:Client:ApiBaseUrl"] = server.BaseUrl.ToString();

@@ -87,14 +87,14 @@ public sealed class OrgBackoffTests(SqliteTestDb db) : IClassFixture<SqliteTestD
         var corp = harness.Sandbox.World.Schools.First();
         var user = corp.Users.Values.First(u => !u.Admin);
         await harness.FullSyncAsync(corp.CorpId);
-        await harness.Inbox.TryAddAsync(corp.CorpId, "bpms-1", "bpms_task_change", "{\"processInstanceId\":\"p-1\"}", "stream", default);
+        await harness.Inbox.TryAddAsync(corp.CorpId, "chat-1", "chat_update_title", "{\"ChatId\":\"c-1\"}", "stream", default);
         harness.Sandbox.Mutate.UpdateUser(corp.CorpId, user.UserId, name: "改名后");
         await harness.Inbox.TryAddAsync(corp.CorpId, "user-1", "user_modify_org", $"{{\"UserId\":[\"{user.UserId}\"]}}", "stream", default);
 
         await harness.Events.ProcessPendingAsync(corp.CorpId, default);
 
         var unhandled = Assert.Single((await harness.Inbox.ListAsync(corp.CorpId, "unhandled", 0, 10, default)).Items);
-        Assert.Equal("bpms_task_change", unhandled.EventType);
+        Assert.Equal("chat_update_title", unhandled.EventType);
         Assert.Equal("unhandled", unhandled.Status);
         Assert.Null(unhandled.ProcessedAt);
         Assert.Contains((await harness.Org.ListStaffAsync(corp.CorpId, false, default)), s => s.UserId == user.UserId && s.Name == "改名后");

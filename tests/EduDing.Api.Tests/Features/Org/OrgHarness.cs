@@ -30,7 +30,8 @@ internal sealed class OrgHarness : IAsyncDisposable
         var instance = new ServiceInstance();
         SyncOptions = Options.Create(syncOptions);
         Sync = new OrgSyncService(Reader, Corps, Org, Runs, Leases, Usage, instance, SyncOptions, Time, NullLogger<OrgSyncService>.Instance);
-        Events = new OrgEventProcessor(Inbox, Reader, Corps, Org, Leases, instance, SyncOptions, Time, NullLogger<OrgEventProcessor>.Instance);
+        Events = new EventDispatcher(Inbox, [new OrgEventHandler(Reader, Org, Time)], Corps, Leases, instance, SyncOptions,
+            NullLogger<EventDispatcher>.Instance);
         Intake = new EventIntake(Inbox, client, NullLogger<EventIntake>.Instance);
     }
 
@@ -64,7 +65,7 @@ internal sealed class OrgHarness : IAsyncDisposable
 
     public OrgSyncService Sync { get; }
 
-    public OrgEventProcessor Events { get; }
+    public EventDispatcher Events { get; }
 
     public EventIntake Intake { get; }
 

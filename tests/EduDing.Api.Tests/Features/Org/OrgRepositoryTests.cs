@@ -54,18 +54,19 @@ public abstract class OrgRepositoryTests<TDb>(TDb db) where TDb : TestDb
             [new RosterPerson("s3", "赵小刚", null, "3")], [new RosterPerson("g1", "王爸爸", "u1", null)], [new RosterTeacher("t9", false)],
             [new RosterRelation("g1", "s3", "GF")]), now, default);
 
-        var (students, guardians, teachers) = await org.ClassRosterAsync(corp, 601, default);
-        var classes = await org.ClassesOfStudentAsync(corp, "s3", default);
-        var ofStudent = await org.GuardiansOfStudentAsync(corp, "s1", default);
+        var directory = new OrgDirectory(db.Database);
+        var (students, guardians, teachers) = await directory.ClassRosterAsync(corp, 601, default);
+        var classes = await directory.ClassesOfStudentAsync(corp, "s3", default);
+        var ofStudent = await directory.GuardiansOfStudentAsync(corp, "s1", default);
 
         Assert.Equal(["s1", "s2"], students.Select(s => s.UserId));
         Assert.Equal([("g1", "s1", "王爸爸", "F"), ("g1", "s2", "王爸爸", "F")], guardians);
         Assert.Equal([("t1", "李老师", true)], teachers);
         Assert.Equal([(602L, "一年级(2)班")], classes);
         Assert.Equal([("g1", "王爸爸", "F")], ofStudent);
-        Assert.Equal("王小红", (await org.FindStudentAsync(corp, "s2", default))!.Name);
-        Assert.Null(await org.FindStudentAsync(corp, "nobody", default));
-        Assert.Equal([("t9", "t9", false)], (await org.ClassRosterAsync(corp, 602, default)).Teachers);
+        Assert.Equal("王小红", (await directory.FindStudentAsync(corp, "s2", default))!.Name);
+        Assert.Null(await directory.FindStudentAsync(corp, "nobody", default));
+        Assert.Equal([("t9", "t9", false)], (await directory.ClassRosterAsync(corp, 602, default)).Teachers);
     }
 }
 

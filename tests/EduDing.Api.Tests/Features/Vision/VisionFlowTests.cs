@@ -1,7 +1,7 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Vision;
 using EduDing.Api.Tests.Features.Notices;
 using EduDing.Api.Tests.Features.Org;

@@ -1,7 +1,7 @@
 using Dapper;
 using EduDing.Api.Data;
 
-namespace EduDing.Api.Features.Identity;
+namespace EduDing.Api.Features.Audit;
 
 internal sealed record AuditEntry(long Id, DateTime At, string ActorCorpId, string ActorUserId, string Action, string SubjectCorpId,
     string StudentUserIds, string Reason, string Outcome);

@@ -2,87 +2,26 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
-using EduDing.Api.Hosting;
-using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Org;
 
 /// <summary>
-/// Applies a corp's inbox in arrival order, one instance at a time (a lease per corp). Every event is read as "these
-/// ids changed": the person, department, node or class is re-read from DingTalk and stored as it is now, so an event
-/// applied twice, late or out of order changes nothing, and a removal is seen as the id being gone. Within a batch each
-/// id is re-read once, which keeps metered 家校 calls down.
+/// The org mirror's events (contract §8): every event is read as "these ids changed", and the person, department,
+/// node or class is re-read from DingTalk and stored as it is now, so an event applied twice, late or out of order
+/// changes nothing, and a removal is seen as the id being gone. Within a batch each id is re-read once, which keeps
+/// metered 家校 calls down.
 /// </summary>
-internal sealed class OrgEventProcessor(EventInbox inbox, DingTalkOrgReader reader, CorpDirectory corps, OrgRepository org,
-    LeaseRepository leases, ServiceInstance instance, IOptions<OrgSyncOptions> options, TimeProvider time,
-    ILogger<OrgEventProcessor> log)
+internal sealed class OrgEventHandler(DingTalkOrgReader reader, OrgRepository org, TimeProvider time) : IDingTalkEventHandler
 {
-    public const int BatchSize = 200;
+    public string Name => "org mirror";
 
-    /// <summary>Applies the corp's pending events; how many were applied (0 when another instance has the corp).</summary>
-    public async Task<int> ProcessPendingAsync(string corpId, CancellationToken ct)
-    {
-        var corp = corps.Find(corpId);
-        if (corp is null)
-        {
-            return 0;
-        }
-
-        var lease = $"org-events:{corpId}";
-        if (!await leases.TryAcquireAsync(lease, instance.Id, options.Value.LeaseDuration, ct))
-        {
-            return 0;
-        }
-
-        var applied = 0;
-        try
-        {
-            while (!ct.IsCancellationRequested)
-            {
-                var batch = await inbox.PendingAsync(corpId, BatchSize, ct);
-                if (batch.Count == 0)
-                {
-                    break;
-                }
-
-                // Only the organization's own events are this processor's; anything else (approvals, a type nobody
-                // handles yet) is kept as unhandled, visible to operators and replayable, never marked processed.
-                var unhandled = batch.Where(e => !Handles(e.EventType)).ToList();
-                if (unhandled.Count > 0)
-                {
-                    await inbox.MarkUnhandledAsync(unhandled, ct);
-                    batch = batch.Except(unhandled).ToList();
-                }
-
-                var ids = batch.Select(e => e.Id).ToList();
-                try
-                {
-                    await ApplyAsync(corp, Changes.From(batch), ct);
-                    await inbox.MarkProcessedAsync(ids, ct);
-                    applied += batch.Count;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    log.LogWarning("Applying {Count} events of {CorpId} failed ({Reason}); they are retried later", batch.Count, corpId,
-                        ex.Message);
-                    var o = options.Value;
-                    await inbox.MarkFailedAsync(batch, ex.Message, o.MaxEventAttempts, o.EventRetryDelay, o.EventRetryMaxDelay, ct);
-                    break;
-                }
-
-                await leases.TryAcquireAsync(lease, instance.Id, options.Value.LeaseDuration, ct);
-            }
-        }
-        finally
-        {
-            await leases.ReleaseAsync(lease, instance.Id, CancellationToken.None);
-        }
-
-        return applied;
-    }
+    public Task HandleAsync(CorpConfig corp, IReadOnlyList<InboxEvent> events, CancellationToken ct) =>
+        ApplyAsync(corp, Changes.From(events), ct);
 
     /// <summary>The event types the org mirror applies (contract §8): 通讯录 changes and 家校 changes.</summary>
-    public static bool Handles(string eventType) =>
+    public bool Handles(string eventType) => IsOrgEvent(eventType);
+
+    public static bool IsOrgEvent(string eventType) =>
         eventType is "user_add_org" or "user_modify_org" or "user_leave_org" or "user_active_org" or "org_admin_add" or "org_admin_remove"
             or "org_dept_create" or "org_dept_modify" or "org_dept_remove"
         || eventType.StartsWith("edu_dept_", StringComparison.Ordinal) || eventType.StartsWith("edu_user_", StringComparison.Ordinal);

@@ -1,0 +1,40 @@
+namespace EduDing.Api.Features.Approvals;
+
+/// <summary>What the requester is told when their request is decided (through the notice pipeline).</summary>
+internal sealed record ApprovalMessage(string Category, string Title, string Body, string Page);
+
+/// <summary>
+/// A kind of request a feature registers (<see cref="ApprovalExtensions.AddApprovalKind{TKind}"/>): its name, the chain
+/// it follows when neither the school nor the bureau configured one, and what happens to the feature's subject when
+/// the request is decided. Applying an outcome must be idempotent: it is retried until it succeeds.
+/// </summary>
+internal interface IApprovalKind
+{
+    string Kind { get; }
+
+    /// <summary>Shown to approvers and in DingTalk OA forms (Chinese).</summary>
+    string DisplayName { get; }
+
+    ApprovalChain DefaultChain { get; }
+
+    /// <summary>
+    /// Called once the request is approved, rejected, withdrawn or returned, with the action that decided it (who,
+    /// when, the comment or reason; null only for an outcome without one).
+    /// </summary>
+    Task ApplyOutcomeAsync(ApprovalRequest request, ApprovalAction? decision, CancellationToken ct);
+
+    /// <summary>The requester's message for an outcome; null for the generic one.</summary>
+    ApprovalMessage? OutcomeMessage(ApprovalRequest request, ApprovalAction? decision) => null;
+}
+
+/// <summary>The registered kinds, by name.</summary>
+internal sealed class ApprovalKinds(IEnumerable<IApprovalKind> kinds)
+{
+    private readonly IReadOnlyDictionary<string, IApprovalKind> _kinds = kinds.ToDictionary(k => k.Kind, StringComparer.Ordinal);
+
+    public IReadOnlyCollection<IApprovalKind> All => _kinds.Values.OrderBy(k => k.Kind, StringComparer.Ordinal).ToList();
+
+    public IApprovalKind? Find(string kind) => _kinds.GetValueOrDefault(kind);
+
+    public IApprovalKind Get(string kind) => Find(kind) ?? throw new InvalidOperationException($"No approval kind '{kind}' is registered.");
+}

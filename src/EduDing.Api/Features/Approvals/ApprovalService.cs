@@ -1,0 +1,584 @@
+using System.Data.Common;
+using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
+using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Org;
+using EduDing.Api.Hosting;
+using EduDing.DingTalk;
+using EduDing.DingTalk.Models;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.Approvals;
+
+/// <summary>How the approvals feature reaches people: through the notice pipeline (implemented by the notices feature).</summary>
+internal interface IApprovalNotifier
+{
+    /// <summary>Tells the people of a newly opened step that a request waits for them.</summary>
+    Task ApproversAsync(ApprovalRequest request, string kindName, IReadOnlyList<Approver> approvers, CancellationToken ct);
+
+    Task RequesterAsync(ApprovalRequest request, ApprovalMessage message, CancellationToken ct);
+
+    /// <summary>One digest of what has waited too long for one approver.</summary>
+    Task DigestAsync(string corpId, string userId, string name, IReadOnlyList<(long Id, string Title)> waiting, CancellationToken ct);
+}
+
+/// <summary>The outcome of one bulk decision.</summary>
+internal sealed record BulkOutcome(long Id, string Outcome, string? Detail);
+
+/// <summary>
+/// One request/approval mechanism for every feature (docs/approvals.md): submission against the kind's chain, steps
+/// resolved from the mirror when they open, decisions in the app (exactly one wins a race) or in DingTalk OA (its
+/// events and periodic re-reads move our state), outcomes applied to the feature's subject until they stick, leavers
+/// re-resolved, and one reminder digest a day per approver.
+/// </summary>
+internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kinds, ChainResolver resolver, IApprovalNotifier notifier,
+    DingTalkClient client, CorpDirectory corps, OrgDirectory directory, AuditLog audit, IOptions<ApprovalOptions> options,
+    TimeProvider time, ILogger<ApprovalService> log)
+{
+    private const string SystemActor = "system";
+
+    private ApprovalOptions Settings => options.Value;
+
+    // ---- chains ----
+
+    /// <summary>The chain a request of this kind in this school follows: the school's, else the bureau's city default, else the kind's.</summary>
+    public async Task<EffectiveChain> EffectiveChainAsync(string corpId, string kind, CancellationToken ct)
+    {
+        var registered = kinds.Get(kind);
+        if (await repo.ChainAsync(corpId, kind, ct) is { } school)
+        {
+            return new EffectiveChain(kind, "school", school);
+        }
+
+        return await repo.ChainAsync(ApprovalRepository.CityDefault, kind, ct) is { } city
+            ? new EffectiveChain(kind, "city", city)
+            : new EffectiveChain(kind, "default", registered.DefaultChain);
+    }
+
+    // ---- submission ----
+
+    /// <summary>
+    /// Submits a feature's subject for approval by <paramref name="requester"/>. With the chain's auto-approval the
+    /// request is approved at once; with an OA process code and a requester on the school's staff it becomes a
+    /// DingTalk approval instance; otherwise its first step opens in the app. 409 when the subject was submitted before.
+    /// </summary>
+    public async Task<ApprovalRequest> SubmitAsync(ApprovalSubmission submission, (string CorpId, string UserId) requester,
+        CancellationToken ct)
+    {
+        var kind = kinds.Get(submission.Kind);
+        if (await repo.FindBySubjectAsync(submission.Kind, submission.SubjectId, ct) is not null)
+        {
+            throw new ConflictException($"This {kind.DisplayName} was already submitted for approval.");
+        }
+
+        var chain = (await EffectiveChainAsync(submission.CorpId, submission.Kind, ct)).Chain;
+        var instanceId = chain.AutoApprove ? null : await TryStartInstanceAsync(submission, kind, chain, requester, ct);
+        var now = time.UtcNowForDatabase();
+        var (id, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
+        {
+            var route = instanceId is null ? ApprovalRoute.InApp : ApprovalRoute.DingTalk;
+            var id = await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, route, chain.Steps, now, token);
+            await repo.AddActionAsync(tx, id, 0, requester.CorpId, requester.UserId, "submit", null, now, token);
+            if (chain.AutoApprove || chain.Steps.Count == 0)
+            {
+                await repo.AddActionAsync(tx, id, 0, SystemActor, SystemActor, "auto-approve", null, now, token);
+                await repo.SetStatusAsync(tx, id, ApprovalStatus.Approved, now, final: true, token);
+                return (id, (IReadOnlyList<Approver>)[]);
+            }
+
+            if (instanceId is not null)
+            {
+                await repo.SetRouteAsync(tx, id, ApprovalRoute.DingTalk, instanceId, now, token);
+                await repo.AddActionAsync(tx, id, 0, SystemActor, SystemActor, "dingtalk", $"DingTalk OA instance {instanceId}", now, token);
+                return (id, (IReadOnlyList<Approver>)[]);
+            }
+
+            return (id, await OpenStepAsync(tx, await repo.GetAsync(tx, id, token), 0, now, token));
+        }, ct);
+
+        return await AfterChangeAsync(id, opened, ct);
+    }
+
+    /// <summary>
+    /// Starts the DingTalk OA instance when the school routes this kind there: the requester must be on the school's
+    /// staff (guardians are not in the 通讯录), and every approver in the school's corp. Otherwise, or when DingTalk
+    /// refuses, the request is decided in the app (null).
+    /// </summary>
+    private async Task<string?> TryStartInstanceAsync(ApprovalSubmission submission, IApprovalKind kind, ApprovalChain chain,
+        (string CorpId, string UserId) requester, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(chain.ProcessCode) || corps.Find(submission.CorpId) is not { } corp || requester.CorpId != corp.CorpId
+            || (await directory.CurrentStaffAsync(corp.CorpId, [requester.UserId], ct)).Count == 0)
+        {
+            return null;
+        }
+
+        var nodes = new List<ProcessApprover>();
+        var taken = new HashSet<(string, string)>();
+        foreach (var step in chain.Steps)
+        {
+            var people = await resolver.ResolveAsync(step, corp.CorpId, submission.ClassId, taken, ct);
+            if (people.Count == 0)
+            {
+                people = await resolver.EscalateAsync(corp.CorpId, taken, ct);
+            }
+
+            if (people.Count == 0 || people.Any(p => p.CorpId != corp.CorpId))
+            {
+                return null;
+            }
+
+            taken.UnionWith(people.Select(p => (p.CorpId, p.UserId)));
+            nodes.Add(new ProcessApprover(people.Count == 1 ? "NONE" : step.Mode == StepMode.All ? "AND" : "OR",
+                people.Take(20).Select(p => p.UserId).ToList()));
+        }
+
+        try
+        {
+            return await client.CreateProcessInstanceAsync(corp.App, new CreateProcessInstanceRequest(requester.UserId, chain.ProcessCode,
+                [
+                    new FormComponentValue("申请事项", $"{kind.DisplayName}：{submission.Title}"),
+                    new FormComponentValue("详情", string.IsNullOrWhiteSpace(submission.Summary) ? submission.Title : submission.Summary),
+                ], DeptId: -1, MicroappAgentId: corp.App.AgentId, Approvers: nodes.Take(20).ToList()), ct);
+        }
+        catch (Exception ex) when (ex is DingTalkException or HttpRequestException or TimeoutException or DependencyUnavailableException)
+        {
+            log.LogWarning("DingTalk did not start an OA instance for {Kind} {Subject} of {CorpId} ({Reason}); it is decided in the app",
+                submission.Kind, submission.SubjectId, corp.CorpId, ex.Message);
+            return null;
+        }
+    }
+
+    /// <summary>Opens step <paramref name="step"/>: resolves its people (escalating an empty pool) and makes them its open assignees.</summary>
+    private async Task<IReadOnlyList<Approver>> OpenStepAsync(DbTransaction tx, ApprovalRequest request, int step, DateTime now, CancellationToken ct,
+        bool reopening = false)
+    {
+        var steps = ApprovalRepository.ReadSteps(request.Steps);
+        var taken = (await repo.AssigneesAsync(tx, request.Id, ct)).Where(a => a.Step == step).Select(a => (a.CorpId, a.UserId)).ToHashSet();
+        var people = await resolver.ResolveAsync(steps[step], request.CorpId, request.ClassId, taken, ct);
+        if (people.Count == 0)
+        {
+            people = await resolver.EscalateAsync(request.CorpId, taken, ct);
+            if (people.Count == 0 && reopening)
+            {
+                // Still nobody: the step keeps waiting, and the worker looks again next round without adding to the history.
+                return [];
+            }
+
+            await repo.AddActionAsync(tx, request.Id, step, SystemActor, SystemActor, people.Count == 0 ? "no-approver" : "escalate",
+                people.Count == 0 ? "nobody to decide: the step waits for the mirror to have an admin" : "the step's approvers are gone", now, ct);
+        }
+
+        await repo.OpenStepAsync(tx, request.Id, step, now, ct);
+        await repo.AddAssigneesAsync(tx, request.Id, step, people, now, ct);
+        return people;
+    }
+
+    // ---- decisions ----
+
+    /// <summary>
+    /// One approver's decision on the open step: approve, reject (a reason is required) or return for changes. Exactly
+    /// one decision settles an "any" step: a concurrent one gets 409. 403 for someone who is not an approver of it.
+    /// </summary>
+    public async Task<ApprovalRequest> DecideAsync(Caller caller, long id, string decision, string? comment, CancellationToken ct)
+    {
+        if (decision is ApprovalDecision.Reject or ApprovalDecision.Return && string.IsNullOrWhiteSpace(comment))
+        {
+            throw new RequestValidationException("reason", $"is required to {decision} a request");
+        }
+
+        if (comment is { Length: > 500 })
+        {
+            throw new RequestValidationException(decision == ApprovalDecision.Approve ? "comment" : "reason", "at most 500 characters");
+        }
+
+        var now = time.UtcNowForDatabase();
+        var (_, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
+        {
+            if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token))
+            {
+                throw await NotDecidableAsync(id, token);
+            }
+
+            var request = await repo.GetAsync(tx, id, token);
+            var assignees = await repo.AssigneesAsync(tx, id, token);
+            var mine = assignees.FirstOrDefault(a => a.Step == request.CurrentStep && a.IsOpen && caller.Identities.Contains((a.CorpId, a.UserId)));
+            if (mine is null)
+            {
+                throw assignees.Any(a => caller.Identities.Contains((a.CorpId, a.UserId)))
+                    ? new ConflictException($"Request {id} has moved on: your step was already decided.")
+                    : new ForbiddenException("Missing scope: an approver of this request's open step.");
+            }
+
+            await repo.DecideAsync(tx, id, mine.Step, mine.CorpId, mine.UserId, decision, now, token);
+            await repo.AddActionAsync(tx, id, mine.Step, mine.CorpId, mine.UserId, decision, comment?.Trim(), now, token);
+            switch (decision)
+            {
+                case ApprovalDecision.Reject:
+                    await repo.CloseOpenAsync(tx, id, now, token);
+                    await repo.SetStatusAsync(tx, id, ApprovalStatus.Rejected, now, final: true, token);
+                    return (true, (IReadOnlyList<Approver>)[]);
+                case ApprovalDecision.Return:
+                    await repo.CloseOpenAsync(tx, id, now, token);
+                    await repo.SetStatusAsync(tx, id, ApprovalStatus.Returned, now, final: false, token);
+                    return (true, (IReadOnlyList<Approver>)[]);
+                default:
+                    var step = ApprovalRepository.ReadSteps(request.Steps)[request.CurrentStep];
+                    var stillOpen = assignees.Count(a => a.Step == request.CurrentStep && a.IsOpen) - 1;
+                    if (step.Mode == StepMode.All && stillOpen > 0)
+                    {
+                        return (false, (IReadOnlyList<Approver>)[]);
+                    }
+
+                    return await CompleteStepAsync(tx, request, now, token);
+            }
+        }, ct);
+
+        var result = await AfterChangeAsync(id, opened, ct);
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, $"approval.{decision}", result.CorpId, [],
+            $"{result.Kind} {result.SubjectId} (request {id}, {result.Title}){(string.IsNullOrWhiteSpace(comment) ? "" : ": " + comment)}",
+            AuditLog.Allowed, ct);
+        return result;
+    }
+
+    /// <summary>Closes the current step and opens the next, or approves the request after the last.</summary>
+    private async Task<(bool Final, IReadOnlyList<Approver> Opened)> CompleteStepAsync(DbTransaction tx, ApprovalRequest request, DateTime now,
+        CancellationToken ct)
+    {
+        await repo.CloseOpenAsync(tx, request.Id, now, ct);
+        var next = request.CurrentStep + 1;
+        if (next >= ApprovalRepository.ReadSteps(request.Steps).Count)
+        {
+            await repo.SetStatusAsync(tx, request.Id, ApprovalStatus.Approved, now, final: true, ct);
+            return (true, []);
+        }
+
+        return (false, await OpenStepAsync(tx, request, next, now, ct));
+    }
+
+    private async Task<Exception> NotDecidableAsync(long id, CancellationToken ct) =>
+        await repo.FindAsync(id, ct) switch
+        {
+            null => new NotFoundException($"No approval request {id}."),
+            { Status: ApprovalStatus.Pending, Route: ApprovalRoute.DingTalk } => new ConflictException(
+                $"Request {id} is decided in DingTalk (OA approval); act on it there."),
+            var r => new ConflictException($"Request {id} is {r.Status}, not awaiting a decision."),
+        };
+
+    /// <summary>Approves each of <paramref name="ids"/> the caller may decide; the others are reported with why not.</summary>
+    public async Task<IReadOnlyList<BulkOutcome>> BulkApproveAsync(Caller caller, IReadOnlyList<long> ids, string? comment, CancellationToken ct)
+    {
+        var outcomes = new List<BulkOutcome>();
+        foreach (var id in ids.Distinct())
+        {
+            try
+            {
+                var request = await DecideAsync(caller, id, ApprovalDecision.Approve, comment, ct);
+                outcomes.Add(new BulkOutcome(id, "approved", request.Status));
+            }
+            catch (Exception ex) when (ex is ConflictException or ForbiddenException or NotFoundException)
+            {
+                outcomes.Add(new BulkOutcome(id, ex switch { ConflictException => "conflict", ForbiddenException => "forbidden", _ => "not-found" },
+                    ex.Message));
+            }
+        }
+
+        return outcomes;
+    }
+
+    /// <summary>The requester takes back a request not yet decided (pending in the app, or returned to them).</summary>
+    public async Task<ApprovalRequest> WithdrawAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var request = await RequireRequesterAsync(caller, id, ct);
+        var now = time.UtcNowForDatabase();
+        await repo.Database.InTransactionAsync(async (tx, token) =>
+        {
+            if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token) &&
+                !await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
+            {
+                throw await NotDecidableAsync(id, token) is ConflictException { Message: var m } && request.Route == ApprovalRoute.DingTalk
+                    ? new ConflictException($"{m} Withdraw (撤销) it in DingTalk.")
+                    : new ConflictException($"Request {id} was decided already; it cannot be withdrawn.");
+            }
+
+            var current = await repo.GetAsync(tx, id, token);
+            await repo.CloseOpenAsync(tx, id, now, token);
+            await repo.AddActionAsync(tx, id, current.CurrentStep, request.RequesterCorpId, request.RequesterUserId, "withdraw", null, now, token);
+            await repo.SetStatusAsync(tx, id, ApprovalStatus.Withdrawn, now, final: true, token);
+        }, ct);
+        return await AfterChangeAsync(id, [], ct);
+    }
+
+    /// <summary>The requester sends a returned request back: the chain starts again from its first step.</summary>
+    public async Task<ApprovalRequest> ResubmitAsync(Caller caller, long id, string? comment, CancellationToken ct)
+    {
+        var request = await RequireRequesterAsync(caller, id, ct);
+        if (comment is { Length: > 500 })
+        {
+            throw new RequestValidationException("comment", "at most 500 characters");
+        }
+
+        var now = time.UtcNowForDatabase();
+        var opened = await repo.Database.InTransactionAsync(async (tx, token) =>
+        {
+            if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
+            {
+                throw new ConflictException($"Request {id} is not returned for changes; only a returned request is resubmitted.");
+            }
+
+            await repo.AddActionAsync(tx, id, 0, request.RequesterCorpId, request.RequesterUserId, "resubmit", comment?.Trim(), now, token);
+            await repo.SetStatusAsync(tx, id, ApprovalStatus.Pending, now, final: false, token);
+            await repo.ClearAssigneesAsync(tx, id, token);
+            return await OpenStepAsync(tx, await repo.GetAsync(tx, id, token), 0, now, token);
+        }, ct);
+        return await AfterChangeAsync(id, opened, ct);
+    }
+
+    private async Task<ApprovalRequest> RequireRequesterAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var request = await repo.FindAsync(id, ct);
+        return request is not null && caller.Identities.Contains((request.RequesterCorpId, request.RequesterUserId))
+            ? request
+            : throw new NotFoundException($"No approval request {id} of yours.");
+    }
+
+    /// <summary>After a committed change: tell the newly opened step, and apply and announce an outcome.</summary>
+    private async Task<ApprovalRequest> AfterChangeAsync(long id, IReadOnlyList<Approver> opened, CancellationToken ct)
+    {
+        var request = (await repo.FindAsync(id, ct))!;
+        if (opened.Count > 0)
+        {
+            await notifier.ApproversAsync(request, kinds.Get(request.Kind).DisplayName, opened, ct);
+        }
+
+        if (request.Status != ApprovalStatus.Pending)
+        {
+            await ApplyOutcomeAsync(request, notify: true, ct);
+        }
+
+        return (await repo.FindAsync(id, ct))!;
+    }
+
+    /// <summary>Hands the outcome to the feature (until it sticks: the worker retries) and tells the requester once.</summary>
+    private async Task ApplyOutcomeAsync(ApprovalRequest request, bool notify, CancellationToken ct)
+    {
+        var kind = kinds.Get(request.Kind);
+        var decision = (await repo.ActionsAsync(request.Id, ct)).LastOrDefault(a => a.Action is ApprovalDecision.Approve
+            or ApprovalDecision.Reject or ApprovalDecision.Return or "withdraw" or "auto-approve");
+        try
+        {
+            await kind.ApplyOutcomeAsync(request, decision, ct);
+            await repo.MarkOutcomeAppliedAsync(request.Id, request.Version, time.UtcNowForDatabase(), ct);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            log.LogWarning("Applying the outcome {Status} of approval request {Id} ({Kind}) failed ({Reason}); it is retried", request.Status,
+                request.Id, request.Kind, ex.Message);
+            return;
+        }
+
+        if (notify)
+        {
+            await notifier.RequesterAsync(request, kind.OutcomeMessage(request, decision) ?? GenericMessage(request, kind, decision?.Comment), ct);
+        }
+    }
+
+    private ApprovalMessage GenericMessage(ApprovalRequest request, IApprovalKind kind, string? comment)
+    {
+        var (title, body) = request.Status switch
+        {
+            ApprovalStatus.Approved => ($"{kind.DisplayName}已通过：{request.Title}", "您的申请已通过审批。"),
+            ApprovalStatus.Rejected => ($"{kind.DisplayName}未通过：{request.Title}", $"您的申请未通过审批。{comment}"),
+            ApprovalStatus.Returned => ($"{kind.DisplayName}需修改：{request.Title}", $"审批人退回了您的申请，请修改后重新提交。{comment}"),
+            _ => ($"{kind.DisplayName}已撤回：{request.Title}", "您的申请已撤回。"),
+        };
+        return new ApprovalMessage("approval", title, body, string.Format(System.Globalization.CultureInfo.InvariantCulture,
+            Settings.RequestPage, request.Id));
+    }
+
+    // ---- DingTalk OA ----
+
+    /// <summary>Re-reads one OA instance and moves the request to where DingTalk says it is (events only say "look again").</summary>
+    public async Task RefreshInstanceAsync(CorpConfig corp, string processInstanceId, CancellationToken ct)
+    {
+        var request = await repo.FindByInstanceAsync(processInstanceId, ct);
+        if (request is null || request.CorpId != corp.CorpId)
+        {
+            return;
+        }
+
+        var instance = await client.GetProcessInstanceAsync(corp.App, processInstanceId, ct);
+        await ApplyInstanceAsync(request, instance, ct);
+    }
+
+    private async Task ApplyInstanceAsync(ApprovalRequest request, ProcessInstance instance, CancellationToken ct)
+    {
+        var status = instance.Status switch
+        {
+            "COMPLETED" when instance.Result == "agree" => ApprovalStatus.Approved,
+            "COMPLETED" => ApprovalStatus.Rejected,
+            "TERMINATED" => ApprovalStatus.Withdrawn,
+            _ => null,
+        };
+        if (status is null)
+        {
+            return;
+        }
+
+        var decider = instance.Tasks?.Where(t => t.Result is "AGREE" or "REFUSE" or "agree" or "refuse").LastOrDefault()?.UserId
+                      ?? instance.OriginatorUserId;
+        var remark = instance.OperationRecords?.LastOrDefault(r => !string.IsNullOrWhiteSpace(r.Remark))?.Remark;
+        var now = time.UtcNowForDatabase();
+        var changed = await repo.Database.InTransactionAsync(async (tx, token) =>
+        {
+            if (!await repo.TryTakeAsync(tx, request.Id, ApprovalStatus.Pending, ApprovalRoute.DingTalk, now, token))
+            {
+                return false;
+            }
+
+            await repo.AddActionAsync(tx, request.Id, request.CurrentStep, request.CorpId, decider,
+                status switch { ApprovalStatus.Approved => "approve", ApprovalStatus.Rejected => "reject", _ => "withdraw" },
+                remark is null ? "in DingTalk" : $"in DingTalk: {remark}", now, token);
+            await repo.SetStatusAsync(tx, request.Id, status, now, final: true, token);
+            return true;
+        }, ct);
+        if (changed)
+        {
+            await ApplyOutcomeAsync((await repo.FindAsync(request.Id, ct))!, notify: true, ct);
+        }
+    }
+
+    // ---- background work ----
+
+    /// <summary>What the worker does each round; each part is safe with several instances running.</summary>
+    public async Task RunDueAsync(CancellationToken ct)
+    {
+        await ApplyPendingOutcomesAsync(ct);
+        await ReResolveDepartedAsync(ct);
+        await RecheckInstancesAsync(ct);
+        await SendRemindersAsync(ct);
+    }
+
+    /// <summary>Outcomes the feature has not taken yet (it failed, or an instance stopped between deciding and applying).</summary>
+    public async Task<int> ApplyPendingOutcomesAsync(CancellationToken ct)
+    {
+        var due = await repo.UnappliedAsync(time.UtcNowForDatabase().AddSeconds(-30), 100, ct);
+        foreach (var request in due)
+        {
+            await ApplyOutcomeAsync(request, notify: false, ct);
+        }
+
+        return due.Count;
+    }
+
+    /// <summary>
+    /// Open assignments of people the mirror no longer has are closed; a step left without anyone to decide it is
+    /// re-resolved (escalated when empty), and an "all" step whose remaining approvers all agreed is complete.
+    /// </summary>
+    public async Task<int> ReResolveDepartedAsync(CancellationToken ct)
+    {
+        var departed = await resolver.DepartedAsync(await repo.OpenApproversAsync(ct), ct);
+        var requests = new SortedSet<long>(await repo.WithoutApproverAsync(ct));
+        foreach (var (corpId, userId) in departed)
+        {
+            requests.UnionWith(await repo.OpenRequestsOfAsync(corpId, userId, ct));
+        }
+
+        var touched = 0;
+        foreach (var requestId in requests)
+        {
+            var now = time.UtcNowForDatabase();
+            var outcome = await repo.Database.InTransactionAsync<(bool Final, IReadOnlyList<Approver> Opened)?>(async (tx, token) =>
+            {
+                if (!await repo.TryTakeAsync(tx, requestId, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token))
+                {
+                    return null;
+                }
+
+                var request = await repo.GetAsync(tx, requestId, token);
+                foreach (var gone in (await repo.AssigneesAsync(tx, requestId, token)).Where(a => a.IsOpen && departed.Contains((a.CorpId, a.UserId))))
+                {
+                    await repo.CloseDepartedAsync(tx, requestId, gone.CorpId, gone.UserId, now, token);
+                    await repo.AddActionAsync(tx, requestId, gone.Step, gone.CorpId, gone.UserId, "left", "left the organization", now, token);
+                }
+
+                var inStep = (await repo.AssigneesAsync(tx, requestId, token)).Where(a => a.Step == request.CurrentStep).ToList();
+                if (inStep.Any(a => a.IsOpen))
+                {
+                    return (false, []);
+                }
+
+                var step = ApprovalRepository.ReadSteps(request.Steps)[request.CurrentStep];
+                if (step.Mode == StepMode.All && inStep.Any(a => a.Decision == ApprovalDecision.Approve))
+                {
+                    return await CompleteStepAsync(tx, request, now, token);
+                }
+
+                return (false, await OpenStepAsync(tx, request, request.CurrentStep, now, token, reopening: true));
+            }, ct);
+            if (outcome is { } changed)
+            {
+                touched++;
+                await AfterChangeAsync(requestId, changed.Opened, ct);
+            }
+        }
+
+        return touched;
+    }
+
+    /// <summary>Re-reads open OA instances not checked for a while, so that a missed bpms event leaves nothing stuck.</summary>
+    public async Task<int> RecheckInstancesAsync(CancellationToken ct)
+    {
+        var now = time.UtcNowForDatabase();
+        var claimed = await repo.ClaimInstanceChecksAsync(now, now - Settings.InstanceRecheckInterval, 50, ct);
+        foreach (var request in claimed)
+        {
+            if (corps.Find(request.CorpId) is not { } corp || request.ProcessInstanceId is null)
+            {
+                continue;
+            }
+
+            try
+            {
+                await ApplyInstanceAsync(request, await client.GetProcessInstanceAsync(corp.App, request.ProcessInstanceId, ct), ct);
+            }
+            catch (Exception ex) when (ex is DingTalkException or HttpRequestException or TimeoutException or DependencyUnavailableException)
+            {
+                log.LogWarning("Re-reading OA instance {Instance} of request {Id} failed ({Reason}); tried again later", request.ProcessInstanceId,
+                    request.Id, ex.Message);
+            }
+        }
+
+        return claimed.Count;
+    }
+
+    /// <summary>
+    /// One digest a Beijing day to each approver with requests waiting longer than Approvals:RemindAfter (from
+    /// Approvals:RemindFrom on), claimed in the database so that several instances send it once.
+    /// </summary>
+    public async Task<int> SendRemindersAsync(CancellationToken ct)
+    {
+        var now = time.UtcNowForDatabase();
+        if (TimeOnly.FromDateTime(ShanghaiTime.FromUtc(now).DateTime) < Settings.RemindFrom)
+        {
+            return 0;
+        }
+
+        var today = ShanghaiTime.DayOf(now);
+        var sent = 0;
+        foreach (var approver in (await repo.WaitingSinceAsync(now - Settings.RemindAfter, ct)).GroupBy(w => (w.CorpId, w.UserId)))
+        {
+            if (!await repo.TryClaimReminderAsync(approver.Key.CorpId, approver.Key.UserId, today, now, ct))
+            {
+                continue;
+            }
+
+            await notifier.DigestAsync(approver.Key.CorpId, approver.Key.UserId, approver.First().Name,
+                approver.Select(w => (w.RequestId, w.Title)).ToList(), ct);
+            sent++;
+        }
+
+        return sent;
+    }
+}

@@ -1,0 +1,62 @@
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.Identity;
+
+/// <summary>
+/// The roles of the access vocabulary (docs/access.md). Every role but system-admin is held in one corp and derived
+/// from the org mirror at sign-in and at each refresh; a token carries them as "role@corpId".
+/// </summary>
+internal static class Roles
+{
+    /// <summary>Admin of the bureau (教育局): DingTalk admin, or staff of a configured admin department.</summary>
+    public const string BureauAdmin = "bureau-admin";
+
+    /// <summary>Any member of the bureau's staff.</summary>
+    public const string BureauStaff = "bureau-staff";
+
+    /// <summary>Admin of a school: DingTalk admin, or staff with a configured admin title (校长, 教务主任, …).</summary>
+    public const string SchoolAdmin = "school-admin";
+
+    /// <summary>Any member of a school's staff.</summary>
+    public const string SchoolStaff = "school-staff";
+
+    /// <summary>A teacher of at least one class in the 家校通讯录.</summary>
+    public const string Teacher = "teacher";
+
+    /// <summary>A class adviser (班主任) of at least one class.</summary>
+    public const string Adviser = "adviser";
+
+    /// <summary>A guardian (家长) of at least one student.</summary>
+    public const string Guardian = "guardian";
+
+    /// <summary>An operator of the deployment; held by no person of the synced organizations.</summary>
+    public const string SystemAdmin = Policies.SystemAdmin;
+
+    public static readonly IReadOnlyList<string> All =
+        [BureauAdmin, BureauStaff, SchoolAdmin, SchoolStaff, Teacher, Adviser, Guardian, SystemAdmin];
+}
+
+/// <summary>What relates a caller to one thing, and so lets a role reach it (docs/access.md).</summary>
+internal enum Scope
+{
+    /// <summary>A guardian's own child.</summary>
+    OwnChild,
+
+    /// <summary>A class the caller teaches.</summary>
+    ClassTaught,
+
+    /// <summary>A class the caller advises (班主任).</summary>
+    ClassAdvised,
+
+    /// <summary>The school the caller administers.</summary>
+    School,
+
+    /// <summary>The whole city, for the bureau (aggregates only, never one child).</summary>
+    City,
+
+    /// <summary>A school's time-limited access grant to a named bureau person.</summary>
+    Grant,
+}
+
+/// <summary>The scope through which the caller reaches a thing, with the reason written to the audit log.</summary>
+internal sealed record ScopeMatch(Scope Scope, string Reason);
