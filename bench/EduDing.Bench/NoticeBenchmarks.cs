@@ -45,7 +45,7 @@ internal static class NoticeBenchmarks
         var corps = new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance));
         var notices = new NoticeRepository(db);
         var options = Options.Create(new NoticeOptions { ResultCheckDelay = TimeSpan.FromSeconds(2) });
-        var dispatcher = new NoticeDispatcher(notices, new AudienceResolver(new OrgDirectory(db)), client, corps, new ServiceInstance(), options,
+        var dispatcher = new NoticeDispatcher(notices, new NoticeOutbox(db, notices), new AudienceResolver(new OrgDirectory(db)), client, corps, new ServiceInstance(), options,
             Options.Create(clientOptions), TimeProvider.System, NullLogger<NoticeDispatcher>.Instance);
 
         var guardians = school.Classes.Values.SelectMany(c => c.Guardians.Select(g => (g.UserId, g.Name))).DistinctBy(g => g.UserId)
@@ -55,7 +55,7 @@ internal static class NoticeBenchmarks
         var noticeId = await notices.CreateAsync(NoticeService.AnnouncementKind, "notice", school.CorpId, null, "bench", "基准测试", "正文",
             "[]", "[]", null, NoticeStatus.Scheduled, now, now, default);
         var notice = (await notices.FindAsync(noticeId, default))!;
-        await notices.BeginSendingAsync(noticeId, guardians, (_, _) => NoticeMessages.For(notice, options.Value, options.Value.MiniAppId), 100, now, default);
+        await new NoticeOutbox(db, notices).BeginSendingAsync(noticeId, guardians, (_, _) => NoticeMessages.For(notice, options.Value, options.Value.MiniAppId), 100, now, default);
         queue.Stop();
 
         var process = Process.GetCurrentProcess();

@@ -43,7 +43,7 @@ internal static class VisionBenchmarks
         var audit = new AuditLog(db, time);
         var access = new AccessPolicy(directory, new AccessGrantRepository(db), audit, corps, time);
         var service = new VisionService(vision, directory, new VisionAccess(access, audit),
-            new SystemNotices(new NoticeRepository(db), corps, Options.Create(new NoticeOptions()), time),
+            new SystemNotices(new NoticeOutbox(db, new NoticeRepository(db)), corps, Options.Create(new NoticeOptions()), time),
             audit, options, time);
         var statistics = new VisionStatistics(db, directory);
         var classes = await directory.ClassesAsync(corpIds, new ClassFilter(), default);

@@ -9,9 +9,35 @@ namespace EduDing.Api.Features.Notices;
 /// </summary>
 internal sealed class AudienceResolver(OrgDirectory directory)
 {
+    /// <summary>Everyone the audience reaches, each once; what the outbox records at the moment of sending.</summary>
     public async Task<IReadOnlyList<NoticeRecipient>> ResolveAsync(IReadOnlyList<AudienceSelector> audience, CancellationToken ct)
     {
         var recipients = new Dictionary<(string, string), NoticeRecipient>();
+        await foreach (var recipient in EnumerateAsync(audience, ct))
+        {
+            recipients.TryAdd((recipient.CorpId, recipient.UserId), recipient);
+        }
+
+        return recipients.Values.ToList();
+    }
+
+    /// <summary>
+    /// Whether the audience reaches anyone now: composing checks this, stopping at the first person, and the audience
+    /// is resolved once, when the notice is sent.
+    /// </summary>
+    public async Task<bool> ReachesAnyoneAsync(IReadOnlyList<AudienceSelector> audience, CancellationToken ct)
+    {
+        await foreach (var _ in EnumerateAsync(audience, ct))
+        {
+            return true;
+        }
+
+        return false;
+    }
+
+    private async IAsyncEnumerable<NoticeRecipient> EnumerateAsync(IReadOnlyList<AudienceSelector> audience,
+        [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
         var schools = await directory.SchoolCorpIdsAsync(ct);
         IReadOnlyDictionary<string, string>? corpNames = null;
         foreach (var selector in audience)
@@ -25,8 +51,8 @@ internal sealed class AudienceResolver(OrgDirectory directory)
                     var corpName = corpNames.GetValueOrDefault(corpId, corpId);
                     foreach (var person in await directory.StaffOfAsync(corpId, ct))
                     {
-                        recipients.TryAdd((corpId, person.UserId),
-                            new NoticeRecipient(corpId, person.UserId, person.UnionId, person.Name, AudienceRole.Staff, null, $"staff of {corpName}"));
+                        yield return new NoticeRecipient(corpId, person.UserId, person.UnionId, person.Name, AudienceRole.Staff, null,
+                            $"staff of {corpName}");
                     }
                 }
 
@@ -55,9 +81,8 @@ internal sealed class AudienceResolver(OrgDirectory directory)
                         }
 
                         var role = teacher.IsAdviser ? AudienceRole.Advisers : AudienceRole.Teachers;
-                        recipients.TryAdd((corpId, teacher.UserId), new NoticeRecipient(corpId, teacher.UserId, teacher.UnionId,
-                            teacher.Name ?? teacher.UserId, role, teacher.ClassId,
-                            $"{(teacher.IsAdviser ? Roles.Adviser : Roles.Teacher)} of {classes[teacher.ClassId]}"));
+                        yield return new NoticeRecipient(corpId, teacher.UserId, teacher.UnionId, teacher.Name ?? teacher.UserId, role,
+                            teacher.ClassId, $"{(teacher.IsAdviser ? Roles.Adviser : Roles.Teacher)} of {classes[teacher.ClassId]}");
                     }
                 }
 
@@ -65,14 +90,12 @@ internal sealed class AudienceResolver(OrgDirectory directory)
                 {
                     foreach (var guardian in await directory.GuardiansOfClassesAsync(corpId, classIds, ct))
                     {
-                        recipients.TryAdd((corpId, guardian.UserId), new NoticeRecipient(corpId, guardian.UserId, guardian.UnionId, guardian.Name,
-                            AudienceRole.Guardians, guardian.ClassId, $"guardian in {classes[guardian.ClassId]}"));
+                        yield return new NoticeRecipient(corpId, guardian.UserId, guardian.UnionId, guardian.Name, AudienceRole.Guardians,
+                            guardian.ClassId, $"guardian in {classes[guardian.ClassId]}");
                     }
                 }
             }
         }
-
-        return recipients.Values.ToList();
     }
 
     /// <summary>Which of <paramref name="nodeIds"/> are current nodes of <paramref name="nodeType"/> in the corp.</summary>

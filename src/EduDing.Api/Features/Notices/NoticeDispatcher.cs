@@ -12,7 +12,7 @@ namespace EduDing.Api.Features.Notices;
 /// within each app's recipient budget, read back each batch's outcome, and carry out recalls. Every step claims its
 /// rows in the database first, so N instances (or a restarted one) neither send a batch twice nor lose one.
 /// </summary>
-internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolver resolver, DingTalkClient client, CorpDirectory corps,
+internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox outbox, AudienceResolver resolver, DingTalkClient client, CorpDirectory corps,
     ServiceInstance instance, IOptions<NoticeOptions> options, IOptions<DingTalkClientOptions> clientOptions, TimeProvider time,
     ILogger<NoticeDispatcher> log)
 {
@@ -25,7 +25,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
     public async Task RunOnceAsync(TimeSpan sendSlice, CancellationToken ct)
     {
         await ResolveDueAsync(ct);
-        var corpIds = await notices.CorpsWithDueBatchesAsync(time.UtcNowForDatabase(), ct);
+        var corpIds = await outbox.CorpsWithDueBatchesAsync(time.UtcNowForDatabase(), ct);
         await Task.WhenAll(corpIds.Select(c => SendDueAsync(c, sendSlice, ct)).Append(CheckResultsAsync(sendSlice, ct)));
         await RecallAsync(ct);
     }
@@ -44,7 +44,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
 
             var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
             var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
-            if (await notices.BeginSendingAsync(notice.Id, recipients, (corpId, _) => NoticeMessages.For(notice, Settings,
+            if (await outbox.BeginSendingAsync(notice.Id, recipients, (corpId, _) => NoticeMessages.For(notice, Settings,
                     NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize,
                     time.UtcNowForDatabase(), ct))
             {
@@ -74,7 +74,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         {
             var now = time.UtcNowForDatabase();
             var today = ShanghaiTime.DayOf(now);
-            var claim = await notices.ClaimNextBatchAsync(corpId, instance.Id, clientOptions.Value.WorkNoticeRecipientsPerMinute,
+            var claim = await outbox.ClaimNextBatchAsync(corpId, instance.Id, clientOptions.Value.WorkNoticeRecipientsPerMinute,
                 BudgetWindow, Settings.ClaimTimeout, Settings.MessagesPerUserPerDay, now, today, ShanghaiTime.NextDayStartUtc(today), ct);
             if (claim.Batch is { } batch)
             {
@@ -102,7 +102,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         try
         {
             var taskId = await client.SendWorkNoticeAsync(app, batch.UserIdList.ToList(), NoticeMessages.Parse(batch.Message), ct);
-            if (!await notices.MarkSentAsync(batch, instance.Id, taskId, time.UtcNowForDatabase(), CancellationToken.None))
+            if (!await outbox.MarkSentAsync(batch, instance.Id, taskId, time.UtcNowForDatabase(), CancellationToken.None))
             {
                 log.LogWarning("Batch {BatchId} was sent (task {TaskId}) after its claim expired; another instance owns it now",
                     batch.Id, taskId);
@@ -126,7 +126,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         DateTime? retryAt = batch.Attempts >= Settings.MaxAttempts ? null : now + RetryDelay(batch.Attempts);
         log.LogWarning("Batch {BatchId} of notice {NoticeId} failed (attempt {Attempt}): {Error}; {Next}", batch.Id, batch.NoticeId,
             batch.Attempts, error, retryAt is null ? "giving up" : $"retrying at {retryAt:O}");
-        await notices.ReleaseFailedAttemptAsync(batch, instance.Id, error, retryAt, uncertain, now, CancellationToken.None);
+        await outbox.ReleaseFailedAttemptAsync(batch, instance.Id, error, retryAt, uncertain, now, CancellationToken.None);
     }
 
     private TimeSpan RetryDelay(int attempts) =>
@@ -140,7 +140,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         while (!ct.IsCancellationRequested && time.GetUtcNow() < end)
         {
             var now = time.UtcNowForDatabase();
-            var batch = await notices.ClaimBatchToCheckAsync(instance.Id, now - Settings.ResultCheckDelay, Settings.ClaimTimeout, now, ct);
+            var batch = await outbox.ClaimBatchToCheckAsync(instance.Id, now - Settings.ResultCheckDelay, Settings.ClaimTimeout, now, ct);
             if (batch is null)
             {
                 return checkedCount;
@@ -158,7 +158,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         var now = time.UtcNowForDatabase();
         if (!Settings.VerifyDelivery || corps.Find(batch.CorpId) is not { } corp || batch.TaskId is not { } taskId)
         {
-            await notices.ApplyOutcomeAsync(batch, instance.Id, [], [], [], now, ct);
+            await outbox.ApplyOutcomeAsync(batch, instance.Id, [], [], [], now, ct);
             return;
         }
 
@@ -171,7 +171,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
         {
             // The outcome cannot be read (e.g. older than 24 h): the recipients stay "sent", unconfirmed.
             log.LogWarning("The outcome of batch {BatchId} (task {TaskId}) could not be read: {Error}", batch.Id, taskId, ex.Message);
-            await notices.ApplyOutcomeAsync(batch, instance.Id, [], [], [], now, ct);
+            await outbox.ApplyOutcomeAsync(batch, instance.Id, [], [], [], now, ct);
             return;
         }
 
@@ -219,7 +219,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
             }
         }
 
-        await notices.ApplyOutcomeAsync(batch, instance.Id, delivered, failed, requeue, now, ct);
+        await outbox.ApplyOutcomeAsync(batch, instance.Id, delivered, failed, requeue, now, ct);
     }
 
     /// <summary>Carries out queued DingTalk recalls; the number done.</summary>
@@ -227,7 +227,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
     {
         var done = 0;
         while (!ct.IsCancellationRequested &&
-               await notices.ClaimRecallAsync(instance.Id, Settings.ClaimTimeout, time.UtcNowForDatabase(), ct) is { } batch)
+               await outbox.ClaimRecallAsync(instance.Id, Settings.ClaimTimeout, time.UtcNowForDatabase(), ct) is { } batch)
         {
             var outcome = "done";
             try
@@ -243,7 +243,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, AudienceResolve
                 outcome = "failed";
             }
 
-            await notices.FinishRecallAsync(batch.Id, outcome, ct);
+            await outbox.FinishRecallAsync(batch.Id, outcome, ct);
             done++;
         }
 

@@ -10,6 +10,7 @@ internal static class NoticeExtensions
     {
         services.AddValidatedOptions<NoticeOptions>();
         services.AddSingleton<NoticeRepository>();
+        services.AddSingleton<NoticeOutbox>();
         services.AddSingleton<AudienceResolver>();
         services.AddSingleton<SystemNotices>();
         services.AddSingleton<NoticeService>();

@@ -1,7 +1,7 @@
-using EduDing.Api.Features.DingTalk;
 using System.Globalization;
 using System.Text;
 using System.Text.Json.Nodes;
+using EduDing.Api.Features.DingTalk;
 using EduDing.DingTalk;
 using EduDing.DingTalk.Models;
 

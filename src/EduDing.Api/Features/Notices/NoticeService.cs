@@ -17,7 +17,7 @@ internal sealed record ComposeNotice(string? CorpId, string? Title, string? Body
 /// What people do with notices (compose, review, remind, recall) and the one entry point other features use to
 /// notify people (<see cref="SystemNotices"/>). Who may do what is decided here, from the caller's roles.
 /// </summary>
-internal sealed class NoticeService(NoticeRepository notices, AudienceResolver resolver, OrgDirectory directory, CorpDirectory corps,
+internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbox, AudienceResolver resolver, OrgDirectory directory, CorpDirectory corps,
     ApprovalService approvals, ApprovalRepository approvalRequests, IOptions<NoticeOptions> options,
     TimeProvider time)
 {
@@ -112,7 +112,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
             throw new RequestValidationException(errors);
         }
 
-        if ((await resolver.ResolveAsync(normalized, ct)).Count == 0)
+        if (!await resolver.ReachesAnyoneAsync(normalized, ct))
         {
             throw new RuleViolationException("The audience reaches nobody in the synced organizations.");
         }
@@ -262,7 +262,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
 
         var now = time.UtcNowForDatabase();
         var today = ShanghaiTime.DayOf(now);
-        return await notices.QueueReminderAsync(id, today, (corpId, _) => NoticeMessages.ReminderFor(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings), today), Settings.BatchSize,
+        return await outbox.QueueReminderAsync(id, today, (corpId, _) => NoticeMessages.ReminderFor(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings), today), Settings.BatchSize,
                    now, ct)
                ?? throw new RuleViolationException(
                    "The unread were already reminded today; DingTalk delivers one identical message per person per day, so try tomorrow.");
@@ -278,7 +278,7 @@ internal sealed class NoticeService(NoticeRepository notices, AudienceResolver r
         }
 
         var userId = caller.UserIdIn(notice.SenderCorpId);
-        if (!await notices.RecallAsync(id, userId, now, now - RecallWindow, ct))
+        if (!await outbox.RecallAsync(id, userId, now, now - RecallWindow, ct))
         {
             throw new ConflictException($"Notice {id} is {notice.Status}; there is nothing to recall.");
         }

@@ -9,7 +9,7 @@ namespace EduDing.Api.Features.Notices;
 /// through the notice outbox, recorded, batched, paced and verified like any notice, and visible in the recipients'
 /// notice list.
 /// </summary>
-internal sealed class SystemNotices(NoticeRepository notices, CorpDirectory corps, IOptions<NoticeOptions> options, TimeProvider time)
+internal sealed class SystemNotices(NoticeOutbox outbox, CorpDirectory corps, IOptions<NoticeOptions> options, TimeProvider time)
 {
     public async Task<long> SendAsync(SystemNotice notice, CancellationToken ct)
     {
@@ -20,7 +20,7 @@ internal sealed class SystemNotices(NoticeRepository notices, CorpDirectory corp
 
         var settings = options.Value;
         var recipients = notice.Recipients.DistinctBy(r => (r.CorpId, r.UserId)).Where(r => corps.Find(r.CorpId) is not null).ToList();
-        return await notices.CreateSystemAsync(notice, recipients,
+        return await outbox.CreateSystemAsync(notice, recipients,
             (n, corpId) => NoticeMessages.For(n, settings, NoticeMessages.MiniAppOf(corpId, corps, settings)), settings.BatchSize,
             time.UtcNowForDatabase(), ct);
     }

@@ -38,7 +38,14 @@ internal sealed record EyeClassification(decimal? SphericalEquivalent, PoorVisio
 /// rate needs is complete; a referral when the rules call for one. RuleSet names the settings that decided it.
 /// </summary>
 internal sealed record StudentClassification(EyeClassification Right, EyeClassification Left, PoorVisionGrade? PoorVision, bool? Myopic,
-    MyopiaGrade? MyopiaGrade, bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet);
+    MyopiaGrade? MyopiaGrade, bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet)
+{
+    /// <summary>Why the child is referred, when they are: the reason follows the record through corrections.</summary>
+    public string? ReferralReason => !NeedsReferral ? null
+        : Myopic == true ? Vision.ReferralReason.ScreeningMyopia
+        : BelowAgeNorm ? Vision.ReferralReason.BelowAgeNorm
+        : Vision.ReferralReason.PoorVision;
+}
 
 /// <summary>
 /// domain-rules.md §1, exactly: SE = S + C/2 in decimal arithmetic, never rounded before comparing; 视力不良 and

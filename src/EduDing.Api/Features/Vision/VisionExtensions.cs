@@ -12,6 +12,7 @@ internal static class VisionExtensions
         services.AddSingleton<VisionStatistics>();
         services.AddSingleton<VisionAccess>();
         services.AddSingleton<VisionService>();
+        services.AddSingleton<VisionFollowUp>();
         return services;
     }
 

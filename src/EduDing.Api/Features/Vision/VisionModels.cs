@@ -35,6 +35,14 @@ internal static class RoundKind
     };
 }
 
+/// <summary>Why a child is referred (docs/vision.md): screening myopia first, then below the norm for their age, then poor vision.</summary>
+internal static class ReferralReason
+{
+    public const string ScreeningMyopia = "screening-myopia";
+    public const string BelowAgeNorm = "below-age-norm";
+    public const string PoorVision = "poor-vision";
+}
+
 internal static class ReferralStatus
 {
     public const string Open = "open";

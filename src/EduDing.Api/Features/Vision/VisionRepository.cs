@@ -216,7 +216,8 @@ internal sealed class VisionRepository(Database db)
             }, token);
 
             await RebuildCellsAsync(tx, roundId, corpId, touchedClasses.ToList(), token);
-            await SyncReferralsAsync(tx, roundId, corpId, inserts.Select(i => i.Row.Input.StudentUserId).ToList(), now, token);
+            await SyncReferralsAsync(tx, roundId, corpId, inserts.Select(i => (i.Row.Input.StudentUserId, i.Row.Result.ReferralReason)).ToList(), now,
+                token);
             return new SaveOutcome(inserts.Count - changed.Count, changed.Count, unchanged) { Corrected = changed };
         }, ct);
 
@@ -251,46 +252,41 @@ internal sealed class VisionRepository(Database db)
         }
     }
 
-    /// <summary>A referral for every current record that needs one; an open one is cancelled when a correction removes the need.</summary>
-    private static async Task SyncReferralsAsync(DbTransaction tx, long roundId, string corpId, IReadOnlyList<string> students, DateTime now,
-        CancellationToken ct)
+    /// <summary>
+    /// A referral for every stored record that needs one, for the reason the classifier gave (a correction moves the
+    /// reason with it); an open one is cancelled when a correction removes the need, and reopened when it returns.
+    /// </summary>
+    private static async Task SyncReferralsAsync(DbTransaction tx, long roundId, string corpId,
+        IReadOnlyList<(string StudentUserId, string? Reason)> students, DateTime now, CancellationToken ct)
     {
-        foreach (var chunk in students.Chunk(1000))
+        foreach (var group in students.GroupBy(s => s.Reason))
         {
-            var args = new { roundId, corpId, chunk, now };
-            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO vision_referrals (round_id, corp_id, student_user_id, class_id, reason, status, created_at)
-                SELECT r.round_id, r.corp_id, r.student_user_id, r.class_id,
-                       CASE WHEN r.myopic THEN 'screening-myopia' WHEN r.below_age_norm THEN 'below-age-norm' ELSE 'poor-vision' END,
-                       'open', @now
-                FROM vision_records r
-                WHERE r.round_id = @roundId AND r.corp_id = @corpId AND r.student_user_id IN @chunk AND r.needs_referral
-                  AND NOT EXISTS (SELECT 1 FROM vision_referrals f
-                                  WHERE f.round_id = r.round_id AND f.corp_id = r.corp_id AND f.student_user_id = r.student_user_id)
-                """, args, tx, cancellationToken: ct));
-            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                UPDATE vision_referrals SET status = 'open', cancelled_at = NULL
-                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'cancelled'
-                  AND EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
-                              AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
-                """, args, tx, cancellationToken: ct));
-            // A correction can change why a child is referred (poor vision → myopia): the reason follows the record.
-            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                UPDATE vision_referrals
-                SET reason = (SELECT CASE WHEN r.myopic THEN 'screening-myopia' WHEN r.below_age_norm THEN 'below-age-norm' ELSE 'poor-vision' END
-                              FROM vision_records r
-                              WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
-                                AND r.student_user_id = vision_referrals.student_user_id)
-                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status <> 'cancelled'
-                  AND EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
-                              AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
-                """, args, tx, cancellationToken: ct));
-            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                UPDATE vision_referrals SET status = 'cancelled', cancelled_at = @now
-                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'open'
-                  AND NOT EXISTS (SELECT 1 FROM vision_records r WHERE r.round_id = vision_referrals.round_id AND r.corp_id = vision_referrals.corp_id
-                                  AND r.student_user_id = vision_referrals.student_user_id AND r.needs_referral)
-                """, args, tx, cancellationToken: ct));
+            foreach (var chunk in group.Select(s => s.StudentUserId).Chunk(1000))
+            {
+                var args = new { roundId, corpId, chunk, now, reason = group.Key };
+                if (group.Key is null)
+                {
+                    await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                        UPDATE vision_referrals SET status = 'cancelled', cancelled_at = @now
+                        WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'open'
+                        """, args, tx, cancellationToken: ct));
+                    continue;
+                }
+
+                await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO vision_referrals (round_id, corp_id, student_user_id, class_id, reason, status, created_at)
+                    SELECT r.round_id, r.corp_id, r.student_user_id, r.class_id, @reason, 'open', @now
+                    FROM vision_records r
+                    WHERE r.round_id = @roundId AND r.corp_id = @corpId AND r.student_user_id IN @chunk
+                      AND NOT EXISTS (SELECT 1 FROM vision_referrals f
+                                      WHERE f.round_id = r.round_id AND f.corp_id = r.corp_id AND f.student_user_id = r.student_user_id)
+                    """, args, tx, cancellationToken: ct));
+                await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                    UPDATE vision_referrals SET status = CASE WHEN status = 'cancelled' THEN 'open' ELSE status END,
+                                                cancelled_at = NULL, reason = @reason
+                    WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk
+                    """, args, tx, cancellationToken: ct));
+            }
         }
     }
 

@@ -14,6 +14,8 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
 
     private static DateOnly Day(DateTime utc) => ShanghaiTime.DayOf(utc);
 
+    private NoticeOutbox OutboxOf(NoticeRepository repo) => new(db.Database, repo);
+
     /// <summary>A notice already resolved into batches of 100 for <paramref name="recipients"/> people of a fresh corp.</summary>
     private async Task<(NoticeRepository Repo, string CorpId, long NoticeId)> QueuedNoticeAsync(int recipients, string? corpId = null,
         IReadOnlyList<string>? userIds = null)
@@ -24,7 +26,7 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
             NoticeStatus.Scheduled, Start, Start, default);
         var people = (userIds ?? Enumerable.Range(0, recipients).Select(i => $"u{i:D5}").ToList())
             .Select(u => new NoticeRecipient(corpId, u, null, u, "guardians", 1, "test")).ToList();
-        Assert.True(await repo.BeginSendingAsync(id, people, (_, _) => $"{{\"notice\":{id}}}", 100, Start, default));
+        Assert.True(await OutboxOf(repo).BeginSendingAsync(id, people, (_, _) => $"{{\"notice\":{id}}}", 100, Start, default));
         return (repo, corpId, id);
     }
 
@@ -34,7 +36,7 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         db.SkipUnlessAvailable();
         var (repo, corpId, id) = await QueuedNoticeAsync(250);
 
-        var again = await repo.BeginSendingAsync(id, [new NoticeRecipient(corpId, "late", null, "late", "guardians", 1, "test")],
+        var again = await OutboxOf(repo).BeginSendingAsync(id, [new NoticeRecipient(corpId, "late", null, "late", "guardians", 1, "test")],
             (_, _) => "{}", 100, Start, default);
 
         Assert.False(again);
@@ -58,12 +60,12 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
                 // Ten seconds apart: well past the even spacing (6.1 s per 100 at 1,000 a minute), inside the window's cap.
                 var now = Start.AddSeconds(10 * Interlocked.Increment(ref tick));
                 // Simulated time runs ahead of the workers: a claim must not expire before its holder confirms it.
-                var claim = await repo.ClaimNextBatchAsync(corpId, $"worker-{worker}", 1000, Window, TimeSpan.FromDays(1), 500, now, Day(now),
+                var claim = await OutboxOf(repo).ClaimNextBatchAsync(corpId, $"worker-{worker}", 1000, Window, TimeSpan.FromDays(1), 500, now, Day(now),
                     ShanghaiTime.NextDayStartUtc(Day(now)), default);
                 if (claim.Batch is { } batch)
                 {
                     claimed.Add(batch.Id);
-                    Assert.True(await repo.MarkSentAsync(batch, $"worker-{worker}", 1000 + batch.Id, now, default));
+                    Assert.True(await OutboxOf(repo).MarkSentAsync(batch, $"worker-{worker}", 1000 + batch.Id, now, default));
                 }
             }
         })));
@@ -82,12 +84,12 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var now = Start;
         while (sends.Count < 20)
         {
-            var claim = await repo.ClaimNextBatchAsync(corpId, "me", cap, Window, ClaimTimeout, 500, now, Day(now),
+            var claim = await OutboxOf(repo).ClaimNextBatchAsync(corpId, "me", cap, Window, ClaimTimeout, 500, now, Day(now),
                 ShanghaiTime.NextDayStartUtc(Day(now)), default);
             if (claim.Batch is { } batch)
             {
                 sends.Add((now, batch.RecipientCount));
-                await repo.MarkSentAsync(batch, "me", batch.Id, now, default);
+                await OutboxOf(repo).MarkSentAsync(batch, "me", batch.Id, now, default);
                 now = now.AddMilliseconds(1);
                 continue;
             }
@@ -115,25 +117,25 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
     {
         db.SkipUnlessAvailable();
         var (repo, corpId, noticeId) = await QueuedNoticeAsync(200);
-        var first = (await repo.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, Start, Day(Start),
+        var first = (await OutboxOf(repo).ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, Start, Day(Start),
             ShanghaiTime.NextDayStartUtc(Day(Start)), default)).Batch!;
         Assert.False(first.Uncertain);
 
         // The instance died after claiming: the claim expires and another instance takes the batch over.
         var later = Start + ClaimTimeout + TimeSpan.FromSeconds(1);
-        var retaken = (await repo.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, later, Day(later),
+        var retaken = (await OutboxOf(repo).ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, later, Day(later),
             ShanghaiTime.NextDayStartUtc(Day(later)), default)).Batch!;
         Assert.Equal(first.Id, retaken.Id);
         Assert.True(retaken.Uncertain);
-        Assert.False(await repo.MarkSentAsync(first, "crashed", 1, later, default));
-        Assert.True(await repo.MarkSentAsync(retaken, "survivor", 2, later, default));
+        Assert.False(await OutboxOf(repo).MarkSentAsync(first, "crashed", 1, later, default));
+        Assert.True(await OutboxOf(repo).MarkSentAsync(retaken, "survivor", 2, later, default));
 
         // The second batch's claim expires too, but is found only on the next day: recorded as uncertain, not resent.
         var secondAt = later.AddSeconds(1);
-        var second = (await repo.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, secondAt, Day(secondAt),
+        var second = (await OutboxOf(repo).ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, secondAt, Day(secondAt),
             ShanghaiTime.NextDayStartUtc(Day(secondAt)), default)).Batch!;
         var nextDay = ShanghaiTime.NextDayStartUtc(Day(later)).AddHours(1);
-        var claim = await repo.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, nextDay, Day(nextDay),
+        var claim = await OutboxOf(repo).ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, nextDay, Day(nextDay),
             ShanghaiTime.NextDayStartUtc(Day(nextDay)), default);
         Assert.Null(claim.Batch);
         var failed = await repo.RecipientsAsync(noticeId, RecipientStatus.Failed, null, null, null, 0, 200, default);
@@ -150,35 +152,23 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var (_, _, secondNotice) = await QueuedNoticeAsync(0, corpId, ["a", "c"]);
         var tomorrow = ShanghaiTime.NextDayStartUtc(Day(Start));
 
-        async Task<BatchClaim> ClaimAt(DateTime now) => await repo.ClaimNextBatchAsync(corpId, "me", 100_000, Window, ClaimTimeout,
+        async Task<BatchClaim> ClaimAt(DateTime now) => await OutboxOf(repo).ClaimNextBatchAsync(corpId, "me", 100_000, Window, ClaimTimeout,
             messagesPerUserPerDay: 1, now, Day(now), ShanghaiTime.NextDayStartUtc(Day(now)), default);
 
         var first = (await ClaimAt(Start)).Batch!;
         Assert.Equal(["a", "b"], first.UserIdList);
-        await repo.MarkSentAsync(first, "me", 1, Start, default);
+        await OutboxOf(repo).MarkSentAsync(first, "me", 1, Start, default);
 
         // "a" already had today's one message: only "c" goes now, "a" tomorrow.
         var split = await ClaimAt(Start.AddSeconds(5));
         var second = split.Batch ?? (await ClaimAt(Start.AddSeconds(5))).Batch!;
         Assert.Equal(["c"], second.UserIdList);
-        await repo.MarkSentAsync(second, "me", 2, Start.AddSeconds(5), default);
+        await OutboxOf(repo).MarkSentAsync(second, "me", 2, Start.AddSeconds(5), default);
         Assert.Null((await ClaimAt(Start.AddSeconds(10))).Batch);
 
         var deferred = (await ClaimAt(tomorrow.AddSeconds(1))).Batch!;
         Assert.Equal(["a"], deferred.UserIdList);
         Assert.Equal(secondNotice, deferred.NoticeId);
-    }
-
-    [Fact]
-    public void WaitForBudget_SpacesBatchesEvenly_AndNeverExceedsTheCap()
-    {
-        var now = Start;
-        Assert.Null(NoticeRepository.WaitForBudget([], 100, 5000, Window, now));
-        // The last 100 went 0.5 s ago: at 5,000 per 61 s the next 100 may go 1.22 s after it.
-        Assert.Equal(now.AddSeconds(0.72), NoticeRepository.WaitForBudget([(now.AddSeconds(-0.5), 100)], 100, 5000, Window, now));
-        // A full window: the next batch waits until enough of the oldest sends leave it.
-        var full = Enumerable.Range(0, 50).Select(i => (now.AddSeconds(-60 + i), 100)).ToList();
-        Assert.Equal(now.AddSeconds(1), NoticeRepository.WaitForBudget(full, 100, 5000, Window, now));
     }
 }
 

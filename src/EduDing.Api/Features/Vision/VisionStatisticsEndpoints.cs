@@ -1,0 +1,102 @@
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
+using MiniExcelLibs;
+
+namespace EduDing.Api.Features.Vision;
+
+/// <summary>Aggregates of a round and the trend, with the city targets, small groups withheld outside the school.</summary>
+internal static class VisionStatisticsEndpoints
+{
+    private static async Task<StatisticsDto> BuildStatisticsAsync(long roundId, string? by, string? corpId, Caller caller, VisionRepository vision,
+        VisionStatistics statistics, IOptions<VisionOptions> options, CancellationToken ct)
+    {
+        by ??= "school";
+        if (!VisionStatistics.DimensionNames.Contains(by))
+        {
+            throw new RequestValidationException("by", $"must be one of {string.Join(", ", VisionStatistics.DimensionNames)}");
+        }
+
+        VisionAccess.RequireStatistics(caller, corpId);
+        var round = await vision.FindRoundAsync(roundId, ct) ?? throw new NotFoundException($"No screening round {roundId}.");
+        var rows = await statistics.ByAsync(roundId, by, corpId, ct);
+        var total = (await statistics.ByAsync(roundId, "city", corpId, ct)).FirstOrDefault();
+        var previous = await vision.SameRoundAYearEarlierAsync(round, ct);
+        var yoy = previous is null ? null
+            : VisionTargets.YearOnYear(previous, (await statistics.ByAsync(previous.Id, "city", corpId, ct)).FirstOrDefault()?.MyopiaRate,
+                total?.MyopiaRate);
+
+        // Both checks of the plan, for the total (the city, or the school asked for) and for each row of a school, period or grade.
+        var o = options.Value;
+        IReadOnlyList<StatRow> previousRows = [];
+        if (previous is not null && by is "school" or "period" or "grade")
+        {
+            previousRows = await statistics.ByAsync(previous.Id, by, corpId, ct);
+        }
+
+        TargetsDto Targets(decimal? rate, decimal? previousRate) => VisionTargets.Check(o, previous?.Id, rate, previousRate);
+
+        // Outside the school's own staff, small groups are withheld, and so are their targets.
+        var minimum = VisionAccess.MinimumCellSize(caller, corpId, o);
+        var shown = rows.Select(r => StatisticsRowDto.From(r).SuppressedBelow(minimum)).ToList();
+        var shownTotal = total is null ? null : StatisticsRowDto.From(total).SuppressedBelow(minimum);
+        return new StatisticsDto(RoundDto.From(round), by, corpId, shown, shownTotal, shownTotal?.Suppressed == true ? null : yoy,
+            shownTotal?.Suppressed == true ? null : Targets(total?.MyopiaRate, yoy?.MyopiaRate),
+            by is "school" or "period" or "grade"
+                ? rows.Where((r, i) => !shown[i].Suppressed)
+                    .ToDictionary(r => r.Key, r => Targets(r.MyopiaRate, previousRows.FirstOrDefault(p => p.Key == r.Key)?.MyopiaRate))
+                : null);
+    }
+
+    internal static async Task<Ok<StatisticsDto>> StatisticsAsync(long roundId, string? by, string? corpId, Caller caller, VisionRepository vision, VisionStatistics statistics, IOptions<VisionOptions> options, CancellationToken ct) =>
+        TypedResults.Ok(await BuildStatisticsAsync(roundId, by, corpId, caller, vision, statistics, options, ct));
+
+    internal static async Task<FileContentHttpResult> ExportAsync(long roundId, string? by, string? corpId, Caller caller, VisionRepository vision, VisionStatistics statistics, VisionAccess access, IOptions<VisionOptions> options,
+        CancellationToken ct)
+    {
+        var stats = await BuildStatisticsAsync(roundId, by, corpId, caller, vision, statistics, options, ct);
+        var rows = stats.Rows.Append(stats.Total).OfType<StatisticsRowDto>().Select(r => new Dictionary<string, object?>
+        {
+            ["分组"] = r == stats.Total ? "合计" : r.Label,
+            ["在册人数"] = r.Enrolled,
+            ["筛查人数"] = r.Screened,
+            ["有效人数"] = r.Valid,
+            ["近视人数"] = r.Myopic,
+            ["近视率(%)"] = r.MyopiaRate,
+            ["低度"] = r.MyopiaLow,
+            ["中度"] = r.MyopiaModerate,
+            ["高度"] = r.MyopiaHigh,
+            ["角膜塑形镜"] = r.OkLens,
+            ["视力不良人数"] = r.PoorVision,
+            ["视力不良率(%)"] = r.PoorVisionRate,
+            ["筛查覆盖率(%)"] = r.Coverage,
+        }).ToList();
+        using var stream = new MemoryStream();
+        await stream.SaveAsAsync(rows, sheetName: "统计", cancellationToken: ct);
+        await access.AuditExportAsync(caller, corpId ?? "city", $"statistics of round {roundId} by {stats.By} (aggregates)", ct);
+        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            $"round-{roundId}-{stats.By}.xlsx");
+    }
+
+    internal static async Task<Ok<IReadOnlyList<TrendPoint>>> TrendAsync(int? rounds, string? corpId, Caller caller,
+        VisionRepository vision, VisionStatistics statistics, IOptions<VisionOptions> options, CancellationToken ct)
+    {
+        if (rounds is < 1 or > 40)
+        {
+            throw new RequestValidationException("rounds", "must be 1 to 40");
+        }
+
+        VisionAccess.RequireStatistics(caller, corpId);
+        var recent = (await vision.RecentCityRoundsAsync(rounds ?? 10, ct)).Reverse().ToList();
+        var totals = await statistics.TotalsAsync(recent.Select(r => r.Id).ToList(), corpId, ct);
+        var points = recent.Select(round =>
+        {
+            var total = totals.GetValueOrDefault(round.Id);
+            return new TrendPoint(round.Id, round.Name, round.OpensOn, total?.Screened ?? 0, total?.Valid ?? 0, total?.MyopiaRate,
+                total?.PoorVisionRate, VisionTargets.PathFor(options.Value, round.OpensOn.Year));
+        }).ToList();
+
+        return TypedResults.Ok<IReadOnlyList<TrendPoint>>(points);
+    }
+}
