@@ -25,13 +25,16 @@ switch (which)
     case "vision":
         await VisionBenchmarks.ImportAndStatisticsAsync(args.Length > 1 ? args[1] : null);
         break;
+    case "approvals":
+        await ApprovalBenchmarks.InboxAsync(args.Length > 1 ? args[1] : null);
+        break;
     case "all":
         DingTalkBenchmarks.Generate();
         await DingTalkBenchmarks.StreamAsync();
         await DingTalkBenchmarks.PacingAsync();
         break;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|all]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|approvals [mysql-connection-string]|all]");
         return 2;
 }
 

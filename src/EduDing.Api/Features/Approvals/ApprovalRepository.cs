@@ -176,10 +176,12 @@ internal sealed class ApprovalRepository(Database db)
 
     // ---- assignees ----
 
-    public Task AddAssigneesAsync(DbTransaction tx, long requestId, int step, IReadOnlyList<Approver> approvers, DateTime now, CancellationToken ct) =>
+    /// <summary>The people of an opened step; the request's kind is kept with them so that an inbox is read from this table's index alone.</summary>
+    public Task AddAssigneesAsync(DbTransaction tx, ApprovalRequest request, int step, IReadOnlyList<Approver> approvers, DateTime now,
+        CancellationToken ct) =>
         MultiRowInsert.ExecuteAsync(tx, db.Dialect, "approval_assignees",
-            ["request_id", "step", "corp_id", "user_id", "name", "how", "is_open", "opened_at"], approvers,
-            a => [requestId, step, a.CorpId, a.UserId, a.Name, a.How, true, now], ct);
+            ["request_id", "kind", "step", "corp_id", "user_id", "name", "how", "is_open", "opened_at"], approvers,
+            a => [request.Id, request.Kind, step, a.CorpId, a.UserId, a.Name, a.How, true, now], ct);
 
     public async Task<IReadOnlyList<ApprovalAssignee>> AssigneesAsync(long requestId, CancellationToken ct)
     {
@@ -271,7 +273,11 @@ internal sealed class ApprovalRepository(Database db)
 
     // ---- lists ----
 
-    /// <summary>"待我审批": requests whose open step waits on one of these accounts, newest first, with counts per kind.</summary>
+    /// <summary>
+    /// "待我审批": requests whose open step waits on one of these accounts, newest first, with counts per kind. Both
+    /// queries walk the (corp_id, user_id, is_open[, kind], request_id) index of the open assignments; a person has
+    /// at most one open assignment per request.
+    /// </summary>
     public async Task<(IReadOnlyList<ApprovalListRow> Items, IReadOnlyDictionary<string, int> CountsByKind)> InboxAsync(
         IReadOnlyList<(string CorpId, string UserId)> identities, string? kind, long skip, int take, CancellationToken ct)
     {
@@ -280,15 +286,14 @@ internal sealed class ApprovalRepository(Database db)
         var items = (await connection.QueryAsync<ApprovalListRow>(new CommandDefinition($"""
             SELECT r.id, r.kind, r.corp_id, r.title, r.requester_corp_id, r.requester_user_id, r.status, r.route, r.current_step,
                    r.created_at, r.updated_at, r.step_opened_at, r.decided_at
-            FROM approval_requests r
-            WHERE r.id IN (SELECT a.request_id FROM approval_assignees a WHERE a.is_open = 1 AND ({where}))
-              AND (@kind IS NULL OR r.kind = @kind)
-            ORDER BY r.id DESC LIMIT @take OFFSET @skip
+            FROM approval_assignees a JOIN approval_requests r ON r.id = a.request_id
+            WHERE a.is_open = 1 AND ({where}) AND (@kind IS NULL OR a.kind = @kind)
+            ORDER BY a.request_id DESC LIMIT @take OFFSET @skip
             """, args, cancellationToken: ct))).ToList();
         var counts = (await connection.QueryAsync<(string Kind, int Count)>(new CommandDefinition($"""
-            SELECT r.kind, COUNT(*) FROM approval_requests r
-            WHERE r.id IN (SELECT a.request_id FROM approval_assignees a WHERE a.is_open = 1 AND ({where}))
-            GROUP BY r.kind
+            SELECT a.kind, COUNT(*) FROM approval_assignees a
+            WHERE a.is_open = 1 AND ({where})
+            GROUP BY a.kind
             """, args, cancellationToken: ct))).ToDictionary(c => c.Kind, c => c.Count);
         return (items, counts);
     }

@@ -171,7 +171,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         }
 
         await repo.OpenStepAsync(tx, request.Id, step, now, ct);
-        await repo.AddAssigneesAsync(tx, request.Id, step, people, now, ct);
+        await repo.AddAssigneesAsync(tx, request, step, people, now, ct);
         return people;
     }
 

@@ -316,6 +316,33 @@ public abstract class ApprovalTests<TDb>(ApprovalFixture<TDb> fixture) where TDb
     }
 
     [Fact]
+    public async Task BulkApproval_DecidesWhatTheCallerMay_AndSaysWhyNotForTheRest()
+    {
+        fixture.Db.SkipUnlessAvailable();
+        var (approver, other, requester) = (Staff(1, skip: 40)[0], Staff(1, skip: 41)[0], Staff(1, skip: 42)[0]);
+        var mine = new[]
+        {
+            await SubmitAsync(requester.UserId, Named(StepMode.Any, approver)), await SubmitAsync(requester.UserId, Named(StepMode.Any, approver)),
+        };
+        var notMine = await SubmitAsync(requester.UserId, Named(StepMode.Any, other));
+        var asApprover = await AsAsync(approver.UserId);
+
+        var response = await asApprover.PostAsJsonAsync("/api/approvals/bulk-approve",
+            new { ids = new[] { mine[0].Id, mine[1].Id, notMine.Id, 987654321L }, comment = "同意" });
+        var empty = await asApprover.PostAsJsonAsync("/api/approvals/bulk-approve", new { ids = Array.Empty<long>() });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var results = (await response.Content.ReadFromJsonAsync<JsonObject>())!["results"]!.AsArray()
+            .ToDictionary(r => (long)r!["id"]!, r => r!["outcome"]!.ToString());
+        Assert.Equal("approved", results[mine[0].Id]);
+        Assert.Equal("approved", results[mine[1].Id]);
+        Assert.Equal("forbidden", results[notMine.Id]);
+        Assert.Equal("not-found", results[987654321L]);
+        Assert.Equal(HttpStatusCode.BadRequest, empty.StatusCode);
+        Assert.Equal(ApprovalStatus.Pending, (await Services.GetRequiredService<ApprovalRepository>().FindAsync(notMine.Id, default))!.Status);
+    }
+
+    [Fact]
     public async Task BureauAccessRequest_IsDecidedByTheSchool_AndCreatesTheGrant()
     {
         fixture.Db.SkipUnlessAvailable();

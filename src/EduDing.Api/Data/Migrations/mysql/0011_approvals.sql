@@ -43,6 +43,7 @@ CREATE TABLE approval_requests (
 
 CREATE TABLE approval_assignees (
     request_id BIGINT NOT NULL,
+    kind VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
     step INT NOT NULL,
     corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
     user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
@@ -54,6 +55,7 @@ CREATE TABLE approval_assignees (
     closed_at DATETIME(6) NULL,
     PRIMARY KEY (request_id, step, corp_id, user_id),
     KEY ix_approval_assignees_inbox (corp_id, user_id, is_open, request_id),
+    KEY ix_approval_assignees_inbox_kind (corp_id, user_id, is_open, kind, request_id),
     KEY ix_approval_assignees_open (is_open, opened_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 

@@ -43,6 +43,7 @@ CREATE INDEX ix_approval_requests_status ON approval_requests (status, route, ch
 
 CREATE TABLE approval_assignees (
     request_id INTEGER NOT NULL,
+    kind TEXT NOT NULL,
     step INTEGER NOT NULL,
     corp_id TEXT NOT NULL,
     user_id TEXT NOT NULL,
@@ -55,6 +56,7 @@ CREATE TABLE approval_assignees (
     PRIMARY KEY (request_id, step, corp_id, user_id)
 );
 CREATE INDEX ix_approval_assignees_inbox ON approval_assignees (corp_id, user_id, is_open, request_id);
+CREATE INDEX ix_approval_assignees_inbox_kind ON approval_assignees (corp_id, user_id, is_open, kind, request_id);
 CREATE INDEX ix_approval_assignees_open ON approval_assignees (is_open, opened_at);
 
 CREATE TABLE approval_actions (
