@@ -1,4 +1,5 @@
 using EduDing.Api.Data;
+using EduDing.Api.Features.AfterSchool;
 using EduDing.Api.Features.Approvals;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
@@ -17,6 +18,7 @@ builder.Services.AddIdentity();
 builder.Services.AddApprovals();
 builder.Services.AddNotices();
 builder.Services.AddVision();
+builder.Services.AddAfterSchool();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
@@ -27,5 +29,6 @@ app.MapRosterEndpoints();
 app.MapApprovals();
 app.MapNotices();
 app.MapVision();
+app.MapAfterSchool();
 
 return await app.RunEduDingAsync();

@@ -183,22 +183,12 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     /// </summary>
     public async Task<ApprovalRequest> DecideAsync(Caller caller, long id, string decision, string? comment, CancellationToken ct)
     {
-        if (decision is ApprovalDecision.Reject or ApprovalDecision.Return && string.IsNullOrWhiteSpace(comment))
-        {
-            throw new RequestValidationException("reason", $"is required to {decision} a request");
-        }
-
-        if (comment is { Length: > 500 })
-        {
-            throw new RequestValidationException(decision == ApprovalDecision.Approve ? "comment" : "reason", "at most 500 characters");
-        }
-
         var now = time.UtcNowForDatabase();
         var (_, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
         {
             if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token))
             {
-                throw await NotDecidableAsync(id, token);
+                throw await NotDecidableAsync(caller, id, token);
             }
 
             var request = await repo.GetAsync(tx, id, token);
@@ -209,6 +199,17 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
                 throw assignees.Any(a => caller.Identities.Contains((a.CorpId, a.UserId)))
                     ? new ConflictException($"Request {id} has moved on: your step was already decided.")
                     : new ForbiddenException("Missing scope: an approver of this request's open step.");
+            }
+
+            // Checked once the caller is known to be an approver, so that nobody else learns more than a refusal.
+            if (decision is ApprovalDecision.Reject or ApprovalDecision.Return && string.IsNullOrWhiteSpace(comment))
+            {
+                throw new RequestValidationException("reason", $"is required to {decision} a request");
+            }
+
+            if (comment is { Length: > 500 })
+            {
+                throw new RequestValidationException(decision == ApprovalDecision.Approve ? "comment" : "reason", "at most 500 characters");
             }
 
             await repo.DecideAsync(tx, id, mine.Step, mine.CorpId, mine.UserId, decision, now, token);
@@ -257,14 +258,25 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         return (false, await OpenStepAsync(tx, request, next, now, ct));
     }
 
-    private async Task<Exception> NotDecidableAsync(long id, CancellationToken ct) =>
-        await repo.FindAsync(id, ct) switch
+    /// <summary>Why the request cannot be decided now: 404 when there is none, 403 for someone never asked to decide it, else 409.</summary>
+    private async Task<Exception> NotDecidableAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var request = await repo.FindAsync(id, ct);
+        if (request is null)
         {
-            null => new NotFoundException($"No approval request {id}."),
-            { Status: ApprovalStatus.Pending, Route: ApprovalRoute.DingTalk } => new ConflictException(
-                $"Request {id} is decided in DingTalk (OA approval); act on it there."),
-            var r => new ConflictException($"Request {id} is {r.Status}, not awaiting a decision."),
-        };
+            return new NotFoundException($"No approval request {id}.");
+        }
+
+        if (request.Route == ApprovalRoute.InApp &&
+            !(await repo.AssigneesAsync(id, ct)).Any(a => caller.Identities.Contains((a.CorpId, a.UserId))))
+        {
+            return new ForbiddenException("Missing scope: an approver of this request.");
+        }
+
+        return request is { Status: ApprovalStatus.Pending, Route: ApprovalRoute.DingTalk }
+            ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); act on it there.")
+            : new ConflictException($"Request {id} is {request.Status}, not awaiting a decision.");
+    }
 
     /// <summary>Approves each of <paramref name="ids"/> the caller may decide; the others are reported with why not.</summary>
     public async Task<IReadOnlyList<BulkOutcome>> BulkApproveAsync(Caller caller, IReadOnlyList<long> ids, string? comment, CancellationToken ct)
@@ -297,8 +309,8 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token) &&
                 !await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
             {
-                throw await NotDecidableAsync(id, token) is ConflictException { Message: var m } && request.Route == ApprovalRoute.DingTalk
-                    ? new ConflictException($"{m} Withdraw (撤销) it in DingTalk.")
+                throw request.Route == ApprovalRoute.DingTalk
+                    ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); withdraw (撤销) it there.")
                     : new ConflictException($"Request {id} was decided already; it cannot be withdrawn.");
             }
 

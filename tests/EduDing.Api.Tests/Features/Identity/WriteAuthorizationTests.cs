@@ -105,6 +105,20 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
             ["POST /api/corps/{corpId}/vision/referrals/remind"] = new { classId },
             ["PUT /api/corps/{corpId}/vision/classrooms/{classroomId}"] = new { name = "101教室", desks = 40, adjustableDesks = 20 },
             ["POST /api/me/vision/referrals/{id:long}/visit"] = new { visitDate = Today, hospital = "海宁市人民医院", diagnosis = "近视" },
+            ["POST /api/approvals/bulk-approve"] = new { ids = new[] { 1L }, comment = "同意" },
+            ["POST /api/approvals/{id:long}/reject"] = new { reason = "不同意" },
+            ["POST /api/approvals/{id:long}/return"] = new { reason = "请修改" },
+            ["POST /api/corps/{corpId}/access-requests"] = new { purpose = "复核", days = 2 },
+            ["PUT /api/corps/{corpId}/calendar/{day}"] = new { kind = "holiday", note = "国庆" },
+            ["POST /api/corps/{corpId}/care-programs"] = new
+            {
+                name = "秋季课后服务", kind = "term", startsOn = Today, endsOn = Today.AddDays(30), signupOpensAt = DateTime.UtcNow,
+                signupClosesAt = DateTime.UtcNow.AddDays(1), gradeLevels = new[] { 1, 2, 3, 4, 5, 6 }, terms = "条款", feeUnit = "term",
+                sessions = new[] { new { weekday = 1, startsAt = "15:30", endsAt = "17:30" } },
+                offerings = new[] { new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 40 } },
+            },
+            ["PUT /api/corps/{corpId}/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
+            ["PUT /api/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
         };
 
         var routes = live.Factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
@@ -126,7 +140,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 }
 
                 var path = template.Replace("{corpId}", corpId).Replace("{roundId:long}", roundId.ToString())
-                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString())
+                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01")
                     .Replace("{id:long}", template.Contains("/notices/") ? noticeId.ToString() : template.Contains("referrals") ? referralId.ToString() : "1");
                 var json = bodies.TryGetValue(key, out var body) && body is not null
                     ? System.Text.Json.JsonSerializer.Serialize(body, System.Text.Json.JsonSerializerOptions.Web).Replace("{corpId}", corpId)
@@ -163,16 +177,30 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
     {
         var org = key.Contains(" /api/org/", StringComparison.Ordinal);
         var mine = key.Contains(" /api/me/", StringComparison.Ordinal);
+        // Any person may call these; the request decides (its requester, its approvers): everyone else is refused by it.
+        var approvals = key.Contains(" /api/approvals/", StringComparison.Ordinal);
         var forASchool = key.Contains("{corpId}", StringComparison.Ordinal) || key is "POST /api/notices/" or "POST /api/vision/rounds";
-        var adminOnly = key.Contains("notice-settings", StringComparison.Ordinal) || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
+        var adminOnly = key.Contains("notice-settings", StringComparison.Ordinal) || key.Contains("approval-chains", StringComparison.Ordinal) ||
+                        key.Contains("/calendar/", StringComparison.Ordinal) || key.Contains("/care-programs", StringComparison.Ordinal) || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
                         key.Contains("classrooms", StringComparison.Ordinal) || key.EndsWith("/publish", StringComparison.Ordinal) ||
                         key.EndsWith("/imports", StringComparison.Ordinal) || key.EndsWith("/approve", StringComparison.Ordinal) ||
                         key.EndsWith("/reject", StringComparison.Ordinal);
+        if (key.Contains("access-requests", StringComparison.Ordinal))
+        {
+            return caller != "bureau-admin";
+        }
+
+        if (key.StartsWith("PUT /api/approval-chains/", StringComparison.Ordinal))
+        {
+            return caller != "bureau-admin";
+        }
+
         return caller switch
         {
             "anonymous" => true,
             "system-admin" => !org,
             _ when org => true,
+            _ when approvals && key.EndsWith("/bulk-approve", StringComparison.Ordinal) => false,
             "guardian" => !mine,
             "other-school-admin" => forASchool && scope == "own",
             "bureau-admin" => forASchool,
@@ -202,6 +230,11 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COUNT(*) FROM vision_referrals WHERE last_reminded_at IS NOT NULL",
                      "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM vision_referrals", "SELECT COUNT(*) FROM vision_classrooms",
                      "SELECT COUNT(*) FROM person_links", "SELECT COUNT(*) FROM person_links WHERE unlinked_at IS NOT NULL",
+                     "SELECT COUNT(*) FROM approval_requests", "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM approval_requests",
+                     "SELECT COUNT(*) FROM approval_actions", "SELECT COUNT(*) FROM approval_chains",
+                     "SELECT COUNT(*) FROM school_calendar_days", "SELECT COUNT(*) FROM care_programs",
+                     "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_programs", "SELECT COUNT(*) FROM care_applications",
+                     "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_places",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());

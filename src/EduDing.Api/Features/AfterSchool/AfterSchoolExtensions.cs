@@ -1,0 +1,19 @@
+using EduDing.Api.Features.Approvals;
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.AfterSchool;
+
+internal static class AfterSchoolExtensions
+{
+    /// <summary>After-school care: needs AddOrg, AddIdentity and AddApprovals (applications are reviewed there).</summary>
+    public static IServiceCollection AddAfterSchool(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<AfterSchoolOptions>();
+        services.AddSingleton<CareRepository>();
+        services.AddSingleton<CareService>();
+        services.AddApprovalKind<CareApprovalKind>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapAfterSchool(this IEndpointRouteBuilder app) => app.MapCareEndpoints();
+}

@@ -1,0 +1,91 @@
+namespace EduDing.Api.Features.AfterSchool;
+
+/// <summary>A term program (学期, "5+2" applies) or a holiday program (暑托, 春秋假托管: the dates it lists).</summary>
+internal static class CareProgramKind
+{
+    public const string Term = "term";
+    public const string Holiday = "holiday";
+
+    public static readonly IReadOnlyList<string> All = [Term, Holiday];
+}
+
+/// <summary>draft → open (signup, only when "5+2" compliant) → closed.</summary>
+internal static class CareProgramStatus
+{
+    public const string Draft = "draft";
+    public const string Open = "open";
+    public const string Closed = "closed";
+}
+
+/// <summary>基础托管 (basic care: every eligible child who needs it is served) or 拓展课程 (an elective with a capacity).</summary>
+internal static class OfferingKind
+{
+    public const string Basic = "basic";
+    public const string Elective = "elective";
+}
+
+/// <summary>What happens in a session: never new lessons (no collective teaching or 补课).</summary>
+internal static class ContentType
+{
+    public static readonly IReadOnlyList<string> All = ["homework", "reading", "sports", "arts", "science", "labour", "club", "film"];
+}
+
+/// <summary>How an elective's places go when demand exceeds them.</summary>
+internal static class AllocationMode
+{
+    /// <summary>In the order applications were submitted (never the speed of reviewers).</summary>
+    public const string FirstCome = "first-come";
+
+    public static readonly IReadOnlyList<string> All = [FirstCome];
+}
+
+internal static class FeeUnit
+{
+    public static readonly IReadOnlyList<string> All = ["term", "month", "day", "session"];
+}
+
+/// <summary>An application: pending review → approved (its places become enrolments) | rejected | returned | withdrawn.</summary>
+internal static class CareApplicationStatus
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+    public const string Returned = "returned";
+    public const string Withdrawn = "withdrawn";
+}
+
+/// <summary>
+/// An application's place in one offering: held (counted against capacity while the application is reviewed),
+/// enrolled (the application was approved), waitlisted (in submission order), or released (rejected, withdrawn).
+/// </summary>
+internal static class PlaceStatus
+{
+    public const string Held = "held";
+    public const string Enrolled = "enrolled";
+    public const string Waitlisted = "waitlisted";
+    public const string Released = "released";
+}
+
+internal sealed record CareProgram(long Id, string CorpId, string Name, string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
+    DateTime SignupClosesAt, string GradeLevels, string Status, string Terms, int TermsVersion, string FeeUnit, string? SafetyNotes,
+    DateTime CreatedAt, string CreatedByUserId, DateTime UpdatedAt)
+{
+    public IReadOnlyList<int> Grades => GradeLevels.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
+}
+
+internal sealed record CareSession(long ProgramId, int Weekday, string StartsAt, string EndsAt);
+
+internal sealed record CareOffering(long Id, long ProgramId, string Kind, string Name, string GradeLevels, string? TeacherUserId, string ContentType,
+    int Capacity, int FeeCents, string Allocation, int Version)
+{
+    public IReadOnlyList<int> Grades => GradeLevels.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
+}
+
+internal sealed record CareApplication(long Id, long ProgramId, string CorpId, string StudentUserId, long ClassId, string GuardianCorpId,
+    string GuardianUserId, string? OnBehalfByUserId, string Weekdays, string Pickup, string? Priority, string? Exemption, int TermsVersion,
+    string Status, DateTime SubmittedAt, DateTime? DecidedAt);
+
+internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, DateTime UpdatedAt);
+
+/// <summary>A pickup person: at least one per application (name, relation, phone).</summary>
+internal sealed record PickupPerson(string Name, string Relation, string Phone);

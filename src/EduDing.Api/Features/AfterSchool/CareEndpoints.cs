@@ -1,0 +1,232 @@
+using System.Text.Json;
+using EduDing.Api.Data;
+using EduDing.Api.Features.Approvals;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Org;
+using EduDing.Api.Hosting;
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace EduDing.Api.Features.AfterSchool;
+
+[RequestSchema("kind")]
+internal sealed record CalendarDayRequest(string? Kind, int? FollowsWeekday, string? EndsAt, string? Note);
+
+internal sealed record CalendarDayDto(DateOnly Day, string Kind, int? FollowsWeekday, string? EndsAt, string? Note);
+
+internal sealed record SessionDto(int Weekday, string StartsAt, string EndsAt);
+
+internal sealed record OfferingDto(long Id, string Kind, string Name, IReadOnlyList<int> GradeLevels, string? TeacherUserId, string ContentType,
+    int Capacity, int FeeCents, string Allocation, int Held, int Enrolled, int Waitlisted);
+
+internal sealed record ProgramDto(long Id, string CorpId, string Name, string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
+    DateTime SignupClosesAt, IReadOnlyList<int> GradeLevels, string Status, string Terms, int TermsVersion, string FeeUnit, string? SafetyNotes,
+    IReadOnlyList<SessionDto> Sessions, IReadOnlyList<OfferingDto> Offerings);
+
+internal sealed record ComplianceDto(long ProgramId, bool Compliant, decimal MinimumDailyHours, IReadOnlyList<ComplianceViolation> Violations);
+
+internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPosition);
+
+internal sealed record CareApplicationDto(long Id, long ProgramId, string CorpId, string StudentUserId, long ClassId, bool OnBehalf,
+    IReadOnlyList<int> Weekdays, IReadOnlyList<PickupPerson> Pickup, string? Priority, string? Exemption, int TermsVersion, string Status,
+    DateTime SubmittedAt, DateTime? DecidedAt, long? ApprovalRequestId, IReadOnlyList<PlaceDto> Places);
+
+/// <remarks>
+/// After-school care (docs/after-school.md): the school's calendar and programs for its admins (and staff, to read),
+/// applications for guardians; reviews go through /api/approvals.
+/// </remarks>
+internal static class CareEndpoints
+{
+    public static IEndpointRouteBuilder MapCareEndpoints(this IEndpointRouteBuilder app)
+    {
+        var school = app.MapGroup("/api/corps/{corpId}").WithTags("After-school care");
+        school.MapGet("/calendar", CalendarAsync).RequireAudience(Audience.SchoolStaff).WithName("Calendar_List");
+        school.MapPut("/calendar/{day}", PutDayAsync).RequireAudience(Audience.SchoolAdmin).WithName("Calendar_PutDay");
+        school.MapDelete("/calendar/{day}", DeleteDayAsync).RequireAudience(Audience.SchoolAdmin).WithName("Calendar_DeleteDay");
+        school.MapPost("/care-programs", CreateProgramAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_Create");
+        school.MapGet("/care-programs", ProgramsAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_List");
+        school.MapGet("/care-programs/{id:long}/compliance", ComplianceAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_Compliance");
+        school.MapPost("/care-programs/{id:long}/open", OpenAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_Open");
+
+        var mine = app.MapGroup("/api/me/care").WithTags("My after-school care");
+        mine.MapGet("/programs", OpenProgramsAsync).RequireAudience(Audience.Person).WithName("MyCare_Programs");
+        mine.MapPost("/applications", ApplyAsync).RequireAudience(Audience.Person).WithName("MyCare_Apply");
+        mine.MapGet("/applications", MyApplicationsAsync).RequireAudience(Audience.Person).WithName("MyCare_Applications");
+        mine.MapPost("/applications/{id:long}/withdraw", WithdrawAsync).RequireAudience(Audience.Person).WithName("MyCare_Withdraw");
+        return app;
+    }
+
+    // ---- calendar ----
+
+    private static async Task<Ok<IReadOnlyList<CalendarDayDto>>> CalendarAsync(string corpId, DateOnly? from, DateOnly? to, Caller caller,
+        AccessPolicy access, CareRepository care, TimeProvider time, CancellationToken ct)
+    {
+        access.RequireSchoolStaff(caller, corpId);
+        var start = from ?? ShanghaiTime.Today(time).AddDays(-30);
+        var end = to ?? start.AddYears(1);
+        if (end < start || end > start.AddYears(2))
+        {
+            throw new RequestValidationException("to", "must be on or after from, within two years");
+        }
+
+        return TypedResults.Ok<IReadOnlyList<CalendarDayDto>>((await care.DaysAsync(corpId, start, end, ct))
+            .Select(d => new CalendarDayDto(d.Day, d.Kind, d.FollowsWeekday, d.EndsAt, d.Note)).ToList());
+    }
+
+    private static async Task<Ok<CalendarDayDto>> PutDayAsync(string corpId, string day, CalendarDayRequest request, Caller caller,
+        AccessPolicy access, CareRepository care, TimeProvider time, CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school keeps its calendar");
+        var errors = new Dictionary<string, string[]>();
+        if (!DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date))
+        {
+            errors["day"] = ["must be a date yyyy-MM-dd"];
+        }
+
+        if (request.Kind is null || !CalendarDayKind.All.Contains(request.Kind))
+        {
+            errors["kind"] = [$"must be one of {string.Join(", ", CalendarDayKind.All)}"];
+        }
+
+        if (request.Kind == CalendarDayKind.MakeUp && request.FollowsWeekday is not (>= 1 and <= 5))
+        {
+            errors["followsWeekday"] = ["a make-up day (调休) follows the timetable of a weekday 1 (Monday) to 5 (Friday)"];
+        }
+
+        if (request.EndsAt is { } endsAt && !TimeOnly.TryParseExact(endsAt, "HH:mm", out _))
+        {
+            errors["endsAt"] = ["must be HH:mm (a seasonal end time for this day)"];
+        }
+
+        if (request.Note is { Length: > 200 })
+        {
+            errors["note"] = ["at most 200 characters"];
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var stored = new CalendarDay(corpId, date, request.Kind!, request.Kind == CalendarDayKind.MakeUp ? request.FollowsWeekday : null,
+            request.EndsAt, request.Note?.Trim());
+        await care.SaveDayAsync(stored, caller.UserIdIn(corpId), time.UtcNowForDatabase(), ct);
+        return TypedResults.Ok(new CalendarDayDto(stored.Day, stored.Kind, stored.FollowsWeekday, stored.EndsAt, stored.Note));
+    }
+
+    private static async Task<NoContent> DeleteDayAsync(string corpId, string day, Caller caller, AccessPolicy access, CareRepository care,
+        CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school keeps its calendar");
+        if (!DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date))
+        {
+            throw new RequestValidationException("day", "must be a date yyyy-MM-dd");
+        }
+
+        return await care.DeleteDayAsync(corpId, date, ct) ? TypedResults.NoContent() : throw new NotFoundException($"Nothing stored for {day}.");
+    }
+
+    // ---- programs ----
+
+    private static async Task<Created<ProgramDto>> CreateProgramAsync(string corpId, ProgramRequest request, Caller caller, CareService service,
+        CareRepository care, CancellationToken ct)
+    {
+        var program = await service.CreateProgramAsync(caller, corpId, request, ct);
+        return TypedResults.Created($"/api/corps/{corpId}/care-programs/{program.Id}", await ProgramDtoAsync(program, care, ct));
+    }
+
+    private static async Task<Ok<IReadOnlyList<ProgramDto>>> ProgramsAsync(string corpId, Caller caller, AccessPolicy access, CareRepository care,
+        CancellationToken ct)
+    {
+        access.RequireSchoolStaff(caller, corpId);
+        var programs = new List<ProgramDto>();
+        foreach (var program in await care.ProgramsAsync([corpId], null, ct))
+        {
+            programs.Add(await ProgramDtoAsync(program, care, ct));
+        }
+
+        return TypedResults.Ok<IReadOnlyList<ProgramDto>>(programs);
+    }
+
+    private static async Task<Ok<ComplianceDto>> ComplianceAsync(string corpId, long id, Caller caller, AccessPolicy access, CareService service,
+        Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, CancellationToken ct)
+    {
+        access.RequireSchoolStaff(caller, corpId);
+        var violations = await service.ComplianceAsync(await service.ProgramOfSchoolAsync(corpId, id, ct), ct);
+        return TypedResults.Ok(new ComplianceDto(id, violations.Count == 0, options.Value.MinimumDailyHours, violations));
+    }
+
+    private static async Task<Ok<ProgramDto>> OpenAsync(string corpId, long id, Caller caller, CareService service, CareRepository care,
+        CancellationToken ct) =>
+        TypedResults.Ok(await ProgramDtoAsync(await service.OpenAsync(caller, corpId, id, ct), care, ct));
+
+    private static async Task<ProgramDto> ProgramDtoAsync(CareProgram p, CareRepository care, CancellationToken ct)
+    {
+        var counts = (await care.PlaceCountsAsync(p.Id, ct)).ToDictionary(c => c.OfferingId);
+        return new ProgramDto(p.Id, p.CorpId, p.Name, p.Kind, p.StartsOn, p.EndsOn, p.SignupOpensAt, p.SignupClosesAt, p.Grades, p.Status, p.Terms,
+            p.TermsVersion, p.FeeUnit, p.SafetyNotes,
+            (await care.SessionsAsync(p.Id, ct)).Select(s => new SessionDto(s.Weekday, s.StartsAt, s.EndsAt)).ToList(),
+            (await care.OfferingsAsync(p.Id, ct)).Select(o =>
+            {
+                var c = counts.GetValueOrDefault(o.Id);
+                return new OfferingDto(o.Id, o.Kind, o.Name, o.Grades, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation,
+                    c?.Held ?? 0, c?.Enrolled ?? 0, c?.Waitlisted ?? 0);
+            }).ToList());
+    }
+
+    // ---- a guardian's ----
+
+    /// <summary>Open programs of the schools of the caller's children, for their grades.</summary>
+    private static async Task<Ok<IReadOnlyList<ProgramDto>>> OpenProgramsAsync(Caller caller, OrgDirectory directory, CareRepository care,
+        CancellationToken ct)
+    {
+        var children = await directory.ChildrenAsync(caller.Identities, ct);
+        var programs = new List<ProgramDto>();
+        foreach (var program in await care.ProgramsAsync(children.Select(c => c.CorpId).Distinct().ToList(), CareProgramStatus.Open, ct))
+        {
+            programs.Add(await ProgramDtoAsync(program, care, ct));
+        }
+
+        return TypedResults.Ok<IReadOnlyList<ProgramDto>>(programs);
+    }
+
+    private static async Task<Created<CareApplicationDto>> ApplyAsync(ApplicationRequest request, Caller caller, CareService service,
+        CareRepository care, ApprovalRepository approvals, CancellationToken ct)
+    {
+        var (application, _) = await service.ApplyAsync(caller, request, ct);
+        return TypedResults.Created($"/api/me/care/applications/{application.Id}", (await DtosAsync([application], care, approvals, ct))[0]);
+    }
+
+    private static async Task<Ok<IReadOnlyList<CareApplicationDto>>> MyApplicationsAsync(Caller caller, CareRepository care,
+        ApprovalRepository approvals, CancellationToken ct) =>
+        TypedResults.Ok(await DtosAsync(await care.ApplicationsOfGuardianAsync(caller.Identities, ct), care, approvals, ct));
+
+    private static async Task<Ok<CareApplicationDto>> WithdrawAsync(long id, Caller caller, CareService service, CareRepository care,
+        ApprovalRepository approvals, CancellationToken ct) =>
+        TypedResults.Ok((await DtosAsync([await service.WithdrawAsync(caller, id, ct)], care, approvals, ct))[0]);
+
+    private static async Task<IReadOnlyList<CareApplicationDto>> DtosAsync(IReadOnlyList<CareApplication> applications, CareRepository care,
+        ApprovalRepository approvals, CancellationToken ct)
+    {
+        var places = (await care.PlacesAsync(applications.Select(a => a.Id).ToList(), ct)).ToLookup(p => p.ApplicationId);
+        var dtos = new List<CareApplicationDto>();
+        foreach (var a in applications)
+        {
+            var placeDtos = new List<PlaceDto>();
+            foreach (var place in places[a.Id])
+            {
+                int? position = place.Status == PlaceStatus.Waitlisted
+                    ? (await care.WaitlistAsync(place.OfferingId, ct)).ToList().IndexOf(a.Id) + 1
+                    : null;
+                placeDtos.Add(new PlaceDto(place.OfferingId, place.Status, position));
+            }
+
+            var request = await approvals.FindBySubjectAsync(CareApprovalKind.Name, CareApprovalKind.SubjectOf(a.Id), ct);
+            dtos.Add(new CareApplicationDto(a.Id, a.ProgramId, a.CorpId, a.StudentUserId, a.ClassId, a.OnBehalfByUserId is not null,
+                a.Weekdays.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList(),
+                JsonSerializer.Deserialize<List<PickupPerson>>(a.Pickup, JsonSerializerOptions.Web) ?? [], a.Priority, a.Exemption, a.TermsVersion,
+                a.Status, a.SubmittedAt, a.DecidedAt, request?.Id, placeDtos));
+        }
+
+        return dtos;
+    }
+}

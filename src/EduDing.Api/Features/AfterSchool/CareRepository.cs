@@ -1,0 +1,314 @@
+using System.Data.Common;
+using Dapper;
+using EduDing.Api.Data;
+
+namespace EduDing.Api.Features.AfterSchool;
+
+/// <summary>An offering's places as the school sees them.</summary>
+internal sealed record OfferingPlaces(long OfferingId, int Held, int Enrolled, int Waitlisted);
+
+/// <summary>The school calendar, programs with their sessions and offerings, applications, and places in offerings.</summary>
+internal sealed class CareRepository(Database db)
+{
+    public Database Database => db;
+
+    // ---- calendar ----
+
+    public async Task SaveDayAsync(CalendarDay day, string userId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            db.Dialect.Upsert("school_calendar_days", ["corp_id", "day"], ["kind", "follows_weekday", "ends_at", "note", "updated_at", "updated_by_user_id"]),
+            new
+            {
+                corp_id = day.CorpId, day = day.Day, kind = day.Kind, follows_weekday = day.FollowsWeekday, ends_at = day.EndsAt, note = day.Note,
+                updated_at = now, updated_by_user_id = userId,
+            }, cancellationToken: ct));
+    }
+
+    public async Task<bool> DeleteDayAsync(string corpId, DateOnly day, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM school_calendar_days WHERE corp_id = @corpId AND day = @day", new { corpId, day }, cancellationToken: ct)) == 1;
+    }
+
+    public async Task<IReadOnlyList<CalendarDay>> DaysAsync(string corpId, DateOnly from, DateOnly to, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CalendarDay>(new CommandDefinition("""
+            SELECT corp_id, day, kind, follows_weekday, ends_at, note FROM school_calendar_days
+            WHERE corp_id = @corpId AND day >= @from AND day <= @to ORDER BY day
+            """, new { corpId, from, to }, cancellationToken: ct))).ToList();
+    }
+
+    // ---- programs ----
+
+    private const string ProgramColumns = """
+        id, corp_id, name, kind, starts_on, ends_on, signup_opens_at, signup_closes_at, grade_levels, status, terms, terms_version, fee_unit,
+        safety_notes, created_at, created_by_user_id, updated_at
+        """;
+
+    private const string OfferingColumns =
+        "id, program_id, kind, name, grade_levels, teacher_user_id, content_type, capacity, fee_cents, allocation, version";
+
+    /// <summary>A draft program with its weekday sessions and offerings, in one transaction.</summary>
+    public Task<long> CreateProgramAsync(CareProgram program, IReadOnlyList<CareSession> sessions, IReadOnlyList<CareOffering> offerings,
+        CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO care_programs (corp_id, name, kind, starts_on, ends_on, signup_opens_at, signup_closes_at, grade_levels, status, terms,
+                                           terms_version, fee_unit, safety_notes, created_at, created_by_user_id, updated_at)
+                VALUES (@CorpId, @Name, @Kind, @StartsOn, @EndsOn, @SignupOpensAt, @SignupClosesAt, @GradeLevels, @Status, @Terms,
+                        @TermsVersion, @FeeUnit, @SafetyNotes, @CreatedAt, @CreatedByUserId, @UpdatedAt);
+                {db.Dialect.SelectLastInsertId};
+                """, new
+            {
+                program.CorpId, program.Name, program.Kind, program.StartsOn, program.EndsOn, program.SignupOpensAt, program.SignupClosesAt,
+                program.GradeLevels, program.Status, program.Terms, program.TermsVersion, program.FeeUnit, program.SafetyNotes, program.CreatedAt,
+                program.CreatedByUserId, program.UpdatedAt,
+            }, tx, cancellationToken: token));
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "care_program_sessions", ["program_id", "weekday", "starts_at", "ends_at"], sessions,
+                s => [id, s.Weekday, s.StartsAt, s.EndsAt], token);
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "care_offerings",
+                ["program_id", "kind", "name", "grade_levels", "teacher_user_id", "content_type", "capacity", "fee_cents", "allocation", "version"],
+                offerings, o => [id, o.Kind, o.Name, o.GradeLevels, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation, 0], token);
+            return id;
+        }, ct);
+
+    public async Task<CareProgram?> FindProgramAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<CareProgram>(new CommandDefinition(
+            $"SELECT {ProgramColumns} FROM care_programs WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<CareProgram>> ProgramsAsync(IReadOnlyCollection<string> corpIds, string? status, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CareProgram>(new CommandDefinition(
+            $"SELECT {ProgramColumns} FROM care_programs WHERE corp_id IN @corpIds AND (@status IS NULL OR status = @status) ORDER BY id DESC",
+            new { corpIds = corpIds.ToList(), status }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<CareSession>> SessionsAsync(long programId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CareSession>(new CommandDefinition(
+            "SELECT program_id, weekday, starts_at, ends_at FROM care_program_sessions WHERE program_id = @programId ORDER BY weekday",
+            new { programId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<IReadOnlyList<CareOffering>> OfferingsAsync(long programId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CareOffering>(new CommandDefinition(
+            $"SELECT {OfferingColumns} FROM care_offerings WHERE program_id = @programId ORDER BY id", new { programId }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<bool> SetProgramStatusAsync(long id, string from, string to, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE care_programs SET status = @to, updated_at = @now WHERE id = @id AND status = @from", new { id, from, to, now },
+            cancellationToken: ct)) == 1;
+    }
+
+    // ---- applications and places ----
+
+    private const string ApplicationColumns = """
+        id, program_id, corp_id, student_user_id, class_id, guardian_corp_id, guardian_user_id, on_behalf_by_user_id, weekdays, pickup, priority,
+        exemption, terms_version, status, submitted_at, decided_at
+        """;
+
+    /// <summary>
+    /// Stores an application and allocates its places, in one transaction: the chosen offerings' rows are taken first
+    /// (in id order, so that concurrent applications queue rather than deadlock), so applications are allocated in the
+    /// order they commit, which is the order of their ids. Basic care always holds a place; an elective holds one while
+    /// its held and enrolled places are under capacity, and waitlists the application otherwise. Null when the student
+    /// already has an application for the program.
+    /// </summary>
+    public Task<long?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync<long?>(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var ids = offeringIds.Distinct().Order().ToList();
+            await TakeOfferingsAsync(tx, ids, token);
+            if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId",
+                    application, tx, cancellationToken: token)) > 0)
+            {
+                return null;
+            }
+
+            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO care_applications (program_id, corp_id, student_user_id, class_id, guardian_corp_id, guardian_user_id, on_behalf_by_user_id,
+                                               weekdays, pickup, priority, exemption, terms_version, status, submitted_at)
+                VALUES (@ProgramId, @CorpId, @StudentUserId, @ClassId, @GuardianCorpId, @GuardianUserId, @OnBehalfByUserId,
+                        @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
+                {db.Dialect.SelectLastInsertId};
+                """, application, tx, cancellationToken: token));
+            foreach (var offering in await OfferingsAsync(tx, ids, token))
+            {
+                var status = offering.Kind == OfferingKind.Basic || await TakenAsync(tx, offering.Id, token) < offering.Capacity
+                    ? PlaceStatus.Held
+                    : PlaceStatus.Waitlisted;
+                await connection.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO care_places (application_id, offering_id, status, updated_at) VALUES (@id, @offeringId, @status, @now)",
+                    new { id, offeringId = offering.Id, status, now }, tx, cancellationToken: token));
+            }
+
+            return id;
+        }, ct);
+
+    /// <summary>
+    /// Settles an application: approved turns its held places into enrolments (waitlisted ones stay in line and are
+    /// enrolled when promoted); rejected or withdrawn releases every place, and each freed place goes to the next
+    /// waitlisted application of that offering, exactly once (the offering's row is taken first). False when the
+    /// application was not in <paramref name="from"/>.
+    /// </summary>
+    public Task<bool> SettleAsync(long applicationId, IReadOnlyCollection<string> from, string to, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var offerings = (await connection.QueryAsync<long>(new CommandDefinition(
+                "SELECT offering_id FROM care_places WHERE application_id = @applicationId ORDER BY offering_id", new { applicationId }, tx,
+                cancellationToken: token))).ToList();
+            await TakeOfferingsAsync(tx, offerings, token);
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_applications SET status = @to, decided_at = @now WHERE id = @applicationId AND status IN @from
+                    """, new { applicationId, to, now, from = from.ToList() }, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            if (to == CareApplicationStatus.Approved)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = 'enrolled', updated_at = @now WHERE application_id = @applicationId AND status = 'held'
+                    """, new { applicationId, now }, tx, cancellationToken: token));
+                return true;
+            }
+
+            if (to is CareApplicationStatus.Rejected or CareApplicationStatus.Withdrawn)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = 'released', updated_at = @now WHERE application_id = @applicationId AND status <> 'released'
+                    """, new { applicationId, now }, tx, cancellationToken: token));
+                foreach (var offering in await OfferingsAsync(tx, offerings, token))
+                {
+                    await PromoteAsync(tx, offering, now, token);
+                }
+            }
+
+            return true;
+        }, ct);
+
+    /// <summary>Fills an elective's free places from its waitlist, oldest application first.</summary>
+    private async Task PromoteAsync(DbTransaction tx, CareOffering offering, DateTime now, CancellationToken ct)
+    {
+        if (offering.Kind == OfferingKind.Basic)
+        {
+            return;
+        }
+
+        var free = offering.Capacity - await TakenAsync(tx, offering.Id, ct);
+        if (free <= 0)
+        {
+            return;
+        }
+
+        var next = (await tx.Connection!.QueryAsync<(long ApplicationId, string Status)>(new CommandDefinition("""
+            SELECT p.application_id, a.status FROM care_places p JOIN care_applications a ON a.id = p.application_id
+            WHERE p.offering_id = @offeringId AND p.status = 'waitlisted'
+            ORDER BY p.application_id LIMIT @free
+            """, new { offeringId = offering.Id, free }, tx, cancellationToken: ct))).ToList();
+        foreach (var (applicationId, status) in next)
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE care_places SET status = @status, updated_at = @now WHERE application_id = @applicationId AND offering_id = @offeringId
+                """, new
+            {
+                applicationId, offeringId = offering.Id, now,
+                status = status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled : PlaceStatus.Held,
+            }, tx, cancellationToken: ct));
+        }
+    }
+
+    private static Task TakeOfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
+        ids.Count == 0
+            ? Task.CompletedTask
+            : tx.Connection!.ExecuteAsync(new CommandDefinition(
+                "UPDATE care_offerings SET version = version + 1 WHERE id IN @ids", new { ids }, tx, cancellationToken: ct));
+
+    private static async Task<IReadOnlyList<CareOffering>> OfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
+        ids.Count == 0
+            ? []
+            : (await tx.Connection!.QueryAsync<CareOffering>(new CommandDefinition(
+                $"SELECT {OfferingColumns} FROM care_offerings WHERE id IN @ids ORDER BY id", new { ids }, tx, cancellationToken: ct))).ToList();
+
+    private static Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
+        tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled')", new { offeringId }, tx,
+            cancellationToken: ct));
+
+    public async Task<CareApplication?> FindApplicationAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<CareApplication>(new CommandDefinition(
+            $"SELECT {ApplicationColumns} FROM care_applications WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    public async Task<IReadOnlyList<CareApplication>> ApplicationsOfGuardianAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
+        CancellationToken ct)
+    {
+        var found = new List<CareApplication>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var (corpId, userId) in identities)
+        {
+            found.AddRange(await connection.QueryAsync<CareApplication>(new CommandDefinition(
+                $"SELECT {ApplicationColumns} FROM care_applications WHERE guardian_corp_id = @corpId AND guardian_user_id = @userId",
+                new { corpId, userId }, cancellationToken: ct)));
+        }
+
+        return found.OrderByDescending(a => a.Id).ToList();
+    }
+
+    public async Task<IReadOnlyList<CarePlace>> PlacesAsync(IReadOnlyCollection<long> applicationIds, CancellationToken ct)
+    {
+        if (applicationIds.Count == 0)
+        {
+            return [];
+        }
+
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CarePlace>(new CommandDefinition(
+            "SELECT application_id, offering_id, status, updated_at FROM care_places WHERE application_id IN @ids ORDER BY application_id, offering_id",
+            new { ids = applicationIds.ToList() }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Per offering of a program: places held, enrolled and waitlisted.</summary>
+    public async Task<IReadOnlyList<OfferingPlaces>> PlaceCountsAsync(long programId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<OfferingPlaces>(new CommandDefinition("""
+            SELECT o.id AS offering_id,
+                   COALESCE(SUM(CASE WHEN p.status = 'held' THEN 1 ELSE 0 END), 0) AS held,
+                   COALESCE(SUM(CASE WHEN p.status = 'enrolled' THEN 1 ELSE 0 END), 0) AS enrolled,
+                   COALESCE(SUM(CASE WHEN p.status = 'waitlisted' THEN 1 ELSE 0 END), 0) AS waitlisted
+            FROM care_offerings o LEFT JOIN care_places p ON p.offering_id = o.id
+            WHERE o.program_id = @programId
+            GROUP BY o.id ORDER BY o.id
+            """, new { programId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>An offering's waitlist in order: the application ids.</summary>
+    public async Task<IReadOnlyList<long>> WaitlistAsync(long offeringId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT application_id FROM care_places WHERE offering_id = @offeringId AND status = 'waitlisted' ORDER BY application_id",
+            new { offeringId }, cancellationToken: ct))).ToList();
+    }
+}

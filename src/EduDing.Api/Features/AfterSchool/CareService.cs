@@ -1,0 +1,395 @@
+using System.Globalization;
+using System.Text.Json;
+using EduDing.Api.Data;
+using EduDing.Api.Features.Approvals;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Org;
+using EduDing.Api.Hosting;
+using Microsoft.Extensions.Options;
+
+namespace EduDing.Api.Features.AfterSchool;
+
+[RequestSchema("weekday", "startsAt", "endsAt")]
+internal sealed record SessionRequest(int? Weekday, string? StartsAt, string? EndsAt);
+
+[RequestSchema("kind", "name", "contentType", "capacity")]
+internal sealed record OfferingRequest(string? Kind, string? Name, IReadOnlyList<int>? GradeLevels, string? TeacherUserId, string? ContentType,
+    int? Capacity, int? FeeCents, string? Allocation);
+
+[RequestSchema("name", "kind", "startsOn", "endsOn", "signupOpensAt", "signupClosesAt", "gradeLevels", "terms", "feeUnit", "sessions", "offerings")]
+internal sealed record ProgramRequest(string? Name, string? Kind, DateOnly? StartsOn, DateOnly? EndsOn, DateTime? SignupOpensAt, DateTime? SignupClosesAt,
+    IReadOnlyList<int>? GradeLevels, string? Terms, string? FeeUnit, string? SafetyNotes, IReadOnlyList<SessionRequest?>? Sessions,
+    IReadOnlyList<OfferingRequest?>? Offerings);
+
+[RequestSchema("programId", "corpId", "studentUserId", "offeringIds", "weekdays", "pickup", "termsVersion")]
+internal sealed record ApplicationRequest(long? ProgramId, string? CorpId, string? StudentUserId, IReadOnlyList<long>? OfferingIds,
+    IReadOnlyList<int>? Weekdays, IReadOnlyList<PickupPerson?>? Pickup, string? Priority, string? Exemption, int? TermsVersion);
+
+/// <summary>
+/// After-school care (docs/after-school.md): programs checked against "5+2" before they open, guardians' applications
+/// with places allocated at submission (basic care always; electives first come, then a waitlist), reviewed through the
+/// approvals platform (the class adviser, then the school's admins, who may confirm in bulk), withdrawals that give the
+/// place to the next family in line.
+/// </summary>
+internal sealed class CareService(CareRepository care, OrgDirectory directory, AccessPolicy access, ApprovalService approvals,
+    ApprovalRepository approvalRequests, IOptions<AfterSchoolOptions> options, TimeProvider time)
+{
+    public static readonly IReadOnlyList<string> PriorityCategories = ["left-behind", "migrant"];
+
+    // ---- programs ----
+
+    public async Task<CareProgram> CreateProgramAsync(Caller caller, string corpId, ProgramRequest request, CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school runs its after-school care");
+        var errors = new Dictionary<string, string[]>();
+        void Error(string field, string reason) => errors[field] = [reason];
+        if (string.IsNullOrWhiteSpace(request.Name) || request.Name.Length > 100)
+        {
+            Error("name", "is required, at most 100 characters");
+        }
+
+        if (request.Kind is null || !CareProgramKind.All.Contains(request.Kind))
+        {
+            Error("kind", $"must be one of {string.Join(", ", CareProgramKind.All)}");
+        }
+
+        if (request.StartsOn is not { } starts || request.EndsOn is not { } ends || ends < starts || ends > starts.AddYears(1))
+        {
+            Error("endsOn", "startsOn and endsOn are required; endsOn on or after startsOn, within a year");
+        }
+
+        if (request.SignupOpensAt is not { } opens || request.SignupClosesAt is not { } closes || closes <= opens)
+        {
+            Error("signupClosesAt", "signupOpensAt and signupClosesAt are required; the window closes after it opens");
+        }
+
+        if (request.GradeLevels is not { Count: > 0 } grades || grades.Any(g => g is < 1 or > 12))
+        {
+            Error("gradeLevels", "must list grade levels 1 to 12");
+        }
+
+        if (string.IsNullOrWhiteSpace(request.Terms) || request.Terms.Length > 20_000)
+        {
+            Error("terms", "is required (the public notice: time, content, fees, safety), at most 20,000 characters");
+        }
+
+        if (request.FeeUnit is null || !FeeUnit.All.Contains(request.FeeUnit))
+        {
+            Error("feeUnit", $"must be one of {string.Join(", ", FeeUnit.All)}");
+        }
+
+        var sessions = new List<CareSession>();
+        var sessionRequests = request.Sessions ?? [];
+        if (sessionRequests.Count is 0 or > 7)
+        {
+            Error("sessions", "must list 1 to 7 weekday sessions");
+        }
+
+        for (var i = 0; i < Math.Min(sessionRequests.Count, 7); i++)
+        {
+            var s = sessionRequests[i];
+            if (s?.Weekday is not (>= 1 and <= 7) || sessions.Any(x => x.Weekday == s.Weekday))
+            {
+                Error($"sessions[{i}].weekday", "must be 1 (Monday) to 7 (Sunday), each once");
+                continue;
+            }
+
+            if (!TimeOnly.TryParseExact(s.StartsAt, "HH:mm", out var from) || !TimeOnly.TryParseExact(s.EndsAt, "HH:mm", out var to) || to <= from)
+            {
+                Error($"sessions[{i}].endsAt", "startsAt and endsAt are HH:mm, ending after it starts");
+                continue;
+            }
+
+            sessions.Add(new CareSession(0, s.Weekday.Value, s.StartsAt!, s.EndsAt!));
+        }
+
+        var offerings = new List<CareOffering>();
+        var offeringRequests = request.Offerings ?? [];
+        if (offeringRequests.Count is 0 or > 200)
+        {
+            Error("offerings", "must list 1 to 200 basic care groups and electives");
+        }
+
+        for (var i = 0; i < Math.Min(offeringRequests.Count, 200); i++)
+        {
+            var o = offeringRequests[i];
+            var field = $"offerings[{i}]";
+            if (o?.Kind is not (OfferingKind.Basic or OfferingKind.Elective))
+            {
+                Error($"{field}.kind", "must be basic (基础托管) or elective (拓展课程)");
+                continue;
+            }
+
+            if (string.IsNullOrWhiteSpace(o.Name) || o.Name.Length > 100)
+            {
+                Error($"{field}.name", "is required, at most 100 characters");
+            }
+
+            if (o.ContentType is null || !ContentType.All.Contains(o.ContentType))
+            {
+                Error($"{field}.contentType", $"must be one of {string.Join(", ", ContentType.All)} (never new lessons)");
+            }
+
+            if (o.Capacity is not (>= 1 and <= 2000))
+            {
+                Error($"{field}.capacity", "must be 1 to 2,000");
+            }
+
+            if (o.FeeCents is < 0)
+            {
+                Error($"{field}.feeCents", "must not be negative");
+            }
+
+            var allocation = o.Allocation ?? AllocationMode.FirstCome;
+            if (!AllocationMode.All.Contains(allocation))
+            {
+                Error($"{field}.allocation", $"must be one of {string.Join(", ", AllocationMode.All)}");
+            }
+
+            var offeringGrades = o.GradeLevels is { Count: > 0 } g ? g : request.GradeLevels ?? [];
+            if (request.GradeLevels is { } programGrades && offeringGrades.Any(x => !programGrades.Contains(x)))
+            {
+                Error($"{field}.gradeLevels", "must be grades of the program");
+            }
+
+            offerings.Add(new CareOffering(0, 0, o.Kind, o.Name?.Trim() ?? "", string.Join(',', offeringGrades.Distinct().Order()), o.TeacherUserId,
+                o.ContentType ?? "", o.Capacity ?? 0, o.FeeCents ?? 0, allocation, 0));
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var now = time.UtcNowForDatabase();
+        var id = await care.CreateProgramAsync(new CareProgram(0, corpId, request.Name!.Trim(), request.Kind!, request.StartsOn!.Value, request.EndsOn!.Value,
+            request.SignupOpensAt!.Value.ToUniversalTime(), request.SignupClosesAt!.Value.ToUniversalTime(),
+            string.Join(',', request.GradeLevels!.Distinct().Order()), CareProgramStatus.Draft, request.Terms!, 1, request.FeeUnit!,
+            request.SafetyNotes, now, caller.UserIdIn(corpId), now), sessions, offerings, ct);
+        return (await care.FindProgramAsync(id, ct))!;
+    }
+
+    public async Task<CareProgram> ProgramOfSchoolAsync(string corpId, long id, CancellationToken ct) =>
+        await care.FindProgramAsync(id, ct) is { } program && program.CorpId == corpId
+            ? program
+            : throw new NotFoundException($"No after-school program {id} in {corpId}.");
+
+    /// <summary>The program's "5+2" violations against the school's calendar and the local off-work time.</summary>
+    public async Task<IReadOnlyList<ComplianceViolation>> ComplianceAsync(CareProgram program, CancellationToken ct) =>
+        CareCompliance.Check(program, await care.SessionsAsync(program.Id, ct),
+            SchoolCalendar.Of(await care.DaysAsync(program.CorpId, program.StartsOn, program.EndsOn, ct)), options.Value);
+
+    /// <summary>Opens signup; a program that breaks "5+2" stays a draft, and the answer lists the first violations.</summary>
+    public async Task<CareProgram> OpenAsync(Caller caller, string corpId, long id, CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school runs its after-school care");
+        var program = await ProgramOfSchoolAsync(corpId, id, ct);
+        var violations = await ComplianceAsync(program, ct);
+        if (violations.Count > 0)
+        {
+            throw new RuleViolationException($"The program breaks \"5+2\" on {violations.Count} day(s) and stays a draft: " +
+                                             string.Join("; ", violations.Take(5).Select(v => $"{v.Day:yyyy-MM-dd} {v.Rule}: {v.Detail}")));
+        }
+
+        if (!await care.SetProgramStatusAsync(id, CareProgramStatus.Draft, CareProgramStatus.Open, time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Program {id} is {program.Status}; only a draft is opened.");
+        }
+
+        return (await care.FindProgramAsync(id, ct))!;
+    }
+
+    // ---- applications ----
+
+    /// <summary>
+    /// A guardian applies for their own child (or the child's class adviser for a family not on DingTalk, recorded as
+    /// such) within the signup window: places are allocated at once, and the application goes to review.
+    /// </summary>
+    public async Task<(CareApplication Application, IReadOnlyList<CarePlace> Places)> ApplyAsync(Caller caller, ApplicationRequest request,
+        CancellationToken ct)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Error(string field, string reason) => errors[field] = [reason];
+        if (request.ProgramId is null || string.IsNullOrWhiteSpace(request.CorpId) || string.IsNullOrWhiteSpace(request.StudentUserId))
+        {
+            Error("programId", "programId, corpId and studentUserId are required");
+            throw new RequestValidationException(errors);
+        }
+
+        var corpId = request.CorpId;
+        var program = await care.FindProgramAsync(request.ProgramId.Value, ct);
+        if (program is null || program.CorpId != corpId || program.Status != CareProgramStatus.Open)
+        {
+            throw new NotFoundException($"No open after-school program {request.ProgramId} in {corpId}.");
+        }
+
+        // Who applies: the child's guardian, or the adviser of the child's class on the family's behalf.
+        var guardian = await directory.GuardianRelationAsync(caller.Identities, corpId, request.StudentUserId, ct) is not null;
+        var classes = await directory.ClassesOfStudentAsync(corpId, request.StudentUserId, ct);
+        if (classes.Count == 0)
+        {
+            throw new NotFoundException($"No student {request.StudentUserId} in {corpId}.");
+        }
+
+        var classId = classes[0].ClassId;
+        var onBehalf = false;
+        if (!guardian)
+        {
+            if (await access.ScopeOverClassAsync(caller, corpId, classId, allowGrant: false, ct) is not { Scope: Scope.ClassAdvised or Scope.School })
+            {
+                throw new ForbiddenException("Missing scope: guardian of this child (or the adviser of their class, on the family's behalf).");
+            }
+
+            onBehalf = true;
+        }
+
+        var now = time.UtcNowForDatabase();
+        if (now < program.SignupOpensAt || now >= program.SignupClosesAt)
+        {
+            throw new RuleViolationException(
+                $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} to {ShanghaiTime.FromUtc(program.SignupClosesAt):yyyy-MM-dd HH:mm} (Beijing time).");
+        }
+
+        var grade = (await directory.ClassesAsync(corpId, new ClassFilter(ClassIds: [classId]), ct)).FirstOrDefault()?.GradeLevel;
+        if (grade is null || !program.Grades.Contains(grade.Value))
+        {
+            throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.");
+        }
+
+        var offerings = (await care.OfferingsAsync(program.Id, ct)).ToDictionary(o => o.Id);
+        var chosen = request.OfferingIds?.Distinct().ToList() ?? [];
+        if (chosen.Count is 0 or > 10 || chosen.Any(id => !offerings.ContainsKey(id)))
+        {
+            Error("offeringIds", "must name 1 to 10 offerings of this program");
+        }
+        else if (chosen.Count(id => offerings[id].Kind == OfferingKind.Basic) > 1)
+        {
+            Error("offeringIds", "at most one basic care group");
+        }
+        else if (chosen.FirstOrDefault(id => !offerings[id].Grades.Contains(grade.Value)) is var wrong and > 0)
+        {
+            Error("offeringIds", $"offering {wrong} is not for grade {grade}");
+        }
+
+        var sessionDays = (await care.SessionsAsync(program.Id, ct)).Select(s => s.Weekday).ToHashSet();
+        var weekdays = request.Weekdays?.Distinct().Order().ToList() ?? [];
+        if (weekdays.Count == 0 || weekdays.Any(d => !sessionDays.Contains(d)))
+        {
+            Error("weekdays", $"must choose days the program runs ({string.Join(", ", sessionDays.Order())})");
+        }
+
+        var pickup = request.Pickup ?? [];
+        if (pickup.Count is 0 or > 5)
+        {
+            Error("pickup", "must name 1 to 5 pickup people");
+        }
+
+        for (var i = 0; i < Math.Min(pickup.Count, 5); i++)
+        {
+            var p = pickup[i];
+            if (p is null || string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 50 || string.IsNullOrWhiteSpace(p.Relation) || p.Relation.Length > 20 ||
+                p.Phone is null || !System.Text.RegularExpressions.Regex.IsMatch(p.Phone, @"^\+?[0-9\- ]{7,20}$"))
+            {
+                Error($"pickup[{i}]", "needs a name (≤ 50), a relation (≤ 20) and a phone number");
+            }
+        }
+
+        if (request.Priority is { } priority && !PriorityCategories.Contains(priority))
+        {
+            Error("priority", $"must be one of {string.Join(", ", PriorityCategories)} (留守儿童, 随迁子女) or omitted");
+        }
+
+        if (request.Exemption is { Length: > 32 })
+        {
+            Error("exemption", "at most 32 characters");
+        }
+
+        if (request.TermsVersion != program.TermsVersion)
+        {
+            Error("termsVersion", $"must accept the program's current terms (version {program.TermsVersion})");
+        }
+
+        if (errors.Count > 0)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var applicantCorp = caller.Identities.Any(i => i.CorpId == corpId) ? corpId : caller.Account.CorpId;
+        var application = new CareApplication(0, program.Id, corpId, request.StudentUserId, classId, applicantCorp, caller.UserIdIn(applicantCorp),
+            onBehalf ? caller.UserIdIn(applicantCorp) : null, string.Join(',', weekdays),
+            JsonSerializer.Serialize(pickup, JsonSerializerOptions.Web), request.Priority, request.Exemption, program.TermsVersion,
+            CareApplicationStatus.Pending, now, null);
+        var id = await care.SubmitAsync(application, chosen, now, ct)
+                 ?? throw new ConflictException("This child already has an application for the program.");
+        var student = await directory.FindStudentAsync(corpId, request.StudentUserId, ct);
+        await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
+            $"{student?.Name ?? request.StudentUserId}：{program.Name}",
+            string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : ""), classId),
+            (applicantCorp, caller.UserIdIn(applicantCorp)), ct);
+        return ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct));
+    }
+
+    /// <summary>
+    /// The family withdraws: before the decision, by withdrawing the approval request; after approval, at once. Either
+    /// way its places go to the next families in line.
+    /// </summary>
+    public async Task<CareApplication> WithdrawAsync(Caller caller, long id, CancellationToken ct)
+    {
+        var application = await care.FindApplicationAsync(id, ct);
+        if (application is null || !caller.Identities.Contains((application.GuardianCorpId, application.GuardianUserId)))
+        {
+            throw new NotFoundException($"No after-school application {id} of yours.");
+        }
+
+        if (application.Status is CareApplicationStatus.Pending or CareApplicationStatus.Returned &&
+            await approvalRequests.FindBySubjectAsync(CareApprovalKind.Name, CareApprovalKind.SubjectOf(id), ct) is { } request)
+        {
+            await approvals.WithdrawAsync(caller, request.Id, ct);
+        }
+        else if (!await care.SettleAsync(id, [CareApplicationStatus.Approved], CareApplicationStatus.Withdrawn, time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Application {id} is {application.Status}; there is nothing to withdraw.");
+        }
+
+        return (await care.FindApplicationAsync(id, ct))!;
+    }
+
+}
+
+/// <summary>
+/// An after-school application under review (家长申请 → 班级审核 → 学校统一实施): by default the class adviser, then any of
+/// the school's admins. Approved, the application's held places become enrolments; rejected or withdrawn, its places
+/// go to the next families in line; returned, it keeps its places while the family corrects it.
+/// </summary>
+internal sealed class CareApprovalKind(CareRepository care, TimeProvider time) : IApprovalKind
+{
+    public const string Name = "after-school";
+
+    public string Kind => Name;
+
+    public string DisplayName => "课后服务报名";
+
+    public ApprovalChain DefaultChain { get; } = new([
+        new ApprovalStep(ApproverSource.ClassAdviser, StepMode.Any),
+        new ApprovalStep(ApproverSource.SchoolAdmins, StepMode.Any),
+    ]);
+
+    public static string SubjectOf(long applicationId) => applicationId.ToString(CultureInfo.InvariantCulture);
+
+    public async Task ApplyOutcomeAsync(ApprovalRequest request, ApprovalAction? decision, CancellationToken ct)
+    {
+        var id = long.Parse(request.SubjectId, CultureInfo.InvariantCulture);
+        var now = time.UtcNowForDatabase();
+        _ = request.Status switch
+        {
+            ApprovalStatus.Approved => await care.SettleAsync(id, [CareApplicationStatus.Pending, CareApplicationStatus.Returned],
+                CareApplicationStatus.Approved, now, ct),
+            ApprovalStatus.Rejected => await care.SettleAsync(id, [CareApplicationStatus.Pending, CareApplicationStatus.Returned],
+                CareApplicationStatus.Rejected, now, ct),
+            ApprovalStatus.Withdrawn => await care.SettleAsync(id, [CareApplicationStatus.Pending, CareApplicationStatus.Returned],
+                CareApplicationStatus.Withdrawn, now, ct),
+            ApprovalStatus.Returned => await care.SettleAsync(id, [CareApplicationStatus.Pending], CareApplicationStatus.Returned, now, ct),
+            _ => false,
+        };
+    }
+}

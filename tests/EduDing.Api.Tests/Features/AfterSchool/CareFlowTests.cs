@@ -1,0 +1,122 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json.Nodes;
+using EduDing.Api.Tests.Features.Org;
+
+namespace EduDing.Api.Tests.Features.AfterSchool;
+
+/// <summary>
+/// 家长申请 → 班级审核 → 学校统一实施 through the API: a program that breaks "5+2" stays a draft; families apply in the
+/// window; the elective's one place goes to the first family and the second waits; the adviser reviews and the school's
+/// admin confirms in bulk; when the first family withdraws, the second gets the place.
+/// </summary>
+public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
+{
+    private LiveOrg Live => fixture.Live;
+
+    private async Task<HttpClient> AsAsync(string corpId, string userId) => Live.Client(await Live.SignInAsync(corpId, userId));
+
+    private static object Program(int grade, string endsAt, DateTime opens) => new
+    {
+        name = "秋季课后服务", kind = "term", startsOn = new DateOnly(2026, 9, 7), endsOn = new DateOnly(2027, 1, 22),
+        signupOpensAt = opens, signupClosesAt = opens.AddDays(3), gradeLevels = new[] { grade }, terms = "服务时间、内容、收费与安全措施……",
+        feeUnit = "term",
+        sessions = Enumerable.Range(1, 5).Select(d => new { weekday = d, startsAt = "15:30", endsAt }).ToArray(),
+        offerings = new object[]
+        {
+            new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 40 },
+            new { kind = "elective", name = "围棋社", contentType = "club", capacity = 1, feeCents = 20000 },
+        },
+    };
+
+    [Fact]
+    public async Task Programs_Applications_Review_AndWithdrawal_FollowTheRules()
+    {
+        var school = Live.Sandbox.World.Schools.First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var (classId, roster) = school.Classes.First(c => c.Value.Teachers.Any(t => t.IsAdviser) && c.Value.Relations.Select(r => r.StudentUserId).Distinct().Count() >= 2);
+        var grade = (int)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
+            .First(c => (long)c!["classId"]! == classId)!["gradeLevel"]!;
+
+        // Ending at 17:00, before the 17:30 off-work time: a draft that cannot open.
+        var early = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(grade, "17:00", DateTime.UtcNow.AddHours(-1)));
+        Assert.Equal(HttpStatusCode.Created, early.StatusCode);
+        var earlyId = (long)(await early.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        var compliance = (await admin.GetFromJsonAsync<JsonObject>($"/api/corps/{school.CorpId}/care-programs/{earlyId}/compliance"))!;
+        Assert.False((bool)compliance["compliant"]!);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await admin.PostAsync($"/api/corps/{school.CorpId}/care-programs/{earlyId}/open", null)).StatusCode);
+
+        var created = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(grade, "17:30", DateTime.UtcNow.AddHours(-1)));
+        var program = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        var programId = (long)program["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/open", null)).StatusCode);
+        var offerings = program["offerings"]!.AsArray();
+        var basic = (long)offerings.First(o => o!["kind"]!.ToString() == "basic")!["id"]!;
+        var elective = (long)offerings.First(o => o!["kind"]!.ToString() == "elective")!["id"]!;
+
+        var families = roster.Relations.GroupBy(r => r.StudentUserId).Take(2).Select(g => (Student: g.Key, Guardian: g.First().GuardianUserId)).ToList();
+        async Task<(HttpClient Client, JsonObject Application)> ApplyAsync((string Student, string Guardian) family)
+        {
+            var client = await AsAsync(school.CorpId, family.Guardian);
+            var response = await client.PostAsJsonAsync("/api/me/care/applications", new
+            {
+                programId, corpId = school.CorpId, studentUserId = family.Student, offeringIds = new[] { basic, elective },
+                weekdays = new[] { 1, 2, 3, 4, 5 }, pickup = new[] { new { name = "王奶奶", relation = "祖母", phone = "13800000000" } },
+                termsVersion = 1,
+            });
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            return (client, (await response.Content.ReadFromJsonAsync<JsonObject>())!);
+        }
+
+        var (firstClient, first) = await ApplyAsync(families[0]);
+        var (secondClient, second) = await ApplyAsync(families[1]);
+        string PlaceIn(JsonObject application, long offering) =>
+            application["places"]!.AsArray().First(p => (long)p!["offeringId"]! == offering)!["status"]!.ToString();
+        Assert.Equal("held", PlaceIn(first, elective));
+        Assert.Equal("waitlisted", PlaceIn(second, elective));
+        Assert.Equal(1, (int)second["places"]!.AsArray().First(p => (long)p!["offeringId"]! == elective)!["waitlistPosition"]!);
+        Assert.Equal("held", PlaceIn(second, basic));
+
+        // A second application for the same child, bad pickup, and the wrong terms version are refused.
+        var again = await firstClient.PostAsJsonAsync("/api/me/care/applications", new
+        {
+            programId, corpId = school.CorpId, studentUserId = families[0].Student, offeringIds = new[] { basic }, weekdays = new[] { 1 },
+            pickup = new[] { new { name = "王奶奶", relation = "祖母", phone = "13800000000" } }, termsVersion = 1,
+        });
+        Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        var bad = await secondClient.PostAsJsonAsync("/api/me/care/applications", new
+        {
+            programId, corpId = school.CorpId, studentUserId = families[1].Student, offeringIds = new[] { basic }, weekdays = new[] { 1 },
+            pickup = Array.Empty<object>(), termsVersion = 2,
+        });
+        var problem = (await bad.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True(problem.ContainsKey("pickup") && problem.ContainsKey("termsVersion"));
+
+        // The class adviser reviews, then the school's admin confirms both in bulk.
+        var adviser = await AsAsync(school.CorpId, roster.Teachers.First(t => t.IsAdviser).UserId);
+        var requestIds = new[] { (long)first["approvalRequestId"]!, (long)second["approvalRequestId"]! };
+        foreach (var id in requestIds)
+        {
+            Assert.Equal(HttpStatusCode.OK, (await adviser.PostAsJsonAsync($"/api/approvals/{id}/approve", new { comment = "情况属实" })).StatusCode);
+        }
+
+        var bulk = (await (await admin.PostAsJsonAsync("/api/approvals/bulk-approve", new { ids = requestIds })).Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.All(bulk["results"]!.AsArray(), r => Assert.Equal("approved", r!["outcome"]!.ToString()));
+
+        JsonObject Mine(JsonArray list, string student) => list.First(a => a!["studentUserId"]!.ToString() == student)!.AsObject();
+        var firstNow = Mine((await firstClient.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!, families[0].Student);
+        Assert.Equal("approved", firstNow["status"]!.ToString());
+        Assert.Equal("enrolled", PlaceIn(firstNow, elective));
+        var secondNow = Mine((await secondClient.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!, families[1].Student);
+        Assert.Equal("waitlisted", PlaceIn(secondNow, elective));
+        Assert.Equal("enrolled", PlaceIn(secondNow, basic));
+
+        // The first family withdraws: the place goes to the second, already approved, so straight to enrolled.
+        var withdrawn = await firstClient.PostAsync($"/api/me/care/applications/{(long)first["id"]!}/withdraw", null);
+        Assert.Equal(HttpStatusCode.OK, withdrawn.StatusCode);
+        secondNow = Mine((await secondClient.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!, families[1].Student);
+        Assert.Equal("enrolled", PlaceIn(secondNow, elective));
+        Assert.Equal(HttpStatusCode.NotFound, (await secondClient.PostAsync($"/api/me/care/applications/{(long)first["id"]!}/withdraw", null)).StatusCode);
+    }
+}
