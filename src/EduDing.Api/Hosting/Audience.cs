@@ -34,6 +34,9 @@ internal enum Audience
     /// <summary>One class's children: the class's teachers and the school's admins.</summary>
     ClassTeacherOrSchoolAdmin,
 
+    /// <summary>One after-school group's daily records: the group's teacher and the school's admins.</summary>
+    CareGroupKeeper,
+
     /// <summary>Staff of any school or of the bureau (not guardians).</summary>
     Staff,
 

@@ -25,6 +25,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Notices:RunWorkers", "false");
         // Approval tests call the worker's steps themselves, one at a time.
         builder.UseSetting("Approvals:RunWorker", "false");
+        builder.UseSetting("AfterSchool:RunWorker", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -11,9 +11,17 @@ internal static class AfterSchoolExtensions
         services.AddValidatedOptions<AfterSchoolOptions>();
         services.AddSingleton<CareRepository>();
         services.AddSingleton<CareService>();
+        services.AddSingleton<CareDailyRepository>();
+        services.AddSingleton<CareDaily>();
+        services.AddHostedService<CareWorker>();
         services.AddApprovalKind<CareApprovalKind>();
         return services;
     }
 
-    public static IEndpointRouteBuilder MapAfterSchool(this IEndpointRouteBuilder app) => app.MapCareEndpoints();
+    public static IEndpointRouteBuilder MapAfterSchool(this IEndpointRouteBuilder app)
+    {
+        app.MapCareEndpoints();
+        app.MapCareDailyEndpoints();
+        return app;
+    }
 }

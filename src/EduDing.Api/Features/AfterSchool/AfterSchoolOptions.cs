@@ -17,6 +17,18 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
     /// <summary>Seasonal off-work times: from a month-day ("MM-dd") on, until the next entry (e.g. winter hours from 10-01).</summary>
     public Dictionary<string, TimeOnly> SeasonalOffWorkTimes { get; set; } = [];
 
+    /// <summary>Run the after-school worker (the day's absence and handover alerts) in this instance.</summary>
+    public bool RunWorker { get; set; } = true;
+
+    /// <summary>How often the worker looks for alerts to send.</summary>
+    public TimeSpan AlertInterval { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>A present child with no handover this long after the session's end raises the handover alert.</summary>
+    public TimeSpan HandoverGrace { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>The roll of an earlier day may be marked late (补签) for this many days, then it is locked.</summary>
+    public int RollCorrectionDays { get; set; } = 3;
+
     /// <summary>The off-work time on a date: the latest seasonal entry on or before that month-day, else <see cref="OffWorkTime"/>.</summary>
     public TimeOnly OffWorkTimeOn(DateOnly day)
     {
@@ -36,6 +48,21 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
         if (MinimumDailyHours is <= 0 or > 8)
         {
             yield return (nameof(MinimumDailyHours), "must be more than 0 and at most 8 hours");
+        }
+
+        if (AlertInterval < TimeSpan.FromSeconds(1))
+        {
+            yield return (nameof(AlertInterval), "must be at least a second");
+        }
+
+        if (HandoverGrace < TimeSpan.Zero || HandoverGrace > TimeSpan.FromHours(3))
+        {
+            yield return (nameof(HandoverGrace), "must be 0 to 3 hours");
+        }
+
+        if (RollCorrectionDays is < 0 or > 60)
+        {
+            yield return (nameof(RollCorrectionDays), "must be 0 to 60 days");
         }
 
         foreach (var key in SeasonalOffWorkTimes.Keys.Where(k =>

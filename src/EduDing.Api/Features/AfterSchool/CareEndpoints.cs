@@ -230,3 +230,65 @@ internal static class CareEndpoints
         return dtos;
     }
 }
+
+[RequestSchema("entries")]
+internal sealed record RollRequest(IReadOnlyList<RollMark?>? Entries);
+
+internal sealed record RollMark(long? ApplicationId, string? Status);
+
+[RequestSchema("applicationId", "collectedBy", "relation")]
+internal sealed record HandoverRequest(long? ApplicationId, string? CollectedBy, string? Relation, string? Reason);
+
+[RequestSchema("from", "to", "reason")]
+internal sealed record LeaveRequest(DateOnly? From, DateOnly? To, string? Reason);
+
+/// <remarks>
+/// The daily loop (docs/after-school.md): the group's roll and handovers for its teacher and the school's admins (every
+/// read of the roll audited: it names children and their pickup people's phones), leave and delegates for families.
+/// </remarks>
+internal static class CareDailyEndpoints
+{
+    public static IEndpointRouteBuilder MapCareDailyEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/corps/{corpId}/care-groups/{offeringId:long}").WithTags("After-school care");
+        group.MapGet("/roll/{day}", RollAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareRoll_Get");
+        group.MapPut("/roll/{day}", SaveRollAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareRoll_Put");
+        group.MapPost("/handovers/{day}", HandoverAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareHandovers_Record");
+
+        var mine = app.MapGroup("/api/me/care/applications/{id:long}").WithTags("My after-school care");
+        mine.MapPost("/leaves", LeaveAsync).RequireAudience(Audience.Person).WithName("MyCare_ReportLeave");
+        mine.MapPut("/delegates/{day}", DelegateAsync).RequireAudience(Audience.Person).WithName("MyCare_SetDelegate");
+        return app;
+    }
+
+    private static DateOnly Day(string day) =>
+        DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date) ? date : throw new RequestValidationException("day", "must be a date yyyy-MM-dd");
+
+    private static async Task<Ok<IReadOnlyList<RollRow>>> RollAsync(string corpId, long offeringId, string day, Caller caller, CareDaily care,
+        CancellationToken ct) =>
+        TypedResults.Ok(await care.RollAsync(caller, corpId, offeringId, Day(day), ct));
+
+    private static async Task<Ok<IReadOnlyList<RollRow>>> SaveRollAsync(string corpId, long offeringId, string day, RollRequest request, Caller caller,
+        CareDaily care, CancellationToken ct)
+    {
+        var date = Day(day);
+        await care.SaveRollAsync(caller, corpId, offeringId, date,
+            (request.Entries ?? []).Select(e => (e?.ApplicationId ?? 0, e?.Status)).ToList(), ct);
+        return TypedResults.Ok(await care.RollAsync(caller, corpId, offeringId, date, ct));
+    }
+
+    private static async Task<Ok<Handover>> HandoverAsync(string corpId, long offeringId, string day, HandoverRequest request, Caller caller,
+        CareDaily care, CancellationToken ct) =>
+        TypedResults.Ok(await care.RecordHandoverAsync(caller, corpId, offeringId, Day(day), request.ApplicationId ?? 0, request.CollectedBy,
+            request.Relation, request.Reason, ct));
+
+    private static async Task<Created<CareLeave>> LeaveAsync(long id, LeaveRequest request, Caller caller, CareDaily care, CancellationToken ct)
+    {
+        var leave = await care.ReportLeaveAsync(caller, id, request.From, request.To, request.Reason, ct);
+        return TypedResults.Created($"/api/me/care/applications/{id}/leaves/{leave.Id}", leave);
+    }
+
+    private static async Task<Ok<CareDelegate>> DelegateAsync(long id, string day, PickupPerson? request, Caller caller, CareDaily care,
+        CancellationToken ct) =>
+        TypedResults.Ok(await care.SetDelegateAsync(caller, id, Day(day), request, ct));
+}

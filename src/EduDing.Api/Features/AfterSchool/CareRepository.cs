@@ -107,6 +107,22 @@ internal sealed class CareRepository(Database db)
             $"SELECT {OfferingColumns} FROM care_offerings WHERE program_id = @programId ORDER BY id", new { programId }, cancellationToken: ct))).ToList();
     }
 
+    public async Task<CareOffering?> FindOfferingAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<CareOffering>(new CommandDefinition(
+            $"SELECT {OfferingColumns} FROM care_offerings WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Open programs running on a day (any school): what the daily alerts look at.</summary>
+    public async Task<IReadOnlyList<CareProgram>> RunningOnAsync(DateOnly day, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<CareProgram>(new CommandDefinition(
+            $"SELECT {ProgramColumns} FROM care_programs WHERE status = 'open' AND starts_on <= @day AND ends_on >= @day ORDER BY id",
+            new { day }, cancellationToken: ct))).ToList();
+    }
+
     public async Task<bool> SetProgramStatusAsync(long id, string from, string to, DateTime now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -129,15 +145,28 @@ internal sealed class CareRepository(Database db)
     /// its held and enrolled places are under capacity, and waitlists the application otherwise. Null when the student
     /// already has an application for the program.
     /// </summary>
-    public Task<long?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct) =>
+    public async Task<long?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct)
+    {
+        try
+        {
+            return await SubmitOnceAsync(application, offeringIds, now, ct);
+        }
+        catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
+        {
+            // The same child applied twice at the same moment for offerings of the program that do not overlap.
+            return null;
+        }
+    }
+
+    private Task<long?> SubmitOnceAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct) =>
         db.InTransactionAsync<long?>(async (tx, token) =>
         {
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
             await TakeOfferingsAsync(tx, ids, token);
             if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                    "SELECT COUNT(*) FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId",
-                    application, tx, cancellationToken: token)) > 0)
+                    "SELECT COUNT(*) FROM care_applications WHERE program_id = @programId AND student_user_id = @studentUserId",
+                    new { programId = application.ProgramId, studentUserId = application.StudentUserId }, tx, cancellationToken: token)) > 0)
             {
                 return null;
             }
@@ -172,9 +201,10 @@ internal sealed class CareRepository(Database db)
         db.InTransactionAsync(async (tx, token) =>
         {
             var connection = tx.Connection!;
+            // A locking read, so that no snapshot is taken before the offerings' rows are ours (see TakenAsync).
             var offerings = (await connection.QueryAsync<long>(new CommandDefinition(
-                "SELECT offering_id FROM care_places WHERE application_id = @applicationId ORDER BY offering_id", new { applicationId }, tx,
-                cancellationToken: token))).ToList();
+                $"SELECT offering_id FROM care_places WHERE application_id = @applicationId ORDER BY offering_id{db.Dialect.ForUpdate}",
+                new { applicationId }, tx, cancellationToken: token))).ToList();
             await TakeOfferingsAsync(tx, offerings, token);
             if (await connection.ExecuteAsync(new CommandDefinition("""
                     UPDATE care_applications SET status = @to, decided_at = @now WHERE id = @applicationId AND status IN @from
@@ -219,10 +249,10 @@ internal sealed class CareRepository(Database db)
             return;
         }
 
-        var next = (await tx.Connection!.QueryAsync<(long ApplicationId, string Status)>(new CommandDefinition("""
+        var next = (await tx.Connection!.QueryAsync<(long ApplicationId, string Status)>(new CommandDefinition($"""
             SELECT p.application_id, a.status FROM care_places p JOIN care_applications a ON a.id = p.application_id
             WHERE p.offering_id = @offeringId AND p.status = 'waitlisted'
-            ORDER BY p.application_id LIMIT @free
+            ORDER BY p.application_id LIMIT @free{db.Dialect.ForUpdate}
             """, new { offeringId = offering.Id, free }, tx, cancellationToken: ct))).ToList();
         foreach (var (applicationId, status) in next)
         {
@@ -248,10 +278,15 @@ internal sealed class CareRepository(Database db)
             : (await tx.Connection!.QueryAsync<CareOffering>(new CommandDefinition(
                 $"SELECT {OfferingColumns} FROM care_offerings WHERE id IN @ids ORDER BY id", new { ids }, tx, cancellationToken: ct))).ToList();
 
-    private static Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
+    /// <summary>
+    /// Places held or enrolled, read as they are now (a locking read on MySQL: a plain read inside the transaction would
+    /// see the snapshot taken before this transaction queued for the offering, and two instances would promote the same
+    /// family).
+    /// </summary>
+    private Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
         tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled')", new { offeringId }, tx,
-            cancellationToken: ct));
+            $"SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled'){db.Dialect.ForUpdate}",
+            new { offeringId }, tx, cancellationToken: ct));
 
     public async Task<CareApplication?> FindApplicationAsync(long id, CancellationToken ct)
     {

@@ -71,7 +71,7 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
 
                 var path = template.Replace("{corpId}", scope.CorpId).Replace("{classId:long}", scope.ClassId.ToString())
                     .Replace("{id:long}", "1").Replace("{roundId:long}", "1").Replace("{classroomId}", "room-1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
-                    .Replace("{documentName?}", "v1").Replace("{kind}", "notice").Replace("{studentUserId}", scope.Child);
+                    .Replace("{documentName?}", "v1").Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{studentUserId}", scope.Child);
                 foreach (var (caller, token) in callers)
                 {
                     var allowed = access switch
@@ -81,7 +81,7 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
                         Audience.Person => caller is not ("anonymous" or "system-admin"),
                         Audience.ChildOfCaller => scope.Name == "own" && caller is "guardian" or "adviser" or "school-admin",
                         Audience.Admins => caller is "school-admin" or "bureau-admin",
-                        Audience.SchoolAdmin => scope.Name == "own" && caller == "school-admin",
+                        Audience.SchoolAdmin or Audience.CareGroupKeeper => scope.Name == "own" && caller == "school-admin",
                         Audience.SchoolStaff or Audience.ClassTeacherOrSchoolAdmin => scope.Name == "own" && caller is "adviser" or "school-admin",
                         Audience.Staff => caller is "adviser" or "school-admin" or "bureau-admin",
                         Audience.Bureau => caller == "bureau-admin",

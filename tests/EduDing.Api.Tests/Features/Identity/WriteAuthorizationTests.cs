@@ -140,7 +140,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 }
 
                 var path = template.Replace("{corpId}", corpId).Replace("{roundId:long}", roundId.ToString())
-                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01")
+                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1")
                     .Replace("{id:long}", template.Contains("/notices/") ? noticeId.ToString() : template.Contains("referrals") ? referralId.ToString() : "1");
                 var json = bodies.TryGetValue(key, out var body) && body is not null
                     ? System.Text.Json.JsonSerializer.Serialize(body, System.Text.Json.JsonSerializerOptions.Web).Replace("{corpId}", corpId)
@@ -181,7 +181,8 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
         var approvals = key.Contains(" /api/approvals/", StringComparison.Ordinal);
         var forASchool = key.Contains("{corpId}", StringComparison.Ordinal) || key is "POST /api/notices/" or "POST /api/vision/rounds";
         var adminOnly = key.Contains("notice-settings", StringComparison.Ordinal) || key.Contains("approval-chains", StringComparison.Ordinal) ||
-                        key.Contains("/calendar/", StringComparison.Ordinal) || key.Contains("/care-programs", StringComparison.Ordinal) || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
+                        key.Contains("/calendar/", StringComparison.Ordinal) || key.Contains("/care-programs", StringComparison.Ordinal) ||
+                        key.Contains("/care-groups/", StringComparison.Ordinal) || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
                         key.Contains("classrooms", StringComparison.Ordinal) || key.EndsWith("/publish", StringComparison.Ordinal) ||
                         key.EndsWith("/imports", StringComparison.Ordinal) || key.EndsWith("/approve", StringComparison.Ordinal) ||
                         key.EndsWith("/reject", StringComparison.Ordinal);
@@ -234,7 +235,8 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COUNT(*) FROM approval_actions", "SELECT COUNT(*) FROM approval_chains",
                      "SELECT COUNT(*) FROM school_calendar_days", "SELECT COUNT(*) FROM care_programs",
                      "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_programs", "SELECT COUNT(*) FROM care_applications",
-                     "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_places",
+                     "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_places", "SELECT COUNT(*) FROM care_roll",
+                     "SELECT COUNT(*) FROM care_handovers", "SELECT COUNT(*) FROM care_leaves", "SELECT COUNT(*) FROM care_delegates",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());
