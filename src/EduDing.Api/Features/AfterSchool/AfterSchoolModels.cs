@@ -36,7 +36,10 @@ internal static class AllocationMode
     /// <summary>In the order applications were submitted (never the speed of reviewers).</summary>
     public const string FirstCome = "first-come";
 
-    public static readonly IReadOnlyList<string> All = [FirstCome];
+    /// <summary>A recorded, reproducible draw after the window closes, priority categories first (摇号).</summary>
+    public const string Lottery = "lottery";
+
+    public static readonly IReadOnlyList<string> All = [FirstCome, Lottery];
 }
 
 internal static class FeeUnit
@@ -56,7 +59,8 @@ internal static class CareApplicationStatus
 
 /// <summary>
 /// An application's place in one offering: held (counted against capacity while the application is reviewed),
-/// enrolled (the application was approved), waitlisted (in submission order), or released (rejected, withdrawn).
+/// enrolled (the application was approved), waitlisted (in queue order: submission, or the draw), released (rejected,
+/// withdrawn), or applied (waiting for a lottery's draw).
 /// </summary>
 internal static class PlaceStatus
 {
@@ -64,6 +68,9 @@ internal static class PlaceStatus
     public const string Enrolled = "enrolled";
     public const string Waitlisted = "waitlisted";
     public const string Released = "released";
+
+    /// <summary>Applied for an elective allocated by lottery: waiting for the draw, not counted against capacity.</summary>
+    public const string Applied = "applied";
 }
 
 internal sealed record CareProgram(long Id, string CorpId, string Name, string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
@@ -85,7 +92,7 @@ internal sealed record CareApplication(long Id, long ProgramId, string CorpId, s
     string GuardianUserId, string? OnBehalfByUserId, string Weekdays, string Pickup, string? Priority, string? Exemption, int TermsVersion,
     string Status, DateTime SubmittedAt, DateTime? DecidedAt);
 
-internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, DateTime UpdatedAt);
+internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, long QueuePosition, DateTime UpdatedAt);
 
 /// <summary>A pickup person: at least one per application (name, relation, phone).</summary>
 internal sealed record PickupPerson(string Name, string Relation, string Phone);

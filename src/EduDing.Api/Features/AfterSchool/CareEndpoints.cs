@@ -26,6 +26,11 @@ internal sealed record ComplianceDto(long ProgramId, bool Compliant, decimal Min
 
 internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPosition);
 
+internal sealed record LotteryRequest(string? Seed);
+
+/// <summary>One elective's draw: the seed (anyone holding it can recompute the order) and the applications in drawn order.</summary>
+internal sealed record LotteryDto(long OfferingId, string Seed, IReadOnlyList<long> DrawnOrder);
+
 internal sealed record CareApplicationDto(long Id, long ProgramId, string CorpId, string StudentUserId, long ClassId, bool OnBehalf,
     IReadOnlyList<int> Weekdays, IReadOnlyList<PickupPerson> Pickup, string? Priority, string? Exemption, int TermsVersion, string Status,
     DateTime SubmittedAt, DateTime? DecidedAt, long? ApprovalRequestId, IReadOnlyList<PlaceDto> Places);
@@ -46,6 +51,7 @@ internal static class CareEndpoints
         school.MapGet("/care-programs", ProgramsAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_List");
         school.MapGet("/care-programs/{id:long}/compliance", ComplianceAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_Compliance");
         school.MapPost("/care-programs/{id:long}/open", OpenAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_Open");
+        school.MapPost("/care-programs/{id:long}/lottery", LotteryAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_DrawLottery");
 
         var mine = app.MapGroup("/api/me/care").WithTags("My after-school care");
         mine.MapGet("/programs", OpenProgramsAsync).RequireAudience(Audience.Person).WithName("MyCare_Programs");
@@ -158,6 +164,11 @@ internal static class CareEndpoints
     private static async Task<Ok<ProgramDto>> OpenAsync(string corpId, long id, Caller caller, CareService service, CareRepository care,
         CancellationToken ct) =>
         TypedResults.Ok(await ProgramDtoAsync(await service.OpenAsync(caller, corpId, id, ct), care, ct));
+
+    private static async Task<Ok<IReadOnlyList<LotteryDto>>> LotteryAsync(string corpId, long id, LotteryRequest? request, Caller caller,
+        CareService service, CancellationToken ct) =>
+        TypedResults.Ok<IReadOnlyList<LotteryDto>>((await service.DrawAsync(caller, corpId, id, request?.Seed, ct))
+            .Select(d => new LotteryDto(d.OfferingId, d.Seed, d.Drawn)).ToList());
 
     private static async Task<ProgramDto> ProgramDtoAsync(CareProgram p, CareRepository care, CancellationToken ct)
     {

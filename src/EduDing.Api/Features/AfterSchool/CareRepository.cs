@@ -180,12 +180,14 @@ internal sealed class CareRepository(Database db)
                 """, application, tx, cancellationToken: token));
             foreach (var offering in await OfferingsAsync(tx, ids, token))
             {
-                var status = offering.Kind == OfferingKind.Basic || await TakenAsync(tx, offering.Id, token) < offering.Capacity
-                    ? PlaceStatus.Held
+                var status = offering.Kind == OfferingKind.Basic ? PlaceStatus.Held
+                    : offering.Allocation == AllocationMode.Lottery ? PlaceStatus.Applied
+                    : await TakenAsync(tx, offering.Id, token) < offering.Capacity ? PlaceStatus.Held
                     : PlaceStatus.Waitlisted;
-                await connection.ExecuteAsync(new CommandDefinition(
-                    "INSERT INTO care_places (application_id, offering_id, status, updated_at) VALUES (@id, @offeringId, @status, @now)",
-                    new { id, offeringId = offering.Id, status, now }, tx, cancellationToken: token));
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    INSERT INTO care_places (application_id, offering_id, status, queue_position, updated_at)
+                    VALUES (@id, @offeringId, @status, @id, @now)
+                    """, new { id, offeringId = offering.Id, status, now }, tx, cancellationToken: token));
             }
 
             return id;
@@ -252,7 +254,7 @@ internal sealed class CareRepository(Database db)
         var next = (await tx.Connection!.QueryAsync<(long ApplicationId, string Status)>(new CommandDefinition($"""
             SELECT p.application_id, a.status FROM care_places p JOIN care_applications a ON a.id = p.application_id
             WHERE p.offering_id = @offeringId AND p.status = 'waitlisted'
-            ORDER BY p.application_id LIMIT @free{db.Dialect.ForUpdate}
+            ORDER BY p.queue_position LIMIT @free{db.Dialect.ForUpdate}
             """, new { offeringId = offering.Id, free }, tx, cancellationToken: ct))).ToList();
         foreach (var (applicationId, status) in next)
         {
@@ -319,7 +321,7 @@ internal sealed class CareRepository(Database db)
 
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<CarePlace>(new CommandDefinition(
-            "SELECT application_id, offering_id, status, updated_at FROM care_places WHERE application_id IN @ids ORDER BY application_id, offering_id",
+            "SELECT application_id, offering_id, status, queue_position, updated_at FROM care_places WHERE application_id IN @ids ORDER BY application_id, offering_id",
             new { ids = applicationIds.ToList() }, cancellationToken: ct))).ToList();
     }
 
@@ -338,12 +340,51 @@ internal sealed class CareRepository(Database db)
             """, new { programId }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>
+    /// Draws an elective's lottery once: the applications still in the running (not rejected or withdrawn) are ordered
+    /// by <see cref="CareLottery"/>; the first hold the free places (enrolled at once when already approved), the rest
+    /// wait in the drawn order. The seed and the order are recorded; drawing again returns the recorded draw.
+    /// </summary>
+    public Task<(string Seed, IReadOnlyList<long> Drawn)> DrawAsync(CareOffering offering, string seed, string byUserId, DateTime now,
+        CancellationToken ct) =>
+        db.InTransactionAsync<(string, IReadOnlyList<long>)>(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            await TakeOfferingsAsync(tx, [offering.Id], token);
+            if (await connection.QueryFirstOrDefaultAsync<(string Seed, string Drawn)?>(new CommandDefinition(
+                    "SELECT seed, drawn FROM care_lotteries WHERE offering_id = @id", new { id = offering.Id }, tx, cancellationToken: token)) is { } done)
+            {
+                return (done.Seed, done.Drawn.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToList());
+            }
+
+            var entries = (await connection.QueryAsync<(long ApplicationId, string? Priority, string Status)>(new CommandDefinition($"""
+                SELECT p.application_id, a.priority, a.status FROM care_places p JOIN care_applications a ON a.id = p.application_id
+                WHERE p.offering_id = @id AND p.status = 'applied'{db.Dialect.ForUpdate}
+                """, new { id = offering.Id }, tx, cancellationToken: token))).ToList();
+            var drawn = CareLottery.Draw(entries.Select(e => new LotteryEntry(e.ApplicationId, e.Priority is not null)), seed);
+            var approved = entries.Where(e => e.Status == CareApplicationStatus.Approved).Select(e => e.ApplicationId).ToHashSet();
+            var free = offering.Capacity - await TakenAsync(tx, offering.Id, token);
+            for (var rank = 0; rank < drawn.Count; rank++)
+            {
+                var status = rank < free ? approved.Contains(drawn[rank]) ? PlaceStatus.Enrolled : PlaceStatus.Held : PlaceStatus.Waitlisted;
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = @status, queue_position = @rank, updated_at = @now
+                    WHERE application_id = @applicationId AND offering_id = @offeringId
+                    """, new { status, rank = rank + 1, now, applicationId = drawn[rank], offeringId = offering.Id }, tx, cancellationToken: token));
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO care_lotteries (offering_id, seed, drawn, run_at, run_by_user_id) VALUES (@id, @seed, @drawn, @now, @byUserId)
+                """, new { id = offering.Id, seed, drawn = string.Join(',', drawn), now, byUserId }, tx, cancellationToken: token));
+            return (seed, drawn);
+        }, ct);
+
     /// <summary>An offering's waitlist in order: the application ids.</summary>
     public async Task<IReadOnlyList<long>> WaitlistAsync(long offeringId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT application_id FROM care_places WHERE offering_id = @offeringId AND status = 'waitlisted' ORDER BY application_id",
+            "SELECT application_id FROM care_places WHERE offering_id = @offeringId AND status = 'waitlisted' ORDER BY queue_position",
             new { offeringId }, cancellationToken: ct))).ToList();
     }
 }

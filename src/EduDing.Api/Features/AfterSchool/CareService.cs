@@ -199,6 +199,36 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         return (await care.FindProgramAsync(id, ct))!;
     }
 
+    /// <summary>
+    /// Draws the lottery of each elective of the program allocated by lottery, once the signup window has closed; with
+    /// <paramref name="seed"/> null a random seed is recorded. Drawing again returns the recorded draws.
+    /// </summary>
+    public async Task<IReadOnlyList<(long OfferingId, string Seed, IReadOnlyList<long> Drawn)>> DrawAsync(Caller caller, string corpId, long id,
+        string? seed, CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school runs its after-school care");
+        var program = await ProgramOfSchoolAsync(corpId, id, ct);
+        if (seed is { Length: 0 or > 64 })
+        {
+            throw new RequestValidationException("seed", "1 to 64 characters, or omit it for a random seed");
+        }
+
+        var now = time.UtcNowForDatabase();
+        if (now < program.SignupClosesAt)
+        {
+            throw new RuleViolationException("The lottery is drawn after the signup window closes, so that every family is in it.");
+        }
+
+        var draws = new List<(long, string, IReadOnlyList<long>)>();
+        foreach (var offering in (await care.OfferingsAsync(program.Id, ct)).Where(o => o.Allocation == AllocationMode.Lottery))
+        {
+            var (usedSeed, drawn) = await care.DrawAsync(offering, seed ?? CareLottery.NewSeed(), caller.UserIdIn(corpId), now, ct);
+            draws.Add((offering.Id, usedSeed, drawn));
+        }
+
+        return draws;
+    }
+
     // ---- applications ----
 
     /// <summary>

@@ -86,6 +86,41 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         Assert.All(ids.Skip(8).Take(10), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
         Assert.Equal(ids.Skip(18), await first.WaitlistAsync(elective, default));
     }
+
+    [Fact]
+    public async Task ALottery_HoldsNothingBeforeTheDraw_ThenFollowsTheRecordedDraw_PriorityFirst_AndDrawsOnce()
+    {
+        db.SkipUnlessAvailable();
+        var care = new CareRepository(db.Database);
+        var now = DateTime.UtcNow;
+        var programId = await care.CreateProgramAsync(new CareProgram(0, $"corp-{Guid.NewGuid():N}"[..20], "秋季", CareProgramKind.Term, Monday,
+                Monday.AddDays(100), now, now.AddDays(1), "3", CareProgramStatus.Open, "terms", 1, "term", null, now, "admin", now),
+            [new CareSession(0, 1, "15:30", "17:30")],
+            [new CareOffering(0, 0, OfferingKind.Elective, "足球社", "3", null, "sports", 12, 0, AllocationMode.Lottery, 0)], default);
+        var offering = (await care.OfferingsAsync(programId, default)).Single();
+        var ids = new List<long>();
+        for (var i = 0; i < 40; i++)
+        {
+            ids.Add((await care.SubmitAsync(Application(programId, i) with { Priority = i % 8 == 0 ? "left-behind" : null }, [offering.Id],
+                DateTime.UtcNow, default))!.Value);
+        }
+
+        Assert.All(await care.PlacesAsync(ids, default), p => Assert.Equal(PlaceStatus.Applied, p.Status));
+        // One family withdrew before the draw: it is not in it.
+        Assert.True(await care.SettleAsync(ids[1], [CareApplicationStatus.Pending], CareApplicationStatus.Withdrawn, DateTime.UtcNow, default));
+
+        var (seed, drawn) = await care.DrawAsync(offering, "秋季足球社", "admin", DateTime.UtcNow, default);
+        var (_, again) = await care.DrawAsync(offering, "another seed", "admin", DateTime.UtcNow, default);
+
+        Assert.Equal("秋季足球社", seed);
+        Assert.Equal(drawn, again);
+        var expected = CareLottery.Draw(ids.Where(id => id != ids[1]).Select(id => new LotteryEntry(id, ids.IndexOf(id) % 8 == 0)), "秋季足球社");
+        Assert.Equal(expected, drawn);
+        var places = (await care.PlacesAsync(ids, default)).ToDictionary(p => p.ApplicationId);
+        Assert.All(drawn.Take(12), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
+        Assert.All(ids.Where((_, i) => i % 8 == 0), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
+        Assert.Equal(drawn.Skip(12), await care.WaitlistAsync(offering.Id, default));
+    }
 }
 
 public sealed class SqliteCareAllocationTests(SqliteTestDb db) : CareAllocationTests<SqliteTestDb>(db), IClassFixture<SqliteTestDb>;

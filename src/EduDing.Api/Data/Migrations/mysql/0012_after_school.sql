@@ -1,7 +1,8 @@
 -- After-school care (docs/after-school.md). A school's calendar (only the days that differ from Mon–Fri school days
 -- are stored: holidays, 调休 make-up days with the weekday they follow, cancelled days, seasonal end times); programs
 -- per term or holiday with their weekday sessions and offerings (basic care groups, elective courses); guardians'
--- applications; and each application's place in each offering it chose (held, enrolled, waitlisted, released).
+-- applications; each application's place in each offering it chose (held, enrolled, waitlisted, released, or applied
+-- until an elective's lottery is drawn) with its place in the queue; and each lottery drawn, with its seed and order.
 CREATE TABLE school_calendar_days (
     corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
     day DATE NOT NULL,
@@ -83,7 +84,16 @@ CREATE TABLE care_places (
     application_id BIGINT NOT NULL,
     offering_id BIGINT NOT NULL,
     status VARCHAR(16) NOT NULL,
+    queue_position BIGINT NOT NULL,
     updated_at DATETIME(6) NOT NULL,
     PRIMARY KEY (application_id, offering_id),
-    KEY ix_care_places_offering (offering_id, status, application_id)
+    KEY ix_care_places_offering (offering_id, status, queue_position)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE care_lotteries (
+    offering_id BIGINT NOT NULL PRIMARY KEY,
+    seed VARCHAR(64) NOT NULL,
+    drawn TEXT NOT NULL,
+    run_at DATETIME(6) NOT NULL,
+    run_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

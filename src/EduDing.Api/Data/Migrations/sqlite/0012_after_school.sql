@@ -1,7 +1,8 @@
 -- After-school care (docs/after-school.md). A school's calendar (only the days that differ from Mon–Fri school days
 -- are stored: holidays, 调休 make-up days with the weekday they follow, cancelled days, seasonal end times); programs
 -- per term or holiday with their weekday sessions and offerings (basic care groups, elective courses); guardians'
--- applications; and each application's place in each offering it chose (held, enrolled, waitlisted, released).
+-- applications; each application's place in each offering it chose (held, enrolled, waitlisted, released, or applied
+-- until an elective's lottery is drawn) with its place in the queue; and each lottery drawn, with its seed and order.
 CREATE TABLE school_calendar_days (
     corp_id TEXT NOT NULL,
     day TEXT NOT NULL,
@@ -83,7 +84,16 @@ CREATE TABLE care_places (
     application_id INTEGER NOT NULL,
     offering_id INTEGER NOT NULL,
     status TEXT NOT NULL,
+    queue_position INTEGER NOT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (application_id, offering_id)
 );
-CREATE INDEX ix_care_places_offering ON care_places (offering_id, status, application_id);
+CREATE INDEX ix_care_places_offering ON care_places (offering_id, status, queue_position);
+
+CREATE TABLE care_lotteries (
+    offering_id INTEGER NOT NULL PRIMARY KEY,
+    seed TEXT NOT NULL,
+    drawn TEXT NOT NULL,
+    run_at TEXT NOT NULL,
+    run_by_user_id TEXT NOT NULL
+);
