@@ -13,6 +13,7 @@ internal static class AfterSchoolExtensions
         services.AddSingleton<CareService>();
         services.AddSingleton<CareDailyRepository>();
         services.AddSingleton<CareDaily>();
+        services.AddSingleton<CareStatistics>();
         services.AddHostedService<CareWorker>();
         services.AddApprovalKind<CareApprovalKind>();
         return services;

@@ -17,6 +17,9 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
     /// <summary>Seasonal off-work times: from a month-day ("MM-dd") on, until the next entry (e.g. winter hours from 10-01).</summary>
     public Dictionary<string, TimeOnly> SeasonalOffWorkTimes { get; set; } = [];
 
+    /// <summary>The city's participation in 2020, the plan's baseline (34 public primary schools, 63.34% of their pupils).</summary>
+    public decimal BaselineParticipationRate { get; set; } = 63.34m;
+
     /// <summary>Run the after-school worker (the day's absence and handover alerts) in this instance.</summary>
     public bool RunWorker { get; set; } = true;
 

@@ -28,6 +28,9 @@ internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPos
 
 internal sealed record LotteryRequest(string? Seed);
 
+internal sealed record CareStatisticsDto(DateOnly Day, string By, decimal BaselineRate, IReadOnlyList<ParticipationRow> Participation,
+    ParticipationRow? Total, IReadOnlyList<AttendanceRow> Attendance, IReadOnlyList<ElectiveDemand> Electives);
+
 /// <summary>One elective's draw: the seed (anyone holding it can recompute the order) and the applications in drawn order.</summary>
 internal sealed record LotteryDto(long OfferingId, string Seed, IReadOnlyList<long> DrawnOrder);
 
@@ -52,6 +55,10 @@ internal static class CareEndpoints
         school.MapGet("/care-programs/{id:long}/compliance", ComplianceAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_Compliance");
         school.MapPost("/care-programs/{id:long}/open", OpenAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_Open");
         school.MapPost("/care-programs/{id:long}/lottery", LotteryAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_DrawLottery");
+
+        school.MapGet("/care/statistics", SchoolStatisticsAsync).RequireAudience(Audience.SchoolStaffOrBureau).WithName("CareStatistics_School");
+        app.MapGet("/api/care/statistics", CityStatisticsAsync).WithTags("After-school care").RequireAudience(Audience.Bureau)
+            .WithName("CareStatistics_City");
 
         var mine = app.MapGroup("/api/me/care").WithTags("My after-school care");
         mine.MapGet("/programs", OpenProgramsAsync).RequireAudience(Audience.Person).WithName("MyCare_Programs");
@@ -180,8 +187,52 @@ internal static class CareEndpoints
             {
                 var c = counts.GetValueOrDefault(o.Id);
                 return new OfferingDto(o.Id, o.Kind, o.Name, o.Grades, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation,
-                    c?.Held ?? 0, c?.Enrolled ?? 0, c?.Waitlisted ?? 0);
+                    (c?.Held ?? 0) + (c?.Applied ?? 0), c?.Enrolled ?? 0, c?.Waitlisted ?? 0);
             }).ToList());
+    }
+
+    // ---- statistics ----
+
+    /// <summary>One school's participation by school, grade or class on a day, its attendance and its electives: its staff, and the bureau.</summary>
+    private static async Task<Ok<CareStatisticsDto>> SchoolStatisticsAsync(string corpId, string? by, DateOnly? day, Caller caller,
+        AccessPolicy access, CareStatistics statistics, Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, TimeProvider time,
+        CancellationToken ct)
+    {
+        access.School(corpId);
+        if (!AccessPolicy.IsBureau(caller) && !caller.Has(Roles.SchoolStaff, corpId) && !caller.Has(Roles.SchoolAdmin, corpId))
+        {
+            throw new ForbiddenException("Missing scope: staff of this school, or the bureau.");
+        }
+
+        return TypedResults.Ok(await StatisticsAsync([corpId], by ?? "grade", ["school", "grade", "class"], day, statistics, options, time, ct));
+    }
+
+    /// <summary>The city's participation by school against the 2020 baseline, attendance and electives: the bureau.</summary>
+    private static async Task<Ok<CareStatisticsDto>> CityStatisticsAsync(string? by, DateOnly? day, Caller caller, CareStatistics statistics,
+        OrgDirectory directory, Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, TimeProvider time, CancellationToken ct)
+    {
+        if (!AccessPolicy.IsBureau(caller))
+        {
+            throw new ForbiddenException("Missing scope: city-wide statistics are for the bureau.");
+        }
+
+        var schools = await directory.SchoolCorpIdsAsync(ct);
+        return TypedResults.Ok(await StatisticsAsync(schools, by ?? "school", ["city", "school"], day, statistics, options, time, ct));
+    }
+
+    private static async Task<CareStatisticsDto> StatisticsAsync(IReadOnlyCollection<string> corpIds, string by, IReadOnlyList<string> dimensions,
+        DateOnly? day, CareStatistics statistics, Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, TimeProvider time,
+        CancellationToken ct)
+    {
+        if (!dimensions.Contains(by))
+        {
+            throw new RequestValidationException("by", $"must be one of {string.Join(", ", dimensions)}");
+        }
+
+        var date = day ?? ShanghaiTime.Today(time);
+        var total = (await statistics.ParticipationAsync(corpIds, "city", date, ct)).FirstOrDefault();
+        return new CareStatisticsDto(date, by, options.Value.BaselineParticipationRate, await statistics.ParticipationAsync(corpIds, by, date, ct), total,
+            await statistics.AttendanceAsync(corpIds, date, ct), await statistics.ElectivesAsync(corpIds, date, ct));
     }
 
     // ---- a guardian's ----

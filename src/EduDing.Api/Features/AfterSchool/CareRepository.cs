@@ -5,7 +5,7 @@ using EduDing.Api.Data;
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>An offering's places as the school sees them.</summary>
-internal sealed record OfferingPlaces(long OfferingId, int Held, int Enrolled, int Waitlisted);
+internal sealed record OfferingPlaces(long OfferingId, int Held, int Enrolled, int Waitlisted, int Applied);
 
 /// <summary>The school calendar, programs with their sessions and offerings, applications, and places in offerings.</summary>
 internal sealed class CareRepository(Database db)
@@ -325,7 +325,7 @@ internal sealed class CareRepository(Database db)
             new { ids = applicationIds.ToList() }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Per offering of a program: places held, enrolled and waitlisted.</summary>
+    /// <summary>Per offering of a program: places held, enrolled, waitlisted, and applied (waiting for a draw).</summary>
     public async Task<IReadOnlyList<OfferingPlaces>> PlaceCountsAsync(long programId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -333,7 +333,8 @@ internal sealed class CareRepository(Database db)
             SELECT o.id AS offering_id,
                    COALESCE(SUM(CASE WHEN p.status = 'held' THEN 1 ELSE 0 END), 0) AS held,
                    COALESCE(SUM(CASE WHEN p.status = 'enrolled' THEN 1 ELSE 0 END), 0) AS enrolled,
-                   COALESCE(SUM(CASE WHEN p.status = 'waitlisted' THEN 1 ELSE 0 END), 0) AS waitlisted
+                   COALESCE(SUM(CASE WHEN p.status = 'waitlisted' THEN 1 ELSE 0 END), 0) AS waitlisted,
+                   COALESCE(SUM(CASE WHEN p.status = 'applied' THEN 1 ELSE 0 END), 0) AS applied
             FROM care_offerings o LEFT JOIN care_places p ON p.offering_id = o.id
             WHERE o.program_id = @programId
             GROUP BY o.id ORDER BY o.id
