@@ -34,7 +34,7 @@ internal enum Audience
     /// <summary>One class's children: the class's teachers and the school's admins.</summary>
     ClassTeacherOrSchoolAdmin,
 
-    /// <summary>One after-school group's daily records: the group's teacher and the school's admins.</summary>
+    /// <summary>One after-school group's daily records: the group's teacher (or the day's cover) and the school's admins.</summary>
     CareGroupKeeper,
 
     /// <summary>Staff of any school or of the bureau (not guardians).</summary>

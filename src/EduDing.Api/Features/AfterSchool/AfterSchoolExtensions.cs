@@ -14,6 +14,7 @@ internal static class AfterSchoolExtensions
         services.AddSingleton<CareDailyRepository>();
         services.AddSingleton<CareDaily>();
         services.AddSingleton<CareStatistics>();
+        services.AddSingleton<CareDuty>();
         services.AddHostedService<CareWorker>();
         services.AddApprovalKind<CareApprovalKind>();
         return services;
@@ -23,6 +24,7 @@ internal static class AfterSchoolExtensions
     {
         app.MapCareEndpoints();
         app.MapCareDailyEndpoints();
+        app.MapCareDutyEndpoints();
         return app;
     }
 }

@@ -354,3 +354,72 @@ internal static class CareDailyEndpoints
         CancellationToken ct) =>
         TypedResults.Ok(await care.SetDelegateAsync(caller, id, Day(day), request, ct));
 }
+
+[RequestSchema("teacherUserId", "reason")]
+internal sealed record CoverRequest(string? TeacherUserId, string? Reason);
+
+/// <remarks>
+/// Teachers' duty (docs/after-school.md): cover named by the school's admins, sign-in by the group's teacher or the
+/// day's cover, hours per teacher for the school's admins (JSON or xlsx).
+/// </remarks>
+internal static class CareDutyEndpoints
+{
+    public static IEndpointRouteBuilder MapCareDutyEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/corps/{corpId}").WithTags("After-school care");
+        group.MapPut("/care-groups/{offeringId:long}/cover/{day}", CoverAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_SetCover");
+        group.MapPost("/care-groups/{offeringId:long}/duty", SignInAsync).RequireAudience(Audience.Person).WithName("CareDuty_SignIn");
+        group.MapGet("/care-programs/{id:long}/hours", HoursAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_Hours");
+        group.MapGet("/care-programs/{id:long}/hours.xlsx", HoursExportAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_HoursExport");
+        return app;
+    }
+
+    private static async Task<Ok<CareCover>> CoverAsync(string corpId, long offeringId, string day, CoverRequest request, Caller caller, CareDuty duty,
+        CancellationToken ct)
+    {
+        if (!DateOnly.TryParseExact(day, "yyyy-MM-dd", out var date))
+        {
+            throw new RequestValidationException("day", "must be a date yyyy-MM-dd");
+        }
+
+        return TypedResults.Ok(await duty.SetCoverAsync(caller, corpId, offeringId, date, request.TeacherUserId, request.Reason, ct));
+    }
+
+    private static async Task<Ok<DutySignIn>> SignInAsync(string corpId, long offeringId, Caller caller, CareDuty duty, CancellationToken ct) =>
+        TypedResults.Ok(await duty.SignInAsync(caller, corpId, offeringId, ct));
+
+    private static async Task<Ok<IReadOnlyList<TeacherHours>>> HoursAsync(string corpId, long id, DateOnly? from, DateOnly? to, Caller caller,
+        CareDuty duty, CareRepository care, CancellationToken ct)
+    {
+        var (start, end) = await PeriodAsync(corpId, id, from, to, care, ct);
+        return TypedResults.Ok(await duty.HoursAsync(caller, corpId, id, start, end, ct));
+    }
+
+    /// <summary>The hours as an xlsx for the school's finance office, one row per teacher.</summary>
+    private static async Task<FileContentHttpResult> HoursExportAsync(string corpId, long id, DateOnly? from, DateOnly? to, Caller caller, CareDuty duty,
+        CareRepository care, CancellationToken ct)
+    {
+        var (start, end) = await PeriodAsync(corpId, id, from, to, care, ct);
+        var rows = (await duty.HoursAsync(caller, corpId, id, start, end, ct)).Select(h => new Dictionary<string, object?>
+        {
+            ["教师"] = h.Name,
+            ["UserId"] = h.TeacherUserId,
+            ["本校教职工"] = h.SchoolStaff ? "是" : "否（校外）",
+            ["值守次数"] = h.Sessions,
+            ["代课次数"] = h.CoverSessions,
+            ["时长(小时)"] = h.Hours,
+        }).ToList();
+        using var stream = new MemoryStream();
+        await MiniExcelLibs.MiniExcel.SaveAsAsync(stream, rows, sheetName: "课后服务课时", cancellationToken: ct);
+        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            $"care-hours-{id}-{start:yyyyMMdd}-{end:yyyyMMdd}.xlsx");
+    }
+
+    private static async Task<(DateOnly From, DateOnly To)> PeriodAsync(string corpId, long id, DateOnly? from, DateOnly? to, CareRepository care,
+        CancellationToken ct)
+    {
+        var program = await care.FindProgramAsync(id, ct);
+        return program is null || program.CorpId != corpId ? (from ?? DateOnly.MinValue, to ?? DateOnly.MinValue)
+            : (from ?? program.StartsOn, to ?? program.EndsOn);
+    }
+}
