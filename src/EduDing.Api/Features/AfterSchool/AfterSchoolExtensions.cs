@@ -15,6 +15,7 @@ internal static class AfterSchoolExtensions
         services.AddSingleton<CareDaily>();
         services.AddSingleton<CareStatistics>();
         services.AddSingleton<CareDuty>();
+        services.AddSingleton<CareBilling>();
         services.AddHostedService<CareWorker>();
         services.AddApprovalKind<CareApprovalKind>();
         return services;
@@ -25,6 +26,7 @@ internal static class AfterSchoolExtensions
         app.MapCareEndpoints();
         app.MapCareDailyEndpoints();
         app.MapCareDutyEndpoints();
+        app.MapCareFeeEndpoints();
         return app;
     }
 }

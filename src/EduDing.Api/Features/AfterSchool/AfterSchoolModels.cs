@@ -92,7 +92,7 @@ internal sealed record CareApplication(long Id, long ProgramId, string CorpId, s
     string GuardianUserId, string? OnBehalfByUserId, string Weekdays, string Pickup, string? Priority, string? Exemption, int TermsVersion,
     string Status, DateTime SubmittedAt, DateTime? DecidedAt);
 
-internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, long QueuePosition, DateTime UpdatedAt);
+internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, long QueuePosition, DateTime? EnrolledAt, DateTime UpdatedAt);
 
 /// <summary>A pickup person: at least one per application (name, relation, phone).</summary>
 internal sealed record PickupPerson(string Name, string Relation, string Phone);

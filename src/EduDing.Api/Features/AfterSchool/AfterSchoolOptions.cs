@@ -20,6 +20,15 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
     /// <summary>The city's participation in 2020, the plan's baseline (34 public primary schools, 63.34% of their pupils).</summary>
     public decimal BaselineParticipationRate { get; set; } = 63.34m;
 
+    /// <summary>
+    /// Fee exemption categories and the share of the fee each waives, in percent (困难家庭 and the like; Zhejiang's and
+    /// Haining's categories were not found, so they are the bureau's to set).
+    /// </summary>
+    public Dictionary<string, int> FeeExemptions { get; set; } = new() { ["low-income"] = 100, ["special-needs"] = 100 };
+
+    /// <summary>Per-term and per-month fees pro rata to the sessions had when a child joins or leaves within the period.</summary>
+    public bool ProRataFees { get; set; } = true;
+
     /// <summary>Run the after-school worker (the day's absence and handover alerts) in this instance.</summary>
     public bool RunWorker { get; set; } = true;
 
@@ -51,6 +60,11 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
         if (MinimumDailyHours is <= 0 or > 8)
         {
             yield return (nameof(MinimumDailyHours), "must be more than 0 and at most 8 hours");
+        }
+
+        foreach (var (category, percent) in FeeExemptions.Where(e => e.Value is < 0 or > 100))
+        {
+            yield return ($"{nameof(FeeExemptions)}:{category}", $"must be 0 to 100 percent (was {percent})");
         }
 
         if (AlertInterval < TimeSpan.FromSeconds(1))

@@ -423,3 +423,48 @@ internal static class CareDutyEndpoints
             : (from ?? program.StartsOn, to ?? program.EndsOn);
     }
 }
+
+[RequestSchema("status", "amountCents")]
+internal sealed record PaymentRequest(string? Status, long? AmountCents, string? Note);
+
+/// <remarks>Fees (docs/after-school.md): statements per child and period for the school's admins (JSON or xlsx), payment status from finance.</remarks>
+internal static class CareFeeEndpoints
+{
+    public static IEndpointRouteBuilder MapCareFeeEndpoints(this IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/corps/{corpId}/care-programs/{id:long}").WithTags("After-school care");
+        group.MapGet("/fees", FeesAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_Statements");
+        group.MapGet("/fees.xlsx", FeesExportAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_Export");
+        group.MapPut("/payments/{applicationId:long}/{period}", PaymentAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_RecordPayment");
+        return app;
+    }
+
+    private static async Task<Ok<IReadOnlyList<FeeStatement>>> FeesAsync(string corpId, long id, string? period, Caller caller, CareBilling billing,
+        CancellationToken ct) =>
+        TypedResults.Ok(await billing.StatementsAsync(caller, corpId, id, period, ct));
+
+    private static async Task<FileContentHttpResult> FeesExportAsync(string corpId, long id, string? period, Caller caller, CareBilling billing,
+        CancellationToken ct)
+    {
+        var rows = (await billing.StatementsAsync(caller, corpId, id, period, ct)).Select(s => new Dictionary<string, object?>
+        {
+            ["学生"] = s.StudentName,
+            ["UserId"] = s.StudentUserId,
+            ["项目"] = string.Join("、", s.Lines.Select(l => l.Offering)),
+            ["实际次数"] = s.Lines.Sum(l => l.Sessions),
+            ["减免"] = s.Exemption is null ? "" : $"{s.Exemption} {s.ExemptPercent}%",
+            ["应收(元)"] = s.DueCents / 100m,
+            ["缴费状态"] = s.Payment?.Status ?? "未记录",
+            ["金额(元)"] = s.Payment is null ? null : s.Payment.AmountCents / 100m,
+            ["差额(元)"] = s.BalanceCents / 100m,
+        }).ToList();
+        using var stream = new MemoryStream();
+        await MiniExcelLibs.MiniExcel.SaveAsAsync(stream, rows, sheetName: "课后服务收费", cancellationToken: ct);
+        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            $"care-fees-{id}-{period ?? "term"}.xlsx");
+    }
+
+    private static async Task<Ok<CarePayment>> PaymentAsync(string corpId, long id, long applicationId, string period, PaymentRequest request,
+        Caller caller, CareBilling billing, CancellationToken ct) =>
+        TypedResults.Ok(await billing.RecordPaymentAsync(caller, corpId, id, applicationId, period, request.Status, request.AmountCents, request.Note, ct));
+}

@@ -218,7 +218,7 @@ internal sealed class CareRepository(Database db)
             if (to == CareApplicationStatus.Approved)
             {
                 await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE care_places SET status = 'enrolled', updated_at = @now WHERE application_id = @applicationId AND status = 'held'
+                    UPDATE care_places SET status = 'enrolled', enrolled_at = @now, updated_at = @now WHERE application_id = @applicationId AND status = 'held'
                     """, new { applicationId, now }, tx, cancellationToken: token));
                 return true;
             }
@@ -259,7 +259,9 @@ internal sealed class CareRepository(Database db)
         foreach (var (applicationId, status) in next)
         {
             await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                UPDATE care_places SET status = @status, updated_at = @now WHERE application_id = @applicationId AND offering_id = @offeringId
+                UPDATE care_places SET status = @status, updated_at = @now,
+                                       enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
+                WHERE application_id = @applicationId AND offering_id = @offeringId
                 """, new
             {
                 applicationId, offeringId = offering.Id, now,
@@ -321,7 +323,7 @@ internal sealed class CareRepository(Database db)
 
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<CarePlace>(new CommandDefinition(
-            "SELECT application_id, offering_id, status, queue_position, updated_at FROM care_places WHERE application_id IN @ids ORDER BY application_id, offering_id",
+            "SELECT application_id, offering_id, status, queue_position, enrolled_at, updated_at FROM care_places WHERE application_id IN @ids ORDER BY application_id, offering_id",
             new { ids = applicationIds.ToList() }, cancellationToken: ct))).ToList();
     }
 
@@ -369,7 +371,8 @@ internal sealed class CareRepository(Database db)
             {
                 var status = rank < free ? approved.Contains(drawn[rank]) ? PlaceStatus.Enrolled : PlaceStatus.Held : PlaceStatus.Waitlisted;
                 await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE care_places SET status = @status, queue_position = @rank, updated_at = @now
+                    UPDATE care_places SET status = @status, queue_position = @rank, updated_at = @now,
+                                           enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
                     WHERE application_id = @applicationId AND offering_id = @offeringId
                     """, new { status, rank = rank + 1, now, applicationId = drawn[rank], offeringId = offering.Id }, tx, cancellationToken: token));
             }

@@ -329,9 +329,9 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             Error("priority", $"must be one of {string.Join(", ", PriorityCategories)} (留守儿童, 随迁子女) or omitted");
         }
 
-        if (request.Exemption is { Length: > 32 })
+        if (request.Exemption is { } exemption && !options.Value.FeeExemptions.ContainsKey(exemption))
         {
-            Error("exemption", "at most 32 characters");
+            Error("exemption", $"must be one of {string.Join(", ", options.Value.FeeExemptions.Keys)} or omitted");
         }
 
         if (request.TermsVersion != program.TermsVersion)

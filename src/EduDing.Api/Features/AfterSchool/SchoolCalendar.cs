@@ -45,6 +45,9 @@ internal sealed class SchoolCalendar(IReadOnlyDictionary<DateOnly, CalendarDay> 
         return Weekday(day) is var weekday and <= 5 ? weekday : null;
     }
 
+    /// <summary>Whether the day is stored as cancelled (weather, exams).</summary>
+    public bool IsCancelled(DateOnly day) => days.TryGetValue(day, out var stored) && stored.Kind == CalendarDayKind.Cancelled;
+
     /// <summary>A seasonal end time set for the day, if any.</summary>
     public TimeOnly? EndsAt(DateOnly day) =>
         days.TryGetValue(day, out var stored) && stored.EndsAt is { } end && TimeOnly.TryParse(end, out var time) ? time : null;

@@ -140,7 +140,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 }
 
                 var path = template.Replace("{corpId}", corpId).Replace("{roundId:long}", roundId.ToString())
-                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1")
+                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term")
                     .Replace("{id:long}", template.Contains("/notices/") ? noticeId.ToString() : template.Contains("referrals") ? referralId.ToString() : "1");
                 var json = bodies.TryGetValue(key, out var body) && body is not null
                     ? System.Text.Json.JsonSerializer.Serialize(body, System.Text.Json.JsonSerializerOptions.Web).Replace("{corpId}", corpId)
@@ -237,6 +237,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_programs", "SELECT COUNT(*) FROM care_applications",
                      "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_places", "SELECT COUNT(*) FROM care_roll",
                      "SELECT COUNT(*) FROM care_handovers", "SELECT COUNT(*) FROM care_leaves", "SELECT COUNT(*) FROM care_delegates",
+                     "SELECT COUNT(*) FROM care_covers", "SELECT COUNT(*) FROM care_duty", "SELECT COUNT(*) FROM care_payments",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());

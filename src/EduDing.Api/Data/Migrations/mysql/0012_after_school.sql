@@ -85,6 +85,7 @@ CREATE TABLE care_places (
     offering_id BIGINT NOT NULL,
     status VARCHAR(16) NOT NULL,
     queue_position BIGINT NOT NULL,
+    enrolled_at DATETIME(6) NULL,
     updated_at DATETIME(6) NOT NULL,
     PRIMARY KEY (application_id, offering_id),
     KEY ix_care_places_offering (offering_id, status, queue_position)

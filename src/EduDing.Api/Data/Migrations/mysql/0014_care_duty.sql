@@ -1,5 +1,6 @@
--- After-school teachers' duty (docs/after-school.md): the cover named for a group's session when its teacher is away,
--- and each teacher's sign-in for a session with the session's length that day (the basis of hours for pay).
+-- After-school teachers' duty and fees (docs/after-school.md): the cover named for a group's session when its teacher is
+-- away; each teacher's sign-in for a session with the session's length that day (the basis of hours for pay); and the
+-- payment status of each application and period, as the school's finance office records it.
 CREATE TABLE care_covers (
     offering_id BIGINT NOT NULL,
     day DATE NOT NULL,
@@ -20,4 +21,15 @@ CREATE TABLE care_duty (
     signed_at DATETIME(6) NOT NULL,
     PRIMARY KEY (offering_id, day, teacher_user_id),
     KEY ix_care_duty_day (day, offering_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE care_payments (
+    application_id BIGINT NOT NULL,
+    period VARCHAR(16) NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    amount_cents BIGINT NOT NULL,
+    note VARCHAR(200) NULL,
+    recorded_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    recorded_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (application_id, period)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

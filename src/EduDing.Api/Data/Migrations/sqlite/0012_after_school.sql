@@ -85,6 +85,7 @@ CREATE TABLE care_places (
     offering_id INTEGER NOT NULL,
     status TEXT NOT NULL,
     queue_position INTEGER NOT NULL,
+    enrolled_at TEXT NULL,
     updated_at TEXT NOT NULL,
     PRIMARY KEY (application_id, offering_id)
 );
