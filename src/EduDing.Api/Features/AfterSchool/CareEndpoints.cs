@@ -28,6 +28,9 @@ internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPos
 
 internal sealed record LotteryRequest(string? Seed);
 
+[RequestSchema("fromOfferingId", "toOfferingId")]
+internal sealed record SwitchRequest(long? FromOfferingId, long? ToOfferingId);
+
 internal sealed record CareStatisticsDto(DateOnly Day, string By, decimal BaselineRate, IReadOnlyList<ParticipationRow> Participation,
     ParticipationRow? Total, IReadOnlyList<AttendanceRow> Attendance, IReadOnlyList<ElectiveDemand> Electives);
 
@@ -65,6 +68,7 @@ internal static class CareEndpoints
         mine.MapPost("/applications", ApplyAsync).RequireAudience(Audience.Person).WithName("MyCare_Apply");
         mine.MapGet("/applications", MyApplicationsAsync).RequireAudience(Audience.Person).WithName("MyCare_Applications");
         mine.MapPost("/applications/{id:long}/withdraw", WithdrawAsync).RequireAudience(Audience.Person).WithName("MyCare_Withdraw");
+        mine.MapPost("/applications/{id:long}/switch", SwitchAsync).RequireAudience(Audience.Person).WithName("MyCare_Switch");
         return app;
     }
 
@@ -265,6 +269,13 @@ internal static class CareEndpoints
     private static async Task<Ok<CareApplicationDto>> WithdrawAsync(long id, Caller caller, CareService service, CareRepository care,
         ApprovalRepository approvals, CancellationToken ct) =>
         TypedResults.Ok((await DtosAsync([await service.WithdrawAsync(caller, id, ct)], care, approvals, ct))[0]);
+
+    private static async Task<Ok<CareApplicationDto>> SwitchAsync(long id, SwitchRequest request, Caller caller, CareService service,
+        CareRepository care, ApprovalRepository approvals, CancellationToken ct)
+    {
+        await service.SwitchAsync(caller, id, request.FromOfferingId, request.ToOfferingId, ct);
+        return TypedResults.Ok((await DtosAsync([(await care.FindApplicationAsync(id, ct))!], care, approvals, ct))[0]);
+    }
 
     private static async Task<IReadOnlyList<CareApplicationDto>> DtosAsync(IReadOnlyList<CareApplication> applications, CareRepository care,
         ApprovalRepository approvals, CancellationToken ct)

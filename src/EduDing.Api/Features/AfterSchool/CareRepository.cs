@@ -180,8 +180,10 @@ internal sealed class CareRepository(Database db)
                 """, application, tx, cancellationToken: token));
             foreach (var offering in await OfferingsAsync(tx, ids, token))
             {
+                // Once a lottery is drawn, a later application (a mid-term join) queues after the drawn order.
+                var lotteryOpen = offering.Allocation == AllocationMode.Lottery && !await DrawnAsync(tx, offering.Id, token);
                 var status = offering.Kind == OfferingKind.Basic ? PlaceStatus.Held
-                    : offering.Allocation == AllocationMode.Lottery ? PlaceStatus.Applied
+                    : lotteryOpen ? PlaceStatus.Applied
                     : await TakenAsync(tx, offering.Id, token) < offering.Capacity ? PlaceStatus.Held
                     : PlaceStatus.Waitlisted;
                 await connection.ExecuteAsync(new CommandDefinition("""
@@ -269,6 +271,51 @@ internal sealed class CareRepository(Database db)
             }, tx, cancellationToken: ct));
         }
     }
+
+    private static async Task<bool> DrawnAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
+        await tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COUNT(*) FROM care_lotteries WHERE offering_id = @offeringId", new { offeringId }, tx, cancellationToken: ct)) > 0;
+
+    /// <summary>
+    /// Moves an application from one offering to another: the old place is released and its offering's next family
+    /// promoted; the new place is held (enrolled for an approved application) while under capacity, else waitlisted.
+    /// False when the old place is no longer live.
+    /// </summary>
+    public Task<bool> SwitchAsync(long applicationId, long fromOfferingId, long toOfferingId, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            await TakeOfferingsAsync(tx, [Math.Min(fromOfferingId, toOfferingId), Math.Max(fromOfferingId, toOfferingId)], token);
+            var status = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                $"SELECT status FROM care_applications WHERE id = @applicationId{db.Dialect.ForUpdate}", new { applicationId }, tx,
+                cancellationToken: token));
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = 'released', updated_at = @now
+                    WHERE application_id = @applicationId AND offering_id = @fromOfferingId AND status <> 'released'
+                    """, new { applicationId, fromOfferingId, now }, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            var offerings = await OfferingsAsync(tx, [fromOfferingId, toOfferingId], token);
+            var target = offerings.Single(o => o.Id == toOfferingId);
+            var free = target.Kind == OfferingKind.Basic || await TakenAsync(tx, toOfferingId, token) < target.Capacity;
+            var placed = !free ? PlaceStatus.Waitlisted : status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled : PlaceStatus.Held;
+            await connection.ExecuteAsync(new CommandDefinition(
+                "DELETE FROM care_places WHERE application_id = @applicationId AND offering_id = @toOfferingId", new { applicationId, toOfferingId }, tx,
+                cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO care_places (application_id, offering_id, status, queue_position, enrolled_at, updated_at)
+                VALUES (@applicationId, @toOfferingId, @placed, @position, @enrolledAt, @now)
+                """, new
+            {
+                applicationId, toOfferingId, placed, now, enrolledAt = placed == PlaceStatus.Enrolled ? now : (DateTime?)null,
+                // Behind everyone already in line, whether the line was drawn or is in submission order.
+                position = long.MaxValue / 2 + now.Ticks / TimeSpan.TicksPerMillisecond,
+            }, tx, cancellationToken: token));
+            await PromoteAsync(tx, offerings.Single(o => o.Id == fromOfferingId), now, token);
+            return true;
+        }, ct);
 
     private static Task TakeOfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
         ids.Count == 0

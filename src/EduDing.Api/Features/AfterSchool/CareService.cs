@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Json;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Approvals;
+using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
@@ -32,7 +33,7 @@ internal sealed record ApplicationRequest(long? ProgramId, string? CorpId, strin
 /// place to the next family in line.
 /// </summary>
 internal sealed class CareService(CareRepository care, OrgDirectory directory, AccessPolicy access, ApprovalService approvals,
-    ApprovalRepository approvalRequests, IOptions<AfterSchoolOptions> options, TimeProvider time)
+    ApprovalRepository approvalRequests, AuditLog audit, IOptions<AfterSchoolOptions> options, TimeProvider time)
 {
     public static readonly IReadOnlyList<string> PriorityCategories = ["left-behind", "migrant"];
 
@@ -274,10 +275,12 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
 
         var now = time.UtcNowForDatabase();
-        if (now < program.SignupOpensAt || now >= program.SignupClosesAt)
+        // After the window, a family may still join while the program runs: a mid-term join, reviewed like any application.
+        var midTerm = now >= program.SignupClosesAt;
+        if (now < program.SignupOpensAt || (midTerm && ShanghaiTime.DayOf(now) > program.EndsOn))
         {
             throw new RuleViolationException(
-                $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} to {ShanghaiTime.FromUtc(program.SignupClosesAt):yyyy-MM-dd HH:mm} (Beijing time).");
+                $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} (Beijing time) until it ends on {program.EndsOn:yyyy-MM-dd}.");
         }
 
         var grade = (await directory.ClassesAsync(corpId, new ClassFilter(ClassIds: [classId]), ct)).FirstOrDefault()?.GradeLevel;
@@ -354,9 +357,50 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         var student = await directory.FindStudentAsync(corpId, request.StudentUserId, ct);
         await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
             $"{student?.Name ?? request.StudentUserId}：{program.Name}",
-            string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : ""), classId),
+            string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : "") + (midTerm ? "（学期中加入）" : ""), classId),
             (applicantCorp, caller.UserIdIn(applicantCorp)), ct);
         return ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct));
+    }
+
+    /// <summary>
+    /// The family moves a child from one group or course to another of the same program (the first place is released and
+    /// goes to the next family in line; the new one is allocated like a new application's), audited.
+    /// </summary>
+    public async Task<IReadOnlyList<CarePlace>> SwitchAsync(Caller caller, long id, long? fromOfferingId, long? toOfferingId, CancellationToken ct)
+    {
+        var application = await care.FindApplicationAsync(id, ct);
+        if (application is null || !caller.Identities.Contains((application.GuardianCorpId, application.GuardianUserId)))
+        {
+            throw new NotFoundException($"No after-school application {id} of yours.");
+        }
+
+        if (application.Status is not (CareApplicationStatus.Pending or CareApplicationStatus.Approved))
+        {
+            throw new ConflictException($"Application {id} is {application.Status}; only a live application changes groups.");
+        }
+
+        var offerings = (await care.OfferingsAsync(application.ProgramId, ct)).ToDictionary(o => o.Id);
+        var places = (await care.PlacesAsync([id], ct)).ToDictionary(p => p.OfferingId);
+        if (fromOfferingId is not { } from || !places.TryGetValue(from, out var current) || current.Status == PlaceStatus.Released)
+        {
+            throw new RequestValidationException("fromOfferingId", "must be a group or course the child has a place in");
+        }
+
+        var grade = (await directory.ClassesAsync(application.CorpId, new ClassFilter(ClassIds: [application.ClassId]), ct)).FirstOrDefault()?.GradeLevel;
+        if (toOfferingId is not { } to || !offerings.TryGetValue(to, out var target) || places.TryGetValue(to, out var existing) && existing.Status != PlaceStatus.Released
+            || target.Kind != offerings[from].Kind || grade is null || !target.Grades.Contains(grade.Value))
+        {
+            throw new RequestValidationException("toOfferingId", "must be another offering of the same kind in this program, for the child's grade");
+        }
+
+        if (!await care.SwitchAsync(id, from, to, time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Application {id} changed meanwhile; read it again.");
+        }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.switch", application.CorpId, [application.StudentUserId],
+            $"application {id}: from {offerings[from].Name} to {target.Name}", AuditLog.Allowed, ct);
+        return await care.PlacesAsync([id], ct);
     }
 
     /// <summary>

@@ -120,3 +120,62 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         Assert.Equal(HttpStatusCode.NotFound, (await secondClient.PostAsync($"/api/me/care/applications/{(long)first["id"]!}/withdraw", null)).StatusCode);
     }
 }
+
+/// <summary>Mid-term changes: joining after the window (reviewed like any application), and switching groups.</summary>
+public sealed class CareChangeTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
+{
+    [Fact]
+    public async Task AFamilyJoinsMidTerm_AndSwitchesGroup_TheOldPlaceGoesToTheNextInLine()
+    {
+        var live = fixture.Live;
+        var school = live.Sandbox.World.Schools.First();
+        var admin = live.Client(await live.SignInAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId));
+        var (classId, roster) = school.Classes.First(c => c.Value.Relations.Select(r => r.StudentUserId).Distinct().Count() >= 2);
+        var grade = (int)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
+            .First(c => (long)c!["classId"]! == classId)!["gradeLevel"]!;
+        var today = EduDing.Api.Hosting.ShanghaiTime.Today(TimeProvider.System);
+        var program = (await (await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", new
+        {
+            name = "托管", kind = "holiday", startsOn = today.AddDays(-3), endsOn = today.AddDays(10), signupOpensAt = DateTime.UtcNow.AddDays(-5),
+            signupClosesAt = DateTime.UtcNow.AddDays(-4), gradeLevels = new[] { grade }, terms = "条款", feeUnit = "day",
+            sessions = Enumerable.Range(1, 7).Select(d => new { weekday = d, startsAt = "15:30", endsAt = "17:30" }).ToArray(),
+            offerings = new object[]
+            {
+                new { kind = "elective", name = "围棋", contentType = "club", capacity = 1 },
+                new { kind = "elective", name = "书法", contentType = "arts", capacity = 1 },
+            },
+        })).Content.ReadFromJsonAsync<JsonObject>())!;
+        var programId = (long)program["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/open", null)).StatusCode);
+        var (go, calligraphy) = ((long)program["offerings"]![0]!["id"]!, (long)program["offerings"]![1]!["id"]!);
+
+        var families = roster.Relations.GroupBy(r => r.StudentUserId).Take(2).Select(g => (Student: g.Key, Guardian: g.First().GuardianUserId)).ToList();
+        var applications = new List<(HttpClient Client, long Id)>();
+        foreach (var (student, guardianId) in families)
+        {
+            var guardian = live.Client(await live.SignInAsync(school.CorpId, guardianId));
+            var response = await guardian.PostAsJsonAsync("/api/me/care/applications", new
+            {
+                programId, corpId = school.CorpId, studentUserId = student, offeringIds = new[] { go }, weekdays = new[] { 1, 2, 3, 4, 5 },
+                pickup = new[] { new { name = "王奶奶", relation = "祖母", phone = "13800000000" } }, termsVersion = 1,
+            });
+            // The window closed four days ago: a mid-term join, still accepted and reviewed.
+            Assert.Equal(HttpStatusCode.Created, response.StatusCode);
+            applications.Add((guardian, (long)(await response.Content.ReadFromJsonAsync<JsonObject>())!["id"]!));
+        }
+
+        var switched = await applications[0].Client.PostAsJsonAsync($"/api/me/care/applications/{applications[0].Id}/switch",
+            new { fromOfferingId = go, toOfferingId = calligraphy });
+        Assert.Equal(HttpStatusCode.OK, switched.StatusCode);
+        var places = (await switched.Content.ReadFromJsonAsync<JsonObject>())!["places"]!.AsArray();
+        Assert.Equal("released", places.First(p => (long)p!["offeringId"]! == go)!["status"]!.ToString());
+        Assert.Equal("held", places.First(p => (long)p!["offeringId"]! == calligraphy)!["status"]!.ToString());
+        var second = (await applications[1].Client.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!
+            .First(a => (long)a!["id"]! == applications[1].Id)!;
+        Assert.Equal("held", second["places"]!.AsArray().First(p => (long)p!["offeringId"]! == go)!["status"]!.ToString());
+        Assert.Equal(HttpStatusCode.BadRequest, (await applications[1].Client.PostAsJsonAsync($"/api/me/care/applications/{applications[1].Id}/switch",
+            new { fromOfferingId = go, toOfferingId = 999999L })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await applications[1].Client.PostAsJsonAsync($"/api/me/care/applications/{applications[0].Id}/switch",
+            new { fromOfferingId = calligraphy, toOfferingId = go })).StatusCode);
+    }
+}
