@@ -43,6 +43,9 @@ internal enum Audience
     /// <summary>City-wide aggregates and decisions: the bureau.</summary>
     Bureau,
 
+    /// <summary>One school's results for its admins, and the bureau (the parent survey).</summary>
+    SchoolAdminOrBureau,
+
     /// <summary>One school's aggregates: that school's staff, and the bureau.</summary>
     SchoolStaffOrBureau,
 

@@ -16,6 +16,7 @@ internal static class AfterSchoolExtensions
         services.AddSingleton<CareStatistics>();
         services.AddSingleton<CareDuty>();
         services.AddSingleton<CareBilling>();
+        services.AddSingleton<CareSurvey>();
         services.AddHostedService<CareWorker>();
         services.AddApprovalKind<CareApprovalKind>();
         return services;

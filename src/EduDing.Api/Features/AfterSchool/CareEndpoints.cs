@@ -28,6 +28,9 @@ internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPos
 
 internal sealed record LotteryRequest(string? Seed);
 
+[RequestSchema("offeringId", "rating")]
+internal sealed record SurveyAnswer(long? OfferingId, int? Rating, string? Comment);
+
 [RequestSchema("fromOfferingId", "toOfferingId")]
 internal sealed record SwitchRequest(long? FromOfferingId, long? ToOfferingId);
 
@@ -69,6 +72,9 @@ internal static class CareEndpoints
         mine.MapGet("/applications", MyApplicationsAsync).RequireAudience(Audience.Person).WithName("MyCare_Applications");
         mine.MapPost("/applications/{id:long}/withdraw", WithdrawAsync).RequireAudience(Audience.Person).WithName("MyCare_Withdraw");
         mine.MapPost("/applications/{id:long}/switch", SwitchAsync).RequireAudience(Audience.Person).WithName("MyCare_Switch");
+        mine.MapPost("/applications/{id:long}/survey", SurveyAsync).RequireAudience(Audience.Person).WithName("MyCare_AnswerSurvey");
+        school.MapGet("/care-programs/{id:long}/survey", SurveyResultsAsync).RequireAudience(Audience.SchoolAdminOrBureau)
+            .WithName("CarePrograms_SurveyResults");
         return app;
     }
 
@@ -276,6 +282,16 @@ internal static class CareEndpoints
         await service.SwitchAsync(caller, id, request.FromOfferingId, request.ToOfferingId, ct);
         return TypedResults.Ok((await DtosAsync([(await care.FindApplicationAsync(id, ct))!], care, approvals, ct))[0]);
     }
+
+    private static async Task<NoContent> SurveyAsync(long id, SurveyAnswer request, Caller caller, CareSurvey survey, CancellationToken ct)
+    {
+        await survey.AnswerAsync(caller, id, request.OfferingId, request.Rating, request.Comment, ct);
+        return TypedResults.NoContent();
+    }
+
+    private static async Task<Ok<IReadOnlyList<SurveyResult>>> SurveyResultsAsync(string corpId, long id, Caller caller, CareSurvey survey,
+        CancellationToken ct) =>
+        TypedResults.Ok(await survey.ResultsAsync(caller, corpId, id, ct));
 
     private static async Task<IReadOnlyList<CareApplicationDto>> DtosAsync(IReadOnlyList<CareApplication> applications, CareRepository care,
         ApprovalRepository approvals, CancellationToken ct)

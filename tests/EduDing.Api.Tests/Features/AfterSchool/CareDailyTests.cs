@@ -127,5 +127,19 @@ public sealed class CareDailyTests(LiveOrgFixture fixture) : IClassFixture<LiveO
             n => n!["title"]!.ToString() == "课后服务缺勤提醒");
         Assert.DoesNotContain((await clients[0].GetFromJsonAsync<JsonObject>("/api/me/notices"))!["items"]!.AsArray(),
             n => n!["title"]!.ToString() == "课后服务缺勤提醒");
+
+        // The end-of-term survey: one answer per child and group, results for the school's admins.
+        Assert.Equal(HttpStatusCode.NoContent, (await clients[0].PostAsJsonAsync($"/api/me/care/applications/{a}/survey",
+            new { offeringId = group, rating = 5, comment = "老师很负责" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await clients[1].PostAsJsonAsync($"/api/me/care/applications/{b}/survey",
+            new { offeringId = group, rating = 4 })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await clients[0].PostAsJsonAsync($"/api/me/care/applications/{a}/survey",
+            new { offeringId = group, rating = 1 })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await clients[2].PostAsJsonAsync($"/api/me/care/applications/{c}/survey",
+            new { offeringId = group, rating = 9 })).StatusCode);
+        var results = (await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/care-programs/{programId}/survey"))!;
+        Assert.Equal(2, (int)results[0]!["answers"]!);
+        Assert.Equal(4.5m, (decimal)results[0]!["averageRating"]!);
+        Assert.Equal(["老师很负责"], results[0]!["comments"]!.AsArray().Select(x => x!.ToString()));
     }
 }

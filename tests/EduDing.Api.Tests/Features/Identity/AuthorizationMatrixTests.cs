@@ -85,6 +85,7 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
                         Audience.SchoolStaff or Audience.ClassTeacherOrSchoolAdmin => scope.Name == "own" && caller is "adviser" or "school-admin",
                         Audience.Staff => caller is "adviser" or "school-admin" or "bureau-admin",
                         Audience.Bureau => caller == "bureau-admin",
+                        Audience.SchoolAdminOrBureau => caller == "bureau-admin" || (scope.Name == "own" && caller == "school-admin"),
                         Audience.SchoolStaffOrBureau => caller == "bureau-admin" || (scope.Name == "own" && caller is "adviser" or "school-admin"),
                         Audience.GuardianOfChild => scope.Name == "own" && caller == "guardian",
                         _ => caller == "system-admin",
