@@ -43,8 +43,10 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         {
             userId = (await client.GetUserInfoAsync(corp.App, authCode, deadline.Token)).UserId;
         }
-        catch (Exception ex) when (ex is HttpRequestException or TimeoutException
-                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+        catch (Exception ex) when (ex is HttpRequestException or TimeoutException or IOException
+                                   || (ex is OperationCanceledException && !ct.IsCancellationRequested)
+                                   // A connection cut mid-reply reads as an empty or unreadable answer: DingTalk is not answering.
+                                   || ex is DingTalkException { Code: "EmptyReply" } or DingTalkException { HttpStatus: >= 500 })
         {
             log.LogWarning("Sign-in to {CorpId} could not reach DingTalk: {Reason}", corpId, ex.Message);
             throw new DependencyUnavailableException("DingTalk is not answering; try again shortly.", ex);
