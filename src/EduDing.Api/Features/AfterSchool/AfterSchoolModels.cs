@@ -90,9 +90,22 @@ internal sealed record CareOffering(long Id, long ProgramId, string Kind, string
 
 internal sealed record CareApplication(long Id, long ProgramId, string CorpId, string StudentUserId, long ClassId, string GuardianCorpId,
     string GuardianUserId, string? OnBehalfByUserId, string Weekdays, string Pickup, string? Priority, string? Exemption, int TermsVersion,
-    string Status, DateTime SubmittedAt, DateTime? DecidedAt);
+    string Status, DateTime SubmittedAt, DateTime? DecidedAt)
+{
+    /// <summary>The weekdays chosen (1 = Monday … 7 = Sunday), stored as a sorted list "1,3,5".</summary>
+    public IReadOnlySet<int> WeekdaySet => Weekdays.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet();
+
+    public IReadOnlyList<PickupPerson> PickupPeople() =>
+        System.Text.Json.JsonSerializer.Deserialize<List<PickupPerson>>(Pickup, System.Text.Json.JsonSerializerOptions.Web) ?? [];
+}
 
 internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, long QueuePosition, DateTime? EnrolledAt, DateTime UpdatedAt);
 
 /// <summary>A pickup person: at least one per application (name, relation, phone).</summary>
-internal sealed record PickupPerson(string Name, string Relation, string Phone);
+internal sealed record PickupPerson(string Name, string Relation, string Phone)
+{
+    /// <summary>A name (≤ 50), a relation (≤ 20) and a phone number: what a pickup person or a delegate must have.</summary>
+    public static bool IsValid(PickupPerson? p) =>
+        p is not null && !string.IsNullOrWhiteSpace(p.Name) && p.Name.Length <= 50 && !string.IsNullOrWhiteSpace(p.Relation) &&
+        p.Relation.Length <= 20 && p.Phone is not null && System.Text.RegularExpressions.Regex.IsMatch(p.Phone, @"^\+?[0-9\- ]{7,20}$");
+}

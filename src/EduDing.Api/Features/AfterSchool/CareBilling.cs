@@ -44,12 +44,7 @@ internal sealed class CareBilling(Database db, CareRepository care, OrgDirectory
     public async Task<IReadOnlyList<FeeStatement>> StatementsAsync(Caller caller, string corpId, long programId, string? period, CancellationToken ct)
     {
         access.RequireSchoolAdmin(caller, corpId, "fees are the school's");
-        var program = await care.FindProgramAsync(programId, ct);
-        if (program is null || program.CorpId != corpId)
-        {
-            throw new NotFoundException($"No after-school program {programId} in {corpId}.");
-        }
-
+        var program = await care.ProgramOfSchoolAsync(corpId, programId, ct);
         var (from, to) = Period(program, period);
         var key = period ?? "term";
         var calendar = SchoolCalendar.Of(await care.DaysAsync(corpId, from, to, ct));
@@ -71,7 +66,7 @@ internal sealed class CareBilling(Database db, CareRepository care, OrgDirectory
         var statements = new List<FeeStatement>();
         foreach (var a in applications)
         {
-            var chosen = a.Weekdays.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToHashSet();
+            var chosen = a.WeekdaySet;
             var exempt = a.Exemption is { } e ? options.Value.FeeExemptions.GetValueOrDefault(e) : 0;
             var lines = new List<FeeLine>();
             foreach (var place in places[a.Id])

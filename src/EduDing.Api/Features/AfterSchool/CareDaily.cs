@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Identity;
@@ -63,9 +62,12 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
             return [];
         }
 
-        return (await daily.EnrolledAsync(offering.Id, ct))
-            .Where(a => a.Weekdays.Split(',').Contains(session.Weekday.ToString(CultureInfo.InvariantCulture))).ToList();
+        return await ExpectedOnAsync(offering, session.Weekday, ct);
     }
+
+    /// <summary>The children of an offering expected on a session day of the given timetable weekday.</summary>
+    private async Task<IReadOnlyList<CareApplication>> ExpectedOnAsync(CareOffering offering, int weekday, CancellationToken ct) =>
+        (await daily.EnrolledAsync(offering.Id, ct)).Where(a => a.WeekdaySet.Contains(weekday)).ToList();
 
     /// <summary>The roll keeper of an offering: its teacher, or the school's admins. 404 for an offering of another school.</summary>
     private async Task<(CareProgram Program, CareOffering Offering)> RequireKeeperAsync(Caller caller, string corpId, long offeringId, CancellationToken ct)
@@ -103,7 +105,7 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
         {
             var student = await directory.FindStudentAsync(a.CorpId, a.StudentUserId, ct);
             rows.Add(new RollRow(a.Id, a.StudentUserId, student?.Name ?? a.StudentUserId, onLeave.Contains(a.Id), roll.GetValueOrDefault(a.Id)?.Status,
-                roll.GetValueOrDefault(a.Id)?.LateEntry ?? false, Pickups(a), delegates.GetValueOrDefault(a.Id), handovers.GetValueOrDefault(a.Id)));
+                roll.GetValueOrDefault(a.Id)?.LateEntry ?? false, a.PickupPeople(), delegates.GetValueOrDefault(a.Id), handovers.GetValueOrDefault(a.Id)));
         }
 
         // The roll names children and their pickup people's phone numbers: an identifiable read, audited.
@@ -176,7 +178,7 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
 
         var name = collectedBy.Trim();
         var delegated = (await daily.DelegatesAsync([applicationId], day, ct)).GetValueOrDefault(applicationId);
-        var listed = Pickups(application).Any(p => p.Name.Trim() == name) || delegated?.Name.Trim() == name;
+        var listed = application.PickupPeople().Any(p => p.Name.Trim() == name) || delegated?.Name.Trim() == name;
         if (!listed && (string.IsNullOrWhiteSpace(reason) || reason.Length > 200))
         {
             throw new RequestValidationException("reason", "is required when the collector is not on the child's pickup list (at most 200 characters)");
@@ -189,18 +191,10 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
 
     // ---- a family's ----
 
-    private async Task<CareApplication> RequireFamilyAsync(Caller caller, long applicationId, CancellationToken ct)
-    {
-        var application = await care.FindApplicationAsync(applicationId, ct);
-        return application is not null && caller.Identities.Contains((application.GuardianCorpId, application.GuardianUserId))
-            ? application
-            : throw new NotFoundException($"No after-school application {applicationId} of yours.");
-    }
-
     /// <summary>Leave reported ahead (today at the earliest), by date range, up to 30 days.</summary>
     public async Task<CareLeave> ReportLeaveAsync(Caller caller, long applicationId, DateOnly? from, DateOnly? to, string? reason, CancellationToken ct)
     {
-        var application = await RequireFamilyAsync(caller, applicationId, ct);
+        var application = await care.ApplicationOfAsync(caller, applicationId, ct);
         var today = ShanghaiTime.Today(time);
         if (from is not { } start || start < today)
         {
@@ -225,19 +219,18 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
     /// <summary>A one-day delegate collector (代接), today or later.</summary>
     public async Task<CareDelegate> SetDelegateAsync(Caller caller, long applicationId, DateOnly day, PickupPerson? person, CancellationToken ct)
     {
-        var application = await RequireFamilyAsync(caller, applicationId, ct);
+        var application = await care.ApplicationOfAsync(caller, applicationId, ct);
         if (day < ShanghaiTime.Today(time))
         {
             throw new RequestValidationException("day", "must be today or later");
         }
 
-        if (person is null || string.IsNullOrWhiteSpace(person.Name) || person.Name.Length > 50 || string.IsNullOrWhiteSpace(person.Relation) ||
-            person.Relation.Length > 20 || person.Phone is null || !System.Text.RegularExpressions.Regex.IsMatch(person.Phone, @"^\+?[0-9\- ]{7,20}$"))
+        if (!PickupPerson.IsValid(person))
         {
             throw new RequestValidationException("name", "the delegate needs a name (≤ 50), a relation (≤ 20) and a phone number");
         }
 
-        var delegation = new CareDelegate(application.Id, day, person.Name.Trim(), person.Relation.Trim(), person.Phone.Trim());
+        var delegation = new CareDelegate(application.Id, day, person!.Name.Trim(), person.Relation.Trim(), person.Phone.Trim());
         await daily.SetDelegateAsync(delegation, application.GuardianUserId, time.UtcNowForDatabase(), ct);
         return delegation;
     }
@@ -263,7 +256,7 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
 
             foreach (var offering in await care.OfferingsAsync(program.Id, ct))
             {
-                var expected = await ExpectedAsync(program, offering, today, ct);
+                var expected = await ExpectedOnAsync(offering, session.Weekday, ct);
                 var ids = expected.Select(a => a.Id).ToList();
                 var roll = await daily.RollAsync(offering.Id, today, ct);
                 var onLeave = await daily.OnLeaveAsync(ids, today, ct);
@@ -322,7 +315,4 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
             people.DistinctBy(p => p.UserId).Select(p => new NoticeRecipient(p.CorpId, p.UserId, p.UnionId, p.Name, "staff", child.ClassId,
                 "after-school handover missing")).ToList()), ct);
     }
-
-    private static IReadOnlyList<PickupPerson> Pickups(CareApplication application) =>
-        JsonSerializer.Deserialize<List<PickupPerson>>(application.Pickup, JsonSerializerOptions.Web) ?? [];
 }

@@ -110,12 +110,7 @@ internal sealed class CareDuty(Database db, CareRepository care, CareDaily loop,
         CancellationToken ct)
     {
         access.RequireSchoolAdmin(caller, corpId, "the school pays its after-school teachers");
-        var program = await care.FindProgramAsync(programId, ct);
-        if (program is null || program.CorpId != corpId)
-        {
-            throw new NotFoundException($"No after-school program {programId} in {corpId}.");
-        }
-
+        await care.ProgramOfSchoolAsync(corpId, programId, ct);
         if (to < from || to > from.AddYears(1))
         {
             throw new RequestValidationException("to", "must be on or after from, within a year");

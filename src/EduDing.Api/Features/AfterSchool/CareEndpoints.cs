@@ -1,4 +1,3 @@
-using System.Text.Json;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Approvals;
 using EduDing.Api.Features.Identity;
@@ -311,8 +310,7 @@ internal static class CareEndpoints
 
             var request = await approvals.FindBySubjectAsync(CareApprovalKind.Name, CareApprovalKind.SubjectOf(a.Id), ct);
             dtos.Add(new CareApplicationDto(a.Id, a.ProgramId, a.CorpId, a.StudentUserId, a.ClassId, a.OnBehalfByUserId is not null,
-                a.Weekdays.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList(),
-                JsonSerializer.Deserialize<List<PickupPerson>>(a.Pickup, JsonSerializerOptions.Web) ?? [], a.Priority, a.Exemption, a.TermsVersion,
+                a.WeekdaySet.Order().ToList(), a.PickupPeople(), a.Priority, a.Exemption, a.TermsVersion,
                 a.Status, a.SubmittedAt, a.DecidedAt, request?.Id, placeDtos));
         }
 

@@ -170,10 +170,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         return (await care.FindProgramAsync(id, ct))!;
     }
 
-    public async Task<CareProgram> ProgramOfSchoolAsync(string corpId, long id, CancellationToken ct) =>
-        await care.FindProgramAsync(id, ct) is { } program && program.CorpId == corpId
-            ? program
-            : throw new NotFoundException($"No after-school program {id} in {corpId}.");
+    public Task<CareProgram> ProgramOfSchoolAsync(string corpId, long id, CancellationToken ct) => care.ProgramOfSchoolAsync(corpId, id, ct);
 
     /// <summary>The program's "5+2" violations against the school's calendar and the local off-work time.</summary>
     public async Task<IReadOnlyList<ComplianceViolation>> ComplianceAsync(CareProgram program, CancellationToken ct) =>
@@ -319,9 +316,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         for (var i = 0; i < Math.Min(pickup.Count, 5); i++)
         {
-            var p = pickup[i];
-            if (p is null || string.IsNullOrWhiteSpace(p.Name) || p.Name.Length > 50 || string.IsNullOrWhiteSpace(p.Relation) || p.Relation.Length > 20 ||
-                p.Phone is null || !System.Text.RegularExpressions.Regex.IsMatch(p.Phone, @"^\+?[0-9\- ]{7,20}$"))
+            if (!PickupPerson.IsValid(pickup[i]))
             {
                 Error($"pickup[{i}]", "needs a name (≤ 50), a relation (≤ 20) and a phone number");
             }
@@ -368,11 +363,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
     /// </summary>
     public async Task<IReadOnlyList<CarePlace>> SwitchAsync(Caller caller, long id, long? fromOfferingId, long? toOfferingId, CancellationToken ct)
     {
-        var application = await care.FindApplicationAsync(id, ct);
-        if (application is null || !caller.Identities.Contains((application.GuardianCorpId, application.GuardianUserId)))
-        {
-            throw new NotFoundException($"No after-school application {id} of yours.");
-        }
+        var application = await care.ApplicationOfAsync(caller, id, ct);
 
         if (application.Status is not (CareApplicationStatus.Pending or CareApplicationStatus.Approved))
         {
@@ -409,11 +400,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
     /// </summary>
     public async Task<CareApplication> WithdrawAsync(Caller caller, long id, CancellationToken ct)
     {
-        var application = await care.FindApplicationAsync(id, ct);
-        if (application is null || !caller.Identities.Contains((application.GuardianCorpId, application.GuardianUserId)))
-        {
-            throw new NotFoundException($"No after-school application {id} of yours.");
-        }
+        var application = await care.ApplicationOfAsync(caller, id, ct);
 
         if (application.Status is CareApplicationStatus.Pending or CareApplicationStatus.Returned &&
             await approvalRequests.FindBySubjectAsync(CareApprovalKind.Name, CareApprovalKind.SubjectOf(id), ct) is { } request)

@@ -19,11 +19,7 @@ internal sealed class CareSurvey(Database db, CareRepository care, AccessPolicy 
 {
     public async Task AnswerAsync(Caller caller, long applicationId, long? offeringId, int? rating, string? comment, CancellationToken ct)
     {
-        var application = await care.FindApplicationAsync(applicationId, ct);
-        if (application is null || !caller.Identities.Contains((application.GuardianCorpId, application.GuardianUserId)))
-        {
-            throw new NotFoundException($"No after-school application {applicationId} of yours.");
-        }
+        var application = await care.ApplicationOfAsync(caller, applicationId, ct);
 
         var place = (await care.PlacesAsync([applicationId], ct)).FirstOrDefault(p => p.OfferingId == offeringId && p.EnrolledAt is not null);
         if (place is null)
@@ -74,12 +70,7 @@ internal sealed class CareSurvey(Database db, CareRepository care, AccessPolicy 
             throw new ForbiddenException("Missing scope: the school's admins, or the bureau.");
         }
 
-        var program = await care.FindProgramAsync(programId, ct);
-        if (program is null || program.CorpId != corpId)
-        {
-            throw new NotFoundException($"No after-school program {programId} in {corpId}.");
-        }
-
+        await care.ProgramOfSchoolAsync(corpId, programId, ct);
         await using var connection = await db.OpenConnectionAsync(ct);
         var answers = (await connection.QueryAsync<(long OfferingId, int Rating, string? Comment)>(new CommandDefinition("""
             SELECT s.offering_id, s.rating, s.comment FROM care_survey s JOIN care_offerings o ON o.id = s.offering_id

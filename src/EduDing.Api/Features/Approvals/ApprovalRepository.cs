@@ -281,7 +281,7 @@ internal sealed class ApprovalRepository(Database db)
     public async Task<(IReadOnlyList<ApprovalListRow> Items, IReadOnlyDictionary<string, int> CountsByKind)> InboxAsync(
         IReadOnlyList<(string CorpId, string UserId)> identities, string? kind, long skip, int take, CancellationToken ct)
     {
-        var (where, args) = Mine(identities, kind, skip, take);
+        var (where, args) = IdentityFilter.Of(identities, "a.corp_id", "a.user_id", new DynamicParameters(new { kind, skip, take }));
         await using var connection = await db.OpenConnectionAsync(ct);
         var items = (await connection.QueryAsync<ApprovalListRow>(new CommandDefinition($"""
             SELECT r.id, r.kind, r.corp_id, r.title, r.requester_corp_id, r.requester_user_id, r.status, r.route, r.current_step,
@@ -302,16 +302,9 @@ internal sealed class ApprovalRepository(Database db)
     public async Task<(IReadOnlyList<ApprovalListRow> Items, int Total)> RequestedByAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
         string? kind, string? status, long skip, int take, CancellationToken ct)
     {
-        var parameters = new DynamicParameters(new { kind, status, skip, take });
-        var clauses = new List<string>();
-        for (var i = 0; i < identities.Count; i++)
-        {
-            clauses.Add($"(requester_corp_id = @c{i} AND requester_user_id = @u{i})");
-            parameters.Add($"c{i}", identities[i].CorpId);
-            parameters.Add($"u{i}", identities[i].UserId);
-        }
-
-        var where = $"({string.Join(" OR ", clauses)}) AND (@kind IS NULL OR kind = @kind) AND (@status IS NULL OR status = @status)";
+        var (mine, parameters) = IdentityFilter.Of(identities, "requester_corp_id", "requester_user_id",
+            new DynamicParameters(new { kind, status, skip, take }));
+        var where = $"({mine}) AND (@kind IS NULL OR kind = @kind) AND (@status IS NULL OR status = @status)";
         await using var connection = await db.OpenConnectionAsync(ct);
         var items = (await connection.QueryAsync<ApprovalListRow>(new CommandDefinition($"""
             SELECT id, kind, corp_id, title, requester_corp_id, requester_user_id, status, route, current_step, created_at, updated_at,
@@ -321,21 +314,6 @@ internal sealed class ApprovalRepository(Database db)
         var total = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             $"SELECT COUNT(*) FROM approval_requests WHERE {where}", parameters, cancellationToken: ct));
         return (items, total);
-    }
-
-    private static (string Where, DynamicParameters Args) Mine(IReadOnlyList<(string CorpId, string UserId)> identities, string? kind, long skip,
-        int take)
-    {
-        var parameters = new DynamicParameters(new { kind, skip, take });
-        var clauses = new List<string>();
-        for (var i = 0; i < identities.Count; i++)
-        {
-            clauses.Add($"(a.corp_id = @c{i} AND a.user_id = @u{i})");
-            parameters.Add($"c{i}", identities[i].CorpId);
-            parameters.Add($"u{i}", identities[i].UserId);
-        }
-
-        return (string.Join(" OR ", clauses), parameters);
     }
 
     // ---- reminders ----

@@ -146,7 +146,7 @@ internal sealed class NoticeRepository(Database db)
     public async Task<(IReadOnlyList<MyNoticeRow> Items, int Total, int Unread)> ForPersonAsync(
         IReadOnlyList<(string CorpId, string UserId)> identities, long skip, int take, CancellationToken ct)
     {
-        var (filter, args) = IdentityFilter(identities);
+        var (filter, args) = IdentityFilter.Of(identities, "r.corp_id", "r.user_id");
         args.Add("skip", skip);
         args.Add("take", take);
         var from = $"""
@@ -170,7 +170,7 @@ internal sealed class NoticeRepository(Database db)
     public async Task<DateTime?> MarkReadAsync(long noticeId, IReadOnlyList<(string CorpId, string UserId)> identities, DateTime now,
         CancellationToken ct)
     {
-        var (filter, args) = IdentityFilter(identities);
+        var (filter, args) = IdentityFilter.Of(identities, "r.corp_id", "r.user_id");
         args.Add("noticeId", noticeId);
         args.Add("now", now);
         var visible = $"""
@@ -202,21 +202,5 @@ internal sealed class NoticeRepository(Database db)
             db.Dialect.Upsert("notice_school_settings", ["corp_id"], ["teacher_notices_need_approval", "updated_at", "updated_by_user_id"]),
             new { corp_id = corpId, teacher_notices_need_approval = value, updated_at = now, updated_by_user_id = userId },
             cancellationToken: ct));
-    }
-
-    // ---- helpers ----
-
-    private static (string Filter, DynamicParameters Args) IdentityFilter(IReadOnlyList<(string CorpId, string UserId)> identities)
-    {
-        var args = new DynamicParameters();
-        var parts = new List<string>();
-        for (var i = 0; i < identities.Count; i++)
-        {
-            parts.Add($"(r.corp_id = @ic{i} AND r.user_id = @iu{i})");
-            args.Add($"ic{i}", identities[i].CorpId);
-            args.Add($"iu{i}", identities[i].UserId);
-        }
-
-        return (parts.Count == 0 ? "1 = 0" : string.Join(" OR ", parts), args);
     }
 }
