@@ -11,6 +11,7 @@ internal static class AfterSchoolExtensions
         services.AddValidatedOptions<AfterSchoolOptions>();
         services.AddSingleton<CareRepository>();
         services.AddSingleton<CareService>();
+        services.AddSingleton<CareOffers>();
         services.AddSingleton<CareDailyRepository>();
         services.AddSingleton<CareDaily>();
         services.AddSingleton<CareStatistics>();

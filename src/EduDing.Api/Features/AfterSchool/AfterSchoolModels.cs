@@ -39,7 +39,16 @@ internal static class AllocationMode
     /// <summary>A recorded, reproducible draw after the window closes, priority categories first (摇号).</summary>
     public const string Lottery = "lottery";
 
-    public static readonly IReadOnlyList<string> All = [FirstCome, Lottery];
+    /// <summary>
+    /// Ranked choices (志愿): families rank the program's ranked electives; after the window one batch gives each family
+    /// its best-ranked choice with a place, in a recorded draw's order with priority categories first.
+    /// </summary>
+    public const string Ranked = "ranked";
+
+    public static readonly IReadOnlyList<string> All = [FirstCome, Lottery, Ranked];
+
+    /// <summary>Allocated after the window (a draw or the ranked batch), not at submission.</summary>
+    public static bool AfterWindow(string mode) => mode is Lottery or Ranked;
 }
 
 internal static class FeeUnit
@@ -60,7 +69,8 @@ internal static class CareApplicationStatus
 /// <summary>
 /// An application's place in one offering: held (counted against capacity while the application is reviewed),
 /// enrolled (the application was approved), waitlisted (in queue order: submission, or the draw), released (rejected,
-/// withdrawn), or applied (waiting for a lottery's draw).
+/// withdrawn, an offer declined or lapsed), applied (waiting for a lottery's draw or the ranked batch), or offered (a
+/// freed place kept for this family until the claim window ends).
 /// </summary>
 internal static class PlaceStatus
 {
@@ -69,8 +79,11 @@ internal static class PlaceStatus
     public const string Waitlisted = "waitlisted";
     public const string Released = "released";
 
-    /// <summary>Applied for an elective allocated by lottery: waiting for the draw, not counted against capacity.</summary>
+    /// <summary>Applied for an elective allocated after the window: waiting for the draw, not counted against capacity.</summary>
     public const string Applied = "applied";
+
+    /// <summary>A freed place offered to the next family in line: counted against capacity until claimed, declined or lapsed.</summary>
+    public const string Offered = "offered";
 }
 
 internal sealed record CareProgram(long Id, string CorpId, string Name, string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
@@ -99,7 +112,8 @@ internal sealed record CareApplication(long Id, long ProgramId, string CorpId, s
         System.Text.Json.JsonSerializer.Deserialize<List<PickupPerson>>(Pickup, System.Text.Json.JsonSerializerOptions.Web) ?? [];
 }
 
-internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, long QueuePosition, DateTime? EnrolledAt, DateTime UpdatedAt);
+internal sealed record CarePlace(long ApplicationId, long OfferingId, string Status, long QueuePosition, DateTime? EnrolledAt, DateTime UpdatedAt,
+    int? ChoiceRank, DateTime? OfferExpiresAt);
 
 /// <summary>A pickup person: at least one per application (name, relation, phone).</summary>
 internal sealed record PickupPerson(string Name, string Relation, string Phone)

@@ -38,6 +38,12 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
     /// <summary>A present child with no handover this long after the session's end raises the handover alert.</summary>
     public TimeSpan HandoverGrace { get; set; } = TimeSpan.FromMinutes(15);
 
+    /// <summary>
+    /// How long a freed elective place is kept for the next family in line before it moves on to the one after; zero
+    /// gives the place at once.
+    /// </summary>
+    public TimeSpan ClaimWindow { get; set; } = TimeSpan.FromHours(48);
+
     /// <summary>The roll of an earlier day may be marked late (补签) for this many days, then it is locked.</summary>
     public int RollCorrectionDays { get; set; } = 3;
 
@@ -75,6 +81,11 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
         if (HandoverGrace < TimeSpan.Zero || HandoverGrace > TimeSpan.FromHours(3))
         {
             yield return (nameof(HandoverGrace), "must be 0 to 3 hours");
+        }
+
+        if (ClaimWindow < TimeSpan.Zero || ClaimWindow > TimeSpan.FromDays(14))
+        {
+            yield return (nameof(ClaimWindow), "must be 0 to 14 days");
         }
 
         if (RollCorrectionDays is < 0 or > 60)

@@ -23,7 +23,11 @@ internal sealed record ProgramDto(long Id, string CorpId, string Name, string Ki
 
 internal sealed record ComplianceDto(long ProgramId, bool Compliant, decimal MinimumDailyHours, IReadOnlyList<ComplianceViolation> Violations);
 
-internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPosition);
+/// <summary>
+/// A place: held, enrolled, waitlisted (with its position), applied (waiting for the draw or the ranked batch), offered
+/// (claim it before offerExpiresAt) or released; choiceRank is the family's rank for a ranked-choice (志愿) elective.
+/// </summary>
+internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPosition, int? ChoiceRank, DateTime? OfferExpiresAt);
 
 internal sealed record LotteryRequest(string? Seed);
 
@@ -71,6 +75,10 @@ internal static class CareEndpoints
         mine.MapGet("/applications", MyApplicationsAsync).RequireAudience(Audience.Person).WithName("MyCare_Applications");
         mine.MapPost("/applications/{id:long}/withdraw", WithdrawAsync).RequireAudience(Audience.Person).WithName("MyCare_Withdraw");
         mine.MapPost("/applications/{id:long}/switch", SwitchAsync).RequireAudience(Audience.Person).WithName("MyCare_Switch");
+        mine.MapPost("/applications/{id:long}/offers/{offeringId:long}/claim", ClaimOfferAsync).RequireAudience(Audience.Person)
+            .WithName("MyCare_ClaimOffer");
+        mine.MapPost("/applications/{id:long}/offers/{offeringId:long}/decline", DeclineOfferAsync).RequireAudience(Audience.Person)
+            .WithName("MyCare_DeclineOffer");
         mine.MapPost("/applications/{id:long}/survey", SurveyAsync).RequireAudience(Audience.Person).WithName("MyCare_AnswerSurvey");
         school.MapGet("/care-programs/{id:long}/survey", SurveyResultsAsync).RequireAudience(Audience.SchoolAdminOrBureau)
             .WithName("CarePrograms_SurveyResults");
@@ -196,7 +204,7 @@ internal static class CareEndpoints
             {
                 var c = counts.GetValueOrDefault(o.Id);
                 return new OfferingDto(o.Id, o.Kind, o.Name, o.Grades, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation,
-                    (c?.Held ?? 0) + (c?.Applied ?? 0), c?.Enrolled ?? 0, c?.Waitlisted ?? 0);
+                    (c?.Held ?? 0) + (c?.Applied ?? 0) + (c?.Offered ?? 0), c?.Enrolled ?? 0, c?.Waitlisted ?? 0);
             }).ToList());
     }
 
@@ -282,6 +290,14 @@ internal static class CareEndpoints
         return TypedResults.Ok((await DtosAsync([(await care.FindApplicationAsync(id, ct))!], care, approvals, ct))[0]);
     }
 
+    private static async Task<Ok<CareApplicationDto>> ClaimOfferAsync(long id, long offeringId, Caller caller, CareOffers offers,
+        CareRepository care, ApprovalRepository approvals, CancellationToken ct) =>
+        TypedResults.Ok((await DtosAsync([await offers.ClaimAsync(caller, id, offeringId, ct)], care, approvals, ct))[0]);
+
+    private static async Task<Ok<CareApplicationDto>> DeclineOfferAsync(long id, long offeringId, Caller caller, CareOffers offers,
+        CareRepository care, ApprovalRepository approvals, CancellationToken ct) =>
+        TypedResults.Ok((await DtosAsync([await offers.DeclineAsync(caller, id, offeringId, ct)], care, approvals, ct))[0]);
+
     private static async Task<NoContent> SurveyAsync(long id, SurveyAnswer request, Caller caller, CareSurvey survey, CancellationToken ct)
     {
         await survey.AnswerAsync(caller, id, request.OfferingId, request.Rating, request.Comment, ct);
@@ -302,10 +318,9 @@ internal static class CareEndpoints
             var placeDtos = new List<PlaceDto>();
             foreach (var place in places[a.Id])
             {
-                int? position = place.Status == PlaceStatus.Waitlisted
-                    ? (await care.WaitlistAsync(place.OfferingId, ct)).ToList().IndexOf(a.Id) + 1
-                    : null;
-                placeDtos.Add(new PlaceDto(place.OfferingId, place.Status, position));
+                var position = place.Status == PlaceStatus.Waitlisted ? await care.WaitlistPositionAsync(a.Id, place.OfferingId, ct) : null;
+                placeDtos.Add(new PlaceDto(place.OfferingId, place.Status, position, place.ChoiceRank,
+                    place.Status == PlaceStatus.Offered ? place.OfferExpiresAt : null));
             }
 
             var request = await approvals.FindBySubjectAsync(CareApprovalKind.Name, CareApprovalKind.SubjectOf(a.Id), ct);

@@ -1,15 +1,21 @@
 using System.Data.Common;
 using Dapper;
 using EduDing.Api.Data;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>An offering's places as the school sees them.</summary>
-internal sealed record OfferingPlaces(long OfferingId, int Held, int Enrolled, int Waitlisted, int Applied);
+internal sealed record OfferingPlaces(long OfferingId, int Held, int Enrolled, int Waitlisted, int Applied, int Offered);
+
+/// <summary>A freed place offered to a family, for the message that tells them.</summary>
+internal sealed record CareOffer(long ApplicationId, long OfferingId, DateTime ExpiresAt);
 
 /// <summary>The school calendar, programs with their sessions and offerings, applications, and places in offerings.</summary>
-internal sealed class CareRepository(Database db)
+internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? options = null)
 {
+    private readonly TimeSpan _claimWindow = (options?.Value ?? new AfterSchoolOptions()).ClaimWindow;
+
     public Database Database => db;
 
     // ---- calendar ----
@@ -164,6 +170,10 @@ internal sealed class CareRepository(Database db)
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
             await TakeOfferingsAsync(tx, ids, token);
+            var chosen = await OfferingsAsync(tx, ids, token);
+            // A ranked-choice elective keeps the family's rank for it: its place among the ranked ones they listed.
+            var ranks = offeringIds.Distinct().Where(o => chosen.Any(c => c.Id == o && c.Allocation == AllocationMode.Ranked))
+                .Select((o, i) => (o, i + 1)).ToDictionary(x => x.o, x => x.Item2);
             if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
                     "SELECT COUNT(*) FROM care_applications WHERE program_id = @programId AND student_user_id = @studentUserId",
                     new { programId = application.ProgramId, studentUserId = application.StudentUserId }, tx, cancellationToken: token)) > 0)
@@ -178,18 +188,19 @@ internal sealed class CareRepository(Database db)
                         @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
                 {db.Dialect.SelectLastInsertId};
                 """, application, tx, cancellationToken: token));
-            foreach (var offering in await OfferingsAsync(tx, ids, token))
+            foreach (var offering in chosen)
             {
-                // Once a lottery is drawn, a later application (a mid-term join) queues after the drawn order.
-                var lotteryOpen = offering.Allocation == AllocationMode.Lottery && !await DrawnAsync(tx, offering.Id, token);
+                // Once a lottery or the ranked batch is drawn, a later application (a mid-term join) queues after the drawn order.
+                var waitsForDraw = AllocationMode.AfterWindow(offering.Allocation) && !await DrawnAsync(tx, offering, token);
                 var status = offering.Kind == OfferingKind.Basic ? PlaceStatus.Held
-                    : lotteryOpen ? PlaceStatus.Applied
+                    : waitsForDraw ? PlaceStatus.Applied
                     : await TakenAsync(tx, offering.Id, token) < offering.Capacity ? PlaceStatus.Held
                     : PlaceStatus.Waitlisted;
                 await connection.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO care_places (application_id, offering_id, status, queue_position, updated_at)
-                    VALUES (@id, @offeringId, @status, @id, @now)
-                    """, new { id, offeringId = offering.Id, status, now }, tx, cancellationToken: token));
+                    INSERT INTO care_places (application_id, offering_id, status, queue_position, choice_rank, updated_at)
+                    VALUES (@id, @offeringId, @status, @id, @rank, @now)
+                    """, new { id, offeringId = offering.Id, status, rank = ranks.TryGetValue(offering.Id, out var r) ? r : (int?)null, now }, tx,
+                    cancellationToken: token));
             }
 
             return id;
@@ -239,7 +250,10 @@ internal sealed class CareRepository(Database db)
             return true;
         }, ct);
 
-    /// <summary>Fills an elective's free places from its waitlist, oldest application first.</summary>
+    /// <summary>
+    /// Fills an elective's free places from its waitlist, first in line first: each is offered to the family until the
+    /// claim window ends (AfterSchool:ClaimWindow), or given at once when the window is zero.
+    /// </summary>
     private async Task PromoteAsync(DbTransaction tx, CareOffering offering, DateTime now, CancellationToken ct)
     {
         if (offering.Kind == OfferingKind.Basic)
@@ -260,21 +274,137 @@ internal sealed class CareRepository(Database db)
             """, new { offeringId = offering.Id, free }, tx, cancellationToken: ct))).ToList();
         foreach (var (applicationId, status) in next)
         {
+            var placed = _claimWindow > TimeSpan.Zero ? PlaceStatus.Offered
+                : status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled : PlaceStatus.Held;
             await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                UPDATE care_places SET status = @status, updated_at = @now,
-                                       enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
+                UPDATE care_places SET status = @placed, updated_at = @now, offer_notified_at = NULL,
+                                       offer_expires_at = CASE WHEN @placed = 'offered' THEN @expires ELSE NULL END,
+                                       enrolled_at = CASE WHEN @placed = 'enrolled' THEN @now ELSE enrolled_at END
                 WHERE application_id = @applicationId AND offering_id = @offeringId
-                """, new
-            {
-                applicationId, offeringId = offering.Id, now,
-                status = status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled : PlaceStatus.Held,
-            }, tx, cancellationToken: ct));
+                """, new { applicationId, offeringId = offering.Id, now, placed, expires = now + _claimWindow }, tx, cancellationToken: ct));
         }
     }
 
-    private static async Task<bool> DrawnAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
+    /// <summary>
+    /// The family claims a place offered to them: held while the application is reviewed, enrolled when it is approved.
+    /// For a ranked-choice elective the family's other ranked places are given up (one course per family), and any of
+    /// them offered passes to the next in line. False when no live offer is there (claimed, declined, or lapsed).
+    /// </summary>
+    public Task<bool> ClaimOfferAsync(long applicationId, long offeringId, DateTime now, CancellationToken ct) =>
+        ResolveOfferAsync(applicationId, offeringId, claim: true, now, ct);
+
+    /// <summary>The family declines a place offered to them: it goes to the next in line.</summary>
+    public Task<bool> DeclineOfferAsync(long applicationId, long offeringId, DateTime now, CancellationToken ct) =>
+        ResolveOfferAsync(applicationId, offeringId, claim: false, now, ct);
+
+    private Task<bool> ResolveOfferAsync(long applicationId, long offeringId, bool claim, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var offering = await FindOfferingAsync(offeringId, token);
+            // The other ranked places this application gives up when it claims a ranked place.
+            var others = claim && offering?.Allocation == AllocationMode.Ranked
+                ? (await connection.QueryAsync<long>(new CommandDefinition("""
+                    SELECT p.offering_id FROM care_places p JOIN care_offerings o ON o.id = p.offering_id
+                    WHERE p.application_id = @applicationId AND p.offering_id <> @offeringId AND o.allocation = 'ranked' AND p.status <> 'released'
+                    """, new { applicationId, offeringId }, tx, cancellationToken: token))).ToList()
+                : [];
+            await TakeOfferingsAsync(tx, others.Append(offeringId).Order().ToList(), token);
+            var status = await connection.ExecuteScalarAsync<string?>(new CommandDefinition(
+                $"SELECT status FROM care_applications WHERE id = @applicationId{db.Dialect.ForUpdate}", new { applicationId }, tx,
+                cancellationToken: token));
+            var placed = !claim ? PlaceStatus.Released : status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled : PlaceStatus.Held;
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = @placed, updated_at = @now, offer_expires_at = NULL,
+                                           enrolled_at = CASE WHEN @placed = 'enrolled' THEN @now ELSE enrolled_at END
+                    WHERE application_id = @applicationId AND offering_id = @offeringId AND status = 'offered' AND offer_expires_at > @now
+                    """, new { applicationId, offeringId, placed, now }, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            if (others.Count > 0)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = 'released', offer_expires_at = NULL, updated_at = @now
+                    WHERE application_id = @applicationId AND offering_id IN @others AND status <> 'released'
+                    """, new { applicationId, others, now }, tx, cancellationToken: token));
+            }
+
+            foreach (var freed in await OfferingsAsync(tx, claim ? others : [offeringId], token))
+            {
+                await PromoteAsync(tx, freed, now, token);
+            }
+
+            return true;
+        }, ct);
+
+    /// <summary>
+    /// Offers whose claim window has ended move on: each lapsed place is released and offered to the next in line, once
+    /// per offering under its row lock, so that several instances lapse each offer exactly once. Returns the places lapsed.
+    /// </summary>
+    public async Task<int> LapseOffersAsync(DateTime now, CancellationToken ct)
+    {
+        List<long> offerings;
+        await using (var connection = await db.OpenConnectionAsync(ct))
+        {
+            offerings = (await connection.QueryAsync<long>(new CommandDefinition(
+                "SELECT DISTINCT offering_id FROM care_places WHERE status = 'offered' AND offer_expires_at <= @now ORDER BY offering_id",
+                new { now }, cancellationToken: ct))).ToList();
+        }
+
+        var lapsed = 0;
+        foreach (var offeringId in offerings)
+        {
+            lapsed += await db.InTransactionAsync(async (tx, token) =>
+            {
+                await TakeOfferingsAsync(tx, [offeringId], token);
+                var count = await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET status = 'released', offer_expires_at = NULL, updated_at = @now
+                    WHERE offering_id = @offeringId AND status = 'offered' AND offer_expires_at <= @now
+                    """, new { offeringId, now }, tx, cancellationToken: token));
+                if (count > 0)
+                {
+                    await PromoteAsync(tx, (await OfferingsAsync(tx, [offeringId], token))[0], now, token);
+                }
+
+                return count;
+            }, ct);
+        }
+
+        return lapsed;
+    }
+
+    /// <summary>Offers nobody has told the family about yet, each claimed here so that one instance sends each message.</summary>
+    public async Task<IReadOnlyList<CareOffer>> ClaimUnannouncedOffersAsync(DateTime now, int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var offers = (await connection.QueryAsync<CareOffer>(new CommandDefinition("""
+            SELECT application_id, offering_id, offer_expires_at AS expires_at FROM care_places
+            WHERE status = 'offered' AND offer_notified_at IS NULL AND offer_expires_at > @now
+            ORDER BY offer_expires_at LIMIT @limit
+            """, new { now, limit }, cancellationToken: ct))).ToList();
+        var claimed = new List<CareOffer>();
+        foreach (var offer in offers)
+        {
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_places SET offer_notified_at = @now
+                    WHERE application_id = @ApplicationId AND offering_id = @OfferingId AND status = 'offered' AND offer_notified_at IS NULL
+                    """, new { now, offer.ApplicationId, offer.OfferingId }, cancellationToken: ct)) == 1)
+            {
+                claimed.Add(offer);
+            }
+        }
+
+        return claimed;
+    }
+
+    /// <summary>Whether the offering's lottery, or its program's ranked batch, was drawn.</summary>
+    private static async Task<bool> DrawnAsync(DbTransaction tx, CareOffering offering, CancellationToken ct) =>
         await tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
-            "SELECT COUNT(*) FROM care_lotteries WHERE offering_id = @offeringId", new { offeringId }, tx, cancellationToken: ct)) > 0;
+            offering.Allocation == AllocationMode.Ranked
+                ? "SELECT COUNT(*) FROM care_batches WHERE program_id = @ProgramId"
+                : "SELECT COUNT(*) FROM care_lotteries WHERE offering_id = @Id", new { offering.ProgramId, offering.Id }, tx, cancellationToken: ct)) > 0;
 
     /// <summary>
     /// Moves an application from one offering to another: the old place is released and its offering's next family
@@ -330,13 +460,13 @@ internal sealed class CareRepository(Database db)
                 $"SELECT {OfferingColumns} FROM care_offerings WHERE id IN @ids ORDER BY id", new { ids }, tx, cancellationToken: ct))).ToList();
 
     /// <summary>
-    /// Places held or enrolled, read as they are now (a locking read on MySQL: a plain read inside the transaction would
+    /// Places held, enrolled or offered, read as they are now (a locking read on MySQL: a plain read inside the transaction would
     /// see the snapshot taken before this transaction queued for the offering, and two instances would promote the same
     /// family).
     /// </summary>
     private Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
         tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled'){db.Dialect.ForUpdate}",
+            $"SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled', 'offered'){db.Dialect.ForUpdate}",
             new { offeringId }, tx, cancellationToken: ct));
 
     public async Task<CareApplication?> FindApplicationAsync(long id, CancellationToken ct)
@@ -370,11 +500,14 @@ internal sealed class CareRepository(Database db)
 
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<CarePlace>(new CommandDefinition(
-            "SELECT application_id, offering_id, status, queue_position, enrolled_at, updated_at FROM care_places WHERE application_id IN @ids ORDER BY application_id, offering_id",
+            """
+            SELECT application_id, offering_id, status, queue_position, enrolled_at, updated_at, choice_rank, offer_expires_at FROM care_places
+            WHERE application_id IN @ids ORDER BY application_id, offering_id
+            """,
             new { ids = applicationIds.ToList() }, cancellationToken: ct))).ToList();
     }
 
-    /// <summary>Per offering of a program: places held, enrolled, waitlisted, and applied (waiting for a draw).</summary>
+    /// <summary>Per offering of a program: places held, enrolled, waitlisted, applied (waiting for a draw) and offered.</summary>
     public async Task<IReadOnlyList<OfferingPlaces>> PlaceCountsAsync(long programId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -383,7 +516,8 @@ internal sealed class CareRepository(Database db)
                    COALESCE(SUM(CASE WHEN p.status = 'held' THEN 1 ELSE 0 END), 0) AS held,
                    COALESCE(SUM(CASE WHEN p.status = 'enrolled' THEN 1 ELSE 0 END), 0) AS enrolled,
                    COALESCE(SUM(CASE WHEN p.status = 'waitlisted' THEN 1 ELSE 0 END), 0) AS waitlisted,
-                   COALESCE(SUM(CASE WHEN p.status = 'applied' THEN 1 ELSE 0 END), 0) AS applied
+                   COALESCE(SUM(CASE WHEN p.status = 'applied' THEN 1 ELSE 0 END), 0) AS applied,
+                   COALESCE(SUM(CASE WHEN p.status = 'offered' THEN 1 ELSE 0 END), 0) AS offered
             FROM care_offerings o LEFT JOIN care_places p ON p.offering_id = o.id
             WHERE o.program_id = @programId
             GROUP BY o.id ORDER BY o.id
@@ -430,6 +564,78 @@ internal sealed class CareRepository(Database db)
             return (seed, drawn);
         }, ct);
 
+    /// <summary>
+    /// Allocates a program's ranked-choice (志愿) electives in one batch, once: the applications still in the running
+    /// are put in the order of a <see cref="CareLottery"/> draw (priority categories first); each in turn gets its
+    /// best-ranked choice that still has a place (enrolled at once when already approved) and gives up its other ranked
+    /// choices; a family that got none waits on each of its choices in the drawn order. The seed and the order are
+    /// recorded; running again returns the recorded batch.
+    /// </summary>
+    public Task<(string Seed, IReadOnlyList<long> Drawn)> AllocateRankedAsync(long programId, string seed, string byUserId, DateTime now,
+        CancellationToken ct) =>
+        db.InTransactionAsync<(string, IReadOnlyList<long>)>(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            var ranked = (await connection.QueryAsync<CareOffering>(new CommandDefinition(
+                $"SELECT {OfferingColumns} FROM care_offerings WHERE program_id = @programId AND allocation = 'ranked' ORDER BY id",
+                new { programId }, tx, cancellationToken: token))).ToList();
+            await TakeOfferingsAsync(tx, ranked.Select(o => o.Id).ToList(), token);
+            // A locking read: the offerings were read before their rows were ours, and a plain read would see that snapshot.
+            if (await connection.QueryFirstOrDefaultAsync<(string Seed, string Drawn)?>(new CommandDefinition(
+                    $"SELECT seed, drawn FROM care_batches WHERE program_id = @programId{db.Dialect.ForUpdate}", new { programId }, tx,
+                    cancellationToken: token)) is { } done)
+            {
+                return (done.Seed, done.Drawn.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToList());
+            }
+
+            if (ranked.Count == 0)
+            {
+                return (seed, (IReadOnlyList<long>)[]);
+            }
+
+            var choices = (await connection.QueryAsync<(long ApplicationId, long OfferingId, int? Rank, string? Priority, string Status)>(
+                new CommandDefinition($"""
+                    SELECT p.application_id, p.offering_id, p.choice_rank, a.priority, a.status
+                    FROM care_places p JOIN care_applications a ON a.id = p.application_id
+                    WHERE p.offering_id IN @ids AND p.status = 'applied'
+                    ORDER BY p.application_id, p.choice_rank{db.Dialect.ForUpdate}
+                    """, new { ids = ranked.Select(o => o.Id).ToList() }, tx, cancellationToken: token))).ToLookup(c => c.ApplicationId);
+            var drawn = CareLottery.Draw(choices.Select(c => new LotteryEntry(c.Key, c.First().Priority is not null)), seed);
+            var free = new Dictionary<long, int>();
+            foreach (var offering in ranked)
+            {
+                free[offering.Id] = offering.Capacity - await TakenAsync(tx, offering.Id, token);
+            }
+
+            for (var position = 0; position < drawn.Count; position++)
+            {
+                var mine = choices[drawn[position]].OrderBy(c => c.Rank ?? int.MaxValue).ToList();
+                var got = mine.FirstOrDefault(c => free[c.OfferingId] > 0);
+                foreach (var choice in mine)
+                {
+                    var status = got == default ? PlaceStatus.Waitlisted
+                        : choice.OfferingId != got.OfferingId ? PlaceStatus.Released
+                        : choice.Status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled
+                        : PlaceStatus.Held;
+                    await connection.ExecuteAsync(new CommandDefinition("""
+                        UPDATE care_places SET status = @status, queue_position = @position, updated_at = @now,
+                                               enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
+                        WHERE application_id = @ApplicationId AND offering_id = @OfferingId
+                        """, new { status, position = position + 1, now, choice.ApplicationId, choice.OfferingId }, tx, cancellationToken: token));
+                }
+
+                if (got != default)
+                {
+                    free[got.OfferingId]--;
+                }
+            }
+
+            await connection.ExecuteAsync(new CommandDefinition("""
+                INSERT INTO care_batches (program_id, seed, drawn, run_at, run_by_user_id) VALUES (@programId, @seed, @drawn, @now, @byUserId)
+                """, new { programId, seed, drawn = string.Join(',', drawn), now, byUserId }, tx, cancellationToken: token));
+            return (seed, drawn);
+        }, ct);
+
     /// <summary>An offering's waitlist in order: the application ids.</summary>
     public async Task<IReadOnlyList<long>> WaitlistAsync(long offeringId, CancellationToken ct)
     {
@@ -437,5 +643,16 @@ internal sealed class CareRepository(Database db)
         return (await connection.QueryAsync<long>(new CommandDefinition(
             "SELECT application_id FROM care_places WHERE offering_id = @offeringId AND status = 'waitlisted' ORDER BY queue_position",
             new { offeringId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The application's place in an offering's waitlist (1 = next), or null when it is not waiting there.</summary>
+    public async Task<int?> WaitlistPositionAsync(long applicationId, long offeringId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
+            SELECT (SELECT COUNT(*) FROM care_places w
+                    WHERE w.offering_id = p.offering_id AND w.status = 'waitlisted' AND w.queue_position <= p.queue_position)
+            FROM care_places p WHERE p.application_id = @applicationId AND p.offering_id = @offeringId AND p.status = 'waitlisted'
+            """, new { applicationId, offeringId }, cancellationToken: ct));
     }
 }

@@ -198,8 +198,9 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
     }
 
     /// <summary>
-    /// Draws the lottery of each elective of the program allocated by lottery, once the signup window has closed; with
-    /// <paramref name="seed"/> null a random seed is recorded. Drawing again returns the recorded draws.
+    /// Draws the lottery of each elective of the program allocated by lottery, and allocates its ranked-choice electives
+    /// in one batch, once the signup window has closed; with <paramref name="seed"/> null a random seed is recorded.
+    /// Drawing again returns the recorded draws.
     /// </summary>
     public async Task<IReadOnlyList<(long OfferingId, string Seed, IReadOnlyList<long> Drawn)>> DrawAsync(Caller caller, string corpId, long id,
         string? seed, CancellationToken ct)
@@ -218,10 +219,18 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
 
         var draws = new List<(long, string, IReadOnlyList<long>)>();
-        foreach (var offering in (await care.OfferingsAsync(program.Id, ct)).Where(o => o.Allocation == AllocationMode.Lottery))
+        var offerings = await care.OfferingsAsync(program.Id, ct);
+        foreach (var offering in offerings.Where(o => o.Allocation == AllocationMode.Lottery))
         {
             var (usedSeed, drawn) = await care.DrawAsync(offering, seed ?? CareLottery.NewSeed(), caller.UserIdIn(corpId), now, ct);
             draws.Add((offering.Id, usedSeed, drawn));
+        }
+
+        // The ranked-choice electives share one batch: each of them is answered with the batch's seed and order.
+        if (offerings.Any(o => o.Allocation == AllocationMode.Ranked))
+        {
+            var (usedSeed, drawn) = await care.AllocateRankedAsync(program.Id, seed ?? CareLottery.NewSeed(), caller.UserIdIn(corpId), now, ct);
+            draws.AddRange(offerings.Where(o => o.Allocation == AllocationMode.Ranked).Select(o => (o.Id, usedSeed, drawn)));
         }
 
         return draws;
@@ -231,7 +240,8 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
     /// <summary>
     /// A guardian applies for their own child (or the child's class adviser for a family not on DingTalk, recorded as
-    /// such) within the signup window: places are allocated at once, and the application goes to review.
+    /// such) within the signup window: places are allocated at once (or by the draw or the ranked batch after the
+    /// window), and the application goes to review. The order of offeringIds ranks the ranked-choice electives.
     /// </summary>
     public async Task<(CareApplication Application, IReadOnlyList<CarePlace> Places)> ApplyAsync(Caller caller, ApplicationRequest request,
         CancellationToken ct)

@@ -150,6 +150,64 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         }
     }
 
+    /// <summary>
+    /// A request that could not start in DingTalk (its requester, a guardian, is not in the 通讯录) moves there once a
+    /// step is passed by someone on the school's staff: the remaining steps become an OA instance that person starts,
+    /// and the step just opened in the app is closed. Nothing moves when the school has no process code for the kind,
+    /// DingTalk refuses, or the step was acted on meanwhile (then the instance is left and logged).
+    /// </summary>
+    private async Task<bool> TryHandOverAsync(long id, (string CorpId, string UserId) decider, CancellationToken ct)
+    {
+        var request = await repo.FindAsync(id, ct);
+        if (request is not { Status: ApprovalStatus.Pending, Route: ApprovalRoute.InApp } || decider.CorpId != request.CorpId)
+        {
+            return false;
+        }
+
+        var chain = (await EffectiveChainAsync(request.CorpId, request.Kind, ct)).Chain;
+        if (string.IsNullOrWhiteSpace(chain.ProcessCode))
+        {
+            return false;
+        }
+
+        var remaining = new ApprovalChain(ApprovalRepository.ReadSteps(request.Steps).Skip(request.CurrentStep).ToList(), ProcessCode: chain.ProcessCode);
+        var instanceId = await TryStartInstanceAsync(new ApprovalSubmission(request.Kind, request.CorpId, request.SubjectId, request.Title, request.Summary,
+            request.ClassId), kinds.Get(request.Kind), remaining, decider, ct);
+        if (instanceId is null)
+        {
+            return false;
+        }
+
+        var now = time.UtcNowForDatabase();
+        var moved = await repo.Database.InTransactionAsync(async (tx, token) =>
+        {
+            if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token))
+            {
+                return false;
+            }
+
+            var current = await repo.GetAsync(tx, id, token);
+            if (current.CurrentStep != request.CurrentStep ||
+                (await repo.AssigneesAsync(tx, id, token)).Any(a => a.Step == current.CurrentStep && a.Decision is not null))
+            {
+                return false;
+            }
+
+            await repo.CloseOpenAsync(tx, id, now, token);
+            await repo.SetRouteAsync(tx, id, ApprovalRoute.DingTalk, instanceId, now, token);
+            await repo.AddActionAsync(tx, id, current.CurrentStep, SystemActor, SystemActor, "dingtalk",
+                $"DingTalk OA instance {instanceId}, started by {decider.UserId} for the remaining steps", now, token);
+            return true;
+        }, ct);
+        if (!moved)
+        {
+            log.LogWarning("Request {Id} was acted on in the app while OA instance {Instance} was being started; the instance is left in DingTalk",
+                id, instanceId);
+        }
+
+        return moved;
+    }
+
     /// <summary>Opens step <paramref name="step"/>: resolves its people (escalating an empty pool) and makes them its open assignees.</summary>
     private async Task<IReadOnlyList<Approver>> OpenStepAsync(DbTransaction tx, ApprovalRequest request, int step, DateTime now, CancellationToken ct,
         bool reopening = false)
@@ -184,6 +242,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     public async Task<ApprovalRequest> DecideAsync(Caller caller, long id, string decision, string? comment, CancellationToken ct)
     {
         var now = time.UtcNowForDatabase();
+        (string CorpId, string UserId) decider = default;
         var (_, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
         {
             if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token))
@@ -212,6 +271,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
                 throw new RequestValidationException(decision == ApprovalDecision.Approve ? "comment" : "reason", "at most 500 characters");
             }
 
+            decider = (mine.CorpId, mine.UserId);
             await repo.DecideAsync(tx, id, mine.Step, mine.CorpId, mine.UserId, decision, now, token);
             await repo.AddActionAsync(tx, id, mine.Step, mine.CorpId, mine.UserId, decision, comment?.Trim(), now, token);
             switch (decision)
@@ -235,6 +295,11 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
                     return await CompleteStepAsync(tx, request, now, token);
             }
         }, ct);
+
+        if (opened.Count > 0 && await TryHandOverAsync(id, decider, ct))
+        {
+            opened = [];
+        }
 
         var result = await AfterChangeAsync(id, opened, ct);
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, $"approval.{decision}", result.CorpId, [],

@@ -80,11 +80,148 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         Assert.False(await second.SettleAsync(ids[0], [CareApplicationStatus.Pending, CareApplicationStatus.Approved],
             CareApplicationStatus.Withdrawn, DateTime.UtcNow, default));
 
+        // Each freed place is offered to the next family in line (the default claim window), exactly once.
         var places = (await first.PlacesAsync(ids, default)).ToDictionary(p => p.ApplicationId);
-        Assert.Equal(10, places.Values.Count(p => p.Status is PlaceStatus.Held or PlaceStatus.Enrolled));
+        Assert.Equal(10, places.Values.Count(p => p.Status is PlaceStatus.Held or PlaceStatus.Enrolled or PlaceStatus.Offered));
         Assert.All(ids.Take(8), id => Assert.Equal(PlaceStatus.Released, places[id].Status));
-        Assert.All(ids.Skip(8).Take(10), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
+        Assert.All(ids.Skip(8).Take(2), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
+        Assert.All(ids.Skip(10).Take(8), id => Assert.Equal(PlaceStatus.Offered, places[id].Status));
         Assert.Equal(ids.Skip(18), await first.WaitlistAsync(elective, default));
+    }
+
+    [Fact]
+    public async Task Offers_ClaimedDeclinedAndLapsed_OnTwoInstances_MoveOnExactlyOnce()
+    {
+        db.SkipUnlessAvailable();
+        var window = Microsoft.Extensions.Options.Options.Create(new AfterSchoolOptions { ClaimWindow = TimeSpan.FromHours(48) });
+        var first = new CareRepository(db.Database, window);
+        var second = new CareRepository(db.CreateDatabase(db.ConnectionString), window);
+        var (programId, elective, _) = await ProgramAsync(first, 5);
+        var ids = new List<long>();
+        for (var i = 0; i < 20; i++)
+        {
+            ids.Add((await first.SubmitAsync(Application(programId, i), [elective], DateTime.UtcNow, default))!.Value);
+        }
+
+        // Months back, so that lapsing at "now + 49 h" touches only this test's offers (lapsing looks at every offering).
+        var now = DateTime.UtcNow.AddDays(-100);
+        Assert.True(await first.SettleAsync(ids[5 - 1], [CareApplicationStatus.Pending], CareApplicationStatus.Approved, now, default));
+        foreach (var id in ids.Take(4))
+        {
+            Assert.True(await second.SettleAsync(id, [CareApplicationStatus.Pending], CareApplicationStatus.Withdrawn, now, default));
+        }
+
+        // ids[5..8] are offered. One claims (held, its application pending), one declines (the next, ids[9], is offered),
+        // one claims too late; the other two let the window pass.
+        Assert.True(await first.ClaimOfferAsync(ids[5], elective, now.AddHours(1), default));
+        Assert.False(await second.ClaimOfferAsync(ids[5], elective, now.AddHours(1), default));
+        Assert.True(await second.DeclineOfferAsync(ids[6], elective, now.AddHours(2), default));
+        Assert.False(await first.ClaimOfferAsync(ids[7], elective, now.AddHours(49), default));
+        Assert.False(await first.ClaimOfferAsync(ids[10], elective, now.AddHours(1), default));
+
+        // Both instances lapse at once: ids[7], ids[8] (offered at now) and not ids[9] (offered at +2 h, still in its window).
+        var lapsed = await Task.WhenAll(first.LapseOffersAsync(now.AddHours(49), default), second.LapseOffersAsync(now.AddHours(49), default));
+        Assert.Equal(2, lapsed.Sum());
+        var places = (await first.PlacesAsync(ids, default)).ToDictionary(p => p.ApplicationId);
+        Assert.Equal(PlaceStatus.Held, places[ids[5]].Status);
+        Assert.Null(places[ids[5]].OfferExpiresAt);
+        Assert.All(new[] { ids[6], ids[7], ids[8] }, id => Assert.Equal(PlaceStatus.Released, places[id].Status));
+        Assert.All(new[] { ids[9], ids[10], ids[11] }, id => Assert.Equal(PlaceStatus.Offered, places[id].Status));
+        Assert.Equal(5, places.Values.Count(p => p.Status is PlaceStatus.Held or PlaceStatus.Enrolled or PlaceStatus.Offered));
+        Assert.Equal(ids.Skip(12), await first.WaitlistAsync(elective, default));
+
+        // Each new offer is announced once, whichever instance asks.
+        var announced = await Task.WhenAll(first.ClaimUnannouncedOffersAsync(now.AddHours(49), 100, default),
+            second.ClaimUnannouncedOffersAsync(now.AddHours(49), 100, default));
+        Assert.Equal(new[] { ids[9], ids[10], ids[11] }.Order(),
+            announced.SelectMany(a => a).Select(o => o.ApplicationId).Where(ids.Contains).Order());
+    }
+
+    [Fact]
+    public async Task RankedChoices_AllocateInOneRecordedBatch_BestChoiceFirst_PriorityFirst_AndOncePerProgram()
+    {
+        db.SkipUnlessAvailable();
+        var first = new CareRepository(db.Database);
+        var second = new CareRepository(db.CreateDatabase(db.ConnectionString));
+        var now = DateTime.UtcNow;
+        var programId = await first.CreateProgramAsync(new CareProgram(0, $"corp-{Guid.NewGuid():N}"[..20], "秋季", CareProgramKind.Term, Monday,
+                Monday.AddDays(100), now, now.AddDays(1), "3", CareProgramStatus.Open, "terms", 1, "term", null, now, "admin", now),
+            [new CareSession(0, 1, "15:30", "17:30")],
+            [
+                new CareOffering(0, 0, OfferingKind.Elective, "书法", "3", null, "arts", 3, 0, AllocationMode.Ranked, 0),
+                new CareOffering(0, 0, OfferingKind.Elective, "篮球", "3", null, "sports", 2, 0, AllocationMode.Ranked, 0),
+                new CareOffering(0, 0, OfferingKind.Elective, "科学", "3", null, "science", 4, 0, AllocationMode.Ranked, 0),
+            ], default);
+        var offerings = (await first.OfferingsAsync(programId, default)).Select(o => o.Id).ToList();
+        var capacity = new Dictionary<long, int> { [offerings[0]] = 3, [offerings[1]] = 2, [offerings[2]] = 4 };
+        var random = new Random(7);
+        var rankings = new Dictionary<long, List<long>>();
+        var priority = new HashSet<long>();
+        for (var i = 0; i < 16; i++)
+        {
+            var ranking = offerings.OrderBy(_ => random.Next()).Take(1 + random.Next(3)).ToList();
+            var id = (await first.SubmitAsync(Application(programId, i) with { Priority = i % 5 == 0 ? "migrant" : null }, ranking, now,
+                default))!.Value;
+            rankings[id] = ranking;
+            if (i % 5 == 0)
+            {
+                priority.Add(id);
+            }
+        }
+
+        Assert.All(await first.PlacesAsync(rankings.Keys.ToList(), default), p => Assert.Equal(PlaceStatus.Applied, p.Status));
+        Assert.All(await first.PlacesAsync(rankings.Keys.ToList(), default),
+            p => Assert.Equal(rankings[p.ApplicationId].IndexOf(p.OfferingId) + 1, p.ChoiceRank));
+
+        // Two instances run the batch at once: one batch is recorded, and both answer it.
+        var batches = await Task.WhenAll(first.AllocateRankedAsync(programId, "秋季志愿", "admin", now, default),
+            second.AllocateRankedAsync(programId, "秋季志愿", "admin", now, default));
+        Assert.Equal(batches[0].Drawn, (await second.AllocateRankedAsync(programId, "another seed", "admin", now, default)).Drawn);
+        Assert.Equal(batches[0].Seed, batches[1].Seed);
+        Assert.Equal(batches[0].Drawn, batches[1].Drawn);
+        var (seed, drawn) = batches[0];
+
+        // Independently: the draw's order, priority first; each family in turn gets its best-ranked choice with room.
+        Assert.Equal(CareLottery.Draw(rankings.Keys.Select(id => new LotteryEntry(id, priority.Contains(id))), seed), drawn);
+        Assert.All(drawn.Take(priority.Count), id => Assert.Contains(id, priority));
+        var left = new Dictionary<long, int>(capacity);
+        var expected = new Dictionary<long, long?>();
+        foreach (var id in drawn)
+        {
+            var got = rankings[id].Cast<long?>().FirstOrDefault(o => left[o!.Value] > 0);
+            expected[id] = got;
+            if (got is { } o)
+            {
+                left[o]--;
+            }
+        }
+
+        var places = (await first.PlacesAsync(rankings.Keys.ToList(), default)).ToLookup(p => p.ApplicationId);
+        foreach (var (id, got) in expected)
+        {
+            foreach (var place in places[id])
+            {
+                var want = got is null ? PlaceStatus.Waitlisted : place.OfferingId == got ? PlaceStatus.Held : PlaceStatus.Released;
+                Assert.Equal(want, place.Status);
+            }
+        }
+
+        // The waitlists follow the drawn order.
+        foreach (var offering in offerings)
+        {
+            Assert.Equal(drawn.Where(id => expected[id] is null && rankings[id].Contains(offering)), await first.WaitlistAsync(offering, default));
+        }
+
+        // A holder withdraws; the place is offered to the first in line, who waits on other choices too: claiming it
+        // gives those up (one ranked course per family).
+        var (course, next) = offerings.Select(o => (o, drawn.FirstOrDefault(id => expected[id] is null && rankings[id].Contains(o))))
+            .First(x => x.Item2 != 0 && rankings[x.Item2].Count > 1);
+        Assert.True(await first.SettleAsync(expected.First(e => e.Value == course).Key, [CareApplicationStatus.Pending],
+            CareApplicationStatus.Withdrawn, now, default));
+        Assert.Equal(PlaceStatus.Offered, (await first.PlacesAsync([next], default)).Single(p => p.OfferingId == course).Status);
+        Assert.True(await second.ClaimOfferAsync(next, course, now.AddMinutes(5), default));
+        Assert.All(await first.PlacesAsync([next], default),
+            p => Assert.Equal(p.OfferingId == course ? PlaceStatus.Held : PlaceStatus.Released, p.Status));
     }
 
     [Fact]

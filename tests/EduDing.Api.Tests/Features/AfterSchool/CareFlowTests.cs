@@ -112,11 +112,19 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         Assert.Equal("waitlisted", PlaceIn(secondNow, elective));
         Assert.Equal("enrolled", PlaceIn(secondNow, basic));
 
-        // The first family withdraws: the place goes to the second, already approved, so straight to enrolled.
+        // The first family withdraws: the place is offered to the second, who claims it within the window; already
+        // approved, they are enrolled. Nobody else can claim it for them, and it cannot be claimed twice.
         var withdrawn = await firstClient.PostAsync($"/api/me/care/applications/{(long)first["id"]!}/withdraw", null);
         Assert.Equal(HttpStatusCode.OK, withdrawn.StatusCode);
         secondNow = Mine((await secondClient.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!, families[1].Student);
-        Assert.Equal("enrolled", PlaceIn(secondNow, elective));
+        Assert.Equal("offered", PlaceIn(secondNow, elective));
+        Assert.NotNull(secondNow["places"]!.AsArray().First(p => (long)p!["offeringId"]! == elective)!["offerExpiresAt"]);
+        var claimPath = $"/api/me/care/applications/{(long)second["id"]!}/offers/{elective}/claim";
+        Assert.Equal(HttpStatusCode.NotFound, (await firstClient.PostAsync(claimPath, null)).StatusCode);
+        var claimed = await secondClient.PostAsync(claimPath, null);
+        Assert.Equal(HttpStatusCode.OK, claimed.StatusCode);
+        Assert.Equal("enrolled", PlaceIn((await claimed.Content.ReadFromJsonAsync<JsonObject>())!, elective));
+        Assert.Equal(HttpStatusCode.Conflict, (await secondClient.PostAsync(claimPath, null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await secondClient.PostAsync($"/api/me/care/applications/{(long)first["id"]!}/withdraw", null)).StatusCode);
     }
 }
@@ -171,6 +179,12 @@ public sealed class CareChangeTests(LiveOrgFixture fixture) : IClassFixture<Live
         Assert.Equal("released", places.First(p => (long)p!["offeringId"]! == go)!["status"]!.ToString());
         Assert.Equal("held", places.First(p => (long)p!["offeringId"]! == calligraphy)!["status"]!.ToString());
         var second = (await applications[1].Client.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!
+            .First(a => (long)a!["id"]! == applications[1].Id)!;
+        // The freed place is offered to the next in line, held once they claim it.
+        Assert.Equal("offered", second["places"]!.AsArray().First(p => (long)p!["offeringId"]! == go)!["status"]!.ToString());
+        Assert.Equal(HttpStatusCode.OK,
+            (await applications[1].Client.PostAsync($"/api/me/care/applications/{applications[1].Id}/offers/{go}/claim", null)).StatusCode);
+        second = (await applications[1].Client.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!
             .First(a => (long)a!["id"]! == applications[1].Id)!;
         Assert.Equal("held", second["places"]!.AsArray().First(p => (long)p!["offeringId"]! == go)!["status"]!.ToString());
         Assert.Equal(HttpStatusCode.BadRequest, (await applications[1].Client.PostAsJsonAsync($"/api/me/care/applications/{applications[1].Id}/switch",

@@ -1,0 +1,31 @@
+-- After-school places (docs/after-school.md): a freed elective place is offered to the next family with a claim window
+-- (offer_expires_at; offer_notified_at claims the family's message once); a ranked-choice (志愿) elective's place keeps
+-- the family's rank for it, and each program's ranked-choice batch is recorded with its seed and order like a lottery;
+-- changes to a day's roll after the day are requests, decided through the approvals platform.
+ALTER TABLE care_places ADD COLUMN choice_rank INTEGER NULL;
+ALTER TABLE care_places ADD COLUMN offer_expires_at TEXT NULL;
+ALTER TABLE care_places ADD COLUMN offer_notified_at TEXT NULL;
+CREATE INDEX ix_care_places_offers ON care_places (status, offer_expires_at);
+
+CREATE TABLE care_batches (
+    program_id INTEGER NOT NULL PRIMARY KEY,
+    seed TEXT NOT NULL,
+    drawn TEXT NOT NULL,
+    run_at TEXT NOT NULL,
+    run_by_user_id TEXT NOT NULL
+);
+
+CREATE TABLE care_roll_corrections (
+    id INTEGER PRIMARY KEY,
+    offering_id INTEGER NOT NULL,
+    application_id INTEGER NOT NULL,
+    day TEXT NOT NULL,
+    from_status TEXT NULL,
+    to_status TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    requested_by_user_id TEXT NOT NULL,
+    requested_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    decided_at TEXT NULL
+);
+CREATE INDEX ix_care_roll_corrections_day ON care_roll_corrections (offering_id, day);

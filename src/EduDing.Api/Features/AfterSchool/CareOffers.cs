@@ -1,0 +1,69 @@
+using EduDing.Api.Data;
+using EduDing.Api.Features.Audit;
+using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Org;
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.AfterSchool;
+
+/// <summary>
+/// Freed elective places (docs/after-school.md): the next family in line is offered the place and told so; they claim
+/// or decline it within AfterSchool:ClaimWindow, after which it moves on to the family after them.
+/// </summary>
+internal sealed class CareOffers(CareRepository care, OrgDirectory directory, SystemNotices notices, AuditLog audit, TimeProvider time)
+{
+    /// <summary>The family claims the place offered to them; 409 when the offer is gone (claimed, declined or lapsed).</summary>
+    public Task<CareApplication> ClaimAsync(Caller caller, long applicationId, long offeringId, CancellationToken ct) =>
+        ResolveAsync(caller, applicationId, offeringId, claim: true, ct);
+
+    /// <summary>The family declines the place offered to them: it goes to the next family in line.</summary>
+    public Task<CareApplication> DeclineAsync(Caller caller, long applicationId, long offeringId, CancellationToken ct) =>
+        ResolveAsync(caller, applicationId, offeringId, claim: false, ct);
+
+    private async Task<CareApplication> ResolveAsync(Caller caller, long applicationId, long offeringId, bool claim, CancellationToken ct)
+    {
+        var application = await care.ApplicationOfAsync(caller, applicationId, ct);
+        var resolved = claim
+            ? await care.ClaimOfferAsync(applicationId, offeringId, time.UtcNowForDatabase(), ct)
+            : await care.DeclineOfferAsync(applicationId, offeringId, time.UtcNowForDatabase(), ct);
+        if (!resolved)
+        {
+            throw new ConflictException($"No place in offering {offeringId} is offered to application {applicationId} now (claimed, declined, or the claim window ended).");
+        }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, claim ? "care.offer.claim" : "care.offer.decline", application.CorpId,
+            [application.StudentUserId], $"application {applicationId}, offering {offeringId}", AuditLog.Allowed, ct);
+        return (await care.FindApplicationAsync(applicationId, ct))!;
+    }
+
+    /// <summary>
+    /// What the worker does each round: offers past their window move on, then each new offer's family is told, once
+    /// across instances (the message is claimed on the place's row). Returns the offers lapsed and announced.
+    /// </summary>
+    public async Task<(int Lapsed, int Announced)> RunAsync(DateTime nowUtc, CancellationToken ct)
+    {
+        var lapsed = await care.LapseOffersAsync(nowUtc, ct);
+        var announced = 0;
+        foreach (var offer in await care.ClaimUnannouncedOffersAsync(nowUtc, 200, ct))
+        {
+            if (await care.FindApplicationAsync(offer.ApplicationId, ct) is not { } application ||
+                await care.FindOfferingAsync(offer.OfferingId, ct) is not { } offering ||
+                await care.FindProgramAsync(application.ProgramId, ct) is not { } program)
+            {
+                continue;
+            }
+
+            var guardian = await directory.FindAccountAsync(application.GuardianCorpId, application.GuardianUserId, ct);
+            var student = await directory.FindStudentAsync(application.CorpId, application.StudentUserId, ct);
+            await notices.SendAsync(new SystemNotice("care-offer", program.CorpId, program.Name, "课后服务候补名额",
+                $"{offering.Name}有空出的名额，按候补顺序留给{student?.Name ?? "孩子"}。请在{ShanghaiTime.FromUtc(offer.ExpiresAt):M月d日 HH:mm}前在报名页面确认或放弃，逾期将顺延给下一位。",
+                null,
+                [new NoticeRecipient(application.GuardianCorpId, application.GuardianUserId, guardian?.UnionId, guardian?.Name ?? application.GuardianUserId,
+                    "guardians", application.ClassId, "after-school place offered")]), ct);
+            announced++;
+        }
+
+        return (lapsed, announced);
+    }
+}
