@@ -14,12 +14,14 @@ internal static class AfterSchoolExtensions
         services.AddSingleton<CareOffers>();
         services.AddSingleton<CareDailyRepository>();
         services.AddSingleton<CareDaily>();
+        services.AddSingleton<CareRollCorrections>();
         services.AddSingleton<CareStatistics>();
         services.AddSingleton<CareDuty>();
         services.AddSingleton<CareBilling>();
         services.AddSingleton<CareSurvey>();
         services.AddHostedService<CareWorker>();
         services.AddApprovalKind<CareApprovalKind>();
+        services.AddApprovalKind<RollCorrectionKind>();
         return services;
     }
 

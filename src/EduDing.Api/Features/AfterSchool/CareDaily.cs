@@ -70,7 +70,7 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
         (await daily.EnrolledAsync(offering.Id, ct)).Where(a => a.WeekdaySet.Contains(weekday)).ToList();
 
     /// <summary>The roll keeper of an offering: its teacher, or the school's admins. 404 for an offering of another school.</summary>
-    private async Task<(CareProgram Program, CareOffering Offering)> RequireKeeperAsync(Caller caller, string corpId, long offeringId, CancellationToken ct)
+    public async Task<(CareProgram Program, CareOffering Offering)> RequireKeeperAsync(Caller caller, string corpId, long offeringId, CancellationToken ct)
     {
         access.School(corpId);
         var offering = await care.FindOfferingAsync(offeringId, ct);
@@ -116,7 +116,8 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
 
     /// <summary>
     /// Marks the roll: only children expected that day, only up to today; a mark for an earlier day is a late entry
-    /// (补签), allowed for AfterSchool:RollCorrectionDays days and recorded as such.
+    /// (补签), allowed for AfterSchool:RollCorrectionDays days and recorded as such, while a mark already there changes
+    /// only through <see cref="CareRollCorrections"/>.
     /// </summary>
     public async Task SaveRollAsync(Caller caller, string corpId, long offeringId, DateOnly day, IReadOnlyList<(long ApplicationId, string? Status)> entries,
         CancellationToken ct)
@@ -134,6 +135,8 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
         }
 
         var expected = (await ExpectedAsync(program, offering, day, ct)).Select(a => a.Id).ToHashSet();
+        // After the day, a mark already there changes only through a correction request the school decides.
+        var marked = day < today ? await daily.RollAsync(offering.Id, day, ct) : new Dictionary<long, RollEntry>();
         var errors = new Dictionary<string, string[]>();
         if (entries.Count is 0 or > 2000)
         {
@@ -149,6 +152,10 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
             else if (entries[i].Status is null || !RollStatus.All.Contains(entries[i].Status!))
             {
                 errors[$"entries[{i}].status"] = [$"must be one of {string.Join(", ", RollStatus.All)}"];
+            }
+            else if (marked.TryGetValue(entries[i].ApplicationId, out var mark) && mark.Status != entries[i].Status)
+            {
+                errors[$"entries[{i}].status"] = [$"was marked {mark.Status} on an earlier day: request a correction (POST …/roll/{day:yyyy-MM-dd}/corrections)"];
             }
         }
 

@@ -147,4 +147,69 @@ internal sealed class CareDailyRepository(Database db)
             return false;
         }
     }
+
+    // ---- roll corrections ----
+
+    private const string CorrectionColumns = """
+        id, offering_id, application_id, day, from_status, to_status, reason, requested_by_user_id, requested_at, status, decided_at
+        """;
+
+    /// <summary>A pending correction of one child's mark on a day; null when one is already pending for it.</summary>
+    public Task<long?> AddCorrectionAsync(long offeringId, long applicationId, DateOnly day, string? from, string to, string reason, string byUserId,
+        DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync<long?>(async (tx, token) =>
+        {
+            // The day's mark row is taken first, so that two requests for the same mark queue and the second sees the first.
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE care_roll SET marked_at = marked_at WHERE application_id = @applicationId AND offering_id = @offeringId AND day = @day
+                """, new { offeringId, applicationId, day }, tx, cancellationToken: token));
+            if (await tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition($"""
+                    SELECT COUNT(*) FROM care_roll_corrections
+                    WHERE offering_id = @offeringId AND application_id = @applicationId AND day = @day AND status = 'pending'{db.Dialect.ForUpdate}
+                    """, new { offeringId, applicationId, day }, tx, cancellationToken: token)) > 0)
+            {
+                return null;
+            }
+
+            return await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO care_roll_corrections (offering_id, application_id, day, from_status, to_status, reason, requested_by_user_id, requested_at, status)
+                VALUES (@offeringId, @applicationId, @day, @from, @to, @reason, @byUserId, @now, 'pending');
+                {db.Dialect.SelectLastInsertId};
+                """, new { offeringId, applicationId, day, from, to, reason, byUserId, now }, tx, cancellationToken: token));
+        }, ct);
+
+    public async Task<RollCorrection?> FindCorrectionAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<RollCorrection>(new CommandDefinition(
+            $"SELECT {CorrectionColumns} FROM care_roll_corrections WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Settles a pending correction once: approved, its mark replaces the day's mark as a late entry by the requester.</summary>
+    public Task<bool> SettleCorrectionAsync(long id, bool approved, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_roll_corrections SET status = @status, decided_at = @now WHERE id = @id AND status = 'pending'
+                    """, new { id, status = approved ? "approved" : "rejected", now }, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            if (approved)
+            {
+                var correction = await connection.QuerySingleAsync<RollCorrection>(new CommandDefinition(
+                    $"SELECT {CorrectionColumns} FROM care_roll_corrections WHERE id = @id", new { id }, tx, cancellationToken: token));
+                await connection.ExecuteAsync(new CommandDefinition(
+                    db.Dialect.Upsert("care_roll", ["application_id", "offering_id", "day"], ["status", "late_entry", "marked_by_user_id", "marked_at"]),
+                    new
+                    {
+                        application_id = correction.ApplicationId, offering_id = correction.OfferingId, day = correction.Day, status = correction.ToStatus,
+                        late_entry = true, marked_by_user_id = correction.RequestedByUserId, marked_at = now,
+                    }, tx, cancellationToken: token));
+            }
+
+            return true;
+        }, ct);
 }

@@ -66,8 +66,12 @@ internal static class CareEndpoints
         school.MapPost("/care-programs/{id:long}/lottery", LotteryAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_DrawLottery");
 
         school.MapGet("/care/statistics", SchoolStatisticsAsync).RequireAudience(Audience.SchoolStaffOrBureau).WithName("CareStatistics_School");
+        school.MapGet("/care/statistics.xlsx", SchoolStatisticsExportAsync).RequireAudience(Audience.SchoolStaffOrBureau)
+            .WithName("CareStatistics_SchoolExport");
         app.MapGet("/api/care/statistics", CityStatisticsAsync).WithTags("After-school care").RequireAudience(Audience.Bureau)
             .WithName("CareStatistics_City");
+        app.MapGet("/api/care/statistics.xlsx", CityStatisticsExportAsync).WithTags("After-school care").RequireAudience(Audience.Bureau)
+            .WithName("CareStatistics_CityExport");
 
         var mine = app.MapGroup("/api/me/care").WithTags("My after-school care");
         mine.MapGet("/programs", OpenProgramsAsync).RequireAudience(Audience.Person).WithName("MyCare_Programs");
@@ -237,6 +241,41 @@ internal static class CareEndpoints
         return TypedResults.Ok(await StatisticsAsync(schools, by ?? "school", ["city", "school"], day, statistics, options, time, ct));
     }
 
+    private static async Task<FileContentHttpResult> SchoolStatisticsExportAsync(string corpId, string? by, DateOnly? day, Caller caller,
+        AccessPolicy access, CareStatistics statistics, Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, TimeProvider time,
+        CancellationToken ct) =>
+        await WorkbookAsync((await SchoolStatisticsAsync(corpId, by, day, caller, access, statistics, options, time, ct)).Value!, corpId, ct);
+
+    private static async Task<FileContentHttpResult> CityStatisticsExportAsync(string? by, DateOnly? day, Caller caller, CareStatistics statistics,
+        OrgDirectory directory, Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, TimeProvider time, CancellationToken ct) =>
+        await WorkbookAsync((await CityStatisticsAsync(by, day, caller, statistics, directory, options, time, ct)).Value!, "city", ct);
+
+    /// <summary>The statistics as a workbook: participation, attendance and electives, one sheet each, headers in Chinese.</summary>
+    private static async Task<FileContentHttpResult> WorkbookAsync(CareStatisticsDto view, string scope, CancellationToken ct)
+    {
+        var sheets = new Dictionary<string, object>
+        {
+            ["参与率"] = view.Participation.Select(r => new Dictionary<string, object?>
+            {
+                ["范围"] = r.Label, ["编号"] = r.Key, ["应参与人数"] = r.Eligible, ["参与人数"] = r.Enrolled, ["参与率(%)"] = r.Rate,
+                ["五天全参与"] = r.AllFiveDays, ["五天全参与占比(%)"] = r.AllFiveDaysShare, ["2020基线(%)"] = view.BaselineRate,
+            }).ToList(),
+            ["出勤"] = view.Attendance.Select(a => new Dictionary<string, object?>
+            {
+                ["学校"] = a.CorpId, ["应到"] = a.Expected, ["实到"] = a.Present, ["请假"] = a.OnLeave, ["缺勤"] = a.Absent, ["未点名"] = a.Unmarked,
+                ["接送提醒"] = a.HandoverAlerts,
+            }).ToList(),
+            ["拓展课程"] = view.Electives.Select(e => new Dictionary<string, object?>
+            {
+                ["学校"] = e.CorpId, ["课程"] = e.Name, ["名额"] = e.Capacity, ["报名"] = e.Applications, ["录取"] = e.Enrolled, ["候补"] = e.Waitlisted,
+            }).ToList(),
+        };
+        using var stream = new MemoryStream();
+        await MiniExcelLibs.MiniExcel.SaveAsAsync(stream, sheets, cancellationToken: ct);
+        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            $"care-statistics-{scope}-{view.Day:yyyyMMdd}.xlsx");
+    }
+
     private static async Task<CareStatisticsDto> StatisticsAsync(IReadOnlyCollection<string> corpIds, string by, IReadOnlyList<string> dimensions,
         DateOnly? day, CareStatistics statistics, Microsoft.Extensions.Options.IOptions<AfterSchoolOptions> options, TimeProvider time,
         CancellationToken ct)
@@ -355,6 +394,7 @@ internal static class CareDailyEndpoints
         var group = app.MapGroup("/api/corps/{corpId}/care-groups/{offeringId:long}").WithTags("After-school care");
         group.MapGet("/roll/{day}", RollAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareRoll_Get");
         group.MapPut("/roll/{day}", SaveRollAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareRoll_Put");
+        group.MapPost("/roll/{day}/corrections", CorrectionAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareRoll_RequestCorrection");
         group.MapPost("/handovers/{day}", HandoverAsync).RequireAudience(Audience.CareGroupKeeper).WithName("CareHandovers_Record");
 
         var mine = app.MapGroup("/api/me/care/applications/{id:long}").WithTags("My after-school care");
@@ -377,6 +417,13 @@ internal static class CareDailyEndpoints
         await care.SaveRollAsync(caller, corpId, offeringId, date,
             (request.Entries ?? []).Select(e => (e?.ApplicationId ?? 0, e?.Status)).ToList(), ct);
         return TypedResults.Ok(await care.RollAsync(caller, corpId, offeringId, date, ct));
+    }
+
+    private static async Task<Accepted<RollCorrectionDto>> CorrectionAsync(string corpId, long offeringId, string day, RollCorrectionRequest request,
+        Caller caller, CareRollCorrections corrections, CancellationToken ct)
+    {
+        var correction = await corrections.RequestAsync(caller, corpId, offeringId, Day(day), request, ct);
+        return TypedResults.Accepted($"/api/approvals/{correction.ApprovalRequestId}", correction);
     }
 
     private static async Task<Ok<Handover>> HandoverAsync(string corpId, long offeringId, string day, HandoverRequest request, Caller caller,

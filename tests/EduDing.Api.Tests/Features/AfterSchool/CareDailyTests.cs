@@ -142,4 +142,77 @@ public sealed class CareDailyTests(LiveOrgFixture fixture) : IClassFixture<LiveO
         Assert.Equal(4.5m, (decimal)results[0]!["averageRating"]!);
         Assert.Equal(["老师很负责"], results[0]!["comments"]!.AsArray().Select(x => x!.ToString()));
     }
+
+    [Fact]
+    public async Task AfterTheDay_AMarkChangesOnlyThroughACorrectionTheSchoolApproves_WithinTheConfiguredDays()
+    {
+        var school = Live.Sandbox.World.Schools.Skip(2).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var (classId, roster) = school.Classes.First(c => c.Value.Teachers.Any(t => t.IsAdviser) && c.Value.Relations.Count > 0);
+        var adviserId = roster.Teachers.First(t => t.IsAdviser).UserId;
+        var grade = (int)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
+            .First(c => (long)c!["classId"]! == classId)!["gradeLevel"]!;
+        var today = ShanghaiTime.Today(TimeProvider.System);
+        var created = (await (await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", new
+        {
+            name = "春假托管", kind = "holiday", startsOn = today.AddDays(-6), endsOn = today.AddDays(6), signupOpensAt = DateTime.UtcNow.AddDays(-10),
+            signupClosesAt = DateTime.UtcNow.AddDays(1), gradeLevels = new[] { grade }, terms = "条款", feeUnit = "day",
+            sessions = Enumerable.Range(1, 7).Select(d => new { weekday = d, startsAt = "15:30", endsAt = "17:30" }).ToArray(),
+            offerings = new[] { new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 40, teacherUserId = adviserId } },
+        })).Content.ReadFromJsonAsync<JsonObject>())!;
+        var programId = (long)created["id"]!;
+        var group = (long)created["offerings"]![0]!["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/open", null)).StatusCode);
+        var relation = roster.Relations[0];
+        var guardian = await AsAsync(school.CorpId, relation.GuardianUserId);
+        var application = (await (await guardian.PostAsJsonAsync("/api/me/care/applications", new
+        {
+            programId, corpId = school.CorpId, studentUserId = relation.StudentUserId, offeringIds = new[] { group },
+            weekdays = Enumerable.Range(1, 7).ToArray(), pickup = new[] { new { name = "张妈妈", relation = "母亲", phone = "13900000000" } },
+            termsVersion = 1,
+        })).Content.ReadFromJsonAsync<JsonObject>())!;
+        var applicationId = (long)application["id"]!;
+        var teacher = await AsAsync(school.CorpId, adviserId);
+        (await teacher.PostAsJsonAsync($"/api/approvals/{(long)application["approvalRequestId"]!}/approve", new { })).EnsureSuccessStatusCode();
+        (await admin.PostAsJsonAsync($"/api/approvals/{(long)application["approvalRequestId"]!}/approve", new { })).EnsureSuccessStatusCode();
+
+        var twoDaysAgo = today.AddDays(-2);
+        string Roll(DateOnly day) => $"/api/corps/{school.CorpId}/care-groups/{group}/roll/{day:yyyy-MM-dd}";
+        // A late entry (补签) two days on is allowed; changing it afterwards is not.
+        Assert.Equal(HttpStatusCode.OK, (await teacher.PutAsJsonAsync(Roll(twoDaysAgo),
+            new { entries = new[] { new { applicationId, status = "absent" } } })).StatusCode);
+        var changed = await teacher.PutAsJsonAsync(Roll(twoDaysAgo), new { entries = new[] { new { applicationId, status = "present" } } });
+        Assert.Equal(HttpStatusCode.BadRequest, changed.StatusCode);
+        Assert.Contains("corrections", (await changed.Content.ReadAsStringAsync()));
+
+        // Nothing marked, too old, today: not corrections.
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await teacher.PostAsJsonAsync($"{Roll(today.AddDays(-1))}/corrections",
+            new { applicationId, status = "present", reason = "漏记" })).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await teacher.PostAsJsonAsync($"{Roll(today.AddDays(-5))}/corrections",
+            new { applicationId, status = "present", reason = "漏记" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await teacher.PostAsJsonAsync($"{Roll(today)}/corrections",
+            new { applicationId, status = "present", reason = "漏记" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await teacher.PostAsJsonAsync($"{Roll(twoDaysAgo)}/corrections",
+            new { applicationId, status = "present" })).StatusCode);
+        // The family cannot ask for one.
+        Assert.Equal(HttpStatusCode.Forbidden, (await guardian.PostAsJsonAsync($"{Roll(twoDaysAgo)}/corrections",
+            new { applicationId, status = "present", reason = "孩子到了" })).StatusCode);
+
+        var requested = await teacher.PostAsJsonAsync($"{Roll(twoDaysAgo)}/corrections", new { applicationId, status = "present", reason = "家长接送时发现漏签" });
+        Assert.Equal(HttpStatusCode.Accepted, requested.StatusCode);
+        var requestId = (long)(await requested.Content.ReadFromJsonAsync<JsonObject>())!["approvalRequestId"]!;
+        Assert.Equal(HttpStatusCode.Conflict, (await teacher.PostAsJsonAsync($"{Roll(twoDaysAgo)}/corrections",
+            new { applicationId, status = "late", reason = "再改" })).StatusCode);
+        string MarkOn(JsonArray roll) => roll.First(r => (long)r!["applicationId"]! == applicationId)!["status"]!.ToString();
+        Assert.Equal("absent", MarkOn((await teacher.GetFromJsonAsync<JsonArray>(Roll(twoDaysAgo)))!));
+
+        // The school's admin approves: the new mark is on the roll, as a late entry; the request and the outcome are audited.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/approvals/{requestId}/approve", new { })).StatusCode);
+        var after = (await teacher.GetFromJsonAsync<JsonArray>(Roll(twoDaysAgo)))!;
+        Assert.Equal("present", MarkOn(after));
+        Assert.True((bool)after.First(r => (long)r!["applicationId"]! == applicationId)!["lateEntry"]!);
+        var audit = (await admin.GetFromJsonAsync<JsonObject>($"/api/audit?corpId={school.CorpId}"))!.ToJsonString();
+        Assert.Contains("care.roll.correction.request", audit);
+        Assert.Contains("approval.approve", audit);
+    }
 }

@@ -98,5 +98,18 @@ public sealed class CareStatisticsTests(LiveOrgFixture fixture) : IClassFixture<
         var view = (await bureau.GetFromJsonAsync<JsonObject>("/api/care/statistics?by=school"))!;
         Assert.Equal(63.34m, (decimal)view["baselineRate"]!);
         Assert.Contains(view["participation"]!.AsArray(), r => r!["key"]!.ToString() == school.CorpId && (int)r["enrolled"]! == approved.Count);
+
+        // The same figures as a workbook: participation, attendance and electives, one sheet each.
+        var workbook = await bureau.GetAsync("/api/care/statistics.xlsx?by=school");
+        Assert.Equal(System.Net.HttpStatusCode.OK, workbook.StatusCode);
+        await using var xlsx = new MemoryStream(await workbook.Content.ReadAsByteArrayAsync());
+        Assert.Equal(["参与率", "出勤", "拓展课程"], MiniExcelLibs.MiniExcel.GetSheetNames(xlsx));
+        var sheet = MiniExcelLibs.MiniExcel.Query(xlsx, useHeaderRow: true, sheetName: "参与率").Cast<IDictionary<string, object>>().ToList();
+        Assert.Equal(view["participation"]!.AsArray().Count, sheet.Count);
+        var schoolRow = sheet.Single(r => r["编号"]?.ToString() == school.CorpId);
+        Assert.Equal(approved.Count, Convert.ToInt32(schoolRow["参与人数"], System.Globalization.CultureInfo.InvariantCulture));
+        var teacher = live.Client(await live.SignInAsync(school.CorpId, school.Classes.First().Value.Teachers[0].UserId));
+        Assert.Equal(System.Net.HttpStatusCode.Forbidden, (await teacher.GetAsync("/api/care/statistics.xlsx")).StatusCode);
+        Assert.Equal(System.Net.HttpStatusCode.OK, (await teacher.GetAsync($"/api/corps/{school.CorpId}/care/statistics.xlsx")).StatusCode);
     }
 }

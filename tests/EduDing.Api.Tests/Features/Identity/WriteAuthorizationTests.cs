@@ -117,6 +117,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 sessions = new[] { new { weekday = 1, startsAt = "15:30", endsAt = "17:30" } },
                 offerings = new[] { new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 40 } },
             },
+            ["POST /api/corps/{corpId}/care-groups/{offeringId:long}/roll/{day}/corrections"] = new { applicationId = 1L, status = "present", reason = "漏记" },
             ["PUT /api/corps/{corpId}/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
             ["PUT /api/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
         };
@@ -238,6 +239,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_places", "SELECT COUNT(*) FROM care_roll",
                      "SELECT COUNT(*) FROM care_handovers", "SELECT COUNT(*) FROM care_leaves", "SELECT COUNT(*) FROM care_delegates",
                      "SELECT COUNT(*) FROM care_covers", "SELECT COUNT(*) FROM care_duty", "SELECT COUNT(*) FROM care_payments",
+                     "SELECT COUNT(*) FROM care_roll_corrections", "SELECT COUNT(*) FROM care_batches",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());
