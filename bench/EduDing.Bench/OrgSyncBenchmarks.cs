@@ -9,9 +9,6 @@ using EduDing.Api.Hosting;
 using EduDing.DingTalk;
 using EduDing.DingTalk.Callbacks;
 using EduDing.DingTalk.Sandbox;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 
@@ -101,28 +98,7 @@ internal static class OrgSyncBenchmarks
         await using var sandbox = await SandboxServer.StartAsync(new SandboxOptions { Preset = "demo", QpsPerApi = 0 });
         var corp = sandbox.Sandbox.World.Schools.First();
         var path = Path.Combine(Path.GetTempPath(), $"eduding-bench-{Guid.NewGuid():N}.db");
-        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
-        builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
-        builder.Configuration["Database:ConnectionString"] = mySqlConnectionString ?? $"Data Source={path}";
-        if (mySqlConnectionString is not null)
-        {
-            builder.Configuration["Database:Provider"] = "MySql";
-            builder.Configuration["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
-        }
-
-        builder.Configuration["OrgSync:RunWorkers"] = "false";
-        builder.Configuration["DingTalk:Client:OapiBaseUrl"] = sandbox.BaseUrl.ToString();
-        foreach (var (key, value) in new Dictionary<string, string>
-                 {
-                     ["CorpId"] = corp.CorpId, ["Kind"] = "School", ["AppKey"] = corp.AppKey, ["AppSecret"] = corp.AppSecret,
-                     ["AgentId"] = corp.AgentId.ToString(), ["Delivery"] = "Http", ["CallbackToken"] = corp.CallbackToken,
-                     ["CallbackAesKey"] = corp.CallbackAesKey,
-                 })
-        {
-            builder.Configuration[$"DingTalk:Corps:0:{key}"] = value;
-        }
-
+        var builder = BenchService.CreateBuilder(sandbox.BaseUrl, [corp], mySqlConnectionString, path);
         builder.AddEduDingDefaults();
         builder.Services.AddDatabase();
         builder.Services.AddDingTalk();

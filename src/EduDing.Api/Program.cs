@@ -6,6 +6,7 @@ using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Features.Roster;
+using EduDing.Api.Features.Training;
 using EduDing.Api.Features.Vision;
 using EduDing.Api.Hosting;
 
@@ -19,6 +20,7 @@ builder.Services.AddApprovals();
 builder.Services.AddNotices();
 builder.Services.AddVision();
 builder.Services.AddAfterSchool();
+builder.Services.AddTraining();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
@@ -30,5 +32,6 @@ app.MapApprovals();
 app.MapNotices();
 app.MapVision();
 app.MapAfterSchool();
+app.MapTraining();
 
 return await app.RunEduDingAsync();

@@ -225,6 +225,10 @@ internal sealed class MySqlDialect : SqlDialect
         {
             // Storage is UTC only; MySqlConnector then refuses DateTime values of Kind Local.
             DateTimeKind = MySqlDateTimeKind.Utc,
+            // No session state is ever left on a connection (transactions end, the migration lock is released, no
+            // session variables or temporary tables), so a pooled connection is not reset on each checkout: the reset
+            // and the SET NAMES after it were a quarter of all statements at signup opening (bench/README.md).
+            ConnectionReset = false,
         };
         return new MySqlDataSourceBuilder(builder.ConnectionString).Build();
     }

@@ -10,6 +10,7 @@ internal static class AfterSchoolExtensions
     {
         services.AddValidatedOptions<AfterSchoolOptions>();
         services.AddSingleton<CareRepository>();
+        services.AddSingleton<CareProviders>();
         services.AddSingleton<CareService>();
         services.AddSingleton<CareOffers>();
         services.AddSingleton<CareDailyRepository>();

@@ -95,10 +95,17 @@ internal sealed record CareProgram(long Id, string CorpId, string Name, string K
 
 internal sealed record CareSession(long ProgramId, int Weekday, string StartsAt, string EndsAt);
 
+/// <summary>A basic care group or an elective; an elective run by an outside provider names it (its teacher is the provider's).</summary>
 internal sealed record CareOffering(long Id, long ProgramId, string Kind, string Name, string GradeLevels, string? TeacherUserId, string ContentType,
-    int Capacity, int FeeCents, string Allocation, int Version)
+    int Capacity, int FeeCents, string Allocation, int Version, long? ProviderId = null, string? ClassIds = null)
 {
     public IReadOnlyList<int> Grades => GradeLevels.Split(',', StringSplitOptions.RemoveEmptyEntries).Select(int.Parse).ToList();
+
+    /// <summary>The classes the group is for, when formed by class ("1,2"); empty: every class of its grades.</summary>
+    public IReadOnlyList<long> Classes => (ClassIds ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select(long.Parse).ToList();
+
+    /// <summary>Whether a child of this grade and class may take it.</summary>
+    public bool IsFor(int grade, long classId) => Grades.Contains(grade) && (Classes.Count == 0 || Classes.Contains(classId));
 }
 
 internal sealed record CareApplication(long Id, long ProgramId, string CorpId, string StudentUserId, long ClassId, string GuardianCorpId,

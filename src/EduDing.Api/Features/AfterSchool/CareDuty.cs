@@ -117,15 +117,22 @@ internal sealed class CareDuty(Database db, CareRepository care, CareDaily loop,
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);
-        var rows = (await connection.QueryAsync<(string TeacherUserId, string Role, int Minutes)>(new CommandDefinition("""
-            SELECT d.teacher_user_id, d.role, d.minutes FROM care_duty d JOIN care_offerings o ON o.id = d.offering_id
+        var rows = (await connection.QueryAsync<(string TeacherUserId, string Role, int Minutes, long? ProviderId)>(new CommandDefinition("""
+            SELECT d.teacher_user_id, d.role, d.minutes, o.provider_id FROM care_duty d JOIN care_offerings o ON o.id = d.offering_id
             WHERE o.program_id = @programId AND d.day >= @from AND d.day <= @to
             """, new { programId, from, to }, cancellationToken: ct))).ToList();
         var staff = (await directory.CurrentStaffAsync(corpId, rows.Select(r => r.TeacherUserId).Distinct().ToList(), ct))
             .ToDictionary(s => s.UserId, s => s.Name);
+        var accounts = new Dictionary<string, string>();
+        foreach (var outside in rows.Select(r => r.TeacherUserId).Distinct().Where(u => !staff.ContainsKey(u)))
+        {
+            accounts[outside] = (await directory.FindAccountAsync(corpId, outside, ct))?.Name ?? outside;
+        }
+
+        // Outside staff: not on the school's staff, or teaching an outside provider's course.
         return rows.GroupBy(r => r.TeacherUserId).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new TeacherHours(g.Key,
-            staff.GetValueOrDefault(g.Key, g.Key), staff.ContainsKey(g.Key), g.Count(r => r.Role == TeacherRole), g.Count(r => r.Role == CoverRole),
-            Math.Round(g.Sum(r => r.Minutes) / 60m, 2))).ToList();
+            staff.GetValueOrDefault(g.Key) ?? accounts.GetValueOrDefault(g.Key, g.Key), staff.ContainsKey(g.Key) && g.All(r => r.ProviderId is null),
+            g.Count(r => r.Role == TeacherRole), g.Count(r => r.Role == CoverRole), Math.Round(g.Sum(r => r.Minutes) / 60m, 2))).ToList();
     }
 
     public async Task<CareCover?> CoverAsync(long offeringId, DateOnly day, CancellationToken ct)

@@ -15,7 +15,7 @@ internal sealed record CalendarDayDto(DateOnly Day, string Kind, int? FollowsWee
 internal sealed record SessionDto(int Weekday, string StartsAt, string EndsAt);
 
 internal sealed record OfferingDto(long Id, string Kind, string Name, IReadOnlyList<int> GradeLevels, string? TeacherUserId, string ContentType,
-    int Capacity, int FeeCents, string Allocation, int Held, int Enrolled, int Waitlisted);
+    int Capacity, int FeeCents, string Allocation, int Held, int Enrolled, int Waitlisted, long? ProviderId, IReadOnlyList<long> ClassIds);
 
 internal sealed record ProgramDto(long Id, string CorpId, string Name, string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
     DateTime SignupClosesAt, IReadOnlyList<int> GradeLevels, string Status, string Terms, int TermsVersion, string FeeUnit, string? SafetyNotes,
@@ -63,6 +63,11 @@ internal static class CareEndpoints
         school.MapGet("/care-programs", ProgramsAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_List");
         school.MapGet("/care-programs/{id:long}/compliance", ComplianceAsync).RequireAudience(Audience.SchoolStaff).WithName("CarePrograms_Compliance");
         school.MapPost("/care-programs/{id:long}/open", OpenAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_Open");
+        school.MapPost("/care-programs/{id:long}/offerings", AddOfferingAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_AddOffering");
+        school.MapPut("/care-programs/{id:long}/terms", TermsAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_ReviseTerms");
+        school.MapGet("/care-providers", ProvidersAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareProviders_List");
+        school.MapPost("/care-providers", WhitelistAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareProviders_Whitelist");
+        school.MapPost("/care-providers/{id:long}/revoke", RevokeProviderAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareProviders_Revoke");
         school.MapPost("/care-programs/{id:long}/lottery", LotteryAsync).RequireAudience(Audience.SchoolAdmin).WithName("CarePrograms_DrawLottery");
 
         school.MapGet("/care/statistics", SchoolStatisticsAsync).RequireAudience(Audience.SchoolStaffOrBureau).WithName("CareStatistics_School");
@@ -193,6 +198,35 @@ internal static class CareEndpoints
         CancellationToken ct) =>
         TypedResults.Ok(await ProgramDtoAsync(await service.OpenAsync(caller, corpId, id, ct), care, ct));
 
+    private static async Task<Created<ProgramDto>> AddOfferingAsync(string corpId, long id, OfferingRequest request, Caller caller, CareService service,
+        CareRepository care, CancellationToken ct)
+    {
+        var offering = await service.AddOfferingAsync(caller, corpId, id, request, ct);
+        return TypedResults.Created($"/api/corps/{corpId}/care-programs/{id}#offering-{offering.Id}",
+            await ProgramDtoAsync((await care.FindProgramAsync(id, ct))!, care, ct));
+    }
+
+    private static async Task<Ok<ProgramDto>> TermsAsync(string corpId, long id, TermsRequest request, Caller caller, CareService service,
+        CareRepository care, CancellationToken ct) =>
+        TypedResults.Ok(await ProgramDtoAsync(await service.ReviseTermsAsync(caller, corpId, id, request.Terms, ct), care, ct));
+
+    private static async Task<Ok<IReadOnlyList<CareProvider>>> ProvidersAsync(string corpId, Caller caller, AccessPolicy access, CareProviders providers,
+        CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school whitelists its after-school providers");
+        return TypedResults.Ok(await providers.ListAsync(corpId, ct));
+    }
+
+    private static async Task<Created<CareProvider>> WhitelistAsync(string corpId, ProviderRequest request, Caller caller, CareProviders providers,
+        CancellationToken ct)
+    {
+        var provider = await providers.WhitelistAsync(caller, corpId, request, ct);
+        return TypedResults.Created($"/api/corps/{corpId}/care-providers/{provider.Id}", provider);
+    }
+
+    private static async Task<Ok<CareProvider>> RevokeProviderAsync(string corpId, long id, Caller caller, CareProviders providers, CancellationToken ct) =>
+        TypedResults.Ok(await providers.RevokeAsync(caller, corpId, id, ct));
+
     private static async Task<Ok<IReadOnlyList<LotteryDto>>> LotteryAsync(string corpId, long id, LotteryRequest? request, Caller caller,
         CareService service, CancellationToken ct) =>
         TypedResults.Ok<IReadOnlyList<LotteryDto>>((await service.DrawAsync(caller, corpId, id, request?.Seed, ct))
@@ -208,7 +242,7 @@ internal static class CareEndpoints
             {
                 var c = counts.GetValueOrDefault(o.Id);
                 return new OfferingDto(o.Id, o.Kind, o.Name, o.Grades, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation,
-                    (c?.Held ?? 0) + (c?.Applied ?? 0) + (c?.Offered ?? 0), c?.Enrolled ?? 0, c?.Waitlisted ?? 0);
+                    (c?.Held ?? 0) + (c?.Applied ?? 0) + (c?.Offered ?? 0), c?.Enrolled ?? 0, c?.Waitlisted ?? 0, o.ProviderId, o.Classes);
             }).ToList());
     }
 

@@ -4,6 +4,7 @@ using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.AfterSchool;
 
@@ -11,7 +12,8 @@ namespace EduDing.Api.Features.AfterSchool;
 /// Freed elective places (docs/after-school.md): the next family in line is offered the place and told so; they claim
 /// or decline it within AfterSchool:ClaimWindow, after which it moves on to the family after them.
 /// </summary>
-internal sealed class CareOffers(CareRepository care, OrgDirectory directory, SystemNotices notices, AuditLog audit, TimeProvider time)
+internal sealed class CareOffers(CareRepository care, OrgDirectory directory, SystemNotices notices, AuditLog audit,
+    IOptions<IdentityOptions> identity, TimeProvider time)
 {
     /// <summary>The family claims the place offered to them; 409 when the offer is gone (claimed, declined or lapsed).</summary>
     public Task<CareApplication> ClaimAsync(Caller caller, long applicationId, long offeringId, CancellationToken ct) =>
@@ -39,7 +41,8 @@ internal sealed class CareOffers(CareRepository care, OrgDirectory directory, Sy
 
     /// <summary>
     /// What the worker does each round: offers past their window move on, then each new offer's family is told, once
-    /// across instances (the message is claimed on the place's row). Returns the offers lapsed and announced.
+    /// across instances (the message is claimed on the place's row), and the school's admins are told once when a basic
+    /// care group holds more children than its capacity (应保尽保: open another group). Returns the offers lapsed and announced.
     /// </summary>
     public async Task<(int Lapsed, int Announced)> RunAsync(DateTime nowUtc, CancellationToken ct)
     {
@@ -62,6 +65,20 @@ internal sealed class CareOffers(CareRepository care, OrgDirectory directory, Sy
                 [new NoticeRecipient(application.GuardianCorpId, application.GuardianUserId, guardian?.UnionId, guardian?.Name ?? application.GuardianUserId,
                     "guardians", application.ClassId, "after-school place offered")]), ct);
             announced++;
+        }
+
+        foreach (var (group, taken) in await care.ClaimOverCapacityAsync(nowUtc, ct))
+        {
+            if (await care.FindProgramAsync(group.ProgramId, ct) is not { } program)
+            {
+                continue;
+            }
+
+            var admins = await directory.AdminsAsync(program.CorpId, identity.Value.SchoolAdminTitles, identity.Value.BureauAdminDepartmentIds, ct);
+            await notices.SendAsync(new SystemNotice("care-capacity", program.CorpId, program.Name, "基础托管需增开托管组",
+                $"{program.Name}的{group.Name}已有{taken}名学生，超过容量{group.Capacity}人。基础托管应保尽保，请增开一个托管组并安排老师。", null,
+                admins.Select(a => new NoticeRecipient(a.CorpId, a.UserId, a.UnionId, a.Name, "staff", null, "after-school basic care over capacity"))
+                    .ToList()), ct);
         }
 
         return (lapsed, announced);

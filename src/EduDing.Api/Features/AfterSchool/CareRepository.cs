@@ -56,7 +56,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         """;
 
     private const string OfferingColumns =
-        "id, program_id, kind, name, grade_levels, teacher_user_id, content_type, capacity, fee_cents, allocation, version";
+        "id, program_id, kind, name, grade_levels, teacher_user_id, content_type, capacity, fee_cents, allocation, version, provider_id, class_ids";
 
     /// <summary>A draft program with its weekday sessions and offerings, in one transaction.</summary>
     public Task<long> CreateProgramAsync(CareProgram program, IReadOnlyList<CareSession> sessions, IReadOnlyList<CareOffering> offerings,
@@ -78,8 +78,10 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "care_program_sessions", ["program_id", "weekday", "starts_at", "ends_at"], sessions,
                 s => [id, s.Weekday, s.StartsAt, s.EndsAt], token);
             await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "care_offerings",
-                ["program_id", "kind", "name", "grade_levels", "teacher_user_id", "content_type", "capacity", "fee_cents", "allocation", "version"],
-                offerings, o => [id, o.Kind, o.Name, o.GradeLevels, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation, 0], token);
+                ["program_id", "kind", "name", "grade_levels", "teacher_user_id", "content_type", "capacity", "fee_cents", "allocation", "version",
+                    "provider_id", "class_ids"],
+                offerings, o => [id, o.Kind, o.Name, o.GradeLevels, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation, 0, o.ProviderId,
+                    o.ClassIds], token);
             return id;
         }, ct);
 
@@ -127,6 +129,54 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         return (await connection.QueryAsync<CareProgram>(new CommandDefinition(
             $"SELECT {ProgramColumns} FROM care_programs WHERE status = 'open' AND starts_on <= @day AND ends_on >= @day ORDER BY id",
             new { day }, cancellationToken: ct))).ToList();
+    }
+
+    public async Task<long> AddOfferingAsync(long programId, CareOffering o, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            INSERT INTO care_offerings (program_id, kind, name, grade_levels, teacher_user_id, content_type, capacity, fee_cents, allocation, version,
+                                        provider_id, class_ids)
+            VALUES (@programId, @Kind, @Name, @GradeLevels, @TeacherUserId, @ContentType, @Capacity, @FeeCents, @Allocation, 0, @ProviderId, @ClassIds);
+            {db.Dialect.SelectLastInsertId};
+            """, new { programId, o.Kind, o.Name, o.GradeLevels, o.TeacherUserId, o.ContentType, o.Capacity, o.FeeCents, o.Allocation, o.ProviderId, o.ClassIds },
+            cancellationToken: ct));
+    }
+
+    /// <summary>
+    /// Basic care groups holding more children than their capacity whose school was not told yet, each claimed here so
+    /// that one instance tells it, once per group.
+    /// </summary>
+    public async Task<IReadOnlyList<(CareOffering Offering, int Taken)>> ClaimOverCapacityAsync(DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var over = (await connection.QueryAsync<(long Id, int Taken, int Capacity)>(new CommandDefinition("""
+            SELECT o.id, COUNT(*) AS taken, o.capacity FROM care_offerings o
+            JOIN care_places p ON p.offering_id = o.id AND p.status IN ('held', 'enrolled')
+            WHERE o.kind = 'basic' AND o.capacity_alerted_at IS NULL
+            GROUP BY o.id, o.capacity HAVING COUNT(*) > o.capacity
+            """, cancellationToken: ct))).ToList();
+        var claimed = new List<(CareOffering, int)>();
+        foreach (var (id, taken, _) in over)
+        {
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE care_offerings SET capacity_alerted_at = @now WHERE id = @id AND capacity_alerted_at IS NULL
+                    """, new { id, now }, cancellationToken: ct)) == 1)
+            {
+                claimed.Add(((await FindOfferingAsync(id, ct))!, taken));
+            }
+        }
+
+        return claimed;
+    }
+
+    /// <summary>New public terms: the version goes up, and families applying from now on accept the new one.</summary>
+    public async Task<bool> ReviseTermsAsync(long id, string terms, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE care_programs SET terms = @terms, terms_version = terms_version + 1, updated_at = @now WHERE id = @id AND status <> 'closed'",
+            new { id, terms, now }, cancellationToken: ct)) == 1;
     }
 
     public async Task<bool> SetProgramStatusAsync(long id, string from, string to, DateTime now, CancellationToken ct)

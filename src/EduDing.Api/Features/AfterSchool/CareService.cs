@@ -15,7 +15,10 @@ internal sealed record SessionRequest(int? Weekday, string? StartsAt, string? En
 
 [RequestSchema("kind", "name", "contentType", "capacity")]
 internal sealed record OfferingRequest(string? Kind, string? Name, IReadOnlyList<int>? GradeLevels, string? TeacherUserId, string? ContentType,
-    int? Capacity, int? FeeCents, string? Allocation);
+    int? Capacity, int? FeeCents, string? Allocation, long? ProviderId = null, IReadOnlyList<long>? ClassIds = null);
+
+[RequestSchema("terms")]
+internal sealed record TermsRequest(string? Terms);
 
 [RequestSchema("name", "kind", "startsOn", "endsOn", "signupOpensAt", "signupClosesAt", "gradeLevels", "terms", "feeUnit", "sessions", "offerings")]
 internal sealed record ProgramRequest(string? Name, string? Kind, DateOnly? StartsOn, DateOnly? EndsOn, DateTime? SignupOpensAt, DateTime? SignupClosesAt,
@@ -33,7 +36,7 @@ internal sealed record ApplicationRequest(long? ProgramId, string? CorpId, strin
 /// place to the next family in line.
 /// </summary>
 internal sealed class CareService(CareRepository care, OrgDirectory directory, AccessPolicy access, ApprovalService approvals,
-    ApprovalRepository approvalRequests, AuditLog audit, IOptions<AfterSchoolOptions> options, TimeProvider time)
+    ApprovalRepository approvalRequests, CareProviders providers, AuditLog audit, IOptions<AfterSchoolOptions> options, TimeProvider time)
 {
     public static readonly IReadOnlyList<string> PriorityCategories = ["left-behind", "migrant"];
 
@@ -106,6 +109,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         var offerings = new List<CareOffering>();
         var offeringRequests = request.Offerings ?? [];
+        var whitelisted = (await providers.ListAsync(corpId, ct)).Where(p => p.Status == CareProviders.Whitelisted).Select(p => p.Id).ToHashSet();
         if (offeringRequests.Count is 0 or > 200)
         {
             Error("offerings", "must list 1 to 200 basic care groups and electives");
@@ -113,48 +117,10 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         for (var i = 0; i < Math.Min(offeringRequests.Count, 200); i++)
         {
-            var o = offeringRequests[i];
-            var field = $"offerings[{i}]";
-            if (o?.Kind is not (OfferingKind.Basic or OfferingKind.Elective))
+            if (await OfferingAsync(corpId, request.GradeLevels, offeringRequests[i], $"offerings[{i}]", whitelisted, errors, ct) is { } offering)
             {
-                Error($"{field}.kind", "must be basic (基础托管) or elective (拓展课程)");
-                continue;
+                offerings.Add(offering);
             }
-
-            if (string.IsNullOrWhiteSpace(o.Name) || o.Name.Length > 100)
-            {
-                Error($"{field}.name", "is required, at most 100 characters");
-            }
-
-            if (o.ContentType is null || !ContentType.All.Contains(o.ContentType))
-            {
-                Error($"{field}.contentType", $"must be one of {string.Join(", ", ContentType.All)} (never new lessons)");
-            }
-
-            if (o.Capacity is not (>= 1 and <= 2000))
-            {
-                Error($"{field}.capacity", "must be 1 to 2,000");
-            }
-
-            if (o.FeeCents is < 0)
-            {
-                Error($"{field}.feeCents", "must not be negative");
-            }
-
-            var allocation = o.Allocation ?? AllocationMode.FirstCome;
-            if (!AllocationMode.All.Contains(allocation))
-            {
-                Error($"{field}.allocation", $"must be one of {string.Join(", ", AllocationMode.All)}");
-            }
-
-            var offeringGrades = o.GradeLevels is { Count: > 0 } g ? g : request.GradeLevels ?? [];
-            if (request.GradeLevels is { } programGrades && offeringGrades.Any(x => !programGrades.Contains(x)))
-            {
-                Error($"{field}.gradeLevels", "must be grades of the program");
-            }
-
-            offerings.Add(new CareOffering(0, 0, o.Kind, o.Name?.Trim() ?? "", string.Join(',', offeringGrades.Distinct().Order()), o.TeacherUserId,
-                o.ContentType ?? "", o.Capacity ?? 0, o.FeeCents ?? 0, allocation, 0));
         }
 
         if (errors.Count > 0)
@@ -167,6 +133,127 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             request.SignupOpensAt!.Value.ToUniversalTime(), request.SignupClosesAt!.Value.ToUniversalTime(),
             string.Join(',', request.GradeLevels!.Distinct().Order()), CareProgramStatus.Draft, request.Terms!, 1, request.FeeUnit!,
             request.SafetyNotes, now, caller.UserIdIn(corpId), now), sessions, offerings, ct);
+        return (await care.FindProgramAsync(id, ct))!;
+    }
+
+    /// <summary>One offering as requested, checked against the program's grades and the school's staff and providers; errors by field.</summary>
+    private async Task<CareOffering?> OfferingAsync(string corpId, IReadOnlyList<int>? programGrades, OfferingRequest? o, string field,
+        IReadOnlySet<long> whitelisted, Dictionary<string, string[]> errors, CancellationToken ct)
+    {
+        void Error(string key, string reason) => errors[key] = [reason];
+        if (o?.Kind is not (OfferingKind.Basic or OfferingKind.Elective))
+        {
+            Error($"{field}.kind", "must be basic (基础托管) or elective (拓展课程)");
+            return null;
+        }
+
+        if (string.IsNullOrWhiteSpace(o.Name) || o.Name.Length > 100)
+        {
+            Error($"{field}.name", "is required, at most 100 characters");
+        }
+
+        if (o.ContentType is null || !ContentType.All.Contains(o.ContentType))
+        {
+            Error($"{field}.contentType", $"must be one of {string.Join(", ", ContentType.All)} (never new lessons)");
+        }
+
+        if (o.Capacity is not (>= 1 and <= 2000))
+        {
+            Error($"{field}.capacity", "must be 1 to 2,000");
+        }
+
+        if (o.FeeCents is < 0)
+        {
+            Error($"{field}.feeCents", "must not be negative");
+        }
+
+        var allocation = o.Allocation ?? AllocationMode.FirstCome;
+        if (!AllocationMode.All.Contains(allocation))
+        {
+            Error($"{field}.allocation", $"must be one of {string.Join(", ", AllocationMode.All)}");
+        }
+
+        var offeringGrades = o.GradeLevels is { Count: > 0 } g ? g : programGrades ?? [];
+        if (programGrades is not null && offeringGrades.Any(x => !programGrades.Contains(x)))
+        {
+            Error($"{field}.gradeLevels", "must be grades of the program");
+        }
+
+        if (o.ProviderId is { } providerId && (o.Kind != OfferingKind.Elective || !whitelisted.Contains(providerId)))
+        {
+            Error($"{field}.providerId", "must be an outside provider on the school's whitelist, for an elective");
+        }
+
+        // The teacher: one of the school's staff, or (for a provider's course) the provider's person in the school's DingTalk.
+        if (o.TeacherUserId is { } teacher && (o.ProviderId is null
+                ? (await directory.CurrentStaffAsync(corpId, [teacher], ct)).Count == 0
+                : await directory.FindAccountAsync(corpId, teacher, ct) is null))
+        {
+            Error($"{field}.teacherUserId", o.ProviderId is null
+                ? "must be a current member of the school's staff (or name the outside provider whose staff they are)"
+                : "must be a person in the school's DingTalk organization");
+        }
+
+        // A group formed by class: classes of the school in the offering's grades.
+        if (o.ClassIds is { Count: > 0 } classIds)
+        {
+            var classes = await directory.ClassesAsync(corpId, new ClassFilter(ClassIds: classIds.Distinct().ToList()), ct);
+            if (classIds.Count > 100 || classes.Count != classIds.Distinct().Count() ||
+                classes.Any(c => c.GradeLevel is not { } level || !offeringGrades.Contains(level)))
+            {
+                Error($"{field}.classIds", "must be 1 to 100 classes of the school, in the offering's grades");
+            }
+        }
+
+        return new CareOffering(0, 0, o.Kind, o.Name?.Trim() ?? "", string.Join(',', offeringGrades.Distinct().Order()), o.TeacherUserId,
+            o.ContentType ?? "", o.Capacity ?? 0, o.FeeCents ?? 0, allocation, 0, o.ProviderId,
+            o.ClassIds is { Count: > 0 } ids ? string.Join(',', ids.Distinct().Order()) : null);
+    }
+
+    /// <summary>
+    /// Adds a group or course to a program that is not closed: above all another basic care group when a group's demand
+    /// exceeds its capacity (应保尽保); families move into it with a switch.
+    /// </summary>
+    public async Task<CareOffering> AddOfferingAsync(Caller caller, string corpId, long id, OfferingRequest? request, CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school runs its after-school care");
+        var program = await ProgramOfSchoolAsync(corpId, id, ct);
+        if (program.Status == CareProgramStatus.Closed)
+        {
+            throw new ConflictException($"Program {id} is closed.");
+        }
+
+        var errors = new Dictionary<string, string[]>();
+        var whitelisted = (await providers.ListAsync(corpId, ct)).Where(p => p.Status == CareProviders.Whitelisted).Select(p => p.Id).ToHashSet();
+        var offering = await OfferingAsync(corpId, program.Grades, request, "offering", whitelisted, errors, ct);
+        if (errors.Count > 0 || offering is null)
+        {
+            throw new RequestValidationException(errors);
+        }
+
+        var offeringId = await care.AddOfferingAsync(program.Id, offering, ct);
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.offering.add", corpId, [],
+            $"program {id}: {offering.Kind} {offering.Name} (capacity {offering.Capacity})", AuditLog.Allowed, ct);
+        return (await care.FindOfferingAsync(offeringId, ct))!;
+    }
+
+    /// <summary>Publishes new terms (the public notice): the version goes up; families applying from now on accept it.</summary>
+    public async Task<CareProgram> ReviseTermsAsync(Caller caller, string corpId, long id, string? terms, CancellationToken ct)
+    {
+        access.RequireSchoolAdmin(caller, corpId, "the school runs its after-school care");
+        var program = await ProgramOfSchoolAsync(corpId, id, ct);
+        if (string.IsNullOrWhiteSpace(terms) || terms.Length > 20_000)
+        {
+            throw new RequestValidationException("terms", "is required (the public notice: time, content, fees, safety), at most 20,000 characters");
+        }
+
+        if (!await care.ReviseTermsAsync(id, terms, time.UtcNowForDatabase(), ct))
+        {
+            throw new ConflictException($"Program {id} is {program.Status}; the terms of a closed program stay as they were.");
+        }
+
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.terms.revise", corpId, [],
+            $"program {id}: terms version {program.TermsVersion + 1}", AuditLog.Allowed, ct);
         return (await care.FindProgramAsync(id, ct))!;
     }
 
@@ -306,9 +393,9 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         {
             Error("offeringIds", "at most one basic care group");
         }
-        else if (chosen.FirstOrDefault(id => !offerings[id].Grades.Contains(grade.Value)) is var wrong and > 0)
+        else if (chosen.FirstOrDefault(id => !offerings[id].IsFor(grade.Value, classId)) is var wrong and > 0)
         {
-            Error("offeringIds", $"offering {wrong} is not for grade {grade}");
+            Error("offeringIds", $"offering {wrong} is not for this child's grade ({grade}) and class");
         }
 
         var sessionDays = (await care.SessionsAsync(program.Id, ct)).Select(s => s.Weekday).ToHashSet();
@@ -389,7 +476,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         var grade = (await directory.ClassesAsync(application.CorpId, new ClassFilter(ClassIds: [application.ClassId]), ct)).FirstOrDefault()?.GradeLevel;
         if (toOfferingId is not { } to || !offerings.TryGetValue(to, out var target) || places.TryGetValue(to, out var existing) && existing.Status != PlaceStatus.Released
-            || target.Kind != offerings[from].Kind || grade is null || !target.Grades.Contains(grade.Value))
+            || target.Kind != offerings[from].Kind || grade is null || !target.IsFor(grade.Value, application.ClassId))
         {
             throw new RequestValidationException("toOfferingId", "must be another offering of the same kind in this program, for the child's grade");
         }
@@ -444,6 +531,9 @@ internal sealed class CareApprovalKind(CareRepository care, TimeProvider time) :
         new ApprovalStep(ApproverSource.ClassAdviser, StepMode.Any),
         new ApprovalStep(ApproverSource.SchoolAdmins, StepMode.Any),
     ]);
+
+    /// <summary>Applications arrive in waves at signup opening: advisers and admins work from the inbox and the daily digest.</summary>
+    public bool MessagesApproversPerRequest => false;
 
     public static string SubjectOf(long applicationId) => applicationId.ToString(CultureInfo.InvariantCulture);
 

@@ -23,6 +23,13 @@ internal interface IApprovalKind
     /// </summary>
     Task ApplyOutcomeAsync(ApprovalRequest request, ApprovalAction? decision, CancellationToken ct);
 
+    /// <summary>
+    /// Whether each request's approvers get a message when its step opens. A kind that arrives in waves (every family of
+    /// a school applying for after-school care in the same minute) says no: its approvers work from the inbox and get
+    /// the daily digest instead of dozens of messages (docs/approvals.md).
+    /// </summary>
+    bool MessagesApproversPerRequest => true;
+
     /// <summary>The requester's message for an outcome; null for the generic one.</summary>
     ApprovalMessage? OutcomeMessage(ApprovalRequest request, ApprovalAction? decision) => null;
 }

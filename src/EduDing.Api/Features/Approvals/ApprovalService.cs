@@ -424,9 +424,9 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     private async Task<ApprovalRequest> AfterChangeAsync(long id, IReadOnlyList<Approver> opened, CancellationToken ct)
     {
         var request = (await repo.FindAsync(id, ct))!;
-        if (opened.Count > 0)
+        if (opened.Count > 0 && kinds.Get(request.Kind) is { MessagesApproversPerRequest: true } kind)
         {
-            await notifier.ApproversAsync(request, kinds.Get(request.Kind).DisplayName, opened, ct);
+            await notifier.ApproversAsync(request, kind.DisplayName, opened, ct);
         }
 
         if (request.Status != ApprovalStatus.Pending)

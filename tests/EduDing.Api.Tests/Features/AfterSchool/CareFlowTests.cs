@@ -1,7 +1,9 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using EduDing.Api.Features.AfterSchool;
 using EduDing.Api.Tests.Features.Org;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EduDing.Api.Tests.Features.AfterSchool;
 
@@ -126,6 +128,149 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         Assert.Equal("enrolled", PlaceIn((await claimed.Content.ReadFromJsonAsync<JsonObject>())!, elective));
         Assert.Equal(HttpStatusCode.Conflict, (await secondClient.PostAsync(claimPath, null)).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await secondClient.PostAsync($"/api/me/care/applications/{(long)first["id"]!}/withdraw", null)).StatusCode);
+    }
+
+    [Fact]
+    public async Task OutsideProviders_AreWhitelistedByTheSchool_AndTermsAreVersioned()
+    {
+        var school = Live.Sandbox.World.Schools.Skip(3).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var (classId, roster) = school.Classes.First(c => c.Value.Relations.Count > 0);
+        var grade = (int)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
+            .First(c => (long)c!["classId"]! == classId)!["gradeLevel"]!;
+        var providers = $"/api/corps/{school.CorpId}/care-providers";
+        var bad = await admin.PostAsJsonAsync(providers, new { name = "海宁棋院", creditCode = "123", contact = "陈老师", phone = "13600000000" });
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        Assert.True((await bad.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("creditCode"));
+        var listed = await admin.PostAsJsonAsync(providers, new { name = "海宁棋院", creditCode = "91330481MA2B3C4D5E", contact = "陈老师", phone = "13600000000",
+            qualifications = "办学许可证 海教民 2024-017" });
+        Assert.Equal(HttpStatusCode.Created, listed.StatusCode);
+        var providerId = (long)(await listed.Content.ReadFromJsonAsync<JsonObject>())!["id"]!;
+        Assert.Equal(HttpStatusCode.Conflict, (await admin.PostAsJsonAsync(providers,
+            new { name = "海宁棋院", creditCode = "91330481MA2B3C4D5E", contact = "陈老师", phone = "13600000000" })).StatusCode);
+        var teacher = await AsAsync(school.CorpId, roster.Teachers[0].UserId);
+        Assert.Equal(HttpStatusCode.Forbidden, (await teacher.GetAsync(providers)).StatusCode);
+
+        object Program(long? provider, string? teacherUserId) => new
+        {
+            name = "秋季课后服务", kind = "term", startsOn = new DateOnly(2026, 9, 7), endsOn = new DateOnly(2027, 1, 22),
+            signupOpensAt = DateTime.UtcNow.AddHours(-1), signupClosesAt = DateTime.UtcNow.AddDays(3), gradeLevels = new[] { grade }, terms = "第一版条款",
+            feeUnit = "term", sessions = Enumerable.Range(1, 5).Select(d => new { weekday = d, startsAt = "15:30", endsAt = "17:30" }).ToArray(),
+            offerings = new object[]
+            {
+                new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 40 },
+                new { kind = "elective", name = "围棋", contentType = "club", capacity = 20, providerId = provider, teacherUserId },
+            },
+        };
+        string ErrorsOf(HttpResponseMessage response) => response.Content.ReadAsStringAsync().Result;
+
+        // Not on the list, or a teacher who is not the school's staff without a provider: refused, naming the field.
+        var unknown = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(999_999, null));
+        Assert.Equal(HttpStatusCode.BadRequest, unknown.StatusCode);
+        Assert.Contains("offerings[1].providerId", ErrorsOf(unknown));
+        var notStaff = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(null, roster.Relations[0].GuardianUserId));
+        Assert.Equal(HttpStatusCode.BadRequest, notStaff.StatusCode);
+        Assert.Contains("offerings[1].teacherUserId", ErrorsOf(notStaff));
+
+        var created = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(providerId, roster.Teachers[0].UserId));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var program = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(providerId, (long)program["offerings"]![1]!["providerId"]!);
+
+        // Revoked: no new course of theirs.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"{providers}/{providerId}/revoke", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(providerId, null))).StatusCode);
+
+        // New terms: version 2; a family still holding version 1 must accept the new one.
+        var programId = (long)program["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/open", null)).StatusCode);
+        var revised = await admin.PutAsJsonAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/terms", new { terms = "第二版条款：收费标准调整" });
+        Assert.Equal(HttpStatusCode.OK, revised.StatusCode);
+        Assert.Equal(2, (int)(await revised.Content.ReadFromJsonAsync<JsonObject>())!["termsVersion"]!);
+        var guardian = await AsAsync(school.CorpId, roster.Relations[0].GuardianUserId);
+        object Application(int version) => new
+        {
+            programId, corpId = school.CorpId, studentUserId = roster.Relations[0].StudentUserId, offeringIds = new[] { (long)program["offerings"]![0]!["id"]! },
+            weekdays = new[] { 1 }, pickup = new[] { new { name = "王奶奶", relation = "祖母", phone = "13800000000" } }, termsVersion = version,
+        };
+        Assert.Equal(HttpStatusCode.BadRequest, (await guardian.PostAsJsonAsync("/api/me/care/applications", Application(1))).StatusCode);
+        var applied = await guardian.PostAsJsonAsync("/api/me/care/applications", Application(2));
+        Assert.Equal(HttpStatusCode.Created, applied.StatusCode);
+        Assert.Equal(2, (int)(await applied.Content.ReadFromJsonAsync<JsonObject>())!["termsVersion"]!);
+    }
+
+    [Fact]
+    public async Task ABasicGroupOverCapacity_TellsTheSchoolOnce_WhichOpensAnotherGroup_AndAFamilyMovesThere()
+    {
+        var school = Live.Sandbox.World.Schools.Skip(4).First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var (classId, roster) = school.Classes.First(c => c.Value.Relations.Select(r => r.StudentUserId).Distinct().Count() >= 2);
+        var grade = (int)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
+            .First(c => (long)c!["classId"]! == classId)!["gradeLevel"]!;
+        var created = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs", Program(grade, "17:30", DateTime.UtcNow.AddHours(-1)));
+        var program = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        var programId = (long)program["id"]!;
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/open", null)).StatusCode);
+        // A basic group of one place, for two families.
+        var small = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/offerings",
+            new { kind = "basic", name = "小组托管", contentType = "reading", capacity = 1 });
+        Assert.Equal(HttpStatusCode.Created, small.StatusCode);
+        var group = (long)(await small.Content.ReadFromJsonAsync<JsonObject>())!["offerings"]!.AsArray().Single(o => o!["name"]!.ToString() == "小组托管")!["id"]!;
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/offerings",
+            new { kind = "basic", name = "", contentType = "lessons", capacity = 0 })).StatusCode);
+
+        var families = roster.Relations.GroupBy(r => r.StudentUserId).Take(2).Select(g => (Student: g.Key, Guardian: g.First().GuardianUserId)).ToList();
+        var applications = new List<(HttpClient Client, long Id)>();
+        foreach (var (student, guardianId) in families)
+        {
+            var guardian = await AsAsync(school.CorpId, guardianId);
+            var response = await guardian.PostAsJsonAsync("/api/me/care/applications", new
+            {
+                programId, corpId = school.CorpId, studentUserId = student, offeringIds = new[] { group }, weekdays = new[] { 1, 2, 3, 4, 5 },
+                pickup = new[] { new { name = "王奶奶", relation = "祖母", phone = "13800000000" } }, termsVersion = 1,
+            });
+            var application = (await response.Content.ReadFromJsonAsync<JsonObject>())!;
+            // Basic care never waits, even over capacity.
+            Assert.Equal("held", application["places"]![0]!["status"]!.ToString());
+            applications.Add((guardian, (long)application["id"]!));
+        }
+
+        // The school's admins are told once, whichever instance runs the worker.
+        var offers = Live.Factory.Services.GetRequiredService<CareOffers>();
+        await offers.RunAsync(DateTime.UtcNow, default);
+        await offers.RunAsync(DateTime.UtcNow, default);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        int Told(JsonArray items) => items.Count(n => n!["title"]!.ToString() == "基础托管需增开托管组");
+        while (Told((await admin.GetFromJsonAsync<JsonObject>("/api/me/notices?pageSize=100"))!["items"]!.AsArray()) == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(100);
+        }
+
+        Assert.Equal(1, Told((await admin.GetFromJsonAsync<JsonObject>("/api/me/notices?pageSize=100"))!["items"]!.AsArray()));
+
+        // The school opens another group; one family moves there.
+        var second = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/offerings",
+            new { kind = "basic", name = "小组托管二", contentType = "reading", capacity = 10 });
+        var secondGroup = (long)(await second.Content.ReadFromJsonAsync<JsonObject>())!["offerings"]!.AsArray()
+            .Single(o => o!["name"]!.ToString() == "小组托管二")!["id"]!;
+        var moved = await applications[1].Client.PostAsJsonAsync($"/api/me/care/applications/{applications[1].Id}/switch",
+            new { fromOfferingId = group, toOfferingId = secondGroup });
+        Assert.Equal(HttpStatusCode.OK, moved.StatusCode);
+        Assert.Equal("held", (await moved.Content.ReadFromJsonAsync<JsonObject>())!["places"]!.AsArray()
+            .Single(p => (long)p!["offeringId"]! == secondGroup)!["status"]!.ToString());
+
+        // A group formed by class takes only that class's children.
+        var otherClass = (long)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
+            .First(c => (int?)c!["gradeLevel"] == grade && (long)c["classId"]! != classId)!["classId"]!;
+        var byClass = await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/offerings",
+            new { kind = "basic", name = "班级托管", contentType = "homework", capacity = 40, classIds = new[] { otherClass } });
+        Assert.Equal(HttpStatusCode.Created, byClass.StatusCode);
+        var classGroup = (long)(await byClass.Content.ReadFromJsonAsync<JsonObject>())!["offerings"]!.AsArray()
+            .Single(o => o!["name"]!.ToString() == "班级托管")!["id"]!;
+        Assert.Equal(HttpStatusCode.BadRequest, (await applications[0].Client.PostAsJsonAsync(
+            $"/api/me/care/applications/{applications[0].Id}/switch", new { fromOfferingId = group, toOfferingId = classGroup })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/care-programs/{programId}/offerings",
+            new { kind = "basic", name = "错班托管", contentType = "homework", capacity = 40, classIds = new[] { 987654321L } })).StatusCode);
     }
 }
 

@@ -118,6 +118,20 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 offerings = new[] { new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 40 } },
             },
             ["POST /api/corps/{corpId}/care-groups/{offeringId:long}/roll/{day}/corrections"] = new { applicationId = 1L, status = "present", reason = "漏记" },
+            ["POST /api/corps/{corpId}/care-providers"] = new { name = "海宁棋院", creditCode = "91330481MA2B3C4D5E", contact = "陈老师", phone = "13600000000" },
+            ["PUT /api/corps/{corpId}/care-programs/{id:long}/terms"] = new { terms = "新条款" },
+            ["POST /api/me/training/claims"] = new
+            {
+                corpId = "{corpId}", title = "市级研修", organiser = "教研院", earnedOn = Today.AddDays(-10), kind = "regular", source = "city", domain = 3,
+                level = "basic", credits = 6,
+            },
+            ["POST /api/corps/{corpId}/training/credits"] = new
+            {
+                userId = "someone", title = "校本研修", organiser = "学校", earnedOn = Today.AddDays(-10), kind = "regular", source = "school-based",
+                domain = 3, level = "basic", credits = 6,
+            },
+            ["PUT /api/corps/{corpId}/training/claims/{id:long}/credits"] = new { credits = 6 },
+            ["PUT /api/corps/{corpId}/training/teachers/{userId}/appraisals/{year:int}"] = new { passed = false },
             ["PUT /api/corps/{corpId}/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
             ["PUT /api/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
         };
@@ -141,7 +155,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 }
 
                 var path = template.Replace("{corpId}", corpId).Replace("{roundId:long}", roundId.ToString())
-                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term")
+                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term").Replace("{userId}", "someone").Replace("{year:int}", "2024")
                     .Replace("{id:long}", template.Contains("/notices/") ? noticeId.ToString() : template.Contains("referrals") ? referralId.ToString() : "1");
                 var json = bodies.TryGetValue(key, out var body) && body is not null
                     ? System.Text.Json.JsonSerializer.Serialize(body, System.Text.Json.JsonSerializerOptions.Web).Replace("{corpId}", corpId)
@@ -183,7 +197,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
         var forASchool = key.Contains("{corpId}", StringComparison.Ordinal) || key is "POST /api/notices/" or "POST /api/vision/rounds";
         var adminOnly = key.Contains("notice-settings", StringComparison.Ordinal) || key.Contains("approval-chains", StringComparison.Ordinal) ||
                         key.Contains("/calendar/", StringComparison.Ordinal) || key.Contains("/care-programs", StringComparison.Ordinal) ||
-                        key.Contains("/care-groups/", StringComparison.Ordinal) || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
+                        key.Contains("/care-groups/", StringComparison.Ordinal) || key.Contains("/care-providers", StringComparison.Ordinal) || key.Contains("/training/", StringComparison.Ordinal) && !mine || key.Contains("person-links", StringComparison.Ordinal) || key.Contains("access-grants", StringComparison.Ordinal) ||
                         key.Contains("classrooms", StringComparison.Ordinal) || key.EndsWith("/publish", StringComparison.Ordinal) ||
                         key.EndsWith("/imports", StringComparison.Ordinal) || key.EndsWith("/approve", StringComparison.Ordinal) ||
                         key.EndsWith("/reject", StringComparison.Ordinal);
@@ -240,6 +254,10 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COUNT(*) FROM care_handovers", "SELECT COUNT(*) FROM care_leaves", "SELECT COUNT(*) FROM care_delegates",
                      "SELECT COUNT(*) FROM care_covers", "SELECT COUNT(*) FROM care_duty", "SELECT COUNT(*) FROM care_payments",
                      "SELECT COUNT(*) FROM care_roll_corrections", "SELECT COUNT(*) FROM care_batches",
+                     "SELECT COUNT(*) FROM care_providers", "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM care_providers",
+                     "SELECT COALESCE(SUM(terms_version), 0) FROM care_programs",
+                     "SELECT COUNT(*) FROM training_credits", "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM training_credits",
+                     "SELECT COALESCE(SUM(credits), 0) FROM training_credits", "SELECT COUNT(*) FROM training_appraisals",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());

@@ -1,0 +1,142 @@
+namespace EduDing.Api.Features.Training;
+
+/// <summary>What a credit is for: the cycle (regular), 新任教师培训 in probation, or 新任校长 任职资格培训.</summary>
+internal static class CreditKind
+{
+    public const string Regular = "regular";
+    public const string NewTeacher = "new-teacher";
+    public const string PrincipalQualification = "principal-qualification";
+
+    public static readonly IReadOnlyList<string> All = [Regular, NewTeacher, PrincipalQualification];
+}
+
+/// <summary>Where a credit comes from (Art. 3): an institution's training, 校本研修, a conversion, or a non-vetted institution with prior approval.</summary>
+internal static class CreditSource
+{
+    public static readonly IReadOnlyList<string> All =
+        ["provincial", "city", "school-based", "degree", "research", "teaching-trainers", "support-teaching", "non-vetted"];
+}
+
+/// <summary>初 / 中 / 高.</summary>
+internal static class CreditLevel
+{
+    public static readonly IReadOnlyList<string> All = ["basic", "intermediate", "advanced"];
+}
+
+/// <summary>One approved credit as the rules see it.</summary>
+internal sealed record CreditEntry(DateOnly EarnedOn, decimal Credits, string Kind, int Domain, string Level, string Source, bool Practical = false,
+    bool Concentrated = false);
+
+/// <summary>A year's annual appraisal (年度考核): passed (合格 or better) or not.</summary>
+internal sealed record AppraisalResult(int Year, bool Passed);
+
+internal sealed record YearCredits(int Year, decimal Credits, bool MeetsMinimum);
+
+internal sealed record DomainCredits(int Domain, string Name, decimal Earned, decimal Counted, decimal? Minimum, decimal? Cap);
+
+/// <summary>定期注册: 合格 (pass), 暂缓 (deferred), 不合格 (fail).</summary>
+internal static class RegistrationOutcome
+{
+    public const string Pass = "pass";
+    public const string Deferred = "deferred";
+    public const string Fail = "fail";
+}
+
+/// <summary>A teacher's standing in a cycle, with every reason it falls short.</summary>
+internal sealed record CycleCompliance(int CycleStart, int CycleEnd, decimal Total, decimal Minimum, IReadOnlyList<YearCredits> Years,
+    IReadOnlyList<DomainCredits> Domains, decimal NewTeacherCredits, decimal NewTeacherPracticalCredits, decimal PrincipalCredits,
+    decimal PrincipalConcentratedCredits, bool TrainingComplete, string Registration, IReadOnlyList<string> Reasons);
+
+/// <summary>
+/// The credit rules (docs/training.md): a cycle's total and each year's minimum over the regular credits plus the counted
+/// share of 任职资格培训; 新任教师培训 tracked apart and never counted; per-domain and per-source caps and domain minimums
+/// from configuration; and the registration outcome — 不合格 after two consecutive failed appraisals in the cycle,
+/// 暂缓 for a training shortfall or any failed appraisal, else 合格. Pure: the caller brings the credits and appraisals.
+/// </summary>
+internal static class CreditCompliance
+{
+    public static CycleCompliance Evaluate(int cycleStart, IReadOnlyList<CreditEntry> credits, IReadOnlyList<AppraisalResult> appraisals,
+        TrainingOptions rules)
+    {
+        var cycleEnd = cycleStart + rules.CycleYears - 1;
+        bool InCycle(CreditEntry c) => c.EarnedOn.Year >= cycleStart && c.EarnedOn.Year <= cycleEnd;
+        decimal Counted(CreditEntry c) => c.Kind switch
+        {
+            CreditKind.Regular => c.Credits,
+            CreditKind.PrincipalQualification => c.Credits * rules.PrincipalCountsTowardCycle,
+            _ => 0m,
+        };
+
+        var cycle = credits.Where(InCycle).Where(c => c.Kind != CreditKind.NewTeacher).ToList();
+        var reasons = new List<string>();
+
+        // Caps first by source, then by domain: what is counted toward the total.
+        var bySource = cycle.GroupBy(c => c.Source).ToDictionary(g => g.Key, g => g.Sum(Counted));
+        var sourceExcess = bySource.Sum(s => rules.SourceCaps.TryGetValue(s.Key, out var cap) && s.Value > cap ? s.Value - cap : 0m);
+        var domains = new List<DomainCredits>();
+        var domainExcess = 0m;
+        for (var domain = 1; domain <= 7; domain++)
+        {
+            var earned = cycle.Where(c => c.Domain == domain).Sum(Counted);
+            var key = domain.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            decimal? cap = rules.DomainCaps.TryGetValue(key, out var c) ? c : null;
+            decimal? minimum = rules.DomainMinimums.TryGetValue(key, out var m) ? m : null;
+            var counted = cap is { } limit ? Math.Min(earned, limit) : earned;
+            domainExcess += earned - counted;
+            domains.Add(new DomainCredits(domain, rules.DomainNames.ElementAtOrDefault(domain - 1) ?? key, earned, counted, minimum, cap));
+            if (minimum is { } min && earned < min)
+            {
+                reasons.Add($"domain {domain} ({rules.DomainNames.ElementAtOrDefault(domain - 1)}): {earned:0.##} of the {min:0.##} required");
+            }
+        }
+
+        // An excess cut by both a source cap and a domain cap is cut once: the larger of the two cuts.
+        var total = cycle.Sum(Counted) - Math.Max(sourceExcess, domainExcess);
+        if (total < rules.CycleMinimum)
+        {
+            reasons.Add($"cycle {cycleStart}–{cycleEnd}: {total:0.##} credits of the {rules.CycleMinimum:0.##} required");
+        }
+
+        var years = new List<YearCredits>();
+        for (var year = cycleStart; year <= cycleEnd; year++)
+        {
+            var sum = cycle.Where(c => c.EarnedOn.Year == year).Sum(Counted);
+            years.Add(new YearCredits(year, sum, sum >= rules.YearMinimum));
+            if (sum < rules.YearMinimum)
+            {
+                reasons.Add($"{year}: {sum:0.##} credits of the {rules.YearMinimum:0.##} required each year");
+            }
+        }
+
+        var newTeacher = credits.Where(c => c.Kind == CreditKind.NewTeacher).ToList();
+        var principal = credits.Where(c => c.Kind == CreditKind.PrincipalQualification).ToList();
+        var trainingComplete = reasons.Count == 0;
+
+        var failed = appraisals.Where(a => a.Year >= cycleStart && a.Year <= cycleEnd && !a.Passed).Select(a => a.Year).Order().ToList();
+        var consecutive = failed.Zip(failed.Skip(1)).Any(p => p.Second == p.First + 1);
+        foreach (var year in failed)
+        {
+            reasons.Add($"{year}: annual appraisal not passed");
+        }
+
+        var registration = consecutive ? RegistrationOutcome.Fail
+            : !trainingComplete || failed.Count > 0 ? RegistrationOutcome.Deferred
+            : RegistrationOutcome.Pass;
+        if (consecutive)
+        {
+            reasons.Add("two consecutive years of annual appraisal not passed in the cycle");
+        }
+
+        return new CycleCompliance(cycleStart, cycleEnd, total, rules.CycleMinimum, years, domains, newTeacher.Sum(c => c.Credits),
+            newTeacher.Where(c => c.Practical).Sum(c => c.Credits), principal.Sum(c => c.Credits),
+            principal.Where(c => c.Concentrated).Sum(c => c.Credits), trainingComplete, registration, reasons);
+    }
+
+    /// <summary>Whether a new teacher's probation training is complete: the minimum, and the practical part of it.</summary>
+    public static bool NewTeacherComplete(CycleCompliance c, TrainingOptions rules) =>
+        c.NewTeacherCredits >= rules.NewTeacherMinimum && c.NewTeacherPracticalCredits >= rules.NewTeacherPracticalMinimum;
+
+    /// <summary>Whether a new principal's qualification training is complete: the minimum, and the concentrated part of it.</summary>
+    public static bool PrincipalComplete(CycleCompliance c, TrainingOptions rules) =>
+        c.PrincipalCredits >= rules.PrincipalMinimum && c.PrincipalConcentratedCredits >= rules.PrincipalConcentratedMinimum;
+}

@@ -1,0 +1,19 @@
+using EduDing.Api.Features.Approvals;
+using EduDing.Api.Hosting;
+
+namespace EduDing.Api.Features.Training;
+
+internal static class TrainingExtensions
+{
+    /// <summary>Teacher training credits: needs AddOrg, AddIdentity and AddApprovals (claims are decided there).</summary>
+    public static IServiceCollection AddTraining(this IServiceCollection services)
+    {
+        services.AddValidatedOptions<TrainingOptions>();
+        services.AddSingleton<TrainingRepository>();
+        services.AddSingleton<TrainingService>();
+        services.AddApprovalKind<TrainingCreditKind>();
+        return services;
+    }
+
+    public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app) => app.MapTrainingEndpoints();
+}

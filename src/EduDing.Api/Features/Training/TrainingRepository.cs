@@ -1,0 +1,108 @@
+using Dapper;
+using EduDing.Api.Data;
+
+namespace EduDing.Api.Features.Training;
+
+/// <summary>A credit as stored: claimed (pending review) or recorded, approved, rejected, returned or withdrawn.</summary>
+internal sealed record TrainingCredit(long Id, string CorpId, string UserId, string Kind, string Source, int Domain, string Level, decimal? Credits,
+    decimal? Hours, DateOnly EarnedOn, string Title, string Organiser, bool Practical, bool Concentrated, string? EvidenceUrl, string Status,
+    DateTime CreatedAt, string CreatedByCorpId, string CreatedByUserId, DateTime? DecidedAt)
+{
+    public CreditEntry AsEntry() => new(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated);
+}
+
+internal static class CreditStatus
+{
+    public const string Pending = "pending";
+    public const string Approved = "approved";
+    public const string Rejected = "rejected";
+    public const string Returned = "returned";
+    public const string Withdrawn = "withdrawn";
+}
+
+/// <summary>Teachers' credits and annual appraisals, by account; a person's accounts are passed in together.</summary>
+internal sealed class TrainingRepository(Database db)
+{
+    private const string Columns = """
+        id, corp_id, user_id, kind, source, domain, level, credits, hours, earned_on, title, organiser, practical, concentrated, evidence_url,
+        status, created_at, created_by_corp_id, created_by_user_id, decided_at
+        """;
+
+    public async Task<long> AddAsync(TrainingCredit c, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            INSERT INTO training_credits (corp_id, user_id, kind, source, domain, level, credits, hours, earned_on, title, organiser, practical,
+                                          concentrated, evidence_url, status, created_at, created_by_corp_id, created_by_user_id, decided_at)
+            VALUES (@CorpId, @UserId, @Kind, @Source, @Domain, @Level, @Credits, @Hours, @EarnedOn, @Title, @Organiser, @Practical,
+                    @Concentrated, @EvidenceUrl, @Status, @CreatedAt, @CreatedByCorpId, @CreatedByUserId, @DecidedAt);
+            {db.Dialect.SelectLastInsertId};
+            """, new
+        {
+            c.CorpId, c.UserId, c.Kind, c.Source, c.Domain, c.Level, c.Credits, c.Hours, c.EarnedOn, c.Title, c.Organiser, c.Practical, c.Concentrated,
+            c.EvidenceUrl, c.Status, c.CreatedAt, c.CreatedByCorpId, c.CreatedByUserId, c.DecidedAt,
+        }, cancellationToken: ct));
+    }
+
+    public async Task<TrainingCredit?> FindAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<TrainingCredit>(new CommandDefinition(
+            $"SELECT {Columns} FROM training_credits WHERE id = @id", new { id }, cancellationToken: ct));
+    }
+
+    /// <summary>Every credit of a person's accounts, oldest first.</summary>
+    public async Task<IReadOnlyList<TrainingCredit>> CreditsAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
+    {
+        var found = new List<TrainingCredit>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var (corpId, userId) in identities)
+        {
+            found.AddRange(await connection.QueryAsync<TrainingCredit>(new CommandDefinition(
+                $"SELECT {Columns} FROM training_credits WHERE corp_id = @corpId AND user_id = @userId", new { corpId, userId }, cancellationToken: ct)));
+        }
+
+        return found.OrderBy(c => c.EarnedOn).ThenBy(c => c.Id).ToList();
+    }
+
+    /// <summary>Moves a credit from one of <paramref name="from"/> to <paramref name="to"/>; false when it was not in one of them.</summary>
+    public async Task<bool> SetStatusAsync(long id, IReadOnlyCollection<string> from, string to, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE training_credits SET status = @to, decided_at = @now WHERE id = @id AND status IN @from",
+            new { id, from = from.ToList(), to, now }, cancellationToken: ct)) == 1;
+    }
+
+    /// <summary>The reviewer sets the credits of a claim still under review (only hours were known).</summary>
+    public async Task<bool> SetCreditsAsync(long id, decimal credits, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE training_credits SET credits = @credits WHERE id = @id AND status IN ('pending', 'returned')", new { id, credits },
+            cancellationToken: ct)) == 1;
+    }
+
+    public async Task SaveAppraisalAsync(string corpId, string userId, int year, bool passed, string byUserId, DateTime now, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            db.Dialect.Upsert("training_appraisals", ["corp_id", "user_id", "year"], ["passed", "recorded_by_user_id", "recorded_at"]),
+            new { corp_id = corpId, user_id = userId, year, passed, recorded_by_user_id = byUserId, recorded_at = now }, cancellationToken: ct));
+    }
+
+    /// <summary>A person's appraisals by year; where two schools recorded the same year, a failed one stands.</summary>
+    public async Task<IReadOnlyList<AppraisalResult>> AppraisalsAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
+    {
+        var found = new List<AppraisalResult>();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        foreach (var (corpId, userId) in identities)
+        {
+            found.AddRange(await connection.QueryAsync<AppraisalResult>(new CommandDefinition(
+                "SELECT year, passed FROM training_appraisals WHERE corp_id = @corpId AND user_id = @userId", new { corpId, userId },
+                cancellationToken: ct)));
+        }
+
+        return found.GroupBy(a => a.Year).Select(g => new AppraisalResult(g.Key, g.All(a => a.Passed))).OrderBy(a => a.Year).ToList();
+    }
+}

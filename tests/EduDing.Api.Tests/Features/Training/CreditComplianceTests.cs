@@ -1,0 +1,123 @@
+using EduDing.Api.Features.Training;
+
+namespace EduDing.Api.Tests.Features.Training;
+
+/// <summary>The credit and registration rules: the domain-rules §5 H examples and the boundaries beyond them.</summary>
+public sealed class CreditComplianceTests
+{
+    private static readonly TrainingOptions Rules = new() { CycleStartYear = 2022 };
+
+    private static List<CreditEntry> Yearly(params decimal[] perYear) =>
+        perYear.Select((credits, i) => new CreditEntry(new DateOnly(2022 + i, 6, 1), credits, CreditKind.Regular, 1 + i % 7, "basic", "city")).ToList();
+
+    private static List<AppraisalResult> Passed(params int[] failedYears) =>
+        Enumerable.Range(2022, 5).Select(y => new AppraisalResult(y, !failedYears.Contains(y))).ToList();
+
+    [Fact]
+    public void EightyAYear_AllAppraisalsPassed_CompletesAndPasses()
+    {
+        var result = CreditCompliance.Evaluate(2022, Yearly(80, 80, 80, 80, 80), Passed(), Rules);
+        Assert.Equal(400m, result.Total);
+        Assert.True(result.TrainingComplete);
+        Assert.All(result.Years, y => Assert.True(y.MeetsMinimum));
+        Assert.Equal(RegistrationOutcome.Pass, result.Registration);
+        Assert.Empty(result.Reasons);
+    }
+
+    [Fact]
+    public void ThreeHundredFiftyNine_IsAShortfall_AndDefers()
+    {
+        var result = CreditCompliance.Evaluate(2022, Yearly(72, 72, 72, 72, 71), Passed(), Rules);
+        Assert.Equal(359m, result.Total);
+        Assert.False(result.TrainingComplete);
+        Assert.Equal(RegistrationOutcome.Deferred, result.Registration);
+        Assert.Contains(result.Reasons, r => r.Contains("359") && r.Contains("360"));
+        // The boundary: exactly 360 completes.
+        Assert.Equal(RegistrationOutcome.Pass, CreditCompliance.Evaluate(2022, Yearly(72, 72, 72, 72, 72), Passed(), Rules).Registration);
+    }
+
+    [Fact]
+    public void OneFailedAppraisal_Defers_TwoConsecutive_Fail_TwoApart_Defer()
+    {
+        Assert.Equal(RegistrationOutcome.Deferred, CreditCompliance.Evaluate(2022, Yearly(80, 80, 80, 80, 80), Passed(2024), Rules).Registration);
+        var two = CreditCompliance.Evaluate(2022, Yearly(80, 80, 80, 80, 80), Passed(2024, 2025), Rules);
+        Assert.Equal(RegistrationOutcome.Fail, two.Registration);
+        Assert.Contains(two.Reasons, r => r.Contains("consecutive"));
+        Assert.Equal(RegistrationOutcome.Deferred, CreditCompliance.Evaluate(2022, Yearly(80, 80, 80, 80, 80), Passed(2022, 2024), Rules).Registration);
+        // Failed appraisals outside the cycle do not count.
+        Assert.Equal(RegistrationOutcome.Pass, CreditCompliance.Evaluate(2022, Yearly(80, 80, 80, 80, 80),
+            [new AppraisalResult(2020, false), new AppraisalResult(2021, false)], Rules).Registration);
+    }
+
+    [Fact]
+    public void NewTeacherCredits_NeverCountTowardTheCycle_AndTheirProbationRuleIsCheckedApart()
+    {
+        var probation = new List<CreditEntry>
+        {
+            new(new DateOnly(2022, 3, 1), 100, CreditKind.NewTeacher, 2, "basic", "city"),
+            new(new DateOnly(2022, 9, 1), 80, CreditKind.NewTeacher, 4, "basic", "school-based", Practical: true),
+        };
+        var result = CreditCompliance.Evaluate(2022, probation, Passed(), Rules);
+        Assert.Equal(0m, result.Total);
+        Assert.Equal(180m, result.NewTeacherCredits);
+        Assert.True(CreditCompliance.NewTeacherComplete(result, Rules));
+        // 79 practical is not enough.
+        probation[1] = probation[1] with { Credits = 79 };
+        probation.Add(new CreditEntry(new DateOnly(2022, 10, 1), 1, CreditKind.NewTeacher, 4, "basic", "city"));
+        Assert.False(CreditCompliance.NewTeacherComplete(CreditCompliance.Evaluate(2022, probation, Passed(), Rules), Rules));
+    }
+
+    [Fact]
+    public void PrincipalQualificationCredits_CountAtHalf()
+    {
+        var credits = Yearly(60, 60, 60, 60, 60);
+        credits.Add(new CreditEntry(new DateOnly(2023, 5, 1), 100, CreditKind.PrincipalQualification, 5, "advanced", "provincial", Concentrated: true));
+        var result = CreditCompliance.Evaluate(2022, credits, Passed(), Rules);
+        Assert.Equal(350m, result.Total);
+        Assert.Equal(110m, result.Years.Single(y => y.Year == 2023).Credits);
+        Assert.Equal(100m, result.PrincipalCredits);
+        Assert.False(CreditCompliance.PrincipalComplete(result, Rules));
+    }
+
+    [Fact]
+    public void AnEmptyYear_Defers_EvenWithEnoughCredits()
+    {
+        var result = CreditCompliance.Evaluate(2022, Yearly(100, 100, 0, 100, 100), Passed(), Rules);
+        Assert.Equal(400m, result.Total);
+        Assert.False(result.Years.Single(y => y.Year == 2024).MeetsMinimum);
+        Assert.Equal(RegistrationOutcome.Deferred, result.Registration);
+        Assert.Contains(result.Reasons, r => r.StartsWith("2024"));
+    }
+
+    [Fact]
+    public void CreditsOutsideTheCycle_DoNotCount()
+    {
+        var credits = Yearly(80, 80, 80, 80, 80);
+        credits.Add(new CreditEntry(new DateOnly(2021, 12, 31), 50, CreditKind.Regular, 1, "basic", "city"));
+        credits.Add(new CreditEntry(new DateOnly(2027, 1, 1), 50, CreditKind.Regular, 1, "basic", "city"));
+        Assert.Equal(400m, CreditCompliance.Evaluate(2022, credits, Passed(), Rules).Total);
+    }
+
+    [Fact]
+    public void DomainAndSourceCaps_LimitWhatCounts_AndDomainMinimumsAreListed()
+    {
+        var rules = new TrainingOptions
+        {
+            CycleStartYear = 2022, DomainCaps = new() { ["1"] = 50 }, DomainMinimums = new() { ["6"] = 10 },
+            SourceCaps = new() { ["school-based"] = 120 },
+        };
+        var credits = Enumerable.Range(0, 5).SelectMany(i => new[]
+        {
+            new CreditEntry(new DateOnly(2022 + i, 3, 1), 20, CreditKind.Regular, 1, "basic", "city"),
+            new CreditEntry(new DateOnly(2022 + i, 9, 1), 40, CreditKind.Regular, 3, "intermediate", "school-based"),
+            new CreditEntry(new DateOnly(2022 + i, 11, 1), 20, CreditKind.Regular, 4, "basic", "city"),
+        }).ToList();
+        var result = CreditCompliance.Evaluate(2022, credits, Passed(), rules);
+        // Domain 1: 100 earned, 50 counted; school-based: 200 earned, 120 counted; the larger cut (80) applies once.
+        Assert.Equal(100m, result.Domains.Single(d => d.Domain == 1).Earned);
+        Assert.Equal(50m, result.Domains.Single(d => d.Domain == 1).Counted);
+        Assert.Equal(400m - 80m, result.Total);
+        Assert.Contains(result.Reasons, r => r.StartsWith("domain 6"));
+        Assert.Equal(RegistrationOutcome.Deferred, result.Registration);
+    }
+}
