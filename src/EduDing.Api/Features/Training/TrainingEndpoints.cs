@@ -12,6 +12,19 @@ internal sealed record SetCreditsRequest(decimal? Credits);
 [RequestSchema("passed")]
 internal sealed record AppraisalRequest(bool? Passed);
 
+/// <summary>A training with its sessions (each session's sign-in code only for the organiser's admins, to show on the spot).</summary>
+internal sealed record TrainingView(TrainingEvent Training, IReadOnlyList<TrainingSession> Sessions);
+
+[RequestSchema("corpId")]
+internal sealed record EnrolRequest(string? CorpId);
+
+internal sealed record EnrolmentDto(TrainingEnrolment Enrolment, long ApprovalRequestId);
+
+[RequestSchema("code")]
+internal sealed record SignInRequest(string? Code);
+
+internal sealed record SignInDto(long SessionId, DateTime SignedAt);
+
 /// <summary>Teacher training credits (docs/training.md): a teacher's own record and claims; the school's list, records and appraisals.</summary>
 internal static class TrainingEndpoints
 {
@@ -27,8 +40,46 @@ internal static class TrainingEndpoints
         school.MapPut("/teachers/{userId}/appraisals/{year:int}", AppraisalAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Appraisal");
         school.MapPost("/credits", RecordAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Record");
         school.MapPut("/claims/{id:long}/credits", SetCreditsAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_SetCredits");
+
+        var trainings = app.MapGroup("/api/trainings").WithTags("Trainings");
+        trainings.MapPost("", CreateTrainingAsync).RequireAudience(Audience.Admins).WithName("Trainings_Create");
+        trainings.MapGet("/{id:long}", TrainingAsync).RequireAudience(Audience.Staff).WithName("Trainings_Get");
+        trainings.MapPost("/{id:long}/enrol", EnrolAsync).RequireAudience(Audience.Staff).WithName("Trainings_Enrol");
+        trainings.MapPost("/{id:long}/sessions/{sessionId:long}/sign-in", SignInAsync).RequireAudience(Audience.Staff).WithName("Trainings_SignIn");
+        trainings.MapPut("/{id:long}/results", ResultsAsync).RequireAudience(Audience.Admins).WithName("Trainings_Results");
+        app.MapGet("/api/certificates/{code}", VerifyAsync).WithTags("Trainings").RequireAudience(Audience.Anonymous).WithName("Certificates_Verify");
         return app;
     }
+
+    private static async Task<Created<TrainingView>> CreateTrainingAsync(TrainingRequest request, Caller caller, Trainings trainings, CancellationToken ct)
+    {
+        var training = await trainings.CreateAsync(caller, request, ct);
+        var (t, sessions) = await trainings.ViewAsync(caller, training.Id, ct);
+        return TypedResults.Created($"/api/trainings/{t.Id}", new TrainingView(t, sessions));
+    }
+
+    private static async Task<Ok<TrainingView>> TrainingAsync(long id, Caller caller, Trainings trainings, CancellationToken ct)
+    {
+        var (t, sessions) = await trainings.ViewAsync(caller, id, ct);
+        return TypedResults.Ok(new TrainingView(t, sessions));
+    }
+
+    private static async Task<Created<EnrolmentDto>> EnrolAsync(long id, EnrolRequest request, Caller caller, Trainings trainings, CancellationToken ct)
+    {
+        var (enrolment, approvalRequestId) = await trainings.EnrolAsync(caller, id, request.CorpId, ct);
+        return TypedResults.Created($"/api/approvals/{approvalRequestId}", new EnrolmentDto(enrolment, approvalRequestId));
+    }
+
+    private static async Task<Ok<SignInDto>> SignInAsync(long id, long sessionId, SignInRequest request, Caller caller, Trainings trainings,
+        CancellationToken ct) =>
+        TypedResults.Ok(new SignInDto(sessionId, await trainings.SignInAsync(caller, id, sessionId, request.Code, ct)));
+
+    private static async Task<Ok<IReadOnlyList<TrainingEnrolment>>> ResultsAsync(long id, ResultsRequest request, Caller caller, Trainings trainings,
+        CancellationToken ct) =>
+        TypedResults.Ok(await trainings.ResultsAsync(caller, id, request.Results ?? [], ct));
+
+    private static async Task<Ok<CertificateDto>> VerifyAsync(string code, Trainings trainings, CancellationToken ct) =>
+        TypedResults.Ok(await trainings.VerifyAsync(code, ct));
 
     private static async Task<Ok<TeacherRecord>> MineAsync(Caller caller, TrainingService training, CancellationToken ct) =>
         TypedResults.Ok(await training.MineAsync(caller, ct));

@@ -11,7 +11,9 @@ internal static class TrainingExtensions
         services.AddValidatedOptions<TrainingOptions>();
         services.AddSingleton<TrainingRepository>();
         services.AddSingleton<TrainingService>();
+        services.AddSingleton<Trainings>();
         services.AddApprovalKind<TrainingCreditKind>();
+        services.AddApprovalKind<TrainingEnrolmentKind>();
         return services;
     }
 

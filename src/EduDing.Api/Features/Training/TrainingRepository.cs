@@ -105,4 +105,14 @@ internal sealed class TrainingRepository(Database db)
 
         return found.GroupBy(a => a.Year).Select(g => new AppraisalResult(g.Key, g.All(a => a.Passed))).OrderBy(a => a.Year).ToList();
     }
+
+    /// <summary>The teacher's school decided an enrolment still pending.</summary>
+    public async Task<bool> DecideEnrolmentAsync(long trainingId, string corpId, string userId, string status, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE training_enrolments SET status = @status
+            WHERE training_id = @trainingId AND corp_id = @corpId AND user_id = @userId AND status = 'pending'
+            """, new { trainingId, corpId, userId, status }, cancellationToken: ct)) == 1;
+    }
 }

@@ -71,7 +71,7 @@ public sealed class AuthorizationMatrixTests(LiveOrgFixture fixture) : IClassFix
 
                 var path = template.Replace("{corpId}", scope.CorpId).Replace("{classId:long}", scope.ClassId.ToString())
                     .Replace("{id:long}", "1").Replace("{roundId:long}", "1").Replace("{classroomId}", "room-1").Replace("{unionId}", "someone").Replace("{documentName}", "v1")
-                    .Replace("{documentName?}", "v1").Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term").Replace("{userId}", "someone").Replace("{year:int}", "2024").Replace("{studentUserId}", scope.Child);
+                    .Replace("{documentName?}", "v1").Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term").Replace("{userId}", "someone").Replace("{year:int}", "2024").Replace("{sessionId:long}", "1").Replace("{code}", "ABCDEF0123456789").Replace("{studentUserId}", scope.Child);
                 foreach (var (caller, token) in callers)
                 {
                     var allowed = access switch

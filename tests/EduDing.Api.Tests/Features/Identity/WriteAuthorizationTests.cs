@@ -130,6 +130,13 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 userId = "someone", title = "校本研修", organiser = "学校", earnedOn = Today.AddDays(-10), kind = "regular", source = "school-based",
                 domain = 3, level = "basic", credits = 6,
             },
+            ["POST /api/trainings"] = new
+            {
+                corpId = "{corpId}", title = "市级培训", domain = 2, level = "basic", credits = 4, capacity = 10,
+                sessions = new[] { new { startsAt = DateTime.UtcNow, endsAt = DateTime.UtcNow.AddHours(2), place = "教师发展中心" } },
+            },
+            ["POST /api/trainings/{id:long}/enrol"] = new { corpId = "{corpId}" },
+            ["PUT /api/trainings/{id:long}/results"] = new { results = new[] { new { corpId = "{corpId}", userId = "someone", result = "pass" } } },
             ["PUT /api/corps/{corpId}/training/claims/{id:long}/credits"] = new { credits = 6 },
             ["PUT /api/corps/{corpId}/training/teachers/{userId}/appraisals/{year:int}"] = new { passed = false },
             ["PUT /api/corps/{corpId}/approval-chains/{kind}"] = new { steps = new[] { new { approvers = "school-admins", mode = "any" } } },
@@ -155,7 +162,7 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                 }
 
                 var path = template.Replace("{corpId}", corpId).Replace("{roundId:long}", roundId.ToString())
-                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term").Replace("{userId}", "someone").Replace("{year:int}", "2024")
+                    .Replace("{studentUserId}", child).Replace("{classroomId}", "room-1").Replace("{classId:long}", classId.ToString()).Replace("{kind}", "notice").Replace("{day}", "2026-10-01").Replace("{offeringId:long}", "1").Replace("{applicationId:long}", "1").Replace("{period}", "term").Replace("{userId}", "someone").Replace("{year:int}", "2024").Replace("{sessionId:long}", "1").Replace("{code}", "ABCDEF0123456789")
                     .Replace("{id:long}", template.Contains("/notices/") ? noticeId.ToString() : template.Contains("referrals") ? referralId.ToString() : "1");
                 var json = bodies.TryGetValue(key, out var body) && body is not null
                     ? System.Text.Json.JsonSerializer.Serialize(body, System.Text.Json.JsonSerializerOptions.Web).Replace("{corpId}", corpId)
@@ -258,6 +265,8 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
                      "SELECT COALESCE(SUM(terms_version), 0) FROM care_programs",
                      "SELECT COUNT(*) FROM training_credits", "SELECT COALESCE(SUM(LENGTH(status)), 0) FROM training_credits",
                      "SELECT COALESCE(SUM(credits), 0) FROM training_credits", "SELECT COUNT(*) FROM training_appraisals",
+                     "SELECT COUNT(*) FROM trainings", "SELECT COUNT(*) FROM training_enrolments", "SELECT COUNT(*) FROM training_sign_ins",
+                     "SELECT COALESCE(SUM(LENGTH(COALESCE(result, ''))), 0) FROM training_enrolments",
                  })
         {
             parts.Add((await connection.ExecuteScalarAsync<long>(sql)).ToString());
