@@ -47,6 +47,9 @@ internal sealed class AfterSchoolOptions : IValidatedOptions
     /// <summary>The roll of an earlier day may be marked late (补签) for this many days, then it is locked.</summary>
     public int RollCorrectionDays { get; set; } = 3;
 
+    /// <summary>Whether the roll of <paramref name="day"/> is locked on <paramref name="today"/>: no late entries, no corrections.</summary>
+    public bool RollLocked(DateOnly day, DateOnly today) => day < today.AddDays(-RollCorrectionDays);
+
     /// <summary>The off-work time on a date: the latest seasonal entry on or before that month-day, else <see cref="OffWorkTime"/>.</summary>
     public TimeOnly OffWorkTimeOn(DateOnly day)
     {

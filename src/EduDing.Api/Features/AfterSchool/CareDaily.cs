@@ -129,7 +129,7 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
             throw new RequestValidationException("day", "the roll is taken on the day, not ahead");
         }
 
-        if (day < today.AddDays(-Settings.RollCorrectionDays))
+        if (Settings.RollLocked(day, today))
         {
             throw new RuleViolationException($"The roll of {day:yyyy-MM-dd} is locked: late entries are allowed for {Settings.RollCorrectionDays} days.");
         }

@@ -304,10 +304,7 @@ internal static class CareEndpoints
                 ["学校"] = e.CorpId, ["课程"] = e.Name, ["名额"] = e.Capacity, ["报名"] = e.Applications, ["录取"] = e.Enrolled, ["候补"] = e.Waitlisted,
             }).ToList(),
         };
-        using var stream = new MemoryStream();
-        await MiniExcelLibs.MiniExcel.SaveAsAsync(stream, sheets, cancellationToken: ct);
-        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            $"care-statistics-{scope}-{view.Day:yyyyMMdd}.xlsx");
+        return await Xlsx.FileAsync(sheets, $"care-statistics-{scope}-{view.Day:yyyyMMdd}.xlsx", null, ct);
     }
 
     private static async Task<CareStatisticsDto> StatisticsAsync(IReadOnlyCollection<string> corpIds, string by, IReadOnlyList<string> dimensions,
@@ -530,10 +527,7 @@ internal static class CareDutyEndpoints
             ["代课次数"] = h.CoverSessions,
             ["时长(小时)"] = h.Hours,
         }).ToList();
-        using var stream = new MemoryStream();
-        await MiniExcelLibs.MiniExcel.SaveAsAsync(stream, rows, sheetName: "课后服务课时", cancellationToken: ct);
-        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            $"care-hours-{id}-{start:yyyyMMdd}-{end:yyyyMMdd}.xlsx");
+        return await Xlsx.FileAsync(rows, $"care-hours-{id}-{start:yyyyMMdd}-{end:yyyyMMdd}.xlsx", "课后服务课时", ct);
     }
 
     private static async Task<(DateOnly From, DateOnly To)> PeriodAsync(string corpId, long id, DateOnly? from, DateOnly? to, CareRepository care,
@@ -579,10 +573,7 @@ internal static class CareFeeEndpoints
             ["金额(元)"] = s.Payment is null ? null : s.Payment.AmountCents / 100m,
             ["差额(元)"] = s.BalanceCents / 100m,
         }).ToList();
-        using var stream = new MemoryStream();
-        await MiniExcelLibs.MiniExcel.SaveAsAsync(stream, rows, sheetName: "课后服务收费", cancellationToken: ct);
-        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            $"care-fees-{id}-{period ?? "term"}.xlsx");
+        return await Xlsx.FileAsync(rows, $"care-fees-{id}-{period ?? "term"}.xlsx", "课后服务收费", ct);
     }
 
     private static async Task<Ok<CarePayment>> PaymentAsync(string corpId, long id, long applicationId, string period, PaymentRequest request,

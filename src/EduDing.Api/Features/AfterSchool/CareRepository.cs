@@ -152,6 +152,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         await using var connection = await db.OpenConnectionAsync(ct);
         var over = (await connection.QueryAsync<(long Id, int Taken, int Capacity)>(new CommandDefinition("""
             SELECT o.id, COUNT(*) AS taken, o.capacity FROM care_offerings o
+            JOIN care_programs g ON g.id = o.program_id AND g.status = 'open'
             JOIN care_places p ON p.offering_id = o.id AND p.status IN ('held', 'enrolled')
             WHERE o.kind = 'basic' AND o.capacity_alerted_at IS NULL
             GROUP BY o.id, o.capacity HAVING COUNT(*) > o.capacity
@@ -529,16 +530,10 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     public async Task<IReadOnlyList<CareApplication>> ApplicationsOfGuardianAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
         CancellationToken ct)
     {
-        var found = new List<CareApplication>();
+        var (mine, args) = IdentityFilter.Of(identities, "guardian_corp_id", "guardian_user_id");
         await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var (corpId, userId) in identities)
-        {
-            found.AddRange(await connection.QueryAsync<CareApplication>(new CommandDefinition(
-                $"SELECT {ApplicationColumns} FROM care_applications WHERE guardian_corp_id = @corpId AND guardian_user_id = @userId",
-                new { corpId, userId }, cancellationToken: ct)));
-        }
-
-        return found.OrderByDescending(a => a.Id).ToList();
+        return (await connection.QueryAsync<CareApplication>(new CommandDefinition(
+            $"SELECT {ApplicationColumns} FROM care_applications WHERE {mine} ORDER BY id DESC", args, cancellationToken: ct))).ToList();
     }
 
     public async Task<IReadOnlyList<CarePlace>> PlacesAsync(IReadOnlyCollection<long> applicationIds, CancellationToken ct)
@@ -601,11 +596,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             for (var rank = 0; rank < drawn.Count; rank++)
             {
                 var status = rank < free ? approved.Contains(drawn[rank]) ? PlaceStatus.Enrolled : PlaceStatus.Held : PlaceStatus.Waitlisted;
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE care_places SET status = @status, queue_position = @rank, updated_at = @now,
-                                           enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
-                    WHERE application_id = @applicationId AND offering_id = @offeringId
-                    """, new { status, rank = rank + 1, now, applicationId = drawn[rank], offeringId = offering.Id }, tx, cancellationToken: token));
+                await PlaceInDrawAsync(tx, drawn[rank], offering.Id, status, rank + 1, now, token);
             }
 
             await connection.ExecuteAsync(new CommandDefinition("""
@@ -667,11 +658,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                         : choice.OfferingId != got.OfferingId ? PlaceStatus.Released
                         : choice.Status == CareApplicationStatus.Approved ? PlaceStatus.Enrolled
                         : PlaceStatus.Held;
-                    await connection.ExecuteAsync(new CommandDefinition("""
-                        UPDATE care_places SET status = @status, queue_position = @position, updated_at = @now,
-                                               enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
-                        WHERE application_id = @ApplicationId AND offering_id = @OfferingId
-                        """, new { status, position = position + 1, now, choice.ApplicationId, choice.OfferingId }, tx, cancellationToken: token));
+                    await PlaceInDrawAsync(tx, choice.ApplicationId, choice.OfferingId, status, position + 1, now, token);
                 }
 
                 if (got != default)
@@ -685,6 +672,15 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 """, new { programId, seed, drawn = string.Join(',', drawn), now, byUserId }, tx, cancellationToken: token));
             return (seed, drawn);
         }, ct);
+
+    /// <summary>A place as a draw or the ranked batch decided it: its status, and its position in the drawn order.</summary>
+    private static Task PlaceInDrawAsync(DbTransaction tx, long applicationId, long offeringId, string status, int position, DateTime now,
+        CancellationToken ct) =>
+        tx.Connection!.ExecuteAsync(new CommandDefinition("""
+            UPDATE care_places SET status = @status, queue_position = @position, updated_at = @now,
+                                   enrolled_at = CASE WHEN @status = 'enrolled' THEN @now ELSE enrolled_at END
+            WHERE application_id = @applicationId AND offering_id = @offeringId
+            """, new { status, position, now, applicationId, offeringId }, tx, cancellationToken: ct));
 
     /// <summary>An offering's waitlist in order: the application ids.</summary>
     public async Task<IReadOnlyList<long>> WaitlistAsync(long offeringId, CancellationToken ct)

@@ -37,7 +37,7 @@ internal sealed class CareRollCorrections(CareDaily daily, CareDailyRepository r
             throw new RequestValidationException("day", "today's roll is marked directly; corrections are for earlier days");
         }
 
-        if (day < today.AddDays(-options.Value.RollCorrectionDays))
+        if (options.Value.RollLocked(day, today))
         {
             throw new RuleViolationException($"The roll of {day:yyyy-MM-dd} is locked: corrections are requested within {options.Value.RollCorrectionDays} days.");
         }

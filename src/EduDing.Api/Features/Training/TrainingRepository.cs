@@ -54,15 +54,10 @@ internal sealed class TrainingRepository(Database db)
     /// <summary>Every credit of a person's accounts, oldest first.</summary>
     public async Task<IReadOnlyList<TrainingCredit>> CreditsAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
     {
-        var found = new List<TrainingCredit>();
+        var (mine, args) = IdentityFilter.Of(identities, "corp_id", "user_id");
         await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var (corpId, userId) in identities)
-        {
-            found.AddRange(await connection.QueryAsync<TrainingCredit>(new CommandDefinition(
-                $"SELECT {Columns} FROM training_credits WHERE corp_id = @corpId AND user_id = @userId", new { corpId, userId }, cancellationToken: ct)));
-        }
-
-        return found.OrderBy(c => c.EarnedOn).ThenBy(c => c.Id).ToList();
+        return (await connection.QueryAsync<TrainingCredit>(new CommandDefinition(
+            $"SELECT {Columns} FROM training_credits WHERE {mine} ORDER BY earned_on, id", args, cancellationToken: ct))).ToList();
     }
 
     /// <summary>Moves a credit from one of <paramref name="from"/> to <paramref name="to"/>; false when it was not in one of them.</summary>
@@ -94,15 +89,10 @@ internal sealed class TrainingRepository(Database db)
     /// <summary>A person's appraisals by year; where two schools recorded the same year, a failed one stands.</summary>
     public async Task<IReadOnlyList<AppraisalResult>> AppraisalsAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
     {
-        var found = new List<AppraisalResult>();
+        var (mine, args) = IdentityFilter.Of(identities, "corp_id", "user_id");
         await using var connection = await db.OpenConnectionAsync(ct);
-        foreach (var (corpId, userId) in identities)
-        {
-            found.AddRange(await connection.QueryAsync<AppraisalResult>(new CommandDefinition(
-                "SELECT year, passed FROM training_appraisals WHERE corp_id = @corpId AND user_id = @userId", new { corpId, userId },
-                cancellationToken: ct)));
-        }
-
+        var found = await connection.QueryAsync<AppraisalResult>(new CommandDefinition(
+            $"SELECT year, passed FROM training_appraisals WHERE {mine}", args, cancellationToken: ct));
         return found.GroupBy(a => a.Year).Select(g => new AppraisalResult(g.Key, g.All(a => a.Passed))).OrderBy(a => a.Year).ToList();
     }
 

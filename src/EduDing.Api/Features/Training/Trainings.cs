@@ -295,6 +295,8 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         var now = time.UtcNowForDatabase();
         var sessions = await SessionsAsync(id, ct);
         var earnedOn = ShanghaiTime.DayOf(sessions.Max(s => s.EndsAt));
+        var organiser = await OrganiserNameAsync(training, ct);
+        await using var connection = await db.OpenConnectionAsync(ct);
         foreach (var r in results)
         {
             var enrolment = enrolments[(r!.CorpId!, r.UserId!)];
@@ -303,7 +305,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             {
                 creditId = await credits.AddAsync(new TrainingCredit(0, enrolment.CorpId, enrolment.UserId, CreditKind.Regular,
                     training.Scope == "city" ? "city" : "school-based", training.Domain, training.Level, training.Credits, null, earnedOn, training.Title,
-                    await OrganiserNameAsync(training, ct), false, false, null, CreditStatus.Approved, now, caller.Account.CorpId, caller.Account.UserId, now), ct);
+                    organiser, false, false, null, CreditStatus.Approved, now, caller.Account.CorpId, caller.Account.UserId, now), ct);
             }
             else if (r.Result != "fail" && creditId is { } existing)
             {
@@ -314,7 +316,6 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                 await credits.SetStatusAsync(given, [CreditStatus.Approved], CreditStatus.Withdrawn, now, ct);
             }
 
-            await using var connection = await db.OpenConnectionAsync(ct);
             await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE training_enrolments SET result = @Result, credit_id = @creditId, result_at = @now,
                        certificate_code = CASE WHEN @Result = 'fail' THEN certificate_code ELSE COALESCE(certificate_code, @code) END
@@ -361,15 +362,11 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
 
     private async Task<TrainingEnrolment?> MineAsync(Caller caller, long id, CancellationToken ct)
     {
-        foreach (var (corpId, userId) in caller.Identities)
-        {
-            if (await EnrolmentAsync(id, corpId, userId, ct) is { } enrolment)
-            {
-                return enrolment;
-            }
-        }
-
-        return null;
+        var (mine, args) = IdentityFilter.Of(caller.Identities, "corp_id", "user_id", new DynamicParameters(new { id }));
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QueryFirstOrDefaultAsync<TrainingEnrolment>(new CommandDefinition(
+            $"SELECT {EnrolmentColumns} FROM training_enrolments WHERE training_id = @id AND ({mine}) ORDER BY corp_id, user_id", args,
+            cancellationToken: ct));
     }
 
     private static void RequireAdmin(Caller caller)

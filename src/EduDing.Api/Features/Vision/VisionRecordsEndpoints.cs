@@ -132,5 +132,5 @@ internal static class VisionRecordsEndpoints
     }
 
     internal static FileContentHttpResult Template() =>
-        TypedResults.File(VisionImport.Template(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "视力筛查导入模板.xlsx");
+        TypedResults.File(VisionImport.Template(), Xlsx.ContentType, "视力筛查导入模板.xlsx");
 }

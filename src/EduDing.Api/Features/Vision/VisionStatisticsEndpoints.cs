@@ -2,7 +2,6 @@ using EduDing.Api.Features.Identity;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
-using MiniExcelLibs;
 
 namespace EduDing.Api.Features.Vision;
 
@@ -72,11 +71,9 @@ internal static class VisionStatisticsEndpoints
             ["视力不良率(%)"] = r.PoorVisionRate,
             ["筛查覆盖率(%)"] = r.Coverage,
         }).ToList();
-        using var stream = new MemoryStream();
-        await stream.SaveAsAsync(rows, sheetName: "统计", cancellationToken: ct);
+        var file = await Xlsx.FileAsync(rows, $"round-{roundId}-{stats.By}.xlsx", "统计", ct);
         await access.AuditExportAsync(caller, corpId ?? "city", $"statistics of round {roundId} by {stats.By} (aggregates)", ct);
-        return TypedResults.File(stream.ToArray(), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            $"round-{roundId}-{stats.By}.xlsx");
+        return file;
     }
 
     internal static async Task<Ok<IReadOnlyList<TrendPoint>>> TrendAsync(int? rounds, string? corpId, Caller caller,
