@@ -339,10 +339,10 @@ internal static class CareEndpoints
     }
 
     private static async Task<Created<CareApplicationDto>> ApplyAsync(ApplicationRequest request, Caller caller, CareService service,
-        CareRepository care, ApprovalRepository approvals, CancellationToken ct)
+        CareRepository care, CancellationToken ct)
     {
-        var (application, _) = await service.ApplyAsync(caller, request, ct);
-        return TypedResults.Created($"/api/me/care/applications/{application.Id}", (await DtosAsync([application], care, approvals, ct))[0]);
+        var (application, places, review) = await service.ApplyAsync(caller, request, ct);
+        return TypedResults.Created($"/api/me/care/applications/{application.Id}", await DtoAsync(application, places, review.Id, care, ct));
     }
 
     private static async Task<Ok<IReadOnlyList<CareApplicationDto>>> MyApplicationsAsync(Caller caller, CareRepository care,
@@ -385,21 +385,27 @@ internal static class CareEndpoints
         var dtos = new List<CareApplicationDto>();
         foreach (var a in applications)
         {
-            var placeDtos = new List<PlaceDto>();
-            foreach (var place in places[a.Id])
-            {
-                var position = place.Status == PlaceStatus.Waitlisted ? await care.WaitlistPositionAsync(a.Id, place.OfferingId, ct) : null;
-                placeDtos.Add(new PlaceDto(place.OfferingId, place.Status, position, place.ChoiceRank,
-                    place.Status == PlaceStatus.Offered ? place.OfferExpiresAt : null));
-            }
-
             var request = await approvals.FindBySubjectAsync(CareApprovalKind.Name, CareApprovalKind.SubjectOf(a.Id), ct);
-            dtos.Add(new CareApplicationDto(a.Id, a.ProgramId, a.CorpId, a.StudentUserId, a.ClassId, a.OnBehalfByUserId is not null,
-                a.WeekdaySet.Order().ToList(), a.PickupPeople(), a.Priority, a.Exemption, a.TermsVersion,
-                a.Status, a.SubmittedAt, a.DecidedAt, request?.Id, placeDtos));
+            dtos.Add(await DtoAsync(a, places[a.Id], request?.Id, care, ct));
         }
 
         return dtos;
+    }
+
+    private static async Task<CareApplicationDto> DtoAsync(CareApplication a, IEnumerable<CarePlace> places, long? reviewId, CareRepository care,
+        CancellationToken ct)
+    {
+        var placeDtos = new List<PlaceDto>();
+        foreach (var place in places)
+        {
+            var position = place.Status == PlaceStatus.Waitlisted ? await care.WaitlistPositionAsync(a.Id, place.OfferingId, ct) : null;
+            placeDtos.Add(new PlaceDto(place.OfferingId, place.Status, position, place.ChoiceRank,
+                place.Status == PlaceStatus.Offered ? place.OfferExpiresAt : null));
+        }
+
+        return new CareApplicationDto(a.Id, a.ProgramId, a.CorpId, a.StudentUserId, a.ClassId, a.OnBehalfByUserId is not null,
+            a.WeekdaySet.Order().ToList(), a.PickupPeople(), a.Priority, a.Exemption, a.TermsVersion,
+            a.Status, a.SubmittedAt, a.DecidedAt, reviewId, placeDtos);
     }
 }
 

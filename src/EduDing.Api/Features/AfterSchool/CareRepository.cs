@@ -202,7 +202,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     /// its held and enrolled places are under capacity, and waitlists the application otherwise. Null when the student
     /// already has an application for the program.
     /// </summary>
-    public async Task<long?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct)
+    public async Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct)
     {
         try
         {
@@ -210,28 +210,21 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         }
         catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
         {
-            // The same child applied twice at the same moment for offerings of the program that do not overlap.
+            // The child already has an application for the program (the unique key decides, without a read first).
             return null;
         }
     }
 
-    private Task<long?> SubmitOnceAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync<long?>(async (tx, token) =>
+    private Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitOnceAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places)?>(async (tx, token) =>
         {
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
-            await TakeOfferingsAsync(tx, ids, token);
+            await TakeOfferingsAsync(tx, ids, token, placesCounted: true);
             var chosen = await OfferingsAsync(tx, ids, token);
             // A ranked-choice elective keeps the family's rank for it: its place among the ranked ones they listed.
             var ranks = offeringIds.Distinct().Where(o => chosen.Any(c => c.Id == o && c.Allocation == AllocationMode.Ranked))
                 .Select((o, i) => (o, i + 1)).ToDictionary(x => x.o, x => x.Item2);
-            if (await connection.ExecuteScalarAsync<int>(new CommandDefinition(
-                    "SELECT COUNT(*) FROM care_applications WHERE program_id = @programId AND student_user_id = @studentUserId",
-                    new { programId = application.ProgramId, studentUserId = application.StudentUserId }, tx, cancellationToken: token)) > 0)
-            {
-                return null;
-            }
-
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
                 INSERT INTO care_applications (program_id, corp_id, student_user_id, class_id, guardian_corp_id, guardian_user_id, on_behalf_by_user_id,
                                                weekdays, pickup, priority, exemption, terms_version, status, submitted_at)
@@ -239,6 +232,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                         @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
                 {db.Dialect.SelectLastInsertId};
                 """, application, tx, cancellationToken: token));
+            var places = new List<CarePlace>();
             foreach (var offering in chosen)
             {
                 // Once a lottery or the ranked batch is drawn, a later application (a mid-term join) queues after the drawn order.
@@ -247,14 +241,14 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                     : waitsForDraw ? PlaceStatus.Applied
                     : await TakenAsync(tx, offering.Id, token) < offering.Capacity ? PlaceStatus.Held
                     : PlaceStatus.Waitlisted;
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO care_places (application_id, offering_id, status, queue_position, choice_rank, updated_at)
-                    VALUES (@id, @offeringId, @status, @id, @rank, @now)
-                    """, new { id, offeringId = offering.Id, status, rank = ranks.TryGetValue(offering.Id, out var r) ? r : (int?)null, now }, tx,
-                    cancellationToken: token));
+                places.Add(new CarePlace(id, offering.Id, status, id, null, now, ranks.TryGetValue(offering.Id, out var r) ? r : null, null));
             }
 
-            return id;
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "care_places",
+                ["application_id", "offering_id", "status", "queue_position", "choice_rank", "updated_at"], places,
+                p => [p.ApplicationId, p.OfferingId, p.Status, p.QueuePosition, p.ChoiceRank, p.UpdatedAt], token);
+
+            return (id, places);
         }, ct);
 
     /// <summary>
@@ -498,11 +492,17 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             return true;
         }, ct);
 
-    private static Task TakeOfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
+    /// <summary>
+    /// Takes the offerings' rows for the rest of the transaction (in id order). With <paramref name="placesCounted"/>
+    /// only those whose places are counted (electives): a basic care group holds every child, so applications to it
+    /// need not queue behind each other.
+    /// </summary>
+    private static Task TakeOfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct, bool placesCounted = false) =>
         ids.Count == 0
             ? Task.CompletedTask
             : tx.Connection!.ExecuteAsync(new CommandDefinition(
-                "UPDATE care_offerings SET version = version + 1 WHERE id IN @ids", new { ids }, tx, cancellationToken: ct));
+                $"UPDATE care_offerings SET version = version + 1 WHERE id IN @ids{(placesCounted ? " AND kind <> 'basic'" : "")}", new { ids }, tx,
+                cancellationToken: ct));
 
     private static async Task<IReadOnlyList<CareOffering>> OfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
         ids.Count == 0

@@ -330,7 +330,8 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
     /// such) within the signup window: places are allocated at once (or by the draw or the ranked batch after the
     /// window), and the application goes to review. The order of offeringIds ranks the ranked-choice electives.
     /// </summary>
-    public async Task<(CareApplication Application, IReadOnlyList<CarePlace> Places)> ApplyAsync(Caller caller, ApplicationRequest request,
+    public async Task<(CareApplication Application, IReadOnlyList<CarePlace> Places, ApprovalRequest Review)> ApplyAsync(Caller caller,
+        ApplicationRequest request,
         CancellationToken ct)
     {
         var errors = new Dictionary<string, string[]>();
@@ -350,13 +351,11 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         // Who applies: the child's guardian, or the adviser of the child's class on the family's behalf.
         var guardian = await directory.GuardianRelationAsync(caller.Identities, corpId, request.StudentUserId, ct) is not null;
-        var classes = await directory.ClassesOfStudentAsync(corpId, request.StudentUserId, ct);
-        if (classes.Count == 0)
+        if (await directory.StudentPlacementAsync(corpId, request.StudentUserId, ct) is not var (studentName, classId, grade))
         {
             throw new NotFoundException($"No student {request.StudentUserId} in {corpId}.");
         }
 
-        var classId = classes[0].ClassId;
         var onBehalf = false;
         if (!guardian)
         {
@@ -377,7 +376,6 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
                 $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} (Beijing time) until it ends on {program.EndsOn:yyyy-MM-dd}.");
         }
 
-        var grade = (await directory.ClassesAsync(corpId, new ClassFilter(ClassIds: [classId]), ct)).FirstOrDefault()?.GradeLevel;
         if (grade is null || !program.Grades.Contains(grade.Value))
         {
             throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.");
@@ -444,14 +442,16 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             onBehalf ? caller.UserIdIn(applicantCorp) : null, string.Join(',', weekdays),
             JsonSerializer.Serialize(pickup, JsonSerializerOptions.Web), request.Priority, request.Exemption, program.TermsVersion,
             CareApplicationStatus.Pending, now, null);
-        var id = await care.SubmitAsync(application, chosen, now, ct)
-                 ?? throw new ConflictException("This child already has an application for the program.");
-        var student = await directory.FindStudentAsync(corpId, request.StudentUserId, ct);
-        await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
-            $"{student?.Name ?? request.StudentUserId}：{program.Name}",
+        var (id, places) = await care.SubmitAsync(application, chosen, now, ct)
+                           ?? throw new ConflictException("This child already has an application for the program.");
+        var review = await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
+            $"{studentName}：{program.Name}",
             string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : "") + (midTerm ? "（学期中加入）" : ""), classId),
             (applicantCorp, caller.UserIdIn(applicantCorp)), ct);
-        return ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct));
+        // While the review is pending nothing has changed what was just written; a chain that decided at once (auto-approval) has.
+        return review.Status == ApprovalStatus.Pending
+            ? (application with { Id = id }, places.OrderBy(p => p.OfferingId).ToList(), review)
+            : ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct), review);
     }
 
     /// <summary>

@@ -27,6 +27,19 @@ internal sealed class ApprovalRepository(Database db)
         return row is { } r ? new ApprovalChain(ReadSteps(r.Steps), r.AutoApprove, r.ProcessCode) : null;
     }
 
+    /// <summary>The school's chain for the kind and the city default, read together (both are looked at on every submission).</summary>
+    public async Task<(ApprovalChain? School, ApprovalChain? City)> ChainsAsync(string corpId, string kind, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var rows = (await connection.QueryAsync<(string CorpId, string Steps, bool AutoApprove, string? ProcessCode)>(new CommandDefinition(
+            "SELECT corp_id, steps, auto_approve, process_code FROM approval_chains WHERE corp_id IN (@corpId, @city) AND kind = @kind",
+            new { corpId, city = CityDefault, kind }, cancellationToken: ct))).ToList();
+        ApprovalChain? Of(string corp) => rows.FirstOrDefault(r => r.CorpId == corp) is { Steps: not null } r
+            ? new ApprovalChain(ReadSteps(r.Steps), r.AutoApprove, r.ProcessCode)
+            : null;
+        return (Of(corpId), corpId == CityDefault ? null : Of(CityDefault));
+    }
+
     public async Task SaveChainAsync(string corpId, string kind, ApprovalChain chain, string byCorpId, string byUserId, DateTime now,
         CancellationToken ct)
     {

@@ -46,14 +46,12 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     public async Task<EffectiveChain> EffectiveChainAsync(string corpId, string kind, CancellationToken ct)
     {
         var registered = kinds.Get(kind);
-        if (await repo.ChainAsync(corpId, kind, ct) is { } school)
+        return await repo.ChainsAsync(corpId, kind, ct) switch
         {
-            return new EffectiveChain(kind, "school", school);
-        }
-
-        return await repo.ChainAsync(ApprovalRepository.CityDefault, kind, ct) is { } city
-            ? new EffectiveChain(kind, "city", city)
-            : new EffectiveChain(kind, "default", registered.DefaultChain);
+            ({ } school, _) => new EffectiveChain(kind, "school", school),
+            (_, { } city) => new EffectiveChain(kind, "city", city),
+            _ => new EffectiveChain(kind, "default", registered.DefaultChain),
+        };
     }
 
     // ---- submission ----
@@ -67,15 +65,42 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         CancellationToken ct)
     {
         var kind = kinds.Get(submission.Kind);
-        if (await repo.FindBySubjectAsync(submission.Kind, submission.SubjectId, ct) is not null)
+        var chain = (await EffectiveChainAsync(submission.CorpId, submission.Kind, ct)).Chain;
+        // A second submission of the subject is refused by the unique key; it is looked for first only where it would
+        // otherwise start an OA instance in DingTalk for nothing.
+        var mayStartInstance = !chain.AutoApprove && !string.IsNullOrWhiteSpace(chain.ProcessCode);
+        if (mayStartInstance && await repo.FindBySubjectAsync(submission.Kind, submission.SubjectId, ct) is not null)
         {
-            throw new ConflictException($"This {kind.DisplayName} was already submitted for approval.");
+            throw AlreadySubmitted(kind);
         }
 
-        var chain = (await EffectiveChainAsync(submission.CorpId, submission.Kind, ct)).Chain;
-        var instanceId = chain.AutoApprove ? null : await TryStartInstanceAsync(submission, kind, chain, requester, ct);
+        var instanceId = mayStartInstance ? await TryStartInstanceAsync(submission, kind, chain, requester, ct) : null;
         var now = time.UtcNowForDatabase();
-        var (id, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
+        var (id, opened, pending) = await SubmitOnceAsync(submission, kind, chain, requester, instanceId, now, ct);
+        return pending ?? await AfterChangeAsync(id, opened, ct);
+    }
+
+    private static ConflictException AlreadySubmitted(IApprovalKind kind) => new($"This {kind.DisplayName} was already submitted for approval.");
+
+    /// <summary>The new request's id, the approvers of its first step and, when it waits for them in the app, the request as stored.</summary>
+    private async Task<(long Id, IReadOnlyList<Approver> Opened, ApprovalRequest? Pending)> SubmitOnceAsync(ApprovalSubmission submission, IApprovalKind kind,
+        ApprovalChain chain, (string CorpId, string UserId) requester, string? instanceId, DateTime now, CancellationToken ct)
+    {
+        // The first step's approvers are read from the directory before the transaction, which then holds one
+        // connection only (a second one taken inside it could wait forever for a pool that every such request holds).
+        (IReadOnlyList<Approver> People, bool Escalated)? firstStep = chain.AutoApprove || chain.Steps.Count == 0 || instanceId is not null
+            ? null
+            : await ResolveStepAsync(chain.Steps[0], submission.CorpId, submission.ClassId, new HashSet<(string, string)>(), ct);
+        try
+        {
+            return await repo.Database.InTransactionAsync(async (tx, token) => await InsertAsync(tx, token), ct);
+        }
+        catch (DbException ex) when (repo.Database.Dialect.IsUniqueViolation(ex))
+        {
+            throw AlreadySubmitted(kind);
+        }
+
+        async Task<(long, IReadOnlyList<Approver>, ApprovalRequest?)> InsertAsync(DbTransaction tx, CancellationToken token)
         {
             var route = instanceId is null ? ApprovalRoute.InApp : ApprovalRoute.DingTalk;
             var id = await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, route, chain.Steps, now, token);
@@ -84,20 +109,21 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             {
                 await repo.AddActionAsync(tx, id, 0, SystemActor, SystemActor, "auto-approve", null, now, token);
                 await repo.SetStatusAsync(tx, id, ApprovalStatus.Approved, now, final: true, token);
-                return (id, (IReadOnlyList<Approver>)[]);
+                return (id, [], null);
             }
 
             if (instanceId is not null)
             {
                 await repo.SetRouteAsync(tx, id, ApprovalRoute.DingTalk, instanceId, now, token);
                 await repo.AddActionAsync(tx, id, 0, SystemActor, SystemActor, "dingtalk", $"DingTalk OA instance {instanceId}", now, token);
-                return (id, (IReadOnlyList<Approver>)[]);
+                return (id, [], null);
             }
 
-            return (id, await OpenStepAsync(tx, await repo.GetAsync(tx, id, token), 0, now, token));
-        }, ct);
-
-        return await AfterChangeAsync(id, opened, ct);
+            // The request was inserted with its first step open; only its approvers, found before the transaction, are added.
+            var request = await repo.GetAsync(tx, id, token);
+            var opened = await AssignAsync(tx, request, 0, firstStep!.Value.People, firstStep.Value.Escalated, now, token);
+            return (id, opened, opened.Count > 0 && kind.MessagesApproversPerRequest ? null : request);
+        }
     }
 
     /// <summary>
@@ -212,23 +238,35 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     private async Task<IReadOnlyList<Approver>> OpenStepAsync(DbTransaction tx, ApprovalRequest request, int step, DateTime now, CancellationToken ct,
         bool reopening = false)
     {
-        var steps = ApprovalRepository.ReadSteps(request.Steps);
         var taken = (await repo.AssigneesAsync(tx, request.Id, ct)).Where(a => a.Step == step).Select(a => (a.CorpId, a.UserId)).ToHashSet();
-        var people = await resolver.ResolveAsync(steps[step], request.CorpId, request.ClassId, taken, ct);
-        if (people.Count == 0)
+        var (people, escalated) = await ResolveStepAsync(ApprovalRepository.ReadSteps(request.Steps)[step], request.CorpId, request.ClassId, taken, ct);
+        if (people.Count == 0 && reopening)
         {
-            people = await resolver.EscalateAsync(request.CorpId, taken, ct);
-            if (people.Count == 0 && reopening)
-            {
-                // Still nobody: the step keeps waiting, and the worker looks again next round without adding to the history.
-                return [];
-            }
+            // Still nobody: the step keeps waiting, and the worker looks again next round without adding to the history.
+            return [];
+        }
 
+        await repo.OpenStepAsync(tx, request.Id, step, now, ct);
+        return await AssignAsync(tx, request, step, people, escalated, now, ct);
+    }
+
+    /// <summary>Who decides a step: the step's people, else (escalated) the school's admins, else nobody yet.</summary>
+    private async Task<(IReadOnlyList<Approver> People, bool Escalated)> ResolveStepAsync(ApprovalStep step, string corpId, long? classId,
+        IReadOnlySet<(string, string)> taken, CancellationToken ct)
+    {
+        var people = await resolver.ResolveAsync(step, corpId, classId, taken, ct);
+        return people.Count > 0 ? (people, false) : (await resolver.EscalateAsync(corpId, taken, ct), true);
+    }
+
+    private async Task<IReadOnlyList<Approver>> AssignAsync(DbTransaction tx, ApprovalRequest request, int step,
+        IReadOnlyList<Approver> people, bool escalated, DateTime now, CancellationToken ct)
+    {
+        if (escalated)
+        {
             await repo.AddActionAsync(tx, request.Id, step, SystemActor, SystemActor, people.Count == 0 ? "no-approver" : "escalate",
                 people.Count == 0 ? "nobody to decide: the step waits for the mirror to have an admin" : "the step's approvers are gone", now, ct);
         }
 
-        await repo.OpenStepAsync(tx, request.Id, step, now, ct);
         await repo.AddAssigneesAsync(tx, request, step, people, now, ct);
         return people;
     }
@@ -429,11 +467,12 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             await notifier.ApproversAsync(request, kind.DisplayName, opened, ct);
         }
 
-        if (request.Status != ApprovalStatus.Pending)
+        if (request.Status == ApprovalStatus.Pending)
         {
-            await ApplyOutcomeAsync(request, notify: true, ct);
+            return request;
         }
 
+        await ApplyOutcomeAsync(request, notify: true, ct);
         return (await repo.FindAsync(id, ct))!;
     }
 

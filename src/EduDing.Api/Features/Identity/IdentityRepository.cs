@@ -39,19 +39,28 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps, OrgDi
             var found = new List<(string CorpId, string UserId, string? UnionId)>();
             foreach (var (corpId, userId, unionId) in frontier)
             {
-                if (!string.IsNullOrEmpty(unionId))
+                // One statement per account (it runs on every request): the same unionid in corps of the same unionId
+                // space, and the links in force (whose unionid is looked up afterwards, as a link is rare).
+                foreach (var (otherCorp, otherUser, otherUnionId, linked) in await connection.QueryAsync<(string, string, string?, int)>(
+                             new CommandDefinition("""
+                                 SELECT corp_id, user_id, union_id, 0 FROM staff
+                                 WHERE union_id = @unionId AND corp_id IN @space AND removed_at IS NULL
+                                 UNION ALL
+                                 SELECT corp_id, user_id, union_id, 0 FROM guardians
+                                 WHERE union_id = @unionId AND corp_id IN @space AND removed_at IS NULL
+                                 UNION ALL
+                                 SELECT corp_id_b, user_id_b, NULL, 1 FROM person_links
+                                 WHERE corp_id_a = @corpId AND user_id_a = @userId AND unlinked_at IS NULL
+                                 UNION ALL
+                                 SELECT corp_id_a, user_id_a, NULL, 1 FROM person_links
+                                 WHERE corp_id_b = @corpId AND user_id_b = @userId AND unlinked_at IS NULL
+                                 """, new
+                             {
+                                 corpId, userId, unionId = string.IsNullOrEmpty(unionId) ? null : unionId,
+                                 space = string.IsNullOrEmpty(unionId) ? [] : corps.SameUnionIdSpace(corpId).ToList(),
+                             }, cancellationToken: ct)))
                 {
-                    found.AddRange((await directory.AccountsByUnionIdAsync(unionId, corps.SameUnionIdSpace(corpId).ToList(), ct))
-                        .Select(a => (a.CorpId, a.UserId, a.UnionId)));
-                }
-
-                foreach (var (otherCorp, otherUser) in await connection.QueryAsync<(string, string)>(new CommandDefinition("""
-                             SELECT corp_id_b, user_id_b FROM person_links WHERE corp_id_a = @corpId AND user_id_a = @userId AND unlinked_at IS NULL
-                             UNION
-                             SELECT corp_id_a, user_id_a FROM person_links WHERE corp_id_b = @corpId AND user_id_b = @userId AND unlinked_at IS NULL
-                             """, new { corpId, userId }, cancellationToken: ct)))
-                {
-                    found.Add((otherCorp, otherUser, await directory.UnionIdOfAsync(otherCorp, otherUser, ct)));
+                    found.Add((otherCorp, otherUser, linked == 1 ? await directory.UnionIdOfAsync(otherCorp, otherUser, ct) : otherUnionId));
                 }
             }
 

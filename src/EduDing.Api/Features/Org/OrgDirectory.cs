@@ -43,30 +43,16 @@ internal sealed class OrgDirectory(Database db)
     public async Task<Account?> FindAccountAsync(string corpId, string userId, CancellationToken ct, bool includeFormer = false)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var args = new { corpId, userId, includeFormer = includeFormer ? 1 : 0 };
+        // One statement (it runs on every request that names its caller): a staff account wins over a guardian one.
         return await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition("""
-                   SELECT corp_id, user_id, name, union_id FROM staff
-                   WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
-                   """, args, cancellationToken: ct))
-               ?? await connection.QueryFirstOrDefaultAsync<Account>(new CommandDefinition("""
-                   SELECT corp_id, user_id, name, union_id FROM guardians
-                   WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
-                   """, args, cancellationToken: ct));
-    }
-
-    /// <summary>Current staff and guardian accounts with this unionid in the given corps.</summary>
-    public async Task<IReadOnlyList<Account>> AccountsByUnionIdAsync(string unionId, IReadOnlyCollection<string> corpIds, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var found = new List<Account>();
-        foreach (var table in new[] { "staff", "guardians" })
-        {
-            found.AddRange(await connection.QueryAsync<Account>(new CommandDefinition(
-                $"SELECT corp_id, user_id, name, union_id FROM {table} WHERE union_id = @unionId AND corp_id IN @corpIds AND removed_at IS NULL",
-                new { unionId, corpIds = corpIds.ToList() }, cancellationToken: ct)));
-        }
-
-        return found;
+            SELECT corp_id, user_id, name, union_id FROM (
+                SELECT 0 AS source, corp_id, user_id, name, union_id FROM staff
+                WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)
+                UNION ALL
+                SELECT 1 AS source, corp_id, user_id, name, union_id FROM guardians
+                WHERE corp_id = @corpId AND user_id = @userId AND (removed_at IS NULL OR @includeFormer = 1)) a
+            ORDER BY source LIMIT 1
+            """, new { corpId, userId, includeFormer = includeFormer ? 1 : 0 }, cancellationToken: ct));
     }
 
     /// <summary>The unionid of an account, current or former (null when unknown).</summary>
@@ -237,6 +223,20 @@ internal sealed class OrgDirectory(Database db)
         return await connection.QuerySingleOrDefaultAsync<StudentView>(new CommandDefinition("""
             SELECT user_id, union_id, name, student_number, removed_at FROM students
             WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL
+            """, new { corpId, userId }, cancellationToken: ct));
+    }
+
+    /// <summary>A current student's name and first class with its grade, in one statement; null when not a current student in a class.</summary>
+    public async Task<(string Name, long ClassId, int? GradeLevel)?> StudentPlacementAsync(string corpId, string userId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QueryFirstOrDefaultAsync<(string Name, long ClassId, int? GradeLevel)?>(new CommandDefinition("""
+            SELECT s.name, m.class_id, n.grade_level
+            FROM students s
+            JOIN class_members m ON m.corp_id = s.corp_id AND m.user_id = s.user_id AND m.role = 'student'
+            JOIN edu_nodes n ON n.corp_id = m.corp_id AND n.node_id = m.class_id AND n.removed_at IS NULL
+            WHERE s.corp_id = @corpId AND s.user_id = @userId AND s.removed_at IS NULL
+            ORDER BY m.class_id LIMIT 1
             """, new { corpId, userId }, cancellationToken: ct));
     }
 

@@ -37,7 +37,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
 
         var ids = new System.Collections.Concurrent.ConcurrentBag<long>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
-            ids.Add((await care.SubmitAsync(Application(programId, i), [elective, basic], DateTime.UtcNow, ct))!.Value));
+            ids.Add((await care.SubmitAsync(Application(programId, i), [elective, basic], DateTime.UtcNow, ct))!.Value.Id));
         var places = await care.PlacesAsync(ids.ToList(), default);
 
         var electivePlaces = places.Where(p => p.OfferingId == elective).OrderBy(p => p.ApplicationId).ToList();
@@ -61,7 +61,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         var ids = new List<long>();
         for (var i = 0; i < 40; i++)
         {
-            ids.Add((await first.SubmitAsync(Application(programId, i), [elective], DateTime.UtcNow, default))!.Value);
+            ids.Add((await first.SubmitAsync(Application(programId, i), [elective], DateTime.UtcNow, default))!.Value.Id);
         }
 
         // The first three are approved (enrolled); eight holders withdraw or are rejected, half through each instance.
@@ -100,7 +100,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         var ids = new List<long>();
         for (var i = 0; i < 20; i++)
         {
-            ids.Add((await first.SubmitAsync(Application(programId, i), [elective], DateTime.UtcNow, default))!.Value);
+            ids.Add((await first.SubmitAsync(Application(programId, i), [elective], DateTime.UtcNow, default))!.Value.Id);
         }
 
         // Months back, so that lapsing at "now + 49 h" touches only this test's offers (lapsing looks at every offering).
@@ -161,7 +161,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         {
             var ranking = offerings.OrderBy(_ => random.Next()).Take(1 + random.Next(3)).ToList();
             var id = (await first.SubmitAsync(Application(programId, i) with { Priority = i % 5 == 0 ? "migrant" : null }, ranking, now,
-                default))!.Value;
+                default))!.Value.Id;
             rankings[id] = ranking;
             if (i % 5 == 0)
             {
@@ -239,7 +239,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         for (var i = 0; i < 40; i++)
         {
             ids.Add((await care.SubmitAsync(Application(programId, i) with { Priority = i % 8 == 0 ? "left-behind" : null }, [offering.Id],
-                DateTime.UtcNow, default))!.Value);
+                DateTime.UtcNow, default))!.Value.Id);
         }
 
         Assert.All(await care.PlacesAsync(ids, default), p => Assert.Equal(PlaceStatus.Applied, p.Status));

@@ -57,7 +57,7 @@ public sealed class CareFeesTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         var (classId, roster) = school.Classes.First();
         var id = (await care.SubmitAsync(new CareApplication(0, programId, school.CorpId, roster.Students[0].UserId, classId, school.CorpId,
             roster.Relations[0].GuardianUserId, null, "1,2,3,4,5,6,7", "[]", null, null, 1, CareApplicationStatus.Pending, now, null),
-            [offering.Id], now, default))!.Value;
+            [offering.Id], now, default))!.Value.Id;
         await care.SettleAsync(id, [CareApplicationStatus.Pending], CareApplicationStatus.Approved, now, default);
         var admin = live.Client(await live.SignInAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId));
 

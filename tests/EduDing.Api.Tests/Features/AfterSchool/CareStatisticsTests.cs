@@ -42,7 +42,7 @@ public sealed class CareStatisticsTests(LiveOrgFixture fixture) : IClassFixture<
                 var weekdays = random.NextDouble() < 0.3 ? "1,3,5" : "1,2,3,4,5,6,7";
                 var guardian = roster.Relations.FirstOrDefault(r => r.StudentUserId == student.UserId)?.GuardianUserId ?? "nobody";
                 var id = (await care.SubmitAsync(new CareApplication(0, programId, school.CorpId, student.UserId, classId, school.CorpId, guardian, null,
-                    weekdays, "[]", null, null, 1, CareApplicationStatus.Pending, now, null), [group], now, default))!.Value;
+                    weekdays, "[]", null, null, 1, CareApplicationStatus.Pending, now, null), [group], now, default))!.Value.Id;
                 if (random.NextDouble() < 0.67)
                 {
                     await care.SettleAsync(id, [CareApplicationStatus.Pending], CareApplicationStatus.Approved, now, default);
