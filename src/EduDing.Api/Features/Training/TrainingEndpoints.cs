@@ -40,6 +40,9 @@ internal static class TrainingEndpoints
         school.MapPut("/teachers/{userId}/appraisals/{year:int}", AppraisalAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Appraisal");
         school.MapPost("/credits", RecordAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Record");
         school.MapPut("/claims/{id:long}/credits", SetCreditsAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_SetCredits");
+        school.MapPost("/provincial-imports", ProvincialImportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_ProvincialImport")
+            .DisableAntiforgery();
+        school.MapGet("/unregistered", UnregisteredAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_Unregistered");
 
         var trainings = app.MapGroup("/api/trainings").WithTags("Trainings");
         trainings.MapPost("", CreateTrainingAsync).RequireAudience(Audience.Admins).WithName("Trainings_Create");
@@ -49,6 +52,31 @@ internal static class TrainingEndpoints
         trainings.MapPut("/{id:long}/results", ResultsAsync).RequireAudience(Audience.Admins).WithName("Trainings_Results");
         app.MapGet("/api/certificates/{code}", VerifyAsync).WithTags("Trainings").RequireAudience(Audience.Anonymous).WithName("Certificates_Verify");
         return app;
+    }
+
+    /// <summary>
+    /// The provincial platform's xlsx export, for a school (its admins) or the city (the bureau's admins, corpId = the
+    /// bureau): each problem by row and column; onErrors=reject (default) stores nothing when a row is bad, skip stores the good rows.
+    /// </summary>
+    private static async Task<Ok<ProvincialImportReport>> ProvincialImportAsync(string corpId, string? onErrors, HttpRequest http, Caller caller,
+        ProvincialImports imports, CancellationToken ct)
+    {
+        imports.RequireScope(caller, corpId);
+        var (fileName, content) = await Xlsx.ReadUploadAsync(http, 30 * 1024 * 1024, "at most 30 MB (split the file by school)", ct);
+        return TypedResults.Ok(await imports.ImportAsync(caller, corpId, fileName, content, onErrors ?? "reject", ct));
+    }
+
+    /// <summary>The school's approved local credits in this cycle that the provincial platform has no record of yet (to register there).</summary>
+    private static async Task<Ok<IReadOnlyList<UnregisteredCredit>>> UnregisteredAsync(string corpId, Caller caller, AccessPolicy access,
+        ProvincialImports imports, CancellationToken ct)
+    {
+        if (!AccessPolicy.IsBureauAdmin(caller))
+        {
+            access.RequireSchoolAdmin(caller, corpId, "the school registers its teachers' credits");
+        }
+
+        access.School(corpId);
+        return TypedResults.Ok(await imports.UnregisteredAsync(corpId, ct));
     }
 
     private static async Task<Created<TrainingView>> CreateTrainingAsync(TrainingRequest request, Caller caller, Trainings trainings, CancellationToken ct)

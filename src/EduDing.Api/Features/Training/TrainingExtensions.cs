@@ -12,6 +12,7 @@ internal static class TrainingExtensions
         services.AddSingleton<TrainingRepository>();
         services.AddSingleton<TrainingService>();
         services.AddSingleton<Trainings>();
+        services.AddSingleton<ProvincialImports>();
         services.AddApprovalKind<TrainingCreditKind>();
         services.AddApprovalKind<TrainingEnrolmentKind>();
         return services;

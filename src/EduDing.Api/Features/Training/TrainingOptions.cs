@@ -53,6 +53,15 @@ internal sealed class TrainingOptions : IValidatedOptions
     /// <summary>Per-source maximum credits counted per cycle (e.g. "school-based" → 120); empty: none.</summary>
     public Dictionary<string, decimal> SourceCaps { get; set; } = [];
 
+    /// <summary>
+    /// The provincial platform export's column headers by field (school, name, jobNumber, projectCode, title, organiser,
+    /// endedOn, credits, domain, level, trainingLevel, kind); empty or a field left out: the defaults of docs/training.md.
+    /// </summary>
+    public Dictionary<string, string> ProvincialColumns { get; set; } = [];
+
+    /// <summary>A provincial record replaces a local credit of the same person and title that ended within this many days of it.</summary>
+    public int ReconcileWindowDays { get; set; } = 31;
+
     /// <summary>Whether a teacher's credit claim goes on to the bureau after the school's admins approve it.</summary>
     public bool BureauConfirmsClaims { get; set; }
 
@@ -81,6 +90,16 @@ internal sealed class TrainingOptions : IValidatedOptions
         if (DomainNames.Count != 7)
         {
             yield return (nameof(Domains), "must name the 7 knowledge domains");
+        }
+
+        foreach (var field in ProvincialColumns.Keys.Where(k => !ProvincialImport.DefaultColumns.ContainsKey(k)))
+        {
+            yield return ($"{nameof(ProvincialColumns)}:{field}", $"is not a column of the import ({string.Join(", ", ProvincialImport.DefaultColumns.Keys)})");
+        }
+
+        if (ReconcileWindowDays is < 0 or > 366)
+        {
+            yield return (nameof(ReconcileWindowDays), "must be 0 to 366 days");
         }
 
         foreach (var key in DomainCaps.Keys.Concat(DomainMinimums.Keys).Where(k => !int.TryParse(k, out var d) || d is < 1 or > 7))

@@ -6,7 +6,7 @@ namespace EduDing.Api.Features.Training;
 /// <summary>A credit as stored: claimed (pending review) or recorded, approved, rejected, returned or withdrawn.</summary>
 internal sealed record TrainingCredit(long Id, string CorpId, string UserId, string Kind, string Source, int Domain, string Level, decimal? Credits,
     decimal? Hours, DateOnly EarnedOn, string Title, string Organiser, bool Practical, bool Concentrated, string? EvidenceUrl, string Status,
-    DateTime CreatedAt, string CreatedByCorpId, string CreatedByUserId, DateTime? DecidedAt)
+    DateTime CreatedAt, string CreatedByCorpId, string CreatedByUserId, DateTime? DecidedAt, string? TrainingLevel = null, long? SupersededBy = null)
 {
     public CreditEntry AsEntry() => new(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated);
 }
@@ -18,6 +18,9 @@ internal static class CreditStatus
     public const string Rejected = "rejected";
     public const string Returned = "returned";
     public const string Withdrawn = "withdrawn";
+
+    /// <summary>Replaced by the provincial platform's record of the same training (which counts instead).</summary>
+    public const string Superseded = "superseded";
 }
 
 /// <summary>Teachers' credits and annual appraisals, by account; a person's accounts are passed in together.</summary>
@@ -25,7 +28,7 @@ internal sealed class TrainingRepository(Database db)
 {
     private const string Columns = """
         id, corp_id, user_id, kind, source, domain, level, credits, hours, earned_on, title, organiser, practical, concentrated, evidence_url,
-        status, created_at, created_by_corp_id, created_by_user_id, decided_at
+        status, created_at, created_by_corp_id, created_by_user_id, decided_at, training_level, superseded_by
         """;
 
     public async Task<long> AddAsync(TrainingCredit c, CancellationToken ct)

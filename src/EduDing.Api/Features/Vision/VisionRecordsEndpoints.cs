@@ -107,27 +107,8 @@ internal static class VisionRecordsEndpoints
 
         // Scope before content: nobody but the school's admins has the upload read.
         await service.RequireImportScopeAsync(caller, roundId, corpId, ct);
-        var file = http.HasFormContentType ? (await http.ReadFormAsync(ct)).Files.GetFile("file") : null;
-        if (file is null || file.Length == 0)
-        {
-            throw new RequestValidationException("file", "an .xlsx file is required (multipart/form-data, field 'file')");
-        }
-
-        if (file.Length > 30 * 1024 * 1024)
-        {
-            throw new RequestValidationException("file", "at most 30 MB (split the school's file by grade)");
-        }
-
-        using var buffer = new MemoryStream();
-        await file.CopyToAsync(buffer, ct);
-
-        // An .xlsx is a zip package: anything else (a .xls, a CSV, a renamed picture) is refused before it is parsed.
-        if (buffer.Length < 4 || !buffer.GetBuffer().AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8))
-        {
-            throw new UnsupportedMediaTypeException("file", "is not an .xlsx workbook; save it as Excel Workbook (.xlsx) from the template");
-        }
-
-        return TypedResults.Ok(await service.ImportAsync(caller, roundId, corpId, file.FileName, buffer.ToArray(),
+        var (fileName, content) = await Xlsx.ReadUploadAsync(http, 30 * 1024 * 1024, "at most 30 MB (split the school's file by grade)", ct);
+        return TypedResults.Ok(await service.ImportAsync(caller, roundId, corpId, fileName, content,
             onErrors ?? "reject", ct));
     }
 

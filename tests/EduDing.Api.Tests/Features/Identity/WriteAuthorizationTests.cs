@@ -213,6 +213,12 @@ public sealed class WriteAuthorizationTests(QuietLiveOrgFixture fixture) : IClas
             return caller != "bureau-admin";
         }
 
+        // The bureau's admins import the provincial platform's records for any school as well as for the city.
+        if (key.EndsWith("/training/provincial-imports", StringComparison.Ordinal) && caller == "bureau-admin")
+        {
+            return false;
+        }
+
         if (key.StartsWith("PUT /api/approval-chains/", StringComparison.Ordinal))
         {
             return caller != "bureau-admin";
