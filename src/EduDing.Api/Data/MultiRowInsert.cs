@@ -11,16 +11,29 @@ namespace EduDing.Api.Data;
 /// </summary>
 internal static class MultiRowInsert
 {
+    /// <summary>
+    /// Inserts <paramref name="rows"/> into <paramref name="columns"/> of <paramref name="table"/>, as many per statement as
+    /// the provider's parameter limit allows; <paramref name="shared"/> are values the same for every row (a source, a
+    /// status, who and when), bound once per statement. The number of rows written.
+    /// </summary>
     public static async Task<int> ExecuteAsync<T>(DbTransaction tx, SqlDialect dialect, string table, string[] columns,
-        IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct, string? tail = null)
+        IReadOnlyList<T> rows, Func<T, object?[]> values, CancellationToken ct, string? tail = null,
+        IReadOnlyList<(string Column, object? Value)>? shared = null)
     {
-        var rowsPerStatement = Math.Max(1, Math.Min(1000, dialect.MaxParametersPerStatement / columns.Length));
+        shared ??= [];
+        var rowsPerStatement = Math.Max(1, Math.Min(1000, (dialect.MaxParametersPerStatement - shared.Count) / columns.Length));
+        var sharedNames = string.Concat(shared.Select((_, i) => $", @s{i}"));
         var written = 0;
         for (var start = 0; start < rows.Count; start += rowsPerStatement)
         {
             var count = Math.Min(rowsPerStatement, rows.Count - start);
             await using var command = tx.Connection!.CreateCommand();
             command.Transaction = tx;
+            for (var i = 0; i < shared.Count; i++)
+            {
+                command.Parameters.Add(Parameter(command, $"@s{i}", shared[i].Value));
+            }
+
             var tuples = new string[count];
             var names = new string[columns.Length];
             for (var r = 0; r < count; r++)
@@ -32,10 +45,11 @@ internal static class MultiRowInsert
                     command.Parameters.Add(Parameter(command, names[c], row[c]));
                 }
 
-                tuples[r] = $"({string.Join(", ", names)})";
+                tuples[r] = $"({string.Join(", ", names)}{sharedNames})";
             }
 
-            command.CommandText = $"INSERT INTO {table} ({string.Join(", ", columns)}) VALUES {string.Join(", ", tuples)} {tail}";
+            var allColumns = columns.Concat(shared.Select(s => s.Column));
+            command.CommandText = $"INSERT INTO {table} ({string.Join(", ", allColumns)}) VALUES {string.Join(", ", tuples)} {tail}";
             written += await command.ExecuteNonQueryAsync(ct);
         }
 

@@ -125,10 +125,13 @@ internal sealed class ProvincialImports(Database db, CorpDirectory corps, AuditL
 
         var fresh = rows.Where(r => !existing.ContainsKey(KeyOf(r))).ToList();
         await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "training_credits",
-            ["corp_id", "user_id", "kind", "source", "domain", "level", "credits", "hours", "earned_on", "title", "organiser", "practical", "concentrated",
-             "evidence_url", "status", "created_at", "created_by_corp_id", "created_by_user_id", "decided_at", "provincial_key", "training_level"],
-            fresh, r => [r.CorpId, r.UserId, r.Kind, "provincial", r.Domain, r.Level, r.Credits, null, r.EndedOn, r.Title, r.Organiser, false, false,
-                null, CreditStatus.Approved, now, caller.Account.CorpId, caller.Account.UserId, now, KeyOf(r), r.TrainingLevel], ct);
+            ["corp_id", "user_id", "kind", "domain", "level", "credits", "earned_on", "title", "organiser", "provincial_key", "training_level"],
+            fresh, r => [r.CorpId, r.UserId, r.Kind, r.Domain, r.Level, r.Credits, r.EndedOn, r.Title, r.Organiser, KeyOf(r), r.TrainingLevel], ct,
+            shared:
+            [
+                ("source", "provincial"), ("practical", false), ("concentrated", false), ("status", CreditStatus.Approved), ("created_at", now),
+                ("created_by_corp_id", caller.Account.CorpId), ("created_by_user_id", caller.Account.UserId), ("decided_at", now),
+            ]);
         var ids = existing.ToDictionary(e => e.Key, e => e.Value.Id);
         foreach (var chunk in fresh.Select(KeyOf).Chunk(1000))
         {
@@ -204,7 +207,7 @@ internal sealed class ProvincialImports(Database db, CorpDirectory corps, AuditL
             }
         }
 
-        var superseded = 0;
+        var matches = new List<(long LocalId, long By)>();
         foreach (var row in rows)
         {
             if (!candidates.TryGetValue((Root((row.CorpId, row.UserId)), Normalise(row.Title)), out var list) || list.Count == 0)
@@ -217,11 +220,25 @@ internal sealed class ProvincialImports(Database db, CorpDirectory corps, AuditL
             if (match is { } localId)
             {
                 list.RemoveAll(l => l.Id == localId);
-                superseded += await connection.ExecuteAsync(new CommandDefinition($"""
-                    UPDATE training_credits SET status = '{CreditStatus.Superseded}', superseded_by = @by, decided_at = @now
-                    WHERE id = @localId AND status IN {LocalOpen}
-                    """, new { localId, by = ids[KeyOf(row)], now }, tx, cancellationToken: ct));
+                matches.Add((localId, ids[KeyOf(row)]));
             }
+        }
+
+        // Set-based: one statement per 500 superseded credits, each pointing at its own provincial record.
+        var superseded = 0;
+        foreach (var chunk in matches.Chunk(500))
+        {
+            var args = new DynamicParameters(new { now, localIds = chunk.Select(m => m.LocalId).ToList() });
+            var cases = string.Join(" ", chunk.Select((m, i) =>
+            {
+                args.Add($"l{i}", m.LocalId);
+                args.Add($"b{i}", m.By);
+                return $"WHEN @l{i} THEN @b{i}";
+            }));
+            superseded += await connection.ExecuteAsync(new CommandDefinition($"""
+                UPDATE training_credits SET status = '{CreditStatus.Superseded}', superseded_by = CASE id {cases} END, decided_at = @now
+                WHERE id IN @localIds AND status IN {LocalOpen}
+                """, args, tx, cancellationToken: ct));
         }
 
         return superseded;
