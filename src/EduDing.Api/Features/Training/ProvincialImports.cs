@@ -23,7 +23,8 @@ internal sealed record UnregisteredCredit(long Id, string UserId, string? Name, 
 /// title, ended within <see cref="TrainingOptions.ReconcileWindowDays"/>) is superseded by the provincial record, which
 /// counts instead. With <c>onErrors=reject</c> (the default) a file with any bad row stores nothing.
 /// </summary>
-internal sealed class ProvincialImports(Database db, CorpDirectory corps, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
+internal sealed class ProvincialImports(Database db, CorpDirectory corps, TrainingYears years, AuditLog audit, IOptions<TrainingOptions> options,
+    TimeProvider time)
 {
     private const string LocalOpen = "('approved', 'pending', 'returned')";
 
@@ -64,8 +65,15 @@ internal sealed class ProvincialImports(Database db, CorpDirectory corps, AuditL
         }
 
         var rules = options.Value;
-        var (total, rows, problems) = ProvincialImport.Parse(new MemoryStream(file), rules.ProvincialColumns, rules.DomainNames, ownSchool,
+        var (total, parsed, parseProblems) = ProvincialImport.Parse(new MemoryStream(file), rules.ProvincialColumns, rules.DomainNames, ownSchool,
             schools.GroupBy(s => s.Name).ToDictionary(g => g.Key, g => g.First().CorpId), teachers);
+        // A record of a year the bureau has locked for the school is a row problem: the year is corrected by reopening it.
+        var locked = await years.LockedAsync(ct);
+        var closed = parsed.Where(r => locked.Contains((r.CorpId, r.EndedOn.Year))).ToList();
+        var rows = parsed.Except(closed).ToList();
+        var problems = parseProblems.Concat(closed.Select(r => new ProvincialProblem(r.Row,
+            rules.ProvincialColumns.GetValueOrDefault("endedOn") ?? ProvincialImport.DefaultColumns["endedOn"],
+            $"year {r.EndedOn.Year} is closed for this school: ask the bureau to reopen it"))).OrderBy(p => p.Row).ToList();
         var store = rows.Count > 0 && (problems.Count == 0 || onErrors == "skip");
         if (!store)
         {

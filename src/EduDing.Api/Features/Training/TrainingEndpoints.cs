@@ -25,6 +25,8 @@ internal sealed record SignInRequest(string? Code);
 
 internal sealed record SignInDto(long SessionId, DateTime SignedAt);
 
+internal sealed record ReopenDto(long ApprovalRequestId);
+
 /// <summary>Teacher training credits (docs/training.md): a teacher's own record and claims; the school's list, records and appraisals.</summary>
 internal static class TrainingEndpoints
 {
@@ -42,6 +44,15 @@ internal static class TrainingEndpoints
         school.MapPut("/claims/{id:long}/credits", SetCreditsAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_SetCredits");
         school.MapPost("/provincial-imports", ProvincialImportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_ProvincialImport")
             .DisableAntiforgery();
+        school.MapGet("/years", YearsAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_Years");
+        school.MapPost("/years/{year:int}/confirm", ConfirmYearAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_ConfirmYear");
+        school.MapPost("/years/{year:int}/reopen", ReopenYearAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_ReopenYear");
+        school.MapGet("/registration-runs/{id:long}", SchoolRegistrationRunAsync).RequireAudience(Audience.SchoolAdminOrBureau)
+            .WithName("Training_SchoolRegistrationRun");
+        var city = app.MapGroup("/api/training").WithTags("Training credits");
+        city.MapPost("/years/{year:int}/lock", LockYearAsync).RequireAudience(Audience.Bureau).WithName("Training_LockYear");
+        city.MapPost("/registration-runs", CreateRegistrationRunAsync).RequireAudience(Audience.Bureau).WithName("Training_CreateRegistrationRun");
+        city.MapGet("/registration-runs/{id:long}", RegistrationRunAsync).RequireAudience(Audience.Bureau).WithName("Training_RegistrationRun");
         school.MapGet("/unregistered", UnregisteredAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_Unregistered");
 
         var trainings = app.MapGroup("/api/trainings").WithTags("Trainings");
@@ -78,6 +89,40 @@ internal static class TrainingEndpoints
         access.School(corpId);
         return TypedResults.Ok(await imports.UnregisteredAsync(corpId, ct));
     }
+
+    private static async Task<Ok<IReadOnlyList<TrainingYear>>> YearsAsync(string corpId, Caller caller, TrainingYears years, CancellationToken ct) =>
+        TypedResults.Ok(await years.OfSchoolAsync(caller, corpId, ct));
+
+    /// <summary>The school confirms its teachers' year (before the bureau locks it).</summary>
+    private static async Task<Ok<TrainingYear>> ConfirmYearAsync(string corpId, int year, Caller caller, TrainingYears years, CancellationToken ct) =>
+        TypedResults.Ok(await years.ConfirmAsync(caller, corpId, year, ct));
+
+    /// <summary>A correction: asks the bureau to reopen a locked year for the school (approval kind training-year-reopen).</summary>
+    private static async Task<Created<ReopenDto>> ReopenYearAsync(string corpId, int year, ReopenRequest request, Caller caller, TrainingYears years,
+        CancellationToken ct)
+    {
+        var approval = await years.RequestReopenAsync(caller, corpId, year, request.Reason, ct);
+        return TypedResults.Created($"/api/approvals/{approval.Id}", new ReopenDto(approval.Id));
+    }
+
+    /// <summary>The bureau locks a year for every school; the schools that had not confirmed it are listed.</summary>
+    private static async Task<Ok<LockResult>> LockYearAsync(int year, Caller caller, TrainingYears years, CancellationToken ct) =>
+        TypedResults.Ok(await years.LockAsync(caller, year, ct));
+
+    /// <summary>定期注册: every current teacher's standing frozen as a snapshot.</summary>
+    private static async Task<Created<RegistrationRunView>> CreateRegistrationRunAsync(RegistrationRunRequest request, Caller caller,
+        RegistrationRuns runs, CancellationToken ct)
+    {
+        var view = await runs.CreateAsync(caller, request, ct);
+        return TypedResults.Created($"/api/training/registration-runs/{view.Run.Id}", view);
+    }
+
+    private static async Task<Ok<RegistrationRunView>> RegistrationRunAsync(long id, Caller caller, RegistrationRuns runs, CancellationToken ct) =>
+        TypedResults.Ok(await runs.GetAsync(caller, id, null, ct));
+
+    private static async Task<Ok<RegistrationRunView>> SchoolRegistrationRunAsync(string corpId, long id, Caller caller, RegistrationRuns runs,
+        CancellationToken ct) =>
+        TypedResults.Ok(await runs.GetAsync(caller, id, corpId, ct));
 
     private static async Task<Created<TrainingView>> CreateTrainingAsync(TrainingRequest request, Caller caller, Trainings trainings, CancellationToken ct)
     {

@@ -13,6 +13,9 @@ internal static class TrainingExtensions
         services.AddSingleton<TrainingService>();
         services.AddSingleton<Trainings>();
         services.AddSingleton<ProvincialImports>();
+        services.AddSingleton<TrainingYears>();
+        services.AddSingleton<RegistrationRuns>();
+        services.AddApprovalKind<TrainingYearReopenKind>();
         services.AddApprovalKind<TrainingCreditKind>();
         services.AddApprovalKind<TrainingEnrolmentKind>();
         return services;

@@ -28,7 +28,7 @@ internal sealed record TeacherStanding(string UserId, string Name, decimal Total
 /// the person (the cross-corp identity: a teacher who moved school keeps their record). Every change audited.
 /// </summary>
 internal sealed class TrainingService(TrainingRepository repo, OrgDirectory directory, IdentityRepository identity, AccessPolicy access,
-    ApprovalService approvals, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
+    ApprovalService approvals, TrainingYears years, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
 {
     private TrainingOptions Rules => options.Value;
 
@@ -53,6 +53,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         }
 
         var credit = Validate(request, corpId, caller.UserIdIn(corpId), CreditStatus.Pending, caller, requireCredits: false);
+        await years.RequireOpenAsync(corpId, credit.EarnedOn, ct);
         var id = await repo.AddAsync(credit, ct);
         var approval = await approvals.SubmitAsync(new ApprovalSubmission(TrainingCreditKind.Name, corpId, TrainingCreditKind.SubjectOf(id),
             $"{caller.Account.Name}：{credit.Title}",
@@ -74,6 +75,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         }
 
         var credit = Validate(request, corpId, request.UserId, CreditStatus.Approved, caller, requireCredits: true);
+        await years.RequireOpenAsync(corpId, credit.EarnedOn, ct);
         var id = await repo.AddAsync(credit, ct);
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "training.record", corpId, [],
             $"credit {id} for {request.UserId}: {credit.Title} ({credit.Credits:0.##})", AuditLog.Allowed, ct);
@@ -94,6 +96,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             throw new RequestValidationException("credits", "must be more than 0 and at most 200");
         }
 
+        await years.RequireOpenAsync(corpId, credit.EarnedOn, ct);
         if (!await repo.SetCreditsAsync(id, credits.Value, ct))
         {
             throw new ConflictException($"Claim {id} is {credit.Status}; credits are set while it is under review.");
@@ -117,6 +120,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             throw new RequestValidationException("passed", "a result (passed true or false) for a year from 2016 to this year");
         }
 
+        await years.RequireOpenAsync(corpId, year, ct);
         await repo.SaveAppraisalAsync(corpId, userId, year, passed.Value, caller.UserIdIn(corpId), time.UtcNowForDatabase(), ct);
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "training.appraisal", corpId, [],
             $"{userId} {year}: {(passed.Value ? "passed" : "not passed")}", AuditLog.Allowed, ct);

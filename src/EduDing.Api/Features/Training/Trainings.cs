@@ -48,7 +48,7 @@ internal static class TraineeOutcome
 /// and issue a certificate whose code anyone can verify.
 /// </summary>
 internal sealed class Trainings(Database db, TrainingRepository credits, OrgDirectory directory, AccessPolicy access, ApprovalService approvals,
-    AuditLog audit, TimeProvider time)
+    TrainingYears years, AuditLog audit, TimeProvider time)
 {
     /// <summary>Sign-in opens this long before a session starts and closes when it ends.</summary>
     public static readonly TimeSpan SignInOpensBefore = TimeSpan.FromMinutes(30);
@@ -296,6 +296,12 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         var sessions = await SessionsAsync(id, ct);
         var earnedOn = ShanghaiTime.DayOf(sessions.Max(s => s.EndsAt));
         var organiser = await OrganiserNameAsync(training, ct);
+        // Results give or take back credits of the training's year: not in a school whose year is locked.
+        foreach (var corpId in results.Select(r => r!.CorpId!).Distinct())
+        {
+            await years.RequireOpenAsync(corpId, earnedOn, ct);
+        }
+
         await using var connection = await db.OpenConnectionAsync(ct);
         foreach (var r in results)
         {

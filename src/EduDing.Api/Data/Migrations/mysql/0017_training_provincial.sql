@@ -22,3 +22,41 @@ CREATE TABLE training_imports (
     imported_at DATETIME(6) NOT NULL,
     KEY ix_training_imports_corp (corp_id, imported_at)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Annual closing: a school confirms its teachers' year, the bureau locks it (credits of a locked year no longer change),
+-- and a correction reopens it for one school through an approved request.
+CREATE TABLE training_years (
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    year INT NOT NULL,
+    confirmed_at DATETIME(6) NULL,
+    confirmed_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NULL,
+    locked_at DATETIME(6) NULL,
+    locked_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NULL,
+    reopened_at DATETIME(6) NULL,
+    PRIMARY KEY (corp_id, year)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- 定期注册 runs: every teacher's figures and reasons frozen as they were; later changes do not alter them.
+CREATE TABLE training_registration_runs (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    name VARCHAR(100) NOT NULL,
+    cycle_start_year INT NOT NULL,
+    teachers INT NOT NULL,
+    passed INT NOT NULL,
+    deferred INT NOT NULL,
+    failed INT NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    created_by_corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    created_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE training_registration_rows (
+    run_id BIGINT NOT NULL,
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    name VARCHAR(200) NOT NULL,
+    total DECIMAL(9,2) NOT NULL,
+    outcome VARCHAR(16) NOT NULL,
+    reasons TEXT NOT NULL,
+    PRIMARY KEY (run_id, corp_id, user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -22,3 +22,41 @@ CREATE TABLE training_imports (
     imported_at TEXT NOT NULL
 );
 CREATE INDEX ix_training_imports_corp ON training_imports (corp_id, imported_at);
+
+-- Annual closing: a school confirms its teachers' year, the bureau locks it (credits of a locked year no longer change),
+-- and a correction reopens it for one school through an approved request.
+CREATE TABLE training_years (
+    corp_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    confirmed_at TEXT NULL,
+    confirmed_by_user_id TEXT NULL,
+    locked_at TEXT NULL,
+    locked_by_user_id TEXT NULL,
+    reopened_at TEXT NULL,
+    PRIMARY KEY (corp_id, year)
+);
+
+-- 定期注册 runs: every teacher's figures and reasons frozen as they were; later changes do not alter them.
+CREATE TABLE training_registration_runs (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL,
+    cycle_start_year INTEGER NOT NULL,
+    teachers INTEGER NOT NULL,
+    passed INTEGER NOT NULL,
+    deferred INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    created_at TEXT NOT NULL,
+    created_by_corp_id TEXT NOT NULL,
+    created_by_user_id TEXT NOT NULL
+);
+
+CREATE TABLE training_registration_rows (
+    run_id INTEGER NOT NULL,
+    corp_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    total NUMERIC NOT NULL,
+    outcome TEXT NOT NULL,
+    reasons TEXT NOT NULL,
+    PRIMARY KEY (run_id, corp_id, user_id)
+);
