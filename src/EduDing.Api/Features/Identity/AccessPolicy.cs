@@ -23,6 +23,9 @@ internal sealed class AccessPolicy(OrgDirectory directory, AccessGrantRepository
         caller.Has(Roles.SchoolStaff, corpId) || caller.Has(Roles.SchoolAdmin, corpId) ||
         caller.Has(Roles.BureauStaff, corpId) || caller.Has(Roles.BureauAdmin, corpId);
 
+    /// <summary>Whether <paramref name="corpId"/> is a school this deployment serves.</summary>
+    public bool IsSchool(string corpId) => corps.Find(corpId) is { Kind: CorpKind.School };
+
     /// <summary>The school, or 404 for a corp that is not a school this deployment serves.</summary>
     public CorpConfig School(string corpId) =>
         corps.Find(corpId) is { Kind: CorpKind.School } school ? school : throw new NotFoundException($"Corp {corpId} is not a school.");

@@ -24,7 +24,7 @@ internal sealed record SessionRequest(DateTime? StartsAt, DateTime? EndsAt, stri
 
 [RequestSchema("corpId", "title", "domain", "level", "credits", "capacity", "sessions")]
 internal sealed record TrainingRequest(string? CorpId, string? Title, int? Domain, string? Level, decimal? Credits, int? Capacity,
-    IReadOnlyList<SessionRequest?>? Sessions);
+    IReadOnlyList<SessionRequest?>? Sessions, IReadOnlyDictionary<string, int>? Quotas = null);
 
 internal sealed record TraineeResult(string? CorpId, string? UserId, string? Result);
 
@@ -91,6 +91,13 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             errors["capacity"] = ["must be 1 to 5,000"];
         }
 
+        // A city training may share its places out among schools (per-school quotas); a school's own has no quotas.
+        var quotas = request.Quotas ?? new Dictionary<string, int>();
+        if (quotas.Count > 0 && (!city || quotas.Any(q => !access.IsSchool(q.Key) || q.Value < 1) || quotas.Values.Sum() > (request.Capacity ?? 0)))
+        {
+            errors["quotas"] = ["a city training's places per school: schools this deployment serves, at least 1 each, together at most the capacity"];
+        }
+
         var sessions = request.Sessions ?? [];
         if (sessions.Count is 0 or > 50)
         {
@@ -123,6 +130,13 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                 corpId, scope = city ? "city" : "school", title = request.Title!.Trim(), domain = request.Domain, level = request.Level,
                 credits = request.Credits, capacity = request.Capacity, now, by = caller.UserIdIn(corpId),
             }, tx, cancellationToken: token));
+            foreach (var (school, places) in quotas)
+            {
+                await tx.Connection!.ExecuteAsync(new CommandDefinition(
+                    "INSERT INTO training_quotas (training_id, corp_id, places) VALUES (@id, @school, @places)", new { id, school, places }, tx,
+                    cancellationToken: token));
+            }
+
             foreach (var session in sessions)
             {
                 await tx.Connection!.ExecuteAsync(new CommandDefinition("""
@@ -157,6 +171,18 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             new { trainingId }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>The training's places per school (empty: no quotas, first come across the city).</summary>
+    public async Task<IReadOnlyDictionary<string, int>> QuotasAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await QuotasAsync(connection, null, id, ct);
+    }
+
+    private static async Task<IReadOnlyDictionary<string, int>> QuotasAsync(DbConnection connection, DbTransaction? tx, long id, CancellationToken ct) =>
+        (await connection.QueryAsync<(string CorpId, int Places)>(new CommandDefinition(
+            "SELECT corp_id, places FROM training_quotas WHERE training_id = @id", new { id }, tx, cancellationToken: ct)))
+        .ToDictionary(q => q.CorpId, q => q.Places);
+
     /// <summary>The training with its sessions; their sign-in codes only for the organiser's admins.</summary>
     public async Task<(TrainingEvent Training, IReadOnlyList<TrainingSession> Sessions)> ViewAsync(Caller caller, long id, CancellationToken ct)
     {
@@ -187,6 +213,21 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             if (taken >= training.Capacity)
             {
                 throw new ConflictException($"Training {id} is full ({training.Capacity} places).");
+            }
+
+            // With quotas, a school's teachers take only its own places.
+            var quotas = await QuotasAsync(tx.Connection!, tx, id, token);
+            if (quotas.Count > 0)
+            {
+                var ours = await tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
+                    "SELECT COUNT(*) FROM training_enrolments WHERE training_id = @id AND corp_id = @corpId AND status IN ('pending', 'approved')",
+                    new { id, corpId }, tx, cancellationToken: token));
+                if (!quotas.TryGetValue(corpId, out var places) || ours >= places)
+                {
+                    throw new ConflictException(places == 0
+                        ? $"Training {id} has no places for this school."
+                        : $"This school's {places} places in training {id} are taken.");
+                }
             }
 
             try

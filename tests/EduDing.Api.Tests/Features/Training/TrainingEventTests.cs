@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EduDing.Api.Tests.Features.Org;
+using EduDing.DingTalk.Sandbox.Model;
 
 namespace EduDing.Api.Tests.Features.Training;
 
@@ -111,5 +112,48 @@ public sealed class TrainingEventTests(LiveOrgFixture fixture) : IClassFixture<L
             new { results = new[] { new { corpId = school.CorpId, userId = teacherIds[0], result = "fail" } } })).StatusCode);
         Assert.Equal(0m, TotalOf((await teachers[0].GetFromJsonAsync<JsonObject>("/api/me/training"))!));
         Assert.Equal(HttpStatusCode.NotFound, (await anonymous.GetAsync($"/api/certificates/{code}")).StatusCode);
+    }
+
+    [Fact]
+    public async Task CityTrainingWithQuotas_EachSchoolTakesOnlyItsOwnPlaces()
+    {
+        var world = Live.Sandbox.World;
+        var bureau = await AsAsync(world.Bureau.CorpId, world.Bureau.Users.Values.First(u => u.Admin).UserId);
+        var schools = world.Schools.Take(3).ToList();
+        var (first, second, third) = (schools[0], schools[1], schools[2]);
+        var now = DateTime.UtcNow;
+        object Training(object quotas, int capacity = 10) => new
+        {
+            corpId = world.Bureau.CorpId, title = "骨干教师分配名额培训", domain = 3, level = "advanced", credits = 12, capacity, quotas,
+            sessions = new[] { new { startsAt = now.AddDays(3), endsAt = now.AddDays(3).AddHours(4), place = "嘉兴" } },
+        };
+
+        // Quotas name served schools, each at least 1, together within the capacity.
+        foreach (var bad in new[] { Training(new Dictionary<string, int> { ["nobody"] = 1 }), Training(new Dictionary<string, int> { [first.CorpId] = 0 }),
+                     Training(new Dictionary<string, int> { [first.CorpId] = 6, [second.CorpId] = 5 }) })
+        {
+            var refused = await bureau.PostAsJsonAsync("/api/trainings", bad);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await refused.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("quotas"));
+        }
+
+        var created = await bureau.PostAsJsonAsync("/api/trainings", Training(new Dictionary<string, int> { [first.CorpId] = 1, [second.CorpId] = 2 }));
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var view = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        var id = (long)view["training"]!["id"]!;
+        Assert.Equal(2, (int)view["quotas"]![second.CorpId]!);
+
+        async Task<HttpStatusCode> EnrolAsync(SandboxCorp school, int nth)
+        {
+            var teacher = school.Users.Values.Where(u => !u.Admin && u.Title != "主任").Skip(nth).First().UserId;
+            return (await (await AsAsync(school.CorpId, teacher)).PostAsJsonAsync($"/api/trainings/{id}/enrol", new { corpId = school.CorpId })).StatusCode;
+        }
+
+        Assert.Equal(HttpStatusCode.Created, await EnrolAsync(first, 0));
+        Assert.Equal(HttpStatusCode.Conflict, await EnrolAsync(first, 1));
+        Assert.Equal(HttpStatusCode.Created, await EnrolAsync(second, 0));
+        Assert.Equal(HttpStatusCode.Created, await EnrolAsync(second, 1));
+        Assert.Equal(HttpStatusCode.Conflict, await EnrolAsync(second, 2));
+        Assert.Equal(HttpStatusCode.Conflict, await EnrolAsync(third, 0));
     }
 }

@@ -60,3 +60,11 @@ CREATE TABLE training_registration_rows (
     reasons TEXT NOT NULL,
     PRIMARY KEY (run_id, corp_id, user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A city training's places shared out among schools (none: first come across the city).
+CREATE TABLE training_quotas (
+    training_id BIGINT NOT NULL,
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    places INT NOT NULL,
+    PRIMARY KEY (training_id, corp_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

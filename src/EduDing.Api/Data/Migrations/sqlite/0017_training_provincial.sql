@@ -60,3 +60,11 @@ CREATE TABLE training_registration_rows (
     reasons TEXT NOT NULL,
     PRIMARY KEY (run_id, corp_id, user_id)
 );
+
+-- A city training's places shared out among schools (none: first come across the city).
+CREATE TABLE training_quotas (
+    training_id INTEGER NOT NULL,
+    corp_id TEXT NOT NULL,
+    places INTEGER NOT NULL,
+    PRIMARY KEY (training_id, corp_id)
+);
