@@ -34,6 +34,9 @@ internal sealed record YearCredits(int Year, decimal Credits, bool MeetsMinimum)
 
 internal sealed record DomainCredits(int Domain, string Name, decimal Earned, decimal Counted, decimal? Minimum, decimal? Cap);
 
+/// <summary>A level's credits in the cycle, and what higher levels' surplus brought to its minimum (a higher level stands in for a lower one).</summary>
+internal sealed record LevelCredits(string Level, decimal Earned, decimal FromHigherLevels, decimal? Minimum, bool Met);
+
 /// <summary>定期注册: 合格 (pass), 暂缓 (deferred), 不合格 (fail).</summary>
 internal static class RegistrationOutcome
 {
@@ -44,7 +47,7 @@ internal static class RegistrationOutcome
 
 /// <summary>A teacher's standing in a cycle, with every reason it falls short.</summary>
 internal sealed record CycleCompliance(int CycleStart, int CycleEnd, decimal Total, decimal Minimum, IReadOnlyList<YearCredits> Years,
-    IReadOnlyList<DomainCredits> Domains, decimal NewTeacherCredits, decimal NewTeacherPracticalCredits, decimal PrincipalCredits,
+    IReadOnlyList<DomainCredits> Domains, IReadOnlyList<LevelCredits> Levels, decimal NewTeacherCredits, decimal NewTeacherPracticalCredits, decimal PrincipalCredits,
     decimal PrincipalConcentratedCredits, bool TrainingComplete, string Registration, IReadOnlyList<string> Reasons);
 
 /// <summary>
@@ -90,6 +93,24 @@ internal static class CreditCompliance
             }
         }
 
+        // Level minimums, from the highest level down: what a higher level earns beyond its own minimum stands in for a
+        // lower level's, never the reverse.
+        var levels = new List<LevelCredits>();
+        var carried = 0m;
+        foreach (var level in CreditLevel.All.Reverse())
+        {
+            var earned = cycle.Where(c => c.Level == level).Sum(Counted);
+            decimal? minimum = rules.LevelMinimums.TryGetValue(level, out var m) ? m : null;
+            var available = earned + carried;
+            levels.Insert(0, new LevelCredits(level, earned, carried, minimum, minimum is not { } min || available >= min));
+            if (minimum is { } required && available < required)
+            {
+                reasons.Add($"level {level}: {available:0.##} credits (higher levels counted in) of the {required:0.##} required");
+            }
+
+            carried = Math.Max(0m, available - (minimum ?? 0m));
+        }
+
         // An excess cut by both a source cap and a domain cap is cut once: the larger of the two cuts.
         var total = cycle.Sum(Counted) - Math.Max(sourceExcess, domainExcess);
         if (total < rules.CycleMinimum)
@@ -127,7 +148,7 @@ internal static class CreditCompliance
             reasons.Add("two consecutive years of annual appraisal not passed in the cycle");
         }
 
-        return new CycleCompliance(cycleStart, cycleEnd, total, rules.CycleMinimum, years, domains, newTeacher.Sum(c => c.Credits),
+        return new CycleCompliance(cycleStart, cycleEnd, total, rules.CycleMinimum, years, domains, levels, newTeacher.Sum(c => c.Credits),
             newTeacher.Where(c => c.Practical).Sum(c => c.Credits), principal.Sum(c => c.Credits),
             principal.Where(c => c.Concentrated).Sum(c => c.Credits), trainingComplete, registration, reasons);
     }

@@ -50,6 +50,12 @@ internal sealed class TrainingOptions : IValidatedOptions
     /// <summary>Per-domain minimum credits per cycle (domain code → minimum); empty: none.</summary>
     public Dictionary<string, decimal> DomainMinimums { get; set; } = [];
 
+    /// <summary>
+    /// Per-level minimum credits per cycle (basic, intermediate, advanced → minimum); a higher level's surplus stands in
+    /// for a lower level's minimum, not the reverse. Empty: none (the bureau's to set).
+    /// </summary>
+    public Dictionary<string, decimal> LevelMinimums { get; set; } = [];
+
     /// <summary>Per-source maximum credits counted per cycle (e.g. "school-based" → 120); empty: none.</summary>
     public Dictionary<string, decimal> SourceCaps { get; set; } = [];
 
@@ -90,6 +96,11 @@ internal sealed class TrainingOptions : IValidatedOptions
         if (DomainNames.Count != 7)
         {
             yield return (nameof(Domains), "must name the 7 knowledge domains");
+        }
+
+        foreach (var level in LevelMinimums.Keys.Where(k => !CreditLevel.All.Contains(k)))
+        {
+            yield return ($"{nameof(LevelMinimums)}:{level}", $"levels are {string.Join(", ", CreditLevel.All)}");
         }
 
         foreach (var field in ProvincialColumns.Keys.Where(k => !ProvincialImport.DefaultColumns.ContainsKey(k)))

@@ -120,4 +120,35 @@ public sealed class CreditComplianceTests
         Assert.Contains(result.Reasons, r => r.StartsWith("domain 6"));
         Assert.Equal(RegistrationOutcome.Deferred, result.Registration);
     }
+
+    [Fact]
+    public void LevelMinimums_AHigherLevelStandsInForALowerOne_NeverTheReverse()
+    {
+        var rules = new TrainingOptions { CycleStartYear = 2022, LevelMinimums = new() { ["advanced"] = 30, ["intermediate"] = 60, ["basic"] = 100 } };
+        List<CreditEntry> Of(decimal advanced, decimal intermediate, decimal basic) => Enumerable.Range(0, 5).SelectMany(i => new[]
+        {
+            new CreditEntry(new DateOnly(2022 + i, 3, 1), advanced / 5, CreditKind.Regular, 3, "advanced", "city"),
+            new CreditEntry(new DateOnly(2022 + i, 6, 1), intermediate / 5, CreditKind.Regular, 3, "intermediate", "city"),
+            new CreditEntry(new DateOnly(2022 + i, 9, 1), basic / 5, CreditKind.Regular, 3, "basic", "city"),
+        }).ToList();
+
+        // Advanced 50 (20 beyond its 30) makes up intermediate's 40 of 60; intermediate has nothing left for basic's 100.
+        var upward = CreditCompliance.Evaluate(2022, Of(50, 40, 300), Passed(), rules);
+        Assert.DoesNotContain(upward.Reasons, r => r.StartsWith("level"));
+        Assert.Equal(20m, upward.Levels.Single(l => l.Level == "intermediate").FromHigherLevels);
+        Assert.Equal(RegistrationOutcome.Pass, upward.Registration);
+
+        // Exactly at the boundary: 30 advanced and 60 intermediate meet both; 29.5 advanced does not, whatever is below.
+        Assert.DoesNotContain(CreditCompliance.Evaluate(2022, Of(30, 60, 300), Passed(), rules).Reasons, r => r.StartsWith("level"));
+        var reverse = CreditCompliance.Evaluate(2022, Of(29.5m, 200, 200), Passed(), rules);
+        Assert.Contains(reverse.Reasons, r => r.StartsWith("level advanced"));
+        Assert.False(reverse.Levels.Single(l => l.Level == "advanced").Met);
+        Assert.True(reverse.Levels.Single(l => l.Level == "basic").Met);
+        Assert.Equal(RegistrationOutcome.Deferred, reverse.Registration);
+
+        // A chain: advanced's surplus passes through intermediate to basic.
+        var chain = CreditCompliance.Evaluate(2022, Of(130, 60, 250), Passed(), rules);
+        Assert.True(chain.Levels.All(l => l.Met));
+        Assert.Equal(100m, chain.Levels.Single(l => l.Level == "basic").FromHigherLevels);
+    }
 }
