@@ -25,39 +25,14 @@ internal static class Xlsx
     }
 
     /// <summary>
-    /// The uploaded workbook of a multipart form's <c>file</c> field: 400 naming the field when it is missing, empty or
-    /// larger than <paramref name="maxBytes"/>; 415 when it is not an xlsx (a zip package) — refused before parsing.
+    /// The uploaded workbook of a multipart form's <c>file</c> field (<see cref="Uploads.ReadFileAsync"/>); 415 when it is
+    /// not an xlsx (a zip package) — refused before parsing.
     /// </summary>
     public static async Task<(string FileName, byte[] Content)> ReadUploadAsync(HttpRequest http, long maxBytes, string tooLarge, CancellationToken ct)
     {
-        IFormFile? file;
-        try
-        {
-            file = http.HasFormContentType ? (await http.ReadFormAsync(ct)).Files.GetFile("file") : null;
-        }
-        catch (Exception ex) when (ex is InvalidDataException or IOException && !ct.IsCancellationRequested)
-        {
-            // A multipart body that is empty or cut short.
-            throw new RequestValidationException("file", $"the multipart form could not be read ({ex.Message})");
-        }
-
-        if (file is null || file.Length == 0)
-        {
-            throw new RequestValidationException("file", "an .xlsx file is required (multipart/form-data, field 'file')");
-        }
-
-        if (file.Length > maxBytes)
-        {
-            throw new RequestValidationException("file", tooLarge);
-        }
-
-        using var buffer = new MemoryStream();
-        await file.CopyToAsync(buffer, ct);
-        if (buffer.Length < 4 || !buffer.GetBuffer().AsSpan(0, 4).SequenceEqual("PK\u0003\u0004"u8))
-        {
-            throw new UnsupportedMediaTypeException("file", "is not an .xlsx workbook; save it as Excel Workbook (.xlsx)");
-        }
-
-        return (file.FileName, buffer.ToArray());
+        var (fileName, content) = await Uploads.ReadFileAsync(http, maxBytes, tooLarge, ct);
+        return content.AsSpan().StartsWith("PK\u0003\u0004"u8)
+            ? (fileName, content)
+            : throw new UnsupportedMediaTypeException("file", "is not an .xlsx workbook; save it as Excel Workbook (.xlsx)");
     }
 }

@@ -1,6 +1,7 @@
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Training;
 
@@ -35,6 +36,10 @@ internal static class TrainingEndpoints
         var mine = app.MapGroup("/api/me/training").WithTags("My training credits");
         mine.MapGet("", MineAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Record");
         mine.MapPost("/claims", ClaimAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Claim");
+        mine.MapPut("/claims/{id:long}/evidence", AttachEvidenceAsync).RequireAudience(Audience.Staff).WithName("MyTraining_AttachEvidence")
+            .DisableAntiforgery();
+        app.MapGet("/api/training/claims/{id:long}/evidence", EvidenceAsync).WithTags("Training credits").RequireAudience(Audience.Staff)
+            .WithName("Training_Evidence");
 
         var school = app.MapGroup("/api/corps/{corpId}/training").WithTags("Training credits");
         school.MapGet("/teachers", SchoolAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Teachers");
@@ -123,6 +128,24 @@ internal static class TrainingEndpoints
     private static async Task<Ok<RegistrationRunView>> SchoolRegistrationRunAsync(string corpId, long id, Caller caller, RegistrationRuns runs,
         CancellationToken ct) =>
         TypedResults.Ok(await runs.GetAsync(caller, id, corpId, ct));
+
+    /// <summary>A certificate file (PDF, PNG or JPEG, multipart field <c>file</c>) for the caller's claim under review.</summary>
+    private static async Task<NoContent> AttachEvidenceAsync(long id, HttpRequest http, Caller caller, TrainingService service,
+        IOptions<TrainingOptions> options, CancellationToken ct)
+    {
+        TrainingService.RequireTeacher(caller);
+        var max = options.Value.EvidenceMaxBytes;
+        var (fileName, content) = await Uploads.ReadFileAsync(http, max, $"at most {max / 1024} KiB", ct);
+        await service.AttachEvidenceAsync(caller, id, fileName, content, ct);
+        return TypedResults.NoContent();
+    }
+
+    /// <summary>A claim's evidence file: its teacher, the school's admins, the bureau's.</summary>
+    private static async Task<FileContentHttpResult> EvidenceAsync(long id, Caller caller, TrainingService service, CancellationToken ct)
+    {
+        var (fileName, contentType, content) = await service.EvidenceAsync(caller, id, ct);
+        return TypedResults.File(content, contentType, fileName);
+    }
 
     private static async Task<Created<TrainingView>> CreateTrainingAsync(TrainingRequest request, Caller caller, Trainings trainings, CancellationToken ct)
     {

@@ -68,6 +68,9 @@ internal sealed class TrainingOptions : IValidatedOptions
     /// <summary>A provincial record replaces a local credit of the same person and title that ended within this many days of it.</summary>
     public int ReconcileWindowDays { get; set; } = 31;
 
+    /// <summary>The largest evidence file (a certificate's PDF, PNG or JPEG) a teacher may attach to a claim.</summary>
+    public int EvidenceMaxBytes { get; set; } = 5 * 1024 * 1024;
+
     /// <summary>Whether a teacher's credit claim goes on to the bureau after the school's admins approve it.</summary>
     public bool BureauConfirmsClaims { get; set; }
 
@@ -106,6 +109,11 @@ internal sealed class TrainingOptions : IValidatedOptions
         foreach (var field in ProvincialColumns.Keys.Where(k => !ProvincialImport.DefaultColumns.ContainsKey(k)))
         {
             yield return ($"{nameof(ProvincialColumns)}:{field}", $"is not a column of the import ({string.Join(", ", ProvincialImport.DefaultColumns.Keys)})");
+        }
+
+        if (EvidenceMaxBytes is < 1024 or > 30 * 1024 * 1024)
+        {
+            yield return (nameof(EvidenceMaxBytes), "must be 1 KiB to 30 MiB");
         }
 
         if (ReconcileWindowDays is < 0 or > 366)

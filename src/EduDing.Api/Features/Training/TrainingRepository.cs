@@ -108,4 +108,24 @@ internal sealed class TrainingRepository(Database db)
             WHERE training_id = @trainingId AND corp_id = @corpId AND user_id = @userId AND status = 'pending'
             """, new { trainingId, corpId, userId, status }, cancellationToken: ct)) == 1;
     }
+
+    public async Task SaveEvidenceAsync(long creditId, string fileName, string contentType, byte[] content, string sha256, string byUserId, DateTime now,
+        CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition(
+            db.Dialect.Upsert("training_evidence", ["credit_id"], ["file_name", "content_type", "size", "sha256", "content", "uploaded_at", "uploaded_by_user_id"]),
+            new
+            {
+                credit_id = creditId, file_name = fileName, content_type = contentType, size = content.Length, sha256, content, uploaded_at = now,
+                uploaded_by_user_id = byUserId,
+            }, cancellationToken: ct));
+    }
+
+    public async Task<(string FileName, string ContentType, byte[] Content)?> EvidenceAsync(long creditId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<(string, string, byte[])?>(new CommandDefinition(
+            "SELECT file_name, content_type, content FROM training_evidence WHERE credit_id = @creditId", new { creditId }, cancellationToken: ct));
+    }
 }

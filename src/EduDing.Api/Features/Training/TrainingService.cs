@@ -35,11 +35,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
     /// <summary>A teacher claims credits for training they took; the claim goes to review.</summary>
     public async Task<(TrainingCredit Credit, long ApprovalRequestId)> ClaimAsync(Caller caller, CreditRequest request, CancellationToken ct)
     {
-        // Teachers claim through their school; the bureau's own staff (教研员) through the bureau.
-        if (!caller.HasAnywhere(Roles.SchoolStaff) && !caller.HasAnywhere(Roles.BureauStaff))
-        {
-            throw new ForbiddenException("Missing scope: a teacher (staff of a school or of the bureau).");
-        }
+        RequireTeacher(caller);
 
         if (string.IsNullOrWhiteSpace(request.CorpId))
         {
@@ -64,6 +60,67 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             AuditLog.Allowed, ct);
         return ((await repo.FindAsync(id, ct))!, approval.Id);
     }
+
+    /// <summary>403 for anyone but staff: teachers claim through their school, the bureau's own staff (教研员) through the bureau.</summary>
+    public static void RequireTeacher(Caller caller)
+    {
+        if (!caller.HasAnywhere(Roles.SchoolStaff) && !caller.HasAnywhere(Roles.BureauStaff))
+        {
+            throw new ForbiddenException("Missing scope: a teacher (staff of a school or of the bureau).");
+        }
+    }
+
+    /// <summary>
+    /// The teacher attaches a certificate file to their claim while it is under review: a PDF, PNG or JPEG (recognised by
+    /// its first bytes, not its name) within <see cref="TrainingOptions.EvidenceMaxBytes"/>; a new file replaces the last.
+    /// </summary>
+    public async Task AttachEvidenceAsync(Caller caller, long id, string fileName, byte[] content, CancellationToken ct)
+    {
+        if (await repo.FindAsync(id, ct) is not { } credit || !caller.Identities.Contains((credit.CorpId, credit.UserId)))
+        {
+            throw new NotFoundException($"No claim {id} of yours.");
+        }
+
+        if (credit.Status is not (CreditStatus.Pending or CreditStatus.Returned))
+        {
+            throw new ConflictException($"Claim {id} is {credit.Status}; evidence is attached while it is under review.");
+        }
+
+        var contentType = EvidenceType(content)
+                          ?? throw new UnsupportedMediaTypeException("file", "must be a PDF, PNG or JPEG file (a scan or photo of the certificate)");
+        var sha = Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(content)).ToLowerInvariant();
+        var name = Path.GetFileName(fileName) is { Length: > 0 and <= 200 } n ? n : "evidence";
+        await repo.SaveEvidenceAsync(id, name, contentType, content, sha, caller.UserIdIn(credit.CorpId), time.UtcNowForDatabase(), ct);
+        await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "training.evidence", credit.CorpId, [],
+            $"credit {id}: {name} ({content.Length} bytes, {sha[..12]})", AuditLog.Allowed, ct);
+    }
+
+    /// <summary>A claim's evidence file, for its teacher, the school's admins and the bureau's.</summary>
+    public async Task<(string FileName, string ContentType, byte[] Content)> EvidenceAsync(Caller caller, long id, CancellationToken ct)
+    {
+        RequireTeacher(caller);
+        var credit = await repo.FindAsync(id, ct);
+        var allowed = credit is not null && (caller.Identities.Contains((credit.CorpId, credit.UserId)) || caller.Has(Roles.SchoolAdmin, credit.CorpId) ||
+                                             AccessPolicy.IsBureauAdmin(caller));
+        if (!allowed)
+        {
+            throw new NotFoundException($"No claim {id} you may see.");
+        }
+
+        return await repo.EvidenceAsync(id, ct) ?? throw new NotFoundException($"Claim {id} has no evidence file.");
+    }
+
+    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
+
+    private static readonly byte[] JpegSignature = [0xFF, 0xD8, 0xFF];
+
+    private static string? EvidenceType(byte[] content) => content.AsSpan() switch
+    {
+        var b when b.StartsWith("%PDF-"u8) => "application/pdf",
+        var b when b.StartsWith(PngSignature) => "image/png",
+        var b when b.StartsWith(JpegSignature) => "image/jpeg",
+        _ => null,
+    };
 
     /// <summary>A school admin records an approved credit for a teacher of the school (a 校本研修 result, a conversion).</summary>
     public async Task<TrainingCredit> RecordAsync(Caller caller, string corpId, CreditRequest request, CancellationToken ct)

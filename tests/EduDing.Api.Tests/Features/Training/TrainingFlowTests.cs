@@ -112,4 +112,51 @@ public sealed class TrainingFlowTests(LiveOrgFixture fixture) : IClassFixture<Li
         Assert.Equal(36m, (decimal)(await toAdmin.GetFromJsonAsync<JsonArray>($"/api/corps/{to.CorpId}/training/teachers"))!
             .Single(t => t!["userId"]!.ToString() == joined.UserId)!["total"]!);
     }
+
+    [Fact]
+    public async Task EvidenceFile_PdfPngOrJpegWithinTheLimit_ForTheClaimUnderReview_SeenByTheTeacherAndTheSchool()
+    {
+        var school = Live.Sandbox.World.Schools.First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        // Teachers the other tests of this fixture leave alone (they use the first class's).
+        var firstClass = school.Classes.First(c => c.Value.Relations.Count > 0).Value.Teachers.Select(t => t.UserId).ToHashSet();
+        var teachers = school.Classes.Values.SelectMany(c => c.Teachers).Select(t => t.UserId).Distinct().Where(t => !firstClass.Contains(t))
+            .Reverse().Take(2).ToList();
+        var teacher = await AsAsync(school.CorpId, teachers[0]);
+        var colleague = await AsAsync(school.CorpId, teachers[1]);
+        var claimed = await teacher.PostAsJsonAsync("/api/me/training/claims", new
+        {
+            corpId = school.CorpId, title = "心理健康教育C证培训", organiser = "浙江省教育厅", earnedOn = new DateOnly(2025, 4, 1), kind = "regular",
+            source = "city", domain = 7, level = "basic", credits = 16,
+        });
+        var claim = (await claimed.Content.ReadFromJsonAsync<JsonObject>())!;
+        var id = (long)claim["credit"]!["id"]!;
+        static MultipartFormDataContent File(byte[] bytes, string name) => new() { { new ByteArrayContent(bytes), "file", name } };
+        var png = new byte[] { 0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 1, 2, 3, 4 };
+
+        // Recognised by its bytes, not its name; within the limit; only by the claim's teacher.
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType,
+            (await teacher.PutAsync($"/api/me/training/claims/{id}/evidence", File("not a certificate"u8.ToArray(), "cert.pdf"))).StatusCode);
+        var tooLarge = new byte[(5 * 1024 * 1024) + 1];
+        "%PDF-"u8.CopyTo(tooLarge);
+        Assert.Equal(HttpStatusCode.BadRequest, (await teacher.PutAsync($"/api/me/training/claims/{id}/evidence", File(tooLarge, "big.pdf"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await colleague.PutAsync($"/api/me/training/claims/{id}/evidence", File(png, "x.png"))).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await teacher.PutAsync($"/api/me/training/claims/{id}/evidence", File(png, "证书.png"))).StatusCode);
+
+        foreach (var reader in new[] { teacher, admin })
+        {
+            var file = await reader.GetAsync($"/api/training/claims/{id}/evidence");
+            Assert.Equal("image/png", file.Content.Headers.ContentType!.MediaType);
+            Assert.Equal(png, await file.Content.ReadAsByteArrayAsync());
+        }
+
+        Assert.Equal(HttpStatusCode.NotFound, (await colleague.GetAsync($"/api/training/claims/{id}/evidence")).StatusCode);
+        var guardian = await AsAsync(school.CorpId, school.Classes.Values.First(c => c.Relations.Count > 0).Relations[0].GuardianUserId);
+        Assert.Equal(HttpStatusCode.Forbidden, (await guardian.GetAsync($"/api/training/claims/{id}/evidence")).StatusCode);
+
+        // Decided: the evidence no longer changes.
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/approvals/{(long)claim["approvalRequestId"]!}/approve",
+            new { comment = "证书属实" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Conflict, (await teacher.PutAsync($"/api/me/training/claims/{id}/evidence", File(png, "again.png"))).StatusCode);
+    }
 }

@@ -68,3 +68,16 @@ CREATE TABLE training_quotas (
     places INT NOT NULL,
     PRIMARY KEY (training_id, corp_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A claim's evidence file (a certificate: PDF, PNG or JPEG within Training:EvidenceMaxBytes), kept in the database so
+-- that every instance serves it.
+CREATE TABLE training_evidence (
+    credit_id BIGINT NOT NULL PRIMARY KEY,
+    file_name VARCHAR(200) NOT NULL,
+    content_type VARCHAR(64) NOT NULL,
+    size INT NOT NULL,
+    sha256 VARCHAR(64) NOT NULL,
+    content LONGBLOB NOT NULL,
+    uploaded_at DATETIME(6) NOT NULL,
+    uploaded_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -68,3 +68,16 @@ CREATE TABLE training_quotas (
     places INTEGER NOT NULL,
     PRIMARY KEY (training_id, corp_id)
 );
+
+-- A claim's evidence file (a certificate: PDF, PNG or JPEG within Training:EvidenceMaxBytes), kept in the database so
+-- that every instance serves it.
+CREATE TABLE training_evidence (
+    credit_id INTEGER NOT NULL PRIMARY KEY,
+    file_name TEXT NOT NULL,
+    content_type TEXT NOT NULL,
+    size INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content BLOB NOT NULL,
+    uploaded_at TEXT NOT NULL,
+    uploaded_by_user_id TEXT NOT NULL
+);
