@@ -36,6 +36,7 @@ internal static class TrainingEndpoints
         var mine = app.MapGroup("/api/me/training").WithTags("My training credits");
         mine.MapGet("", MineAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Record");
         mine.MapPost("/claims", ClaimAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Claim");
+        mine.MapPost("/prior-approvals", PriorApprovalAsync).RequireAudience(Audience.Staff).WithName("MyTraining_PriorApproval");
         mine.MapPut("/claims/{id:long}/evidence", AttachEvidenceAsync).RequireAudience(Audience.Staff).WithName("MyTraining_AttachEvidence")
             .DisableAntiforgery();
         app.MapGet("/api/training/claims/{id:long}/evidence", EvidenceAsync).WithTags("Training credits").RequireAudience(Audience.Staff)
@@ -145,6 +146,14 @@ internal static class TrainingEndpoints
     {
         var (fileName, contentType, content) = await service.EvidenceAsync(caller, id, ct);
         return TypedResults.File(content, contentType, fileName);
+    }
+
+    /// <summary>Asks the school beforehand to count a training at a non-vetted institution (事前审批).</summary>
+    private static async Task<Created<PriorApprovalDto>> PriorApprovalAsync(PriorApprovalRequest request, Caller caller, PriorApprovals priorApprovals,
+        CancellationToken ct)
+    {
+        var (prior, approvalRequestId) = await priorApprovals.RequestAsync(caller, request, ct);
+        return TypedResults.Created($"/api/approvals/{approvalRequestId}", new PriorApprovalDto(prior, approvalRequestId));
     }
 
     private static async Task<Created<TrainingView>> CreateTrainingAsync(TrainingRequest request, Caller caller, Trainings trainings, CancellationToken ct)

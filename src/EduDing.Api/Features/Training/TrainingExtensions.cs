@@ -16,6 +16,8 @@ internal static class TrainingExtensions
         services.AddSingleton<TrainingYears>();
         services.AddSingleton<RegistrationRuns>();
         services.AddApprovalKind<TrainingYearReopenKind>();
+        services.AddSingleton<PriorApprovals>();
+        services.AddApprovalKind<TrainingPriorApprovalKind>();
         services.AddApprovalKind<TrainingCreditKind>();
         services.AddApprovalKind<TrainingEnrolmentKind>();
         return services;

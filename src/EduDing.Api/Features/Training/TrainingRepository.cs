@@ -31,19 +31,22 @@ internal sealed class TrainingRepository(Database db)
         status, created_at, created_by_corp_id, created_by_user_id, decided_at, training_level, superseded_by
         """;
 
-    public async Task<long> AddAsync(TrainingCredit c, CancellationToken ct)
+    public bool IsUniqueViolation(System.Data.Common.DbException ex) => db.Dialect.IsUniqueViolation(ex);
+
+    public async Task<long> AddAsync(TrainingCredit c, CancellationToken ct, long? priorApprovalId = null)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
             INSERT INTO training_credits (corp_id, user_id, kind, source, domain, level, credits, hours, earned_on, title, organiser, practical,
-                                          concentrated, evidence_url, status, created_at, created_by_corp_id, created_by_user_id, decided_at)
+                                          concentrated, evidence_url, status, created_at, created_by_corp_id, created_by_user_id, decided_at,
+                                          prior_approval_id)
             VALUES (@CorpId, @UserId, @Kind, @Source, @Domain, @Level, @Credits, @Hours, @EarnedOn, @Title, @Organiser, @Practical,
-                    @Concentrated, @EvidenceUrl, @Status, @CreatedAt, @CreatedByCorpId, @CreatedByUserId, @DecidedAt);
+                    @Concentrated, @EvidenceUrl, @Status, @CreatedAt, @CreatedByCorpId, @CreatedByUserId, @DecidedAt, @priorApprovalId);
             {db.Dialect.SelectLastInsertId};
             """, new
         {
             c.CorpId, c.UserId, c.Kind, c.Source, c.Domain, c.Level, c.Credits, c.Hours, c.EarnedOn, c.Title, c.Organiser, c.Practical, c.Concentrated,
-            c.EvidenceUrl, c.Status, c.CreatedAt, c.CreatedByCorpId, c.CreatedByUserId, c.DecidedAt,
+            c.EvidenceUrl, c.Status, c.CreatedAt, c.CreatedByCorpId, c.CreatedByUserId, c.DecidedAt, priorApprovalId,
         }, cancellationToken: ct));
     }
 

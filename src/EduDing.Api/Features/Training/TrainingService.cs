@@ -11,7 +11,7 @@ namespace EduDing.Api.Features.Training;
 
 [RequestSchema("corpId", "title", "organiser", "earnedOn", "kind", "source", "domain", "level")]
 internal sealed record CreditRequest(string? CorpId, string? UserId, string? Title, string? Organiser, DateOnly? EarnedOn, string? Kind, string? Source,
-    int? Domain, string? Level, decimal? Credits, decimal? Hours, bool? Practical, bool? Concentrated, string? EvidenceUrl);
+    int? Domain, string? Level, decimal? Credits, decimal? Hours, bool? Practical, bool? Concentrated, string? EvidenceUrl, long? PriorApprovalId = null);
 
 /// <summary>A teacher's record: every credit with its status, the appraisals, and the standing in the current cycle.</summary>
 internal sealed record TeacherRecord(string CorpId, string UserId, string Name, IReadOnlyList<TrainingCredit> Credits,
@@ -28,7 +28,7 @@ internal sealed record TeacherStanding(string UserId, string Name, decimal Total
 /// the person (the cross-corp identity: a teacher who moved school keeps their record). Every change audited.
 /// </summary>
 internal sealed class TrainingService(TrainingRepository repo, OrgDirectory directory, IdentityRepository identity, AccessPolicy access,
-    ApprovalService approvals, TrainingYears years, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
+    ApprovalService approvals, TrainingYears years, PriorApprovals priorApprovals, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
 {
     private TrainingOptions Rules => options.Value;
 
@@ -49,8 +49,28 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         }
 
         var credit = Validate(request, corpId, caller.UserIdIn(corpId), CreditStatus.Pending, caller, requireCredits: false);
+        // Training at a non-vetted institution counts only with the school's approval asked before it (Art. 3).
+        long? prior = null;
+        if (credit.Source == "non-vetted")
+        {
+            prior = request.PriorApprovalId is { } priorId && await priorApprovals.FindAsync(priorId, ct) is { Status: "approved" } approved &&
+                    caller.Identities.Contains((approved.CorpId, approved.UserId)) && approved.StartsOn <= credit.EarnedOn
+                ? priorId
+                : throw new RequestValidationException("priorApprovalId",
+                    "a non-vetted institution's training needs the school's prior approval: the id of your approved request, for a training that started on or after it");
+        }
+
         await years.RequireOpenAsync(corpId, credit.EarnedOn, ct);
-        var id = await repo.AddAsync(credit, ct);
+        long id;
+        try
+        {
+            id = await repo.AddAsync(credit, ct, prior);
+        }
+        catch (System.Data.Common.DbException ex) when (repo.IsUniqueViolation(ex))
+        {
+            throw new ConflictException($"Prior approval {prior} is already named by another claim.");
+        }
+
         var approval = await approvals.SubmitAsync(new ApprovalSubmission(TrainingCreditKind.Name, corpId, TrainingCreditKind.SubjectOf(id),
             $"{caller.Account.Name}：{credit.Title}",
             $"{credit.Organiser}，{credit.EarnedOn:yyyy-MM-dd}，{(credit.Credits is { } c ? $"{c:0.##} 学分" : $"{credit.Hours:0.##} 学时（学分待定）")}"),

@@ -15,6 +15,14 @@ public sealed class TrainingFlowTests(LiveOrgFixture fixture) : IClassFixture<Li
 
     private async Task<HttpClient> AsAsync(string corpId, string userId) => Live.Client(await Live.SignInAsync(corpId, userId));
 
+    /// <summary>The n-th pair of the school's teachers outside its first class (whose teachers the other tests use).</summary>
+    private static List<string> TwoTeachersOfTheirOwn(EduDing.DingTalk.Sandbox.Model.SandboxCorp school, int pair)
+    {
+        var firstClass = school.Classes.First(c => c.Value.Relations.Count > 0).Value.Teachers.Select(t => t.UserId).ToHashSet();
+        return school.Classes.Values.SelectMany(c => c.Teachers).Select(t => t.UserId).Distinct().Where(t => !firstClass.Contains(t))
+            .Reverse().Skip(2 * pair).Take(2).ToList();
+    }
+
     [Fact]
     public async Task ClaimsReviewedBySchool_RecordsAndAppraisals_DriveTheTeachersStanding()
     {
@@ -118,10 +126,7 @@ public sealed class TrainingFlowTests(LiveOrgFixture fixture) : IClassFixture<Li
     {
         var school = Live.Sandbox.World.Schools.First();
         var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
-        // Teachers the other tests of this fixture leave alone (they use the first class's).
-        var firstClass = school.Classes.First(c => c.Value.Relations.Count > 0).Value.Teachers.Select(t => t.UserId).ToHashSet();
-        var teachers = school.Classes.Values.SelectMany(c => c.Teachers).Select(t => t.UserId).Distinct().Where(t => !firstClass.Contains(t))
-            .Reverse().Take(2).ToList();
+        var teachers = TwoTeachersOfTheirOwn(school, 0);
         var teacher = await AsAsync(school.CorpId, teachers[0]);
         var colleague = await AsAsync(school.CorpId, teachers[1]);
         var claimed = await teacher.PostAsJsonAsync("/api/me/training/claims", new
@@ -158,5 +163,52 @@ public sealed class TrainingFlowTests(LiveOrgFixture fixture) : IClassFixture<Li
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/approvals/{(long)claim["approvalRequestId"]!}/approve",
             new { comment = "证书属实" })).StatusCode);
         Assert.Equal(HttpStatusCode.Conflict, (await teacher.PutAsync($"/api/me/training/claims/{id}/evidence", File(png, "again.png"))).StatusCode);
+    }
+
+    [Fact]
+    public async Task NonVettedInstitution_CountsOnlyWithThePriorApprovalOfTheSchool_NamedByOneClaim()
+    {
+        var school = Live.Sandbox.World.Schools.First();
+        var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
+        var teachers = TwoTeachersOfTheirOwn(school, 1);
+        var teacher = await AsAsync(school.CorpId, teachers[0]);
+        var colleague = await AsAsync(school.CorpId, teachers[1]);
+        var today = DateOnly.FromDateTime(TimeZoneInfo.ConvertTimeBySystemTimeZoneId(DateTime.UtcNow, "Asia/Shanghai"));
+        object Claim(long? priorApprovalId) => new
+        {
+            corpId = school.CorpId, title = "STEAM 课程设计工作坊", organiser = "杭州某教育科技有限公司", earnedOn = today, kind = "regular",
+            source = "non-vetted", domain = 2, level = "basic", credits = 8, priorApprovalId,
+        };
+
+        var without = await teacher.PostAsJsonAsync("/api/me/training/claims", Claim(null));
+        Assert.Equal(HttpStatusCode.BadRequest, without.StatusCode);
+        Assert.True((await without.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("priorApprovalId"));
+
+        // Asked beforehand: a start date in the past is refused.
+        var late = await teacher.PostAsJsonAsync("/api/me/training/prior-approvals",
+            new { corpId = school.CorpId, title = "STEAM 课程设计工作坊", organiser = "杭州某教育科技有限公司", startsOn = today.AddDays(-1) });
+        Assert.Equal(HttpStatusCode.BadRequest, late.StatusCode);
+        Assert.True((await late.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("startsOn"));
+        var asked = await teacher.PostAsJsonAsync("/api/me/training/prior-approvals",
+            new { corpId = school.CorpId, title = "STEAM 课程设计工作坊", organiser = "杭州某教育科技有限公司", startsOn = today });
+        Assert.Equal(HttpStatusCode.Created, asked.StatusCode);
+        var prior = (await asked.Content.ReadFromJsonAsync<JsonObject>())!;
+        var priorId = (long)prior["priorApproval"]!["id"]!;
+        Assert.Equal("pending", prior["priorApproval"]!["status"]!.ToString());
+
+        // Still pending: not yet a basis for a claim.
+        Assert.Equal(HttpStatusCode.BadRequest, (await teacher.PostAsJsonAsync("/api/me/training/claims", Claim(priorId))).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await teacher.PostAsJsonAsync($"/api/approvals/{(long)prior["approvalRequestId"]!}/approve",
+            new { comment = "自己批准" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/approvals/{(long)prior["approvalRequestId"]!}/approve",
+            new { comment = "同意参加" })).StatusCode);
+
+        // Someone else's approval does not count for a colleague.
+        Assert.Equal(HttpStatusCode.BadRequest, (await colleague.PostAsJsonAsync("/api/me/training/claims", Claim(priorId))).StatusCode);
+        var claimed = await teacher.PostAsJsonAsync("/api/me/training/claims", Claim(priorId));
+        Assert.Equal(HttpStatusCode.Created, claimed.StatusCode);
+        Assert.Equal("pending", (await claimed.Content.ReadFromJsonAsync<JsonObject>())!["credit"]!["status"]!.ToString());
+        // One training, one claim.
+        Assert.Equal(HttpStatusCode.Conflict, (await teacher.PostAsJsonAsync("/api/me/training/claims", Claim(priorId))).StatusCode);
     }
 }

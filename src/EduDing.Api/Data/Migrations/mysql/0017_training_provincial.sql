@@ -81,3 +81,20 @@ CREATE TABLE training_evidence (
     uploaded_at DATETIME(6) NOT NULL,
     uploaded_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- Prior approval (事前审批) for training at an institution that did not pass the province's vetting: asked by the
+-- teacher before the training, decided by the school; the claim afterwards names it (once).
+CREATE TABLE training_prior_approvals (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    title VARCHAR(100) NOT NULL,
+    organiser VARCHAR(100) NOT NULL,
+    starts_on DATE NOT NULL,
+    status VARCHAR(16) NOT NULL,
+    created_at DATETIME(6) NOT NULL,
+    decided_at DATETIME(6) NULL,
+    KEY ix_training_prior_approvals_teacher (corp_id, user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+ALTER TABLE training_credits ADD COLUMN prior_approval_id BIGINT NULL;
+CREATE UNIQUE INDEX ux_training_credits_prior_approval ON training_credits (prior_approval_id);

@@ -81,3 +81,20 @@ CREATE TABLE training_evidence (
     uploaded_at TEXT NOT NULL,
     uploaded_by_user_id TEXT NOT NULL
 );
+
+-- Prior approval (事前审批) for training at an institution that did not pass the province's vetting: asked by the
+-- teacher before the training, decided by the school; the claim afterwards names it (once).
+CREATE TABLE training_prior_approvals (
+    id INTEGER PRIMARY KEY,
+    corp_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    title TEXT NOT NULL,
+    organiser TEXT NOT NULL,
+    starts_on TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    decided_at TEXT NULL
+);
+CREATE INDEX ix_training_prior_approvals_teacher ON training_prior_approvals (corp_id, user_id);
+ALTER TABLE training_credits ADD COLUMN prior_approval_id INTEGER NULL;
+CREATE UNIQUE INDEX ux_training_credits_prior_approval ON training_credits (prior_approval_id);
