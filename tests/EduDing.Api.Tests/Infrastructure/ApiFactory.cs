@@ -26,6 +26,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         // Approval tests call the worker's steps themselves, one at a time.
         builder.UseSetting("Approvals:RunWorker", "false");
         builder.UseSetting("AfterSchool:RunWorker", "false");
+        builder.UseSetting("Training:RunWorker", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

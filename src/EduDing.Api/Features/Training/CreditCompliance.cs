@@ -45,10 +45,34 @@ internal static class RegistrationOutcome
     public const string Fail = "fail";
 }
 
+/// <summary>A role period that brings its own training requirement: 新任教师 in probation, 新任校长 in their qualification period.</summary>
+internal static class TeacherRoleKind
+{
+    public const string NewTeacher = "new-teacher";
+    public const string NewPrincipal = "new-principal";
+
+    public static readonly IReadOnlyList<string> All = [NewTeacher, NewPrincipal];
+}
+
+internal sealed record TeacherRole(string Role, DateOnly StartsOn, DateOnly? EndsOn);
+
+/// <summary>A mandatory training that applies to the teacher, ending on <paramref name="EndsOn"/>, and whether they passed it.</summary>
+internal sealed record MandatoryAttendance(long TrainingId, string Title, DateOnly EndsOn, bool Completed);
+
+/// <summary>What else the rules need about a teacher: role periods and the mandatory trainings meant for them, as of today.</summary>
+internal sealed record TeacherSituation(IReadOnlyList<TeacherRole> Roles, IReadOnlyList<MandatoryAttendance> Mandatory, DateOnly Today)
+{
+    public static readonly TeacherSituation None = new([], [], DateOnly.MaxValue);
+}
+
+/// <summary>A requirement beyond the credit counts (a role's training, a mandatory training): met, in progress, or missed.</summary>
+internal sealed record Requirement(string Name, string Status, string Detail);
+
 /// <summary>A teacher's standing in a cycle, with every reason it falls short.</summary>
 internal sealed record CycleCompliance(int CycleStart, int CycleEnd, decimal Total, decimal Minimum, IReadOnlyList<YearCredits> Years,
     IReadOnlyList<DomainCredits> Domains, IReadOnlyList<LevelCredits> Levels, decimal NewTeacherCredits, decimal NewTeacherPracticalCredits, decimal PrincipalCredits,
-    decimal PrincipalConcentratedCredits, bool TrainingComplete, string Registration, IReadOnlyList<string> Reasons);
+    decimal PrincipalConcentratedCredits, bool TrainingComplete, string Registration, IReadOnlyList<string> Reasons,
+    IReadOnlyList<Requirement>? Requirements = null);
 
 /// <summary>
 /// The credit rules (docs/training.md): a cycle's total and each year's minimum over the regular credits plus the counted
@@ -59,16 +83,12 @@ internal sealed record CycleCompliance(int CycleStart, int CycleEnd, decimal Tot
 internal static class CreditCompliance
 {
     public static CycleCompliance Evaluate(int cycleStart, IReadOnlyList<CreditEntry> credits, IReadOnlyList<AppraisalResult> appraisals,
-        TrainingOptions rules)
+        TrainingOptions rules, TeacherSituation? situation = null)
     {
+        situation ??= TeacherSituation.None;
         var cycleEnd = cycleStart + rules.CycleYears - 1;
         bool InCycle(CreditEntry c) => c.EarnedOn.Year >= cycleStart && c.EarnedOn.Year <= cycleEnd;
-        decimal Counted(CreditEntry c) => c.Kind switch
-        {
-            CreditKind.Regular => c.Credits,
-            CreditKind.PrincipalQualification => c.Credits * rules.PrincipalCountsTowardCycle,
-            _ => 0m,
-        };
+        decimal Counted(CreditEntry c) => CountedTowardCycle(c, rules);
 
         var cycle = credits.Where(InCycle).Where(c => c.Kind != CreditKind.NewTeacher).ToList();
         var reasons = new List<string>();
@@ -131,6 +151,7 @@ internal static class CreditCompliance
 
         var newTeacher = credits.Where(c => c.Kind == CreditKind.NewTeacher).ToList();
         var principal = credits.Where(c => c.Kind == CreditKind.PrincipalQualification).ToList();
+        var requirements = Requirements(cycleStart, cycleEnd, newTeacher, principal, situation, rules, reasons);
         var trainingComplete = reasons.Count == 0;
 
         var failed = appraisals.Where(a => a.Year >= cycleStart && a.Year <= cycleEnd && !a.Passed).Select(a => a.Year).Order().ToList();
@@ -150,8 +171,63 @@ internal static class CreditCompliance
 
         return new CycleCompliance(cycleStart, cycleEnd, total, rules.CycleMinimum, years, domains, levels, newTeacher.Sum(c => c.Credits),
             newTeacher.Where(c => c.Practical).Sum(c => c.Credits), principal.Sum(c => c.Credits),
-            principal.Where(c => c.Concentrated).Sum(c => c.Credits), trainingComplete, registration, reasons);
+            principal.Where(c => c.Concentrated).Sum(c => c.Credits), trainingComplete, registration, reasons, requirements);
     }
+
+    /// <summary>
+    /// A role's training is due when its period ends (a probation's 180 credits of which 80 practical; a new principal's
+    /// 300 of which 90 concentrated) and a mandatory training when it ends: until then in progress, after it met or
+    /// missed — and a missed one is a training shortfall (暂缓), listed among the reasons.
+    /// </summary>
+    private static List<Requirement> Requirements(int cycleStart, int cycleEnd, List<CreditEntry> newTeacher, List<CreditEntry> principal,
+        TeacherSituation situation, TrainingOptions rules, List<string> reasons)
+    {
+        var requirements = new List<Requirement>();
+        void Add(string name, bool met, DateOnly? due, string detail)
+        {
+            var status = met ? "met" : due is { } d && d < situation.Today ? "missed" : "in-progress";
+            requirements.Add(new Requirement(name, status, detail));
+            if (status == "missed")
+            {
+                reasons.Add($"{name}: {detail}");
+            }
+        }
+
+        bool Touches(TeacherRole r) => r.StartsOn.Year <= cycleEnd && (r.EndsOn is not { } end || end.Year >= cycleStart);
+        foreach (var role in situation.Roles.Where(Touches).OrderBy(r => r.StartsOn))
+        {
+            if (role.Role == TeacherRoleKind.NewTeacher)
+            {
+                var (total, practical) = (newTeacher.Sum(c => c.Credits), newTeacher.Where(c => c.Practical).Sum(c => c.Credits));
+                Add($"new-teacher training ({role.StartsOn:yyyy-MM-dd}–{role.EndsOn:yyyy-MM-dd})",
+                    total >= rules.NewTeacherMinimum && practical >= rules.NewTeacherPracticalMinimum, role.EndsOn,
+                    $"{total:0.##} of {rules.NewTeacherMinimum:0.##} credits, {practical:0.##} of {rules.NewTeacherPracticalMinimum:0.##} practical");
+            }
+            else if (role.Role == TeacherRoleKind.NewPrincipal)
+            {
+                var (total, concentrated) = (principal.Sum(c => c.Credits), principal.Where(c => c.Concentrated).Sum(c => c.Credits));
+                Add($"principal qualification training ({role.StartsOn:yyyy-MM-dd}–{role.EndsOn:yyyy-MM-dd})",
+                    total >= rules.PrincipalMinimum && concentrated >= rules.PrincipalConcentratedMinimum, role.EndsOn,
+                    $"{total:0.##} of {rules.PrincipalMinimum:0.##} credits, {concentrated:0.##} of {rules.PrincipalConcentratedMinimum:0.##} concentrated");
+            }
+        }
+
+        foreach (var training in situation.Mandatory.Where(m => m.EndsOn.Year >= cycleStart && m.EndsOn.Year <= cycleEnd).OrderBy(m => m.EndsOn))
+        {
+            Add($"mandatory training {training.Title} (#{training.TrainingId})", training.Completed, training.EndsOn,
+                training.Completed ? "passed" : $"not passed (it ends {training.EndsOn:yyyy-MM-dd})");
+        }
+
+        return requirements;
+    }
+
+    /// <summary>What a credit brings to the cycle: all of a regular one, the counted share of 任职资格培训, none of 新任教师培训.</summary>
+    public static decimal CountedTowardCycle(CreditEntry c, TrainingOptions rules) => c.Kind switch
+    {
+        CreditKind.Regular => c.Credits,
+        CreditKind.PrincipalQualification => c.Credits * rules.PrincipalCountsTowardCycle,
+        _ => 0m,
+    };
 
     /// <summary>Whether a new teacher's probation training is complete: the minimum, and the practical part of it.</summary>
     public static bool NewTeacherComplete(CycleCompliance c, TrainingOptions rules) =>

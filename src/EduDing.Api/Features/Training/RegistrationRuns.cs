@@ -21,11 +21,10 @@ internal sealed record RegistrationRunRequest(string? Name);
 
 /// <summary>
 /// 定期注册 runs (docs/training.md): the bureau freezes every current teacher's standing — total, outcome and reasons,
-/// over all the person's accounts — as a snapshot that later corrections do not alter. Computed set-based: the
-/// schools' staff, credits, appraisals and person links read once, people joined by links and by unionid within a
-/// unionId space, then <see cref="CreditCompliance"/> per person.
+/// over all the person's accounts — as a snapshot that later corrections do not alter, computed set-based by
+/// <see cref="TrainingStandings"/>.
 /// </summary>
-internal sealed class RegistrationRuns(Database db, CorpDirectory corps, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
+internal sealed class RegistrationRuns(Database db, CorpDirectory corps, TrainingStandings standings, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
 {
     public async Task<RegistrationRunView> CreateAsync(Caller caller, RegistrationRunRequest request, CancellationToken ct)
     {
@@ -40,7 +39,8 @@ internal sealed class RegistrationRuns(Database db, CorpDirectory corps, AuditLo
         }
 
         var rules = options.Value;
-        var rows = await StandingsAsync(corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList(), rules, ct);
+        var rows = (await standings.OfSchoolsAsync(corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList(), rules, ct))
+            .Select(s => new RegistrationRow(s.CorpId, s.UserId, s.Name, s.Compliance.Total, s.Compliance.Registration, s.Compliance.Reasons)).ToList();
         var now = time.UtcNowForDatabase();
         var runId = await db.InTransactionAsync(async (tx, token) =>
         {
@@ -85,73 +85,5 @@ internal sealed class RegistrationRuns(Database db, CorpDirectory corps, AuditLo
                 """, new { id, corpId }, cancellationToken: ct));
         return new RegistrationRunView(run, rows.Select(r => new RegistrationRow(r.CorpId, r.UserId, r.Name, r.Total, r.Outcome,
             JsonSerializer.Deserialize<List<string>>(r.Reasons) ?? [])).ToList());
-    }
-
-    /// <summary>Every current staff member of <paramref name="corpIds"/> with their standing over all their accounts' records.</summary>
-    public async Task<IReadOnlyList<RegistrationRow>> StandingsAsync(IReadOnlyList<string> corpIds, TrainingOptions rules, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        var staff = (await connection.QueryAsync<(string CorpId, string UserId, string Name, string? UnionId, DateTime? RemovedAt)>(new CommandDefinition(
-            "SELECT corp_id, user_id, name, union_id, removed_at FROM staff WHERE corp_id IN @corpIds", new { corpIds }, cancellationToken: ct))).ToList();
-        var links = await connection.QueryAsync<(string CorpA, string UserA, string CorpB, string UserB)>(new CommandDefinition(
-            "SELECT corp_id_a, user_id_a, corp_id_b, user_id_b FROM person_links WHERE unlinked_at IS NULL", cancellationToken: ct));
-        var credits = await connection.QueryAsync<PersonCredit>(new CommandDefinition("""
-            SELECT corp_id, user_id, earned_on, credits, kind, domain, level, source, practical, concentrated FROM training_credits
-            WHERE status = 'approved' AND corp_id IN @corpIds
-            """, new { corpIds }, cancellationToken: ct));
-        var appraisals = await connection.QueryAsync<(string CorpId, string UserId, int Year, bool Passed)>(new CommandDefinition(
-            "SELECT corp_id, user_id, year, passed FROM training_appraisals WHERE corp_id IN @corpIds", new { corpIds }, cancellationToken: ct));
-
-        // One person: accounts joined by a link in force, or by the same unionid among corps of one unionId space.
-        var parent = new Dictionary<(string, string), (string, string)>();
-        (string, string) Root((string, string) account)
-        {
-            while (parent.TryGetValue(account, out var up) && up != account)
-            {
-                account = up;
-            }
-
-            return account;
-        }
-
-        void Join((string, string) a, (string, string) b)
-        {
-            var (ra, rb) = (Root(a), Root(b));
-            if (ra != rb)
-            {
-                parent[ra] = rb;
-            }
-        }
-
-        foreach (var l in links)
-        {
-            Join((l.CorpA, l.UserA), (l.CorpB, l.UserB));
-        }
-
-        foreach (var same in staff.Where(s => !string.IsNullOrEmpty(s.UnionId)).GroupBy(s => (Space: corps.SameUnionIdSpace(s.CorpId)[0], s.UnionId)))
-        {
-            var first = same.First();
-            foreach (var other in same.Skip(1))
-            {
-                Join((first.CorpId, first.UserId), (other.CorpId, other.UserId));
-            }
-        }
-
-        var creditsOf = credits.ToLookup(c => Root((c.CorpId, c.UserId)), c => c.AsEntry());
-        var appraisalsOf = appraisals.ToLookup(a => Root((a.CorpId, a.UserId)));
-        return staff.Where(s => s.RemovedAt is null).Select(s =>
-        {
-            var person = Root((s.CorpId, s.UserId));
-            // Where two schools recorded the same year, a failed appraisal stands.
-            var results = appraisalsOf[person].GroupBy(a => a.Year).Select(g => new AppraisalResult(g.Key, g.All(a => a.Passed))).OrderBy(a => a.Year).ToList();
-            var compliance = CreditCompliance.Evaluate(rules.CycleStartYear, creditsOf[person].ToList(), results, rules);
-            return new RegistrationRow(s.CorpId, s.UserId, s.Name, compliance.Total, compliance.Registration, compliance.Reasons);
-        }).OrderBy(r => r.CorpId, StringComparer.Ordinal).ThenBy(r => r.UserId, StringComparer.Ordinal).ToList();
-    }
-
-    private sealed record PersonCredit(string CorpId, string UserId, DateOnly EarnedOn, decimal? Credits, string Kind, int Domain, string Level, string Source,
-        bool Practical, bool Concentrated)
-    {
-        public CreditEntry AsEntry() => new(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated);
     }
 }

@@ -36,6 +36,8 @@ internal static class TrainingEndpoints
         var mine = app.MapGroup("/api/me/training").WithTags("My training credits");
         mine.MapGet("", MineAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Record");
         mine.MapPost("/claims", ClaimAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Claim");
+        mine.MapGet("/archive", MyArchiveAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Archive");
+        mine.MapGet("/archive.xlsx", MyArchiveExportAsync).RequireAudience(Audience.Staff).WithName("MyTraining_ArchiveExport");
         mine.MapPost("/prior-approvals", PriorApprovalAsync).RequireAudience(Audience.Staff).WithName("MyTraining_PriorApproval");
         mine.MapPut("/claims/{id:long}/evidence", AttachEvidenceAsync).RequireAudience(Audience.Staff).WithName("MyTraining_AttachEvidence")
             .DisableAntiforgery();
@@ -45,6 +47,12 @@ internal static class TrainingEndpoints
         var school = app.MapGroup("/api/corps/{corpId}/training").WithTags("Training credits");
         school.MapGet("/teachers", SchoolAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Teachers");
         school.MapGet("/teachers/{userId}", TeacherAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Teacher");
+        school.MapGet("/teachers/{userId}/archive", TeacherArchiveAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_TeacherArchive");
+        school.MapGet("/teachers/{userId}/archive.xlsx", TeacherArchiveExportAsync).RequireAudience(Audience.SchoolAdmin)
+            .WithName("Training_TeacherArchiveExport");
+        school.MapPut("/teachers/{userId}/profile", ProfileAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_TeacherProfile");
+        school.MapGet("/report", SchoolReportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_SchoolReport");
+        school.MapGet("/report.xlsx", SchoolReportExportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_SchoolReportExport");
         school.MapPut("/teachers/{userId}/appraisals/{year:int}", AppraisalAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Appraisal");
         school.MapPost("/credits", RecordAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Record");
         school.MapPut("/claims/{id:long}/credits", SetCreditsAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_SetCredits");
@@ -56,6 +64,8 @@ internal static class TrainingEndpoints
         school.MapGet("/registration-runs/{id:long}", SchoolRegistrationRunAsync).RequireAudience(Audience.SchoolAdminOrBureau)
             .WithName("Training_SchoolRegistrationRun");
         var city = app.MapGroup("/api/training").WithTags("Training credits");
+        city.MapGet("/report", CityReportAsync).RequireAudience(Audience.Bureau).WithName("Training_CityReport");
+        city.MapGet("/report.xlsx", CityReportExportAsync).RequireAudience(Audience.Bureau).WithName("Training_CityReportExport");
         city.MapPost("/years/{year:int}/lock", LockYearAsync).RequireAudience(Audience.Bureau).WithName("Training_LockYear");
         city.MapPost("/registration-runs", CreateRegistrationRunAsync).RequireAudience(Audience.Bureau).WithName("Training_CreateRegistrationRun");
         city.MapGet("/registration-runs/{id:long}", RegistrationRunAsync).RequireAudience(Audience.Bureau).WithName("Training_RegistrationRun");
@@ -69,6 +79,70 @@ internal static class TrainingEndpoints
         trainings.MapPut("/{id:long}/results", ResultsAsync).RequireAudience(Audience.Admins).WithName("Trainings_Results");
         app.MapGet("/api/certificates/{code}", VerifyAsync).WithTags("Trainings").RequireAudience(Audience.Anonymous).WithName("Certificates_Verify");
         return app;
+    }
+
+    private static async Task<Ok<TrainingArchive>> MyArchiveAsync(Caller caller, TrainingService service, CancellationToken ct) =>
+        TypedResults.Ok(await service.MyArchiveAsync(caller, ct));
+
+    private static async Task<FileContentHttpResult> MyArchiveExportAsync(Caller caller, TrainingService service, CancellationToken ct)
+    {
+        var archive = await service.MyArchiveAsync(caller, ct);
+        return await Xlsx.FileAsync(ArchiveWorkbook(archive), $"training-archive-{archive.Record.UserId}.xlsx", null, ct);
+    }
+
+    private static async Task<Ok<TrainingArchive>> TeacherArchiveAsync(string corpId, string userId, Caller caller, TrainingService service,
+        CancellationToken ct) =>
+        TypedResults.Ok(await service.TeacherArchiveAsync(caller, corpId, userId, ct));
+
+    private static async Task<FileContentHttpResult> TeacherArchiveExportAsync(string corpId, string userId, Caller caller, TrainingService service,
+        CancellationToken ct) =>
+        await Xlsx.FileAsync(ArchiveWorkbook(await service.TeacherArchiveAsync(caller, corpId, userId, ct)), $"training-archive-{userId}.xlsx", null, ct);
+
+    /// <summary>A teacher's archive as a workbook: credits, trainings and certificates, appraisals, registrations; headers in Chinese.</summary>
+    private static Dictionary<string, object> ArchiveWorkbook(TrainingArchive a) => new()
+    {
+        ["学分记录"] = a.Record.Credits.Select(c => new Dictionary<string, object?>
+        {
+            ["编号"] = c.Id, ["学校"] = c.CorpId, ["项目"] = c.Title, ["机构"] = c.Organiser, ["结束日期"] = c.EarnedOn.ToString("yyyy-MM-dd"),
+            ["类别"] = c.Kind, ["来源"] = c.Source, ["知识领域"] = c.Domain, ["层次"] = c.Level, ["学分"] = c.Credits, ["学时"] = c.Hours,
+            ["状态"] = c.Status, ["证明"] = c.EvidenceUrl,
+        }).ToList(),
+        ["培训与证书"] = a.Trainings.Select(t => new Dictionary<string, object?>
+        {
+            ["培训"] = t.Title, ["主办"] = t.OrganiserCorpId, ["报名状态"] = t.Status, ["结果"] = t.Result, ["证书验证码"] = t.CertificateCode,
+        }).ToList(),
+        ["年度考核"] = a.Record.Appraisals.Select(x => new Dictionary<string, object?> { ["年度"] = x.Year, ["合格"] = x.Passed ? "是" : "否" }).ToList(),
+        ["定期注册"] = a.Registrations.Select(r => new Dictionary<string, object?>
+        {
+            ["批次"] = r.RunName, ["学校"] = r.CorpId, ["周期学分"] = r.Total, ["结果"] = r.Outcome, ["原因"] = r.Reasons,
+        }).ToList(),
+    };
+
+    /// <summary>The school records a teacher's own cycle start and role periods (新任教师 probation, 新任校长); it replaces the last.</summary>
+    private static async Task<Ok<TeacherRecord>> ProfileAsync(string corpId, string userId, TeacherProfileRequest request, Caller caller,
+        TeacherProfiles profiles, TrainingService service, CancellationToken ct)
+    {
+        await profiles.SaveAsync(caller, corpId, userId, request, ct);
+        return TypedResults.Ok(await service.TeacherAsync(caller, corpId, userId, ct));
+    }
+
+    private static async Task<Ok<TrainingReport>> SchoolReportAsync(string corpId, int? year, Caller caller, TrainingReports reports, CancellationToken ct) =>
+        TypedResults.Ok(await reports.SchoolAsync(caller, corpId, year, ct));
+
+    private static async Task<FileContentHttpResult> SchoolReportExportAsync(string corpId, int? year, Caller caller, TrainingReports reports,
+        CancellationToken ct)
+    {
+        var report = await reports.SchoolAsync(caller, corpId, year, ct);
+        return await Xlsx.FileAsync(TrainingReports.Workbook(report), $"training-report-{corpId}-{report.Year}.xlsx", null, ct);
+    }
+
+    private static async Task<Ok<TrainingReport>> CityReportAsync(int? year, Caller caller, TrainingReports reports, CancellationToken ct) =>
+        TypedResults.Ok(await reports.CityAsync(caller, year, ct));
+
+    private static async Task<FileContentHttpResult> CityReportExportAsync(int? year, Caller caller, TrainingReports reports, CancellationToken ct)
+    {
+        var report = await reports.CityAsync(caller, year, ct);
+        return await Xlsx.FileAsync(TrainingReports.Workbook(report), $"training-report-city-{report.Year}.xlsx", null, ct);
     }
 
     /// <summary>

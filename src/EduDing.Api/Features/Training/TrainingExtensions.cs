@@ -17,6 +17,11 @@ internal static class TrainingExtensions
         services.AddSingleton<RegistrationRuns>();
         services.AddApprovalKind<TrainingYearReopenKind>();
         services.AddSingleton<PriorApprovals>();
+        services.AddSingleton<TeacherProfiles>();
+        services.AddSingleton<TrainingStandings>();
+        services.AddSingleton<TrainingReports>();
+        services.AddSingleton<TrainingReminders>();
+        services.AddHostedService<TrainingWorker>();
         services.AddApprovalKind<TrainingPriorApprovalKind>();
         services.AddApprovalKind<TrainingCreditKind>();
         services.AddApprovalKind<TrainingEnrolmentKind>();

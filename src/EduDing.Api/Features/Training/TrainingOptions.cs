@@ -74,8 +74,44 @@ internal sealed class TrainingOptions : IValidatedOptions
     /// <summary>Whether a teacher's credit claim goes on to the bureau after the school's admins approve it.</summary>
     public bool BureauConfirmsClaims { get; set; }
 
+    /// <summary>Days of the year ("MM-dd", Beijing) on which teachers behind schedule are reminded; empty: 06-01 and 11-01.</summary>
+    public List<string> ReminderDays { get; set; } = [];
+
+    public IReadOnlyList<string> ReminderDaysOrDefault => ReminderDays.Count > 0 ? ReminderDays : ["06-01", "11-01"];
+
+    /// <summary>The next 定期注册 deadline; teachers who would not pass are reminded the listed days before it. Null: none.</summary>
+    public DateOnly? RegistrationDeadline { get; set; }
+
+    /// <summary>Days before <see cref="RegistrationDeadline"/> on which reminders go out; empty: 30 and 7.</summary>
+    public List<int> RegistrationRemindDaysBefore { get; set; } = [];
+
+    public IReadOnlyList<int> RegistrationRemindDaysBeforeOrDefault => RegistrationRemindDaysBefore.Count > 0 ? RegistrationRemindDaysBefore : [30, 7];
+
+    /// <summary>Reminders go out from this Beijing time of day on (not at night).</summary>
+    public TimeOnly RemindFrom { get; set; } = new(9, 0);
+
+    /// <summary>How often the reminder worker looks whether a reminder is due; false <see cref="RunWorker"/> turns it off.</summary>
+    public TimeSpan ReminderInterval { get; set; } = TimeSpan.FromMinutes(30);
+
+    public bool RunWorker { get; set; } = true;
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        foreach (var day in ReminderDays.Where(d => !DateOnly.TryParseExact($"2024-{d}", "yyyy-MM-dd", out _)))
+        {
+            yield return ($"{nameof(ReminderDays)}:{day}", "must be a day of the year as MM-dd, e.g. 06-01");
+        }
+
+        if (RegistrationRemindDaysBefore.Any(d => d is < 0 or > 366))
+        {
+            yield return (nameof(RegistrationRemindDaysBefore), "days before the deadline, 0 to 366");
+        }
+
+        if (ReminderInterval < TimeSpan.FromMinutes(1))
+        {
+            yield return (nameof(ReminderInterval), "must be at least a minute");
+        }
+
         if (CycleStartYear is < 2016 or > 2100)
         {
             yield return (nameof(CycleStartYear), "must be a year from 2016 (the credit system's start)");

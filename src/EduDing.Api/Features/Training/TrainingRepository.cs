@@ -23,6 +23,13 @@ internal static class CreditStatus
     public const string Superseded = "superseded";
 }
 
+/// <summary>A training the teacher enrolled in, with its result and certificate code.</summary>
+internal sealed record ArchivedTraining(long TrainingId, string Title, string OrganiserCorpId, string CorpId, string UserId, string Status, string? Result,
+    string? CertificateCode, DateTime EnrolledAt, DateTime? ResultAt);
+
+/// <summary>The teacher's line in a 定期注册 run, as frozen.</summary>
+internal sealed record ArchivedRegistration(long RunId, string RunName, DateTime FrozenAt, string CorpId, decimal Total, string Outcome, string Reasons);
+
 /// <summary>Teachers' credits and annual appraisals, by account; a person's accounts are passed in together.</summary>
 internal sealed class TrainingRepository(Database db)
 {
@@ -64,6 +71,48 @@ internal sealed class TrainingRepository(Database db)
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<TrainingCredit>(new CommandDefinition(
             $"SELECT {Columns} FROM training_credits WHERE {mine} ORDER BY earned_on, id", args, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>Every training a person's accounts enrolled in, oldest first.</summary>
+    public async Task<IReadOnlyList<ArchivedTraining>> TrainingsOfAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
+    {
+        var (mine, args) = IdentityFilter.Of(identities, "e.corp_id", "e.user_id");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<ArchivedTraining>(new CommandDefinition($"""
+            SELECT e.training_id, t.title, t.organiser_corp_id, e.corp_id, e.user_id, e.status, e.result, e.certificate_code, e.enrolled_at, e.result_at
+            FROM training_enrolments e JOIN trainings t ON t.id = e.training_id
+            WHERE {mine} ORDER BY e.enrolled_at, e.training_id
+            """, args, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>A person's lines in every 定期注册 run, oldest first.</summary>
+    public async Task<IReadOnlyList<ArchivedRegistration>> RegistrationsOfAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
+    {
+        var (mine, args) = IdentityFilter.Of(identities, "r.corp_id", "r.user_id");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<ArchivedRegistration>(new CommandDefinition($"""
+            SELECT r.run_id, u.name AS run_name, u.created_at AS frozen_at, r.corp_id, r.total, r.outcome, r.reasons
+            FROM training_registration_rows r JOIN training_registration_runs u ON u.id = r.run_id
+            WHERE {mine} ORDER BY u.created_at, r.run_id
+            """, args, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>How many claims each teacher of the school has pending.</summary>
+    public async Task<IReadOnlyDictionary<string, int>> PendingClaimsAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(string UserId, long Claims)>(new CommandDefinition(
+                "SELECT user_id, COUNT(*) FROM training_credits WHERE corp_id = @corpId AND status = 'pending' GROUP BY user_id", new { corpId },
+                cancellationToken: ct)))
+            .ToDictionary(p => p.UserId, p => (int)p.Claims);
+    }
+
+    /// <summary>The profiles, class-adviser posts and mandatory trainings of a person's accounts.</summary>
+    public async Task<TeacherFacts> FactsAsync(IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
+    {
+        var (mine, args) = IdentityFilter.Of(identities, "corp_id", "user_id");
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await TeacherFacts.ReadAsync(connection, $"({mine})", args, ct);
     }
 
     /// <summary>Moves a credit from one of <paramref name="from"/> to <paramref name="to"/>; false when it was not in one of them.</summary>

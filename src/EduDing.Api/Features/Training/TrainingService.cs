@@ -15,7 +15,11 @@ internal sealed record CreditRequest(string? CorpId, string? UserId, string? Tit
 
 /// <summary>A teacher's record: every credit with its status, the appraisals, and the standing in the current cycle.</summary>
 internal sealed record TeacherRecord(string CorpId, string UserId, string Name, IReadOnlyList<TrainingCredit> Credits,
-    IReadOnlyList<AppraisalResult> Appraisals, CycleCompliance Compliance, bool NewTeacherComplete, bool PrincipalComplete);
+    IReadOnlyList<AppraisalResult> Appraisals, CycleCompliance Compliance, bool NewTeacherComplete, bool PrincipalComplete,
+    TeacherProfile Profile);
+
+/// <summary>A teacher's archive: their record, every training enrolled in with its result and certificate, and their 定期注册 lines.</summary>
+internal sealed record TrainingArchive(TeacherRecord Record, IReadOnlyList<ArchivedTraining> Trainings, IReadOnlyList<ArchivedRegistration> Registrations);
 
 /// <summary>One line of a school's list: a teacher's standing in the cycle.</summary>
 internal sealed record TeacherStanding(string UserId, string Name, decimal Total, decimal Minimum, bool TrainingComplete, string Registration,
@@ -28,7 +32,7 @@ internal sealed record TeacherStanding(string UserId, string Name, decimal Total
 /// the person (the cross-corp identity: a teacher who moved school keeps their record). Every change audited.
 /// </summary>
 internal sealed class TrainingService(TrainingRepository repo, OrgDirectory directory, IdentityRepository identity, AccessPolicy access,
-    ApprovalService approvals, TrainingYears years, PriorApprovals priorApprovals, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
+    ApprovalService approvals, TrainingYears years, PriorApprovals priorApprovals, TrainingStandings standings, AuditLog audit, IOptions<TrainingOptions> options, TimeProvider time)
 {
     private TrainingOptions Rules => options.Value;
 
@@ -209,6 +213,21 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             ? RecordOfAsync(caller.Account, caller.Identities, ct)
             : throw new ForbiddenException("Missing scope: a teacher (staff of a school or of the bureau).");
 
+    /// <summary>The caller's archive, over all their accounts.</summary>
+    public async Task<TrainingArchive> MyArchiveAsync(Caller caller, CancellationToken ct) =>
+        await ArchiveOfAsync(await MineAsync(caller, ct), caller.Identities, ct);
+
+    /// <summary>A teacher's archive for their school's admins.</summary>
+    public async Task<TrainingArchive> TeacherArchiveAsync(Caller caller, string corpId, string userId, CancellationToken ct)
+    {
+        var record = await TeacherAsync(caller, corpId, userId, ct);
+        var account = (await directory.FindAccountAsync(corpId, userId, ct))!;
+        return await ArchiveOfAsync(record, await identity.IdentitiesAsync(account, ct), ct);
+    }
+
+    private async Task<TrainingArchive> ArchiveOfAsync(TeacherRecord record, IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct) =>
+        new(record, await repo.TrainingsOfAsync(identities, ct), await repo.RegistrationsOfAsync(identities, ct));
+
     /// <summary>A teacher's record for their school's admins.</summary>
     public async Task<TeacherRecord> TeacherAsync(Caller caller, string corpId, string userId, CancellationToken ct)
     {
@@ -219,31 +238,26 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             : await RecordOfAsync(account, await identity.IdentitiesAsync(account, ct), ct);
     }
 
-    /// <summary>Every current teacher of the school with their standing in the cycle.</summary>
+    /// <summary>Every current teacher of the school with their standing in the cycle (set-based: a handful of statements).</summary>
     public async Task<IReadOnlyList<TeacherStanding>> SchoolAsync(Caller caller, string corpId, CancellationToken ct)
     {
         access.RequireSchoolAdmin(caller, corpId, "the school follows its teachers' credits");
-        var standings = new List<TeacherStanding>();
-        foreach (var teacher in await directory.StaffOfAsync(corpId, ct))
-        {
-            var account = new Account(teacher.CorpId, teacher.UserId, teacher.Name, teacher.UnionId);
-            var record = await RecordOfAsync(account, await identity.IdentitiesAsync(account, ct), ct);
-            standings.Add(new TeacherStanding(teacher.UserId, teacher.Name, record.Compliance.Total, record.Compliance.Minimum,
-                record.Compliance.TrainingComplete, record.Compliance.Registration, record.Compliance.Reasons,
-                record.Credits.Count(c => c.Status == CreditStatus.Pending)));
-        }
-
-        return standings;
+        var pending = await repo.PendingClaimsAsync(corpId, ct);
+        return (await standings.OfSchoolsAsync([corpId], Rules, ct)).Select(t => new TeacherStanding(t.UserId, t.Name, t.Compliance.Total,
+            t.Compliance.Minimum, t.Compliance.TrainingComplete, t.Compliance.Registration, t.Compliance.Reasons, pending.GetValueOrDefault(t.UserId))).ToList();
     }
 
     private async Task<TeacherRecord> RecordOfAsync(Account account, IReadOnlyList<(string CorpId, string UserId)> identities, CancellationToken ct)
     {
         var credits = await repo.CreditsAsync(identities, ct);
         var appraisals = await repo.AppraisalsAsync(identities, ct);
-        var compliance = CreditCompliance.Evaluate(Rules.CycleStartYear, credits.Where(c => c.Status == CreditStatus.Approved).Select(c => c.AsEntry()).ToList(),
-            appraisals, Rules);
+        var facts = await repo.FactsAsync(identities, ct);
+        var profile = facts.ProfileOf(identities);
+        var compliance = CreditCompliance.Evaluate(profile.CycleStartYear ?? Rules.CycleStartYear,
+            credits.Where(c => c.Status == CreditStatus.Approved).Select(c => c.AsEntry()).ToList(), appraisals, Rules,
+            facts.SituationOf(identities, access.IsSchool, ShanghaiTime.Today(time)));
         return new TeacherRecord(account.CorpId, account.UserId, account.Name, credits, appraisals, compliance,
-            CreditCompliance.NewTeacherComplete(compliance, Rules), CreditCompliance.PrincipalComplete(compliance, Rules));
+            CreditCompliance.NewTeacherComplete(compliance, Rules), CreditCompliance.PrincipalComplete(compliance, Rules), profile);
     }
 
     private TrainingCredit Validate(CreditRequest r, string corpId, string userId, string status, Caller caller, bool requireCredits)

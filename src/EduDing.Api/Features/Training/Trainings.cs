@@ -12,7 +12,17 @@ using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Training;
 
 internal sealed record TrainingEvent(long Id, string OrganiserCorpId, string Scope, string Title, int Domain, string Level, decimal Credits,
-    int Capacity, DateTime CreatedAt, string CreatedByUserId);
+    int Capacity, DateTime CreatedAt, string CreatedByUserId, string? MandatoryFor = null);
+
+/// <summary>Who a mandatory training is for, within its scope (the city's schools, or the organising school).</summary>
+internal static class MandatoryGroup
+{
+    public const string AllTeachers = "all";
+    public const string NewTeachers = "new-teachers";
+    public const string ClassAdvisers = "class-advisers";
+
+    public static readonly IReadOnlyList<string> All = [AllTeachers, NewTeachers, ClassAdvisers];
+}
 
 internal sealed record TrainingSession(long Id, long TrainingId, DateTime StartsAt, DateTime EndsAt, string Place, string SignInCode);
 
@@ -24,7 +34,7 @@ internal sealed record SessionRequest(DateTime? StartsAt, DateTime? EndsAt, stri
 
 [RequestSchema("corpId", "title", "domain", "level", "credits", "capacity", "sessions")]
 internal sealed record TrainingRequest(string? CorpId, string? Title, int? Domain, string? Level, decimal? Credits, int? Capacity,
-    IReadOnlyList<SessionRequest?>? Sessions, IReadOnlyDictionary<string, int>? Quotas = null);
+    IReadOnlyList<SessionRequest?>? Sessions, IReadOnlyDictionary<string, int>? Quotas = null, string? MandatoryFor = null);
 
 internal sealed record TraineeResult(string? CorpId, string? UserId, string? Result);
 
@@ -98,6 +108,11 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             errors["quotas"] = ["a city training's places per school: schools this deployment serves, at least 1 each, together at most the capacity"];
         }
 
+        if (request.MandatoryFor is { } group && !MandatoryGroup.All.Contains(group))
+        {
+            errors["mandatoryFor"] = [$"when set, one of {string.Join(", ", MandatoryGroup.All)} (全体教师, 新任教师, 班主任)"];
+        }
+
         var sessions = request.Sessions ?? [];
         if (sessions.Count is 0 or > 50)
         {
@@ -122,13 +137,13 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         var id = await db.InTransactionAsync(async (tx, token) =>
         {
             var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
-                INSERT INTO trainings (organiser_corp_id, scope, title, domain, level, credits, capacity, created_at, created_by_user_id)
-                VALUES (@corpId, @scope, @title, @domain, @level, @credits, @capacity, @now, @by);
+                INSERT INTO trainings (organiser_corp_id, scope, title, domain, level, credits, capacity, created_at, created_by_user_id, mandatory_for)
+                VALUES (@corpId, @scope, @title, @domain, @level, @credits, @capacity, @now, @by, @mandatoryFor);
                 {db.Dialect.SelectLastInsertId};
                 """, new
             {
                 corpId, scope = city ? "city" : "school", title = request.Title!.Trim(), domain = request.Domain, level = request.Level,
-                credits = request.Credits, capacity = request.Capacity, now, by = caller.UserIdIn(corpId),
+                credits = request.Credits, capacity = request.Capacity, now, by = caller.UserIdIn(corpId), mandatoryFor = request.MandatoryFor,
             }, tx, cancellationToken: token));
             foreach (var (school, places) in quotas)
             {
@@ -159,7 +174,8 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         return await connection.QuerySingleOrDefaultAsync<TrainingEvent>(new CommandDefinition("""
-            SELECT id, organiser_corp_id, scope, title, domain, level, credits, capacity, created_at, created_by_user_id FROM trainings WHERE id = @id
+            SELECT id, organiser_corp_id, scope, title, domain, level, credits, capacity, created_at, created_by_user_id, mandatory_for
+            FROM trainings WHERE id = @id
             """, new { id }, cancellationToken: ct));
     }
 

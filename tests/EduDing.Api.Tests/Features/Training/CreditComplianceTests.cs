@@ -151,4 +151,33 @@ public sealed class CreditComplianceTests
         Assert.True(chain.Levels.All(l => l.Met));
         Assert.Equal(100m, chain.Levels.Single(l => l.Level == "basic").FromHigherLevels);
     }
+
+    [Fact]
+    public void RoleAndMandatoryRequirements_InProgressUntilTheyEnd_ThenMetOrMissed_AMissedOneDefers()
+    {
+        var today = new DateOnly(2025, 3, 1);
+        var principal = new List<CreditEntry>(Yearly(80, 80, 80, 80, 80))
+        {
+            new(new DateOnly(2023, 5, 1), 200m, CreditKind.PrincipalQualification, 1, "basic", "city", Concentrated: true),
+        };
+        var situation = new TeacherSituation(
+            [new TeacherRole(TeacherRoleKind.NewPrincipal, new DateOnly(2023, 1, 1), new DateOnly(2024, 12, 31))],
+            [
+                new MandatoryAttendance(1, "师德", new DateOnly(2024, 6, 1), Completed: true),
+                new MandatoryAttendance(2, "安全", new DateOnly(2024, 7, 1), Completed: false),
+                new MandatoryAttendance(3, "心理", new DateOnly(2025, 6, 1), Completed: false),
+                new MandatoryAttendance(4, "上一周期", new DateOnly(2021, 6, 1), Completed: false),
+            ],
+            today);
+
+        var result = CreditCompliance.Evaluate(2022, principal, Passed(), Rules, situation);
+
+        // 200 of the new principal's 300 by the end of the period: missed. The mandatory trainings by their end; another cycle's not at all.
+        Assert.Equal(["missed", "met", "missed", "in-progress"], result.Requirements!.Select(r => r.Status).ToArray());
+        Assert.Equal(2, result.Reasons.Count(r => r.StartsWith("principal qualification", StringComparison.Ordinal) || r.StartsWith("mandatory training 安全", StringComparison.Ordinal)));
+        Assert.Equal(RegistrationOutcome.Deferred, result.Registration);
+        // Half the principal credits count toward the cycle, and the total alone would pass.
+        Assert.Equal(500m, result.Total);
+        Assert.Equal(RegistrationOutcome.Pass, CreditCompliance.Evaluate(2022, principal, Passed(), Rules).Registration);
+    }
 }

@@ -59,6 +59,14 @@ public abstract class TeachersFixture : IAsyncLifetime
     }
 
     public virtual ValueTask DisposeAsync() => Factory.DisposeAsync();
+
+    /// <summary>A client signed in as this account with these roles.</summary>
+    internal HttpClient ClientAs(string corpId, string userId, params string[] roles)
+    {
+        var client = Factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Person(corpId, userId, roles));
+        return client;
+    }
 }
 
 public sealed class SqliteTeachersFixture : TeachersFixture;
@@ -95,12 +103,7 @@ public sealed class MySqlTeachersFixture : TeachersFixture
 /// </summary>
 public abstract class ProvincialImportTests<TFixture>(TFixture fixture) where TFixture : TeachersFixture
 {
-    private HttpClient As(string corpId, string userId, params string[] roles)
-    {
-        var client = fixture.Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Person(corpId, userId, roles));
-        return client;
-    }
+    private HttpClient As(string corpId, string userId, params string[] roles) => fixture.ClientAs(corpId, userId, roles);
 
     private HttpClient SchoolAdmin(CorpConfig school) => As(school.CorpId, "admin", $"school-admin@{school.CorpId}", $"school-staff@{school.CorpId}");
 

@@ -1,8 +1,6 @@
 using System.Net;
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
-using EduDing.Api.Tests.Infrastructure;
 using MiniExcelLibs;
 
 namespace EduDing.Api.Tests.Features.Training;
@@ -15,12 +13,7 @@ namespace EduDing.Api.Tests.Features.Training;
 /// </summary>
 public abstract class TrainingClosingTests<TFixture>(TFixture fixture) where TFixture : TeachersFixture
 {
-    private HttpClient As(string corpId, string userId, params string[] roles)
-    {
-        var client = fixture.Factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.Person(corpId, userId, roles));
-        return client;
-    }
+    private HttpClient As(string corpId, string userId, params string[] roles) => fixture.ClientAs(corpId, userId, roles);
 
     private static object Credit(string userId, int year, decimal credits) => new
     {

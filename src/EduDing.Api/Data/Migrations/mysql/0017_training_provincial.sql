@@ -98,3 +98,39 @@ CREATE TABLE training_prior_approvals (
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 ALTER TABLE training_credits ADD COLUMN prior_approval_id BIGINT NULL;
 CREATE UNIQUE INDEX ux_training_credits_prior_approval ON training_credits (prior_approval_id);
+
+-- A teacher's profile as the school records it: their own cycle start where it differs from the city's (joined
+-- mid-cycle, back from long leave), and role periods with their own training (新任教师 probation, 新任校长).
+CREATE TABLE training_cycle_overrides (
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    cycle_start_year INT NOT NULL,
+    recorded_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    recorded_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (corp_id, user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE training_roles (
+    id BIGINT NOT NULL AUTO_INCREMENT PRIMARY KEY,
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    role VARCHAR(32) NOT NULL,
+    starts_on DATE NOT NULL,
+    ends_on DATE NULL,
+    recorded_by_user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    recorded_at DATETIME(6) NOT NULL,
+    KEY ix_training_roles_teacher (corp_id, user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- A training may be mandatory for a target group (all teachers, new teachers, class advisers) of its scope.
+ALTER TABLE trainings ADD COLUMN mandatory_for VARCHAR(32) NULL;
+
+-- Reminders sent: one message per teacher, kind and reminder date, claimed before it is sent (several instances).
+CREATE TABLE training_reminders (
+    reminder_on DATE NOT NULL,
+    kind VARCHAR(32) NOT NULL,
+    corp_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    user_id VARCHAR(64) COLLATE utf8mb4_bin NOT NULL,
+    sent_at DATETIME(6) NOT NULL,
+    PRIMARY KEY (reminder_on, kind, corp_id, user_id)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

@@ -98,3 +98,39 @@ CREATE TABLE training_prior_approvals (
 CREATE INDEX ix_training_prior_approvals_teacher ON training_prior_approvals (corp_id, user_id);
 ALTER TABLE training_credits ADD COLUMN prior_approval_id INTEGER NULL;
 CREATE UNIQUE INDEX ux_training_credits_prior_approval ON training_credits (prior_approval_id);
+
+-- A teacher's profile as the school records it: their own cycle start where it differs from the city's (joined
+-- mid-cycle, back from long leave), and role periods with their own training (新任教师 probation, 新任校长).
+CREATE TABLE training_cycle_overrides (
+    corp_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    cycle_start_year INTEGER NOT NULL,
+    recorded_by_user_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL,
+    PRIMARY KEY (corp_id, user_id)
+);
+
+CREATE TABLE training_roles (
+    id INTEGER PRIMARY KEY,
+    corp_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    starts_on TEXT NOT NULL,
+    ends_on TEXT NULL,
+    recorded_by_user_id TEXT NOT NULL,
+    recorded_at TEXT NOT NULL
+);
+CREATE INDEX ix_training_roles_teacher ON training_roles (corp_id, user_id);
+
+-- A training may be mandatory for a target group (all teachers, new teachers, class advisers) of its scope.
+ALTER TABLE trainings ADD COLUMN mandatory_for TEXT NULL;
+
+-- Reminders sent: one message per teacher, kind and reminder date, claimed before it is sent (several instances).
+CREATE TABLE training_reminders (
+    reminder_on TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    corp_id TEXT NOT NULL,
+    user_id TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    PRIMARY KEY (reminder_on, kind, corp_id, user_id)
+);
