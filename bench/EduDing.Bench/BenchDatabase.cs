@@ -9,12 +9,16 @@ internal sealed class BenchDatabase : IAsyncDisposable
 {
     private readonly string? _sqlitePath;
 
-    private BenchDatabase(Database database, DatabaseProvider provider, string? sqlitePath)
+    private BenchDatabase(Database database, DatabaseProvider provider, string connectionString, string? sqlitePath)
     {
         Database = database;
         Provider = provider;
+        ConnectionString = connectionString;
         _sqlitePath = sqlitePath;
     }
+
+    /// <summary>For a service host over the same database.</summary>
+    public string ConnectionString { get; }
 
     public Database Database { get; }
 
@@ -29,7 +33,7 @@ internal sealed class BenchDatabase : IAsyncDisposable
         var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance);
         await new Migrator(db, Options.Create(new DatabaseOptions { Provider = provider.ToString(), ConnectionString = connectionString }),
             TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(default);
-        return new BenchDatabase(db, provider, path);
+        return new BenchDatabase(db, provider, connectionString, path);
     }
 
     public ValueTask DisposeAsync()

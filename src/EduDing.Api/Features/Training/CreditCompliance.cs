@@ -23,6 +23,55 @@ internal static class CreditLevel
     public static readonly IReadOnlyList<string> All = ["basic", "intermediate", "advanced"];
 }
 
+/// <summary>A share of one credit's (or training's) credits in a knowledge domain and level.</summary>
+internal sealed record CreditPart(int Domain, string Level, decimal Credits);
+
+[Hosting.RequestSchema("domain", "level", "credits")]
+internal sealed record CreditPartRequest(int? Domain, string? Level, decimal? Credits);
+
+/// <summary>One training's credits split across domains and levels (docs/training.md): 2 to 7 parts, each (domain, level) once, summing to the whole.</summary>
+internal static class CreditParts
+{
+    /// <summary>The parts, or null when none were given; each problem is added to <paramref name="errors"/> by the part's index.</summary>
+    public static List<CreditPart>? Validate(IReadOnlyList<CreditPartRequest?>? parts, decimal? total, Dictionary<string, string[]> errors)
+    {
+        if (parts is null || parts.Count == 0)
+        {
+            return null;
+        }
+
+        if (parts.Count is < 2 or > 7)
+        {
+            errors["parts"] = ["a split lists 2 to 7 parts (or none: the credits count in one domain and level)"];
+            return null;
+        }
+
+        var valid = new List<CreditPart>();
+        for (var i = 0; i < parts.Count; i++)
+        {
+            if (parts[i] is { Domain: >= 1 and <= 7, Level: { } level, Credits: > 0 and <= 200 } p && CreditLevel.All.Contains(level))
+            {
+                valid.Add(new CreditPart(p.Domain!.Value, level, p.Credits!.Value));
+            }
+            else
+            {
+                errors[$"parts[{i}]"] = [$"a domain 1 to 7, a level ({string.Join(", ", CreditLevel.All)}) and credits more than 0"];
+            }
+        }
+
+        if (valid.Count == parts.Count && valid.DistinctBy(p => (p.Domain, p.Level)).Count() != valid.Count)
+        {
+            errors["parts"] = ["each domain and level once"];
+        }
+        else if (valid.Count == parts.Count && (total is null || valid.Sum(p => p.Credits) != total))
+        {
+            errors["parts"] = [$"the parts sum to {valid.Sum(p => p.Credits):0.##}: they must sum to the credits ({total?.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture) ?? "required with a split"})"];
+        }
+
+        return valid.Count == parts.Count ? valid : null;
+    }
+}
+
 /// <summary>One approved credit as the rules see it.</summary>
 internal sealed record CreditEntry(DateOnly EarnedOn, decimal Credits, string Kind, int Domain, string Level, string Source, bool Practical = false,
     bool Concentrated = false);

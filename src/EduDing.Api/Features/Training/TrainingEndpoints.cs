@@ -14,7 +14,8 @@ internal sealed record SetCreditsRequest(decimal? Credits);
 internal sealed record AppraisalRequest(bool? Passed);
 
 /// <summary>A training with its sessions (each session's sign-in code only for the organiser's admins, to show on the spot).</summary>
-internal sealed record TrainingView(TrainingEvent Training, IReadOnlyList<TrainingSession> Sessions, IReadOnlyDictionary<string, int> Quotas);
+internal sealed record TrainingView(TrainingEvent Training, IReadOnlyList<TrainingSession> Sessions, IReadOnlyDictionary<string, int> Quotas,
+    IReadOnlyList<CreditPart> Parts);
 
 [RequestSchema("corpId")]
 internal sealed record EnrolRequest(string? CorpId);
@@ -234,13 +235,13 @@ internal static class TrainingEndpoints
     {
         var training = await trainings.CreateAsync(caller, request, ct);
         var (t, sessions) = await trainings.ViewAsync(caller, training.Id, ct);
-        return TypedResults.Created($"/api/trainings/{t.Id}", new TrainingView(t, sessions, await trainings.QuotasAsync(t.Id, ct)));
+        return TypedResults.Created($"/api/trainings/{t.Id}", new TrainingView(t, sessions, await trainings.QuotasAsync(t.Id, ct), await trainings.PartsAsync(t.Id, ct)));
     }
 
     private static async Task<Ok<TrainingView>> TrainingAsync(long id, Caller caller, Trainings trainings, CancellationToken ct)
     {
         var (t, sessions) = await trainings.ViewAsync(caller, id, ct);
-        return TypedResults.Ok(new TrainingView(t, sessions, await trainings.QuotasAsync(t.Id, ct)));
+        return TypedResults.Ok(new TrainingView(t, sessions, await trainings.QuotasAsync(t.Id, ct), await trainings.PartsAsync(t.Id, ct)));
     }
 
     private static async Task<Created<EnrolmentDto>> EnrolAsync(long id, EnrolRequest request, Caller caller, Trainings trainings, CancellationToken ct)

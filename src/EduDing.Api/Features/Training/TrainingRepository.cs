@@ -8,7 +8,13 @@ internal sealed record TrainingCredit(long Id, string CorpId, string UserId, str
     decimal? Hours, DateOnly EarnedOn, string Title, string Organiser, bool Practical, bool Concentrated, string? EvidenceUrl, string Status,
     DateTime CreatedAt, string CreatedByCorpId, string CreatedByUserId, DateTime? DecidedAt, string? TrainingLevel = null, long? SupersededBy = null)
 {
-    public CreditEntry AsEntry() => new(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated);
+    /// <summary>The split across domains and levels, where the credits were split (null: wholly in <see cref="Domain"/> and <see cref="Level"/>).</summary>
+    public IReadOnlyList<CreditPart>? Parts { get; init; }
+
+    /// <summary>As the rules see it: one entry, or one per part of a split.</summary>
+    public IEnumerable<CreditEntry> AsEntries() => Parts is { Count: > 0 }
+        ? Parts.Select(p => new CreditEntry(EarnedOn, p.Credits, Kind, p.Domain, p.Level, Source, Practical, Concentrated))
+        : [new CreditEntry(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated)];
 }
 
 internal static class CreditStatus
@@ -40,28 +46,52 @@ internal sealed class TrainingRepository(Database db)
 
     public bool IsUniqueViolation(System.Data.Common.DbException ex) => db.Dialect.IsUniqueViolation(ex);
 
-    public async Task<long> AddAsync(TrainingCredit c, CancellationToken ct, long? priorApprovalId = null)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
-            INSERT INTO training_credits (corp_id, user_id, kind, source, domain, level, credits, hours, earned_on, title, organiser, practical,
-                                          concentrated, evidence_url, status, created_at, created_by_corp_id, created_by_user_id, decided_at,
-                                          prior_approval_id)
-            VALUES (@CorpId, @UserId, @Kind, @Source, @Domain, @Level, @Credits, @Hours, @EarnedOn, @Title, @Organiser, @Practical,
-                    @Concentrated, @EvidenceUrl, @Status, @CreatedAt, @CreatedByCorpId, @CreatedByUserId, @DecidedAt, @priorApprovalId);
-            {db.Dialect.SelectLastInsertId};
-            """, new
+    public async Task<long> AddAsync(TrainingCredit c, CancellationToken ct, long? priorApprovalId = null) =>
+        await db.InTransactionAsync(async (tx, token) =>
         {
-            c.CorpId, c.UserId, c.Kind, c.Source, c.Domain, c.Level, c.Credits, c.Hours, c.EarnedOn, c.Title, c.Organiser, c.Practical, c.Concentrated,
-            c.EvidenceUrl, c.Status, c.CreatedAt, c.CreatedByCorpId, c.CreatedByUserId, c.DecidedAt, priorApprovalId,
-        }, cancellationToken: ct));
-    }
+            var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
+                INSERT INTO training_credits (corp_id, user_id, kind, source, domain, level, credits, hours, earned_on, title, organiser, practical,
+                                              concentrated, evidence_url, status, created_at, created_by_corp_id, created_by_user_id, decided_at,
+                                              prior_approval_id)
+                VALUES (@CorpId, @UserId, @Kind, @Source, @Domain, @Level, @Credits, @Hours, @EarnedOn, @Title, @Organiser, @Practical,
+                        @Concentrated, @EvidenceUrl, @Status, @CreatedAt, @CreatedByCorpId, @CreatedByUserId, @DecidedAt, @priorApprovalId);
+                {db.Dialect.SelectLastInsertId};
+                """, new
+            {
+                c.CorpId, c.UserId, c.Kind, c.Source, c.Domain, c.Level, c.Credits, c.Hours, c.EarnedOn, c.Title, c.Organiser, c.Practical, c.Concentrated,
+                c.EvidenceUrl, c.Status, c.CreatedAt, c.CreatedByCorpId, c.CreatedByUserId, c.DecidedAt, priorApprovalId,
+            }, tx, cancellationToken: token));
+            if (c.Parts is { Count: > 0 } parts)
+            {
+                await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "training_credit_parts", ["domain", "level", "credits"], parts,
+                    p => [p.Domain, p.Level, p.Credits], token, shared: [("credit_id", id)]);
+            }
+
+            return id;
+        }, ct);
 
     public async Task<TrainingCredit?> FindAsync(long id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<TrainingCredit>(new CommandDefinition(
+        var credit = await connection.QuerySingleOrDefaultAsync<TrainingCredit>(new CommandDefinition(
             $"SELECT {Columns} FROM training_credits WHERE id = @id", new { id }, cancellationToken: ct));
+        return credit is null ? null : (await WithPartsAsync(connection, [credit], ct))[0];
+    }
+
+    /// <summary>The credits with their parts, where they were split.</summary>
+    private static async Task<IReadOnlyList<TrainingCredit>> WithPartsAsync(System.Data.Common.DbConnection connection, IReadOnlyList<TrainingCredit> credits,
+        CancellationToken ct)
+    {
+        var parts = new List<(long CreditId, int Domain, string Level, decimal Credits)>();
+        foreach (var chunk in credits.Select(c => c.Id).Chunk(500))
+        {
+            parts.AddRange(await connection.QueryAsync<(long, int, string, decimal)>(new CommandDefinition(
+                "SELECT credit_id, domain, level, credits FROM training_credit_parts WHERE credit_id IN @chunk ORDER BY credit_id, domain, level",
+                new { chunk }, cancellationToken: ct)));
+        }
+
+        var of = parts.ToLookup(p => p.CreditId, p => new CreditPart(p.Domain, p.Level, p.Credits));
+        return credits.Select(c => of.Contains(c.Id) ? c with { Parts = of[c.Id].ToList() } : c).ToList();
     }
 
     /// <summary>Every credit of a person's accounts, oldest first.</summary>
@@ -69,8 +99,8 @@ internal sealed class TrainingRepository(Database db)
     {
         var (mine, args) = IdentityFilter.Of(identities, "corp_id", "user_id");
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<TrainingCredit>(new CommandDefinition(
-            $"SELECT {Columns} FROM training_credits WHERE {mine} ORDER BY earned_on, id", args, cancellationToken: ct))).ToList();
+        return await WithPartsAsync(connection, (await connection.QueryAsync<TrainingCredit>(new CommandDefinition(
+            $"SELECT {Columns} FROM training_credits WHERE {mine} ORDER BY earned_on, id", args, cancellationToken: ct))).ToList(), ct);
     }
 
     /// <summary>Every training a person's accounts enrolled in, oldest first.</summary>

@@ -9,9 +9,10 @@ using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Training;
 
-[RequestSchema("corpId", "title", "organiser", "earnedOn", "kind", "source", "domain", "level")]
+[RequestSchema("corpId", "title", "organiser", "earnedOn", "kind", "source")]
 internal sealed record CreditRequest(string? CorpId, string? UserId, string? Title, string? Organiser, DateOnly? EarnedOn, string? Kind, string? Source,
-    int? Domain, string? Level, decimal? Credits, decimal? Hours, bool? Practical, bool? Concentrated, string? EvidenceUrl, long? PriorApprovalId = null);
+    int? Domain, string? Level, decimal? Credits, decimal? Hours, bool? Practical, bool? Concentrated, string? EvidenceUrl, long? PriorApprovalId = null,
+    IReadOnlyList<CreditPartRequest?>? Parts = null);
 
 /// <summary>A teacher's record: every credit with its status, the appraisals, and the standing in the current cycle.</summary>
 internal sealed record TeacherRecord(string CorpId, string UserId, string Name, IReadOnlyList<TrainingCredit> Credits,
@@ -177,6 +178,11 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             throw new RequestValidationException("credits", "must be more than 0 and at most 200");
         }
 
+        if (credit.Parts is { Count: > 0 })
+        {
+            throw new ConflictException($"Claim {id} is split across domains with its credits per part; the teacher claims again to change them.");
+        }
+
         await years.RequireOpenAsync(corpId, credit.EarnedOn, ct);
         if (!await repo.SetCreditsAsync(id, credits.Value, ct))
         {
@@ -254,7 +260,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         var facts = await repo.FactsAsync(identities, ct);
         var profile = facts.ProfileOf(identities);
         var compliance = CreditCompliance.Evaluate(profile.CycleStartYear ?? Rules.CycleStartYear,
-            credits.Where(c => c.Status == CreditStatus.Approved).Select(c => c.AsEntry()).ToList(), appraisals, Rules,
+            credits.Where(c => c.Status == CreditStatus.Approved).SelectMany(c => c.AsEntries()).ToList(), appraisals, Rules,
             facts.SituationOf(identities, access.IsSchool, ShanghaiTime.Today(time)));
         return new TeacherRecord(account.CorpId, account.UserId, account.Name, credits, appraisals, compliance,
             CreditCompliance.NewTeacherComplete(compliance, Rules), CreditCompliance.PrincipalComplete(compliance, Rules), profile);
@@ -289,14 +295,17 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
             errors["source"] = [$"must be one of {string.Join(", ", CreditSource.All)}"];
         }
 
-        if (r.Domain is not (>= 1 and <= 7))
+        // Split across domains and levels: the credit's own domain and level are its largest part's.
+        var parts = CreditParts.Validate(r.Parts, r.Credits, errors);
+        var (domain, level) = parts is null ? (r.Domain, r.Level) : (parts.MaxBy(p => p.Credits)!.Domain, parts.MaxBy(p => p.Credits)!.Level);
+        if (r.Parts is not { Count: > 0 } && r.Domain is not (>= 1 and <= 7))
         {
-            errors["domain"] = [$"must be a knowledge domain 1 to 7 ({string.Join("、", Rules.DomainNames)})"];
+            errors["domain"] = [$"must be a knowledge domain 1 to 7 ({string.Join("、", Rules.DomainNames)}), or the credits split in parts"];
         }
 
-        if (r.Level is null || !CreditLevel.All.Contains(r.Level))
+        if (r.Parts is not { Count: > 0 } && (r.Level is null || !CreditLevel.All.Contains(r.Level)))
         {
-            errors["level"] = [$"must be one of {string.Join(", ", CreditLevel.All)} (初/中/高)"];
+            errors["level"] = [$"must be one of {string.Join(", ", CreditLevel.All)} (初/中/高), or the credits split in parts"];
         }
 
         if (r.Credits is { } c && c is <= 0 or > 200)
@@ -319,9 +328,9 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         }
 
         var now = time.UtcNowForDatabase();
-        return new TrainingCredit(0, corpId, userId, r.Kind!, r.Source!, r.Domain!.Value, r.Level!, r.Credits, r.Hours, r.EarnedOn!.Value, r.Title!.Trim(),
+        return new TrainingCredit(0, corpId, userId, r.Kind!, r.Source!, domain!.Value, level!, r.Credits, r.Hours, r.EarnedOn!.Value, r.Title!.Trim(),
             r.Organiser!.Trim(), r.Practical ?? false, r.Concentrated ?? false, r.EvidenceUrl, status, now, caller.Account.CorpId,
-            caller.Account.UserId, status == CreditStatus.Approved ? now : null);
+            caller.Account.UserId, status == CreditStatus.Approved ? now : null) { Parts = parts };
     }
 }
 

@@ -60,9 +60,14 @@ internal sealed class TrainingStandings(Database db, CorpDirectory corps, TimePr
         var accounts = $"(corp_id IN @corpIds OR {extra})";
 
         var credits = await connection.QueryAsync<PersonCredit>(new CommandDefinition($"""
-            SELECT corp_id, user_id, earned_on, credits, kind, domain, level, source, practical, concentrated, training_level FROM training_credits
+            SELECT id, corp_id, user_id, earned_on, credits, kind, domain, level, source, practical, concentrated, training_level FROM training_credits
             WHERE status = 'approved' AND {accounts}
             """, args, cancellationToken: ct));
+        // Split credits count part by part (their domain and level); the rest wholly in their own.
+        var parts = (await connection.QueryAsync<(long CreditId, int Domain, string Level, decimal Credits)>(new CommandDefinition($"""
+            SELECT p.credit_id, p.domain, p.level, p.credits FROM training_credit_parts p
+            WHERE p.credit_id IN (SELECT id FROM training_credits WHERE status = 'approved' AND {accounts})
+            """, args, cancellationToken: ct))).ToLookup(p => p.CreditId);
         var appraisals = await connection.QueryAsync<(string CorpId, string UserId, int Year, bool Passed)>(new CommandDefinition(
             $"SELECT corp_id, user_id, year, passed FROM training_appraisals WHERE {accounts}", args, cancellationToken: ct));
         var facts = await TeacherFacts.ReadAsync(connection, accounts, args, ct);
@@ -95,20 +100,26 @@ internal sealed class TrainingStandings(Database db, CorpDirectory corps, TimePr
             var results = appraisalsOf[person].GroupBy(a => a.Year).Select(g => new AppraisalResult(g.Key, g.All(a => a.Passed))).OrderBy(a => a.Year).ToList();
             var cycleStart = facts.ProfileOf(mine).CycleStartYear ?? rules.CycleStartYear;
             var entries = creditsOf[person].ToList();
-            var compliance = CreditCompliance.Evaluate(cycleStart, entries.Select(c => c.AsEntry()).ToList(), results, rules,
+            var compliance = CreditCompliance.Evaluate(cycleStart, entries.SelectMany(c => c.AsEntries(parts[c.Id])).ToList(), results, rules,
                 facts.SituationOf(mine, IsSchool, today));
             var byLevel = entries.Where(c => c.EarnedOn.Year >= compliance.CycleStart && c.EarnedOn.Year <= compliance.CycleEnd)
-                .GroupBy(c => c.TrainingLevelKey).ToDictionary(g => g.Key, g => g.Sum(c => CreditCompliance.CountedTowardCycle(c.AsEntry(), rules)));
+                .GroupBy(c => c.TrainingLevelKey).ToDictionary(g => g.Key, g => g.Sum(c => CreditCompliance.CountedTowardCycle(c.AsEntries([]).Single(), rules)));
             return new PersonStanding(s.CorpId, s.UserId, s.Name, compliance, byLevel);
         }).OrderBy(r => r.CorpId, StringComparer.Ordinal).ThenBy(r => r.UserId, StringComparer.Ordinal).ToList();
     }
 
     private sealed record StaffAccount(string CorpId, string UserId, string Name, string? UnionId, DateTime? RemovedAt);
 
-    private sealed record PersonCredit(string CorpId, string UserId, DateOnly EarnedOn, decimal? Credits, string Kind, int Domain, string Level, string Source,
-        bool Practical, bool Concentrated, string? TrainingLevel)
+    private sealed record PersonCredit(long Id, string CorpId, string UserId, DateOnly EarnedOn, decimal? Credits, string Kind, int Domain, string Level,
+        string Source, bool Practical, bool Concentrated, string? TrainingLevel)
     {
-        public CreditEntry AsEntry() => new(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated);
+        public IEnumerable<CreditEntry> AsEntries(IEnumerable<(long CreditId, int Domain, string Level, decimal Credits)> parts)
+        {
+            var split = parts.ToList();
+            return split.Count > 0
+                ? split.Select(p => new CreditEntry(EarnedOn, p.Credits, Kind, p.Domain, p.Level, Source, Practical, Concentrated))
+                : [new CreditEntry(EarnedOn, Credits ?? 0m, Kind, Domain, Level, Source, Practical, Concentrated)];
+        }
 
         /// <summary>Where the training was organised: as the provincial record says; the bureau's own trainings are county-level; a school's 校本.</summary>
         public string TrainingLevelKey => TrainingLevel ?? Source switch

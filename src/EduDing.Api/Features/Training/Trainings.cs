@@ -32,9 +32,10 @@ internal sealed record TrainingEnrolment(long TrainingId, string CorpId, string 
 [RequestSchema("startsAt", "endsAt", "place")]
 internal sealed record SessionRequest(DateTime? StartsAt, DateTime? EndsAt, string? Place);
 
-[RequestSchema("corpId", "title", "domain", "level", "credits", "capacity", "sessions")]
+[RequestSchema("corpId", "title", "credits", "capacity", "sessions")]
 internal sealed record TrainingRequest(string? CorpId, string? Title, int? Domain, string? Level, decimal? Credits, int? Capacity,
-    IReadOnlyList<SessionRequest?>? Sessions, IReadOnlyDictionary<string, int>? Quotas = null, string? MandatoryFor = null);
+    IReadOnlyList<SessionRequest?>? Sessions, IReadOnlyDictionary<string, int>? Quotas = null, string? MandatoryFor = null,
+    IReadOnlyList<CreditPartRequest?>? Parts = null);
 
 internal sealed record TraineeResult(string? CorpId, string? UserId, string? Result);
 
@@ -81,14 +82,17 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             errors["title"] = ["is required, at most 100 characters"];
         }
 
-        if (request.Domain is not (>= 1 and <= 7))
+        // A training's credits may be split across domains and levels; its own domain and level are then its largest part's.
+        var parts = CreditParts.Validate(request.Parts, request.Credits, errors);
+        var (domain, level) = parts is null ? (request.Domain, request.Level) : (parts.MaxBy(p => p.Credits)!.Domain, parts.MaxBy(p => p.Credits)!.Level);
+        if (request.Parts is not { Count: > 0 } && request.Domain is not (>= 1 and <= 7))
         {
-            errors["domain"] = ["must be a knowledge domain 1 to 7"];
+            errors["domain"] = ["must be a knowledge domain 1 to 7, or the credits split in parts"];
         }
 
-        if (request.Level is null || !CreditLevel.All.Contains(request.Level))
+        if (request.Parts is not { Count: > 0 } && (request.Level is null || !CreditLevel.All.Contains(request.Level)))
         {
-            errors["level"] = [$"must be one of {string.Join(", ", CreditLevel.All)}"];
+            errors["level"] = [$"must be one of {string.Join(", ", CreditLevel.All)}, or the credits split in parts"];
         }
 
         if (request.Credits is not (> 0 and <= 200))
@@ -142,9 +146,15 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                 {db.Dialect.SelectLastInsertId};
                 """, new
             {
-                corpId, scope = city ? "city" : "school", title = request.Title!.Trim(), domain = request.Domain, level = request.Level,
+                corpId, scope = city ? "city" : "school", title = request.Title!.Trim(), domain, level,
                 credits = request.Credits, capacity = request.Capacity, now, by = caller.UserIdIn(corpId), mandatoryFor = request.MandatoryFor,
             }, tx, cancellationToken: token));
+            if (parts is not null)
+            {
+                await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "training_parts", ["domain", "level", "credits"], parts, p => [p.Domain, p.Level, p.Credits],
+                    token, shared: [("training_id", id)]);
+            }
+
             foreach (var (school, places) in quotas)
             {
                 await tx.Connection!.ExecuteAsync(new CommandDefinition(
@@ -185,6 +195,15 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         return (await connection.QueryAsync<TrainingSession>(new CommandDefinition(
             "SELECT id, training_id, starts_at, ends_at, place, sign_in_code FROM training_sessions WHERE training_id = @trainingId ORDER BY starts_at",
             new { trainingId }, cancellationToken: ct))).ToList();
+    }
+
+    /// <summary>The training's credits split across domains and levels (empty: wholly in its own).</summary>
+    public async Task<IReadOnlyList<CreditPart>> PartsAsync(long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<(int Domain, string Level, decimal Credits)>(new CommandDefinition(
+                "SELECT domain, level, credits FROM training_parts WHERE training_id = @id ORDER BY domain, level", new { id }, cancellationToken: ct)))
+            .Select(p => new CreditPart(p.Domain, p.Level, p.Credits)).ToList();
     }
 
     /// <summary>The training's places per school (empty: no quotas, first come across the city).</summary>
@@ -359,6 +378,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             await years.RequireOpenAsync(corpId, earnedOn, ct);
         }
 
+        var split = await PartsAsync(id, ct) is { Count: > 0 } trainingParts ? trainingParts : null;
         await using var connection = await db.OpenConnectionAsync(ct);
         foreach (var r in results)
         {
@@ -368,7 +388,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
             {
                 creditId = await credits.AddAsync(new TrainingCredit(0, enrolment.CorpId, enrolment.UserId, CreditKind.Regular,
                     training.Scope == "city" ? "city" : "school-based", training.Domain, training.Level, training.Credits, null, earnedOn, training.Title,
-                    organiser, false, false, null, CreditStatus.Approved, now, caller.Account.CorpId, caller.Account.UserId, now), ct);
+                    organiser, false, false, null, CreditStatus.Approved, now, caller.Account.CorpId, caller.Account.UserId, now) { Parts = split }, ct);
             }
             else if (r.Result != "fail" && creditId is { } existing)
             {

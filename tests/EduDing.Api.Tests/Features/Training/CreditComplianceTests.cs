@@ -180,4 +180,24 @@ public sealed class CreditComplianceTests
         Assert.Equal(500m, result.Total);
         Assert.Equal(RegistrationOutcome.Pass, CreditCompliance.Evaluate(2022, principal, Passed(), Rules).Registration);
     }
+
+    [Fact]
+    public void SplitCredit_CountsPartByPart_AgainstDomainCapsAndLevelMinimums()
+    {
+        var rules = new TrainingOptions { CycleStartYear = 2022, DomainCaps = { ["3"] = 20m }, LevelMinimums = { ["intermediate"] = 10m } };
+        var split = new TrainingCredit(1, "c", "u", CreditKind.Regular, "city", 3, "basic", 40m, null, new DateOnly(2024, 5, 1), "研修", "机构", false, false,
+            null, CreditStatus.Approved, DateTime.UtcNow, "c", "a", DateTime.UtcNow)
+        {
+            Parts = [new CreditPart(3, "basic", 30m), new CreditPart(4, "intermediate", 10m)],
+        };
+
+        var result = CreditCompliance.Evaluate(2022, split.AsEntries().ToList(), Passed(), rules);
+
+        // Domain 3 holds 30 of the 40 and is capped at 20; domain 4's 10 meet the intermediate minimum.
+        Assert.Equal((30m, 20m), (result.Domains[2].Earned, result.Domains[2].Counted));
+        Assert.Equal(10m, result.Domains[3].Earned);
+        Assert.True(result.Levels.Single(l => l.Level == "intermediate").Met);
+        Assert.Equal(30m, result.Total);
+        Assert.Equal(40m, CreditCompliance.Evaluate(2022, (split with { Parts = null }).AsEntries().ToList(), Passed(), Rules).Total);
+    }
 }

@@ -145,6 +145,64 @@ public abstract class TrainingRequirementsTests<TFixture>(TFixture fixture) wher
         Assert.Single(mine, n => n!["title"]!.ToString() == "教师资格定期注册提醒");
     }
 
+    [Fact]
+    public async Task SplitCredits_CountPartByPart_InTheirDomainsAndLevels_ForARecordAndATrainingsResults()
+    {
+        fixture.SkipUnlessAvailable();
+        var corpId = fixture.School.CorpId;
+        var admin = As(corpId, "admin", $"school-admin@{corpId}", $"school-staff@{corpId}");
+        object Record(decimal credits, params object[] parts) => new
+        {
+            userId = "t007", title = "跨学科主题教学研修", organiser = "海宁市教师进修学校", earnedOn = new DateOnly(2025, 4, 1), kind = "regular",
+            source = "city", credits, parts,
+        };
+
+        // The parts must sum to the credits, each domain and level once, 2 to 7 of them.
+        foreach (var bad in new[]
+                 {
+                     Record(24, new { domain = 3, level = "basic", credits = 16 }, new { domain = 4, level = "basic", credits = 6 }),
+                     Record(24, new { domain = 3, level = "basic", credits = 12 }, new { domain = 3, level = "basic", credits = 12 }),
+                     Record(24, new { domain = 3, level = "basic", credits = 24 }),
+                 })
+        {
+            var refused = await admin.PostAsJsonAsync($"/api/corps/{corpId}/training/credits", bad);
+            Assert.Equal(HttpStatusCode.BadRequest, refused.StatusCode);
+            Assert.True((await refused.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject().ContainsKey("parts"));
+        }
+
+        var recorded = await admin.PostAsJsonAsync($"/api/corps/{corpId}/training/credits",
+            Record(24, new { domain = 3, level = "basic", credits = 16 }, new { domain = 4, level = "intermediate", credits = 8 }));
+        Assert.Equal(HttpStatusCode.Created, recorded.StatusCode);
+        var credit = (await recorded.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal((3, "basic", 2), ((int)credit["domain"]!, credit["level"]!.ToString(), credit["parts"]!.AsArray().Count));
+
+        // A training split the same way gives its trainees split credits.
+        var ended = DateTime.UtcNow.AddDays(-3);
+        var created = await admin.PostAsJsonAsync("/api/trainings", new
+        {
+            corpId, title = "劳动教育与心理健康", credits = 10, capacity = 20,
+            parts = new object[] { new { domain = 7, level = "basic", credits = 6 }, new { domain = 5, level = "advanced", credits = 4 } },
+            sessions = new[] { new { startsAt = ended, endsAt = ended.AddHours(3), place = "302" } },
+        });
+        Assert.Equal(HttpStatusCode.Created, created.StatusCode);
+        var training = (await created.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal(2, training["parts"]!.AsArray().Count);
+        var id = (long)training["training"]!["id"]!;
+        var enrolled = await As(corpId, "t007", $"school-staff@{corpId}").PostAsJsonAsync($"/api/trainings/{id}/enrol", new { corpId });
+        Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync(
+            $"/api/approvals/{(long)(await enrolled.Content.ReadFromJsonAsync<JsonObject>())!["approvalRequestId"]!}/approve", new { comment = "同意" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await admin.PutAsJsonAsync($"/api/trainings/{id}/results",
+            new { results = new[] { new { corpId, userId = "t007", result = "excellent" } } })).StatusCode);
+
+        var record = (await admin.GetFromJsonAsync<JsonObject>($"/api/corps/{corpId}/training/teachers/t007"))!;
+        decimal Domain(int d) => (decimal)record["compliance"]!["domains"]!.AsArray().Single(x => (int)x!["domain"]! == d)!["earned"]!;
+        decimal Level(string l) => (decimal)record["compliance"]!["levels"]!.AsArray().Single(x => x!["level"]!.ToString() == l)!["earned"]!;
+        Assert.Equal((16m, 8m, 4m, 6m), (Domain(3), Domain(4), Domain(5), Domain(7)));
+        Assert.Equal((22m, 8m, 4m), (Level("basic"), Level("intermediate"), Level("advanced")));
+        Assert.Equal(34m, (decimal)record["compliance"]!["total"]!);
+        Assert.Contains(record["credits"]!.AsArray(), c => c!["title"]!.ToString() == "劳动教育与心理健康" && c["parts"]!.AsArray().Count == 2);
+    }
+
     private static async Task<(int, int)> CountsAsync(TrainingReminders reminders)
     {
         var pass = await reminders.RunAsync(default);

@@ -134,3 +134,21 @@ CREATE TABLE training_reminders (
     sent_at DATETIME(6) NOT NULL,
     PRIMARY KEY (reminder_on, kind, corp_id, user_id)
 ) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One training's credits split across knowledge domains and levels: a credit's (or a training's) parts, summing to its
+-- credits; a credit without parts counts wholly in its own domain and level.
+CREATE TABLE training_credit_parts (
+    credit_id BIGINT NOT NULL,
+    domain INT NOT NULL,
+    level VARCHAR(16) NOT NULL,
+    credits DECIMAL(7,2) NOT NULL,
+    PRIMARY KEY (credit_id, domain, level)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+CREATE TABLE training_parts (
+    training_id BIGINT NOT NULL,
+    domain INT NOT NULL,
+    level VARCHAR(16) NOT NULL,
+    credits DECIMAL(7,2) NOT NULL,
+    PRIMARY KEY (training_id, domain, level)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;

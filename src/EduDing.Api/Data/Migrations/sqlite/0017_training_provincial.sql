@@ -134,3 +134,21 @@ CREATE TABLE training_reminders (
     sent_at TEXT NOT NULL,
     PRIMARY KEY (reminder_on, kind, corp_id, user_id)
 );
+
+-- One training's credits split across knowledge domains and levels: a credit's (or a training's) parts, summing to its
+-- credits; a credit without parts counts wholly in its own domain and level.
+CREATE TABLE training_credit_parts (
+    credit_id INTEGER NOT NULL,
+    domain INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    credits NUMERIC NOT NULL,
+    PRIMARY KEY (credit_id, domain, level)
+);
+
+CREATE TABLE training_parts (
+    training_id INTEGER NOT NULL,
+    domain INTEGER NOT NULL,
+    level TEXT NOT NULL,
+    credits NUMERIC NOT NULL,
+    PRIMARY KEY (training_id, domain, level)
+);
