@@ -141,16 +141,28 @@ internal static class TrainingBenchmarks
         var chief = new Caller(new Account("bench-bureau", "chief", "局长", null), [("bench-bureau", "chief")],
             new HashSet<string> { $"{Roles.BureauAdmin}@bench-bureau", $"{Roles.BureauStaff}@bench-bureau" });
 
+        // The day's first report computes and keeps every standing; later ones read them, recomputing only what changed.
+        var watch = Stopwatch.StartNew();
+        var report = await reports.CityAsync(chief, 2025, default);
+        var cold = watch.Elapsed.TotalMilliseconds;
         var cityTimes = new List<double>();
-        TrainingReport? report = null;
-        for (var i = 0; i < 22; i++)
+        for (var i = 0; i < 100; i++)
         {
-            var watch = Stopwatch.StartNew();
+            watch.Restart();
             report = await reports.CityAsync(chief, 2025, default);
-            if (i >= 2)
-            {
-                cityTimes.Add(watch.Elapsed.TotalMilliseconds);
-            }
+            cityTimes.Add(watch.Elapsed.TotalMilliseconds);
+        }
+
+        var repo = app.Services.GetRequiredService<TrainingRepository>();
+        var changedTimes = new List<double>();
+        for (var i = 0; i < 50; i++)
+        {
+            var (corpId, userId) = teachers[random.Next(teachers.Count)];
+            await repo.AddAsync(new TrainingCredit(0, corpId, userId, "regular", "city", 2, "basic", 6m, null, new DateOnly(2025, 11, 1), "新增培训", "机构",
+                false, false, null, "approved", DateTime.UtcNow, corpId, "admin", DateTime.UtcNow), default);
+            watch.Restart();
+            report = await reports.CityAsync(chief, 2025, default);
+            changedTimes.Add(watch.Elapsed.TotalMilliseconds);
         }
 
         var teacherTimes = new List<double>();
@@ -158,7 +170,7 @@ internal static class TrainingBenchmarks
         {
             var (corpId, userId) = teachers[random.Next(teachers.Count)];
             var caller = new Caller(new Account(corpId, userId, userId, null), [(corpId, userId)], new HashSet<string> { $"{Roles.SchoolStaff}@{corpId}" });
-            var watch = Stopwatch.StartNew();
+            watch.Restart();
             var record = await service.MineAsync(caller, default);
             if (record.Credits.Count < 40)
             {
@@ -172,8 +184,10 @@ internal static class TrainingBenchmarks
         }
 
         static double Percentile(List<double> values, double p) => values.Order().ElementAt((int)Math.Ceiling(p * values.Count) - 1);
-        Console.WriteLine($"city report ({bench.Provider}): {report!.Teachers} teachers, {report.CycleComplete} complete, {report.AtRisk.Count} at risk; " +
-                          $"p50 {Percentile(cityTimes, 0.5):F0} ms, p95 {Percentile(cityTimes, 0.95):F0} ms over {cityTimes.Count} (target p95 <= 100 ms)");
+        Console.WriteLine($"city report ({bench.Provider}): {report.Teachers} teachers, {report.CycleComplete} complete, {report.AtRisk.Count} at risk; " +
+                          $"the day's first {cold:F0} ms; then p50 {Percentile(cityTimes, 0.5):F0} ms, p95 {Percentile(cityTimes, 0.95):F0} ms over {cityTimes.Count} " +
+                          $"(target p95 <= 100 ms); right after a teacher's new credit p50 {Percentile(changedTimes, 0.5):F0} ms, " +
+                          $"p95 {Percentile(changedTimes, 0.95):F0} ms over {changedTimes.Count}");
         Console.WriteLine($"one teacher's record and standing ({bench.Provider}): p50 {Percentile(teacherTimes, 0.5):F1} ms, " +
                           $"p95 {Percentile(teacherTimes, 0.95):F1} ms over {teacherTimes.Count} (target p95 <= 20 ms)");
     }

@@ -56,6 +56,9 @@ internal abstract class SqlDialect
 
     protected abstract string UpsertTail(string[] keys, string[] updates);
 
+    /// <summary>Appended to a multi-row INSERT: a row whose <paramref name="keys"/> exist replaces that row's <paramref name="updates"/>.</summary>
+    public string OnConflictSet(string[] keys, string[] updates) => UpsertTail(keys, updates);
+
     /// <summary>
     /// Parameters per multi-row statement (<see cref="MultiRowInsert"/>): SQLite finds each parameter by scanning the
     /// statement's names, so its statements stay small; MySQL's large ones save round trips.

@@ -157,9 +157,9 @@ internal sealed class ProvincialImports(Database db, CorpDirectory corps, Traini
             {
                 updated += await connection.ExecuteAsync(new CommandDefinition("""
                     UPDATE training_credits SET title = @Title, organiser = @Organiser, earned_on = @EndedOn, credits = @Credits, domain = @Domain,
-                                                level = @Level, training_level = @TrainingLevel, kind = @Kind
+                                                level = @Level, training_level = @TrainingLevel, kind = @Kind, decided_at = @now
                     WHERE id = @id
-                    """, new { row.Title, row.Organiser, row.EndedOn, row.Credits, row.Domain, row.Level, row.TrainingLevel, row.Kind, id = stored.Id }, tx,
+                    """, new { row.Title, row.Organiser, row.EndedOn, row.Credits, row.Domain, row.Level, row.TrainingLevel, row.Kind, id = stored.Id, now }, tx,
                     cancellationToken: ct));
             }
         }

@@ -47,7 +47,8 @@ internal sealed class TeacherFacts
         var roles = await connection.QueryAsync<(string CorpId, string UserId, string Role, DateOnly StartsOn, DateOnly? EndsOn)>(new CommandDefinition(
             $"SELECT corp_id, user_id, role, starts_on, ends_on FROM training_roles WHERE {where}", args, cancellationToken: ct));
         var starts = await connection.QueryAsync<(string CorpId, string UserId, int Year, DateTime At)>(new CommandDefinition(
-            $"SELECT corp_id, user_id, cycle_start_year, recorded_at FROM training_cycle_overrides WHERE {where}", args, cancellationToken: ct));
+            $"SELECT corp_id, user_id, cycle_start_year, recorded_at FROM training_cycle_overrides WHERE cycle_start_year IS NOT NULL AND ({where})", args,
+            cancellationToken: ct));
         var advisers = await connection.QueryAsync<(string CorpId, string UserId)>(new CommandDefinition(
             $"SELECT DISTINCT corp_id, user_id FROM class_members WHERE is_adviser = 1 AND ({where})", args, cancellationToken: ct));
         var trainings = (await connection.QueryAsync<(long Id, string OrganiserCorpId, string Scope, string Title, string Group)>(new CommandDefinition(
@@ -160,9 +161,9 @@ internal sealed class TeacherProfiles(Database db, OrgDirectory directory, Acces
                     """, new { corpId, userId, role!.Role, role.StartsOn, role.EndsOn, by, now }, tx, cancellationToken: token));
             }
 
-            await c.ExecuteAsync(new CommandDefinition(request.CycleStartYear is null
-                ? "DELETE FROM training_cycle_overrides WHERE corp_id = @corp_id AND user_id = @user_id"
-                : db.Dialect.Upsert("training_cycle_overrides", ["corp_id", "user_id"], ["cycle_start_year", "recorded_by_user_id", "recorded_at"]),
+            // The row stays without an own cycle start: its time tells the city's standings that the profile changed.
+            await c.ExecuteAsync(new CommandDefinition(
+                db.Dialect.Upsert("training_cycle_overrides", ["corp_id", "user_id"], ["cycle_start_year", "recorded_by_user_id", "recorded_at"]),
                 new { corp_id = corpId, user_id = userId, cycle_start_year = request.CycleStartYear, recorded_by_user_id = by, recorded_at = now }, tx,
                 cancellationToken: token));
         }, ct);

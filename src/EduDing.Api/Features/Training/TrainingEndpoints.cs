@@ -142,7 +142,8 @@ internal static class TrainingEndpoints
 
     private static async Task<FileContentHttpResult> CityReportExportAsync(int? year, Caller caller, TrainingReports reports, CancellationToken ct)
     {
-        var report = await reports.CityAsync(caller, year, ct);
+        // The workbook lists every teacher at risk, not only the first of the JSON report.
+        var report = await reports.CityAsync(caller, year, ct, int.MaxValue);
         return await Xlsx.FileAsync(TrainingReports.Workbook(report), $"training-report-city-{report.Year}.xlsx", null, ct);
     }
 

@@ -19,6 +19,7 @@ internal static class TrainingExtensions
         services.AddSingleton<PriorApprovals>();
         services.AddSingleton<TeacherProfiles>();
         services.AddSingleton<TrainingStandings>();
+        services.AddSingleton<CityStandings>();
         services.AddSingleton<TrainingReports>();
         services.AddSingleton<TrainingReminders>();
         services.AddHostedService<TrainingWorker>();

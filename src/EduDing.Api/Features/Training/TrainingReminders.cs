@@ -122,6 +122,11 @@ internal sealed class TrainingWorker(IServiceScopeFactory scopes, IOptions<Train
 
     protected override TimeSpan Interval => options.Value.ReminderInterval;
 
-    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken ct) =>
+    protected override async Task RunOnceAsync(IServiceProvider services, CancellationToken ct)
+    {
         await services.GetRequiredService<TrainingReminders>().RunAsync(ct);
+
+        // The day's first city report recomputes every kept standing (seconds for a city): done here, not by a person waiting.
+        await services.GetRequiredService<TrainingReports>().KeepCityCurrentAsync(ct);
+    }
 }

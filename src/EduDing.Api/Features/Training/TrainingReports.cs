@@ -18,16 +18,22 @@ internal sealed record SchoolCompletion(string CorpId, string Name, int Teachers
 /// <summary>A teacher who would not pass the next 定期注册 as things stand, with every reason.</summary>
 internal sealed record TeacherAtRisk(string CorpId, string UserId, string Name, decimal Total, string Registration, IReadOnlyList<string> Reasons);
 
+/// <summary>
+/// A report: completion, distributions, each school's line, and the teachers at risk — all of them for a school, and for
+/// the city the first <see cref="TrainingReports.CityAtRiskLimit"/> (不合格 first, then the fewest credits; the workbook
+/// lists all), <paramref name="AtRiskCount"/> saying how many there are.
+/// </summary>
 internal sealed record TrainingReport(string Scope, int Year, int Teachers, int CycleComplete, int YearTeachers, int YearComplete,
     IReadOnlyList<ReportBucket> ByDomain, IReadOnlyList<ReportBucket> ByLevel, IReadOnlyList<ReportBucket> ByTrainingLevel,
-    IReadOnlyList<SchoolCompletion> Schools, IReadOnlyList<TeacherAtRisk> AtRisk);
+    IReadOnlyList<SchoolCompletion> Schools, int AtRiskCount, IReadOnlyList<TeacherAtRisk> AtRisk);
 
 /// <summary>
 /// Reports per school and for the city (docs/training.md): completion for the cycle and the year, credits by knowledge
-/// domain, level and training level (省/市/县/校), and the teachers at risk for the next registration — all from the
-/// live standings of <see cref="TrainingStandings"/>.
+/// domain, level and training level (省/市/县/校), and the teachers at risk for the next registration: a school's from
+/// its live standings (<see cref="TrainingStandings"/>), the city's summed by the database over the kept standings of
+/// <see cref="CityStandings"/>, brought up to date first.
 /// </summary>
-internal sealed class TrainingReports(TrainingStandings standings, CorpDirectory corps, AccessPolicy access, IOptions<TrainingOptions> options,
+internal sealed class TrainingReports(TrainingStandings standings, CityStandings city, CorpDirectory corps, AccessPolicy access, IOptions<TrainingOptions> options,
     TimeProvider time)
 {
     private static readonly IReadOnlyDictionary<string, string> LevelNames = new Dictionary<string, string>
@@ -48,19 +54,36 @@ internal sealed class TrainingReports(TrainingStandings standings, CorpDirectory
         }
 
         access.School(corpId);
-        return Build(corpId, await standings.OfSchoolsAsync([corpId], options.Value, ct), ReportYear(year));
+        return Build(corpId, (await standings.OfSchoolsAsync([corpId], options.Value, ct)).Select(ReportRow.Of).ToList(), ReportYear(year));
     }
 
-    public async Task<TrainingReport> CityAsync(Caller caller, int? year, CancellationToken ct)
+    /// <summary>How many teachers at risk the city report lists (the workbook lists all).</summary>
+    public const int CityAtRiskLimit = 200;
+
+    public async Task<TrainingReport> CityAsync(Caller caller, int? year, CancellationToken ct, int atRiskLimit = CityAtRiskLimit)
     {
         if (!AccessPolicy.IsBureauAdmin(caller))
         {
             throw new ForbiddenException("Missing scope: admin of the bureau.");
         }
 
+        var reportYear = ReportYear(year);
         var schools = corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList();
-        return Build("city", await standings.OfSchoolsAsync(schools, options.Value, ct), ReportYear(year));
+        var sums = await city.CurrentSumsAsync(schools, reportYear, options.Value, ct);
+        static decimal[] Add(IEnumerable<decimal[]> rows, int width) =>
+            rows.Aggregate(new decimal[width], (total, row) => total.Zip(row, (a, b) => a + b).ToArray());
+        var lines = sums.Select(s => new SchoolCompletion(s.CorpId, corps.Find(s.CorpId)?.Name ?? s.CorpId, (int)s.Teachers, (int)s.Complete,
+            (int)s.InCycle, (int)s.YearMet, (int)s.Pass, (int)s.Deferred, (int)s.Failed)).ToList();
+        return new TrainingReport("city", reportYear, lines.Sum(l => l.Teachers), lines.Sum(l => l.CycleComplete), lines.Sum(l => l.YearTeachers),
+            lines.Sum(l => l.YearComplete), Buckets(Add(sums.Select(s => s.Domains), 7), Add(sums.Select(s => s.Levels), 3),
+                Add(sums.Select(s => s.TrainingLevels), 5), out var byLevel, out var byTrainingLevel), byLevel, byTrainingLevel, lines,
+            lines.Sum(l => l.Deferred + l.Failed), await city.AtRiskAsync(schools, atRiskLimit, ct));
     }
+
+    /// <summary>Brings the city's kept standings up to date (the training worker, after each Beijing midnight and change).</summary>
+    public async Task KeepCityCurrentAsync(CancellationToken ct) =>
+        await city.CurrentSumsAsync(corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList(), ShanghaiTime.Today(time).Year,
+            options.Value, ct);
 
     private int ReportYear(int? year)
     {
@@ -71,26 +94,35 @@ internal sealed class TrainingReports(TrainingStandings standings, CorpDirectory
     }
 
     /// <summary>The report over <paramref name="rows"/>: pure, so that a test can compare it with its own computation.</summary>
-    public TrainingReport Build(string scope, IReadOnlyList<PersonStanding> rows, int year)
+    public TrainingReport Build(string scope, IReadOnlyList<ReportRow> rows, int year)
+    {
+        static decimal[] Sum(IEnumerable<decimal[]> values, int width) =>
+            values.Aggregate(new decimal[width], (total, row) => total.Zip(row, (a, b) => a + b).ToArray());
+        var byDomain = Buckets(Sum(rows.Select(r => r.Domains), 7), Sum(rows.Select(r => r.Levels), 3), Sum(rows.Select(r => r.TrainingLevels), 5),
+            out var byLevel, out var byTrainingLevel);
+        var schools = rows.GroupBy(r => r.CorpId).Select(g => new SchoolCompletion(g.Key, corps.Find(g.Key)?.Name ?? g.Key, g.Count(),
+                g.Count(r => r.Complete), g.Count(r => r.InCycle(year)), g.Count(r => r.YearMet(year)),
+                g.Count(r => r.Registration == RegistrationOutcome.Pass), g.Count(r => r.Registration == RegistrationOutcome.Deferred),
+                g.Count(r => r.Registration == RegistrationOutcome.Fail)))
+            .OrderBy(s => s.CorpId, StringComparer.Ordinal).ToList();
+        var atRisk = rows.Where(r => r.Registration != RegistrationOutcome.Pass)
+            .OrderBy(r => r.Registration == RegistrationOutcome.Fail ? 0 : 1).ThenBy(r => r.Total).ThenBy(r => r.CorpId, StringComparer.Ordinal)
+            .ThenBy(r => r.UserId, StringComparer.Ordinal)
+            .Select(r => new TeacherAtRisk(r.CorpId, r.UserId, r.Name, r.Total, r.Registration, r.Reasons)).ToList();
+        return new TrainingReport(scope, year, rows.Count, rows.Count(r => r.Complete), rows.Count(r => r.InCycle(year)), rows.Count(r => r.YearMet(year)),
+            byDomain, byLevel, byTrainingLevel, schools, atRisk.Count, atRisk);
+    }
+
+    /// <summary>Credits by domain, level and training level as named buckets (a database's sums rounded to the cent).</summary>
+    private List<ReportBucket> Buckets(decimal[] domains, decimal[] levels, decimal[] trainingLevels, out List<ReportBucket> byLevel,
+        out List<ReportBucket> byTrainingLevel)
     {
         var rules = options.Value;
-        bool YearIn(PersonStanding r) => r.Compliance.Years.Any(y => y.Year == year);
-        bool YearMet(PersonStanding r) => r.Compliance.Years.Any(y => y.Year == year && y.MeetsMinimum);
-        var byDomain = Enumerable.Range(1, 7).Select(d => new ReportBucket(d.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            rules.DomainNames.ElementAtOrDefault(d - 1) ?? $"{d}", rows.Sum(r => r.Compliance.Domains.Where(x => x.Domain == d).Sum(x => x.Earned)))).ToList();
-        var byLevel = CreditLevel.All.Select(l => new ReportBucket(l, LevelNames[l], rows.Sum(r => r.Compliance.Levels.Where(x => x.Level == l).Sum(x => x.Earned))))
+        byLevel = CreditLevel.All.Select((l, i) => new ReportBucket(l, LevelNames[l], Math.Round(levels[i], 2))).ToList();
+        byTrainingLevel = TrainingStandings.TrainingLevels.Select((l, i) => new ReportBucket(l, TrainingLevelNames[l], Math.Round(trainingLevels[i], 2)))
             .ToList();
-        var byTrainingLevel = TrainingStandings.TrainingLevels.Select(l => new ReportBucket(l, TrainingLevelNames[l],
-            rows.Sum(r => r.ByTrainingLevel.GetValueOrDefault(l)))).ToList();
-        var schools = rows.GroupBy(r => r.CorpId).Select(g => new SchoolCompletion(g.Key, corps.Find(g.Key)?.Name ?? g.Key, g.Count(),
-                g.Count(r => r.Compliance.TrainingComplete), g.Count(YearIn), g.Count(YearMet),
-                g.Count(r => r.Compliance.Registration == RegistrationOutcome.Pass), g.Count(r => r.Compliance.Registration == RegistrationOutcome.Deferred),
-                g.Count(r => r.Compliance.Registration == RegistrationOutcome.Fail)))
-            .OrderBy(s => s.CorpId, StringComparer.Ordinal).ToList();
-        var atRisk = rows.Where(r => r.Compliance.Registration != RegistrationOutcome.Pass)
-            .Select(r => new TeacherAtRisk(r.CorpId, r.UserId, r.Name, r.Compliance.Total, r.Compliance.Registration, r.Compliance.Reasons)).ToList();
-        return new TrainingReport(scope, year, rows.Count, rows.Count(r => r.Compliance.TrainingComplete), rows.Count(YearIn), rows.Count(YearMet),
-            byDomain, byLevel, byTrainingLevel, schools, atRisk);
+        return Enumerable.Range(1, 7).Select(d => new ReportBucket(d.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            rules.DomainNames.ElementAtOrDefault(d - 1) ?? $"{d}", Math.Round(domains[d - 1], 2))).ToList();
     }
 
     /// <summary>The report as a workbook: schools, distributions and teachers at risk, one sheet each, headers in Chinese.</summary>

@@ -7,7 +7,7 @@ namespace EduDing.Api.Features.Training;
 
 /// <summary>A current teacher of a school with their standing over all their accounts, and their cycle's credits by training level.</summary>
 internal sealed record PersonStanding(string CorpId, string UserId, string Name, CycleCompliance Compliance,
-    IReadOnlyDictionary<string, decimal> ByTrainingLevel);
+    IReadOnlyDictionary<string, decimal> ByTrainingLevel, IReadOnlyList<(string CorpId, string UserId)> Accounts);
 
 /// <summary>
 /// Every current teacher's standing in a set of schools, computed set-based (docs/training.md): the schools' staff,
@@ -20,26 +20,38 @@ internal sealed class TrainingStandings(Database db, CorpDirectory corps, TimePr
     /// <summary>省 / 市 / 县 / 校, or other (conversions, non-vetted institutions). Haining's bureau is county-level (县级市).</summary>
     public static readonly IReadOnlyList<string> TrainingLevels = ["province", "city", "county", "school", "other"];
 
-    public async Task<IReadOnlyList<PersonStanding>> OfSchoolsAsync(IReadOnlyList<string> corpIds, TrainingOptions rules, CancellationToken ct)
+    /// <summary>Every current teacher of these schools.</summary>
+    public Task<IReadOnlyList<PersonStanding>> OfSchoolsAsync(IReadOnlyList<string> corpIds, TrainingOptions rules, CancellationToken ct) =>
+        ComputeAsync(corpIds, null, rules, ct);
+
+    /// <summary>These accounts (current teachers among them), each over all of its person's accounts.</summary>
+    public Task<IReadOnlyList<PersonStanding>> OfAccountsAsync(IReadOnlyList<(string CorpId, string UserId)> accounts, TrainingOptions rules,
+        CancellationToken ct) =>
+        ComputeAsync([], accounts, rules, ct);
+
+    private async Task<IReadOnlyList<PersonStanding>> ComputeAsync(IReadOnlyList<string> corpIds, IReadOnlyList<(string CorpId, string UserId)>? only,
+        TrainingOptions rules, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var staff = (await connection.QueryAsync<StaffAccount>(new CommandDefinition(
-            "SELECT corp_id, user_id, name, union_id, removed_at FROM staff WHERE corp_id IN @corpIds", new { corpIds }, cancellationToken: ct))).ToList();
+        var (onlyFilter, onlyArgs) = IdentityFilter.Of(only ?? [], "corp_id", "user_id");
+        var staff = (await connection.QueryAsync<StaffAccount>(new CommandDefinition(only is null
+                ? "SELECT corp_id, user_id, name, union_id, removed_at FROM staff WHERE corp_id IN @corpIds"
+                : $"SELECT corp_id, user_id, name, union_id, removed_at FROM staff WHERE {onlyFilter}",
+            only is null ? new { corpIds } : onlyArgs, cancellationToken: ct))).ToList();
         var links = (await connection.QueryAsync<(string CorpA, string UserA, string CorpB, string UserB)>(new CommandDefinition(
             "SELECT corp_id_a, user_id_a, corp_id_b, user_id_b FROM person_links WHERE unlinked_at IS NULL", cancellationToken: ct))).ToList();
 
-        // The same people's accounts outside these schools: through a link, or by unionid in the same unionId space.
-        var inScope = corpIds.ToHashSet();
-        var elsewhere = new HashSet<(string CorpId, string UserId)>();
+        // The same people's other accounts: through a link, or by unionid in the same unionId space.
         var known = staff.Select(s => (s.CorpId, s.UserId)).ToHashSet();
+        var elsewhere = new HashSet<(string CorpId, string UserId)>();
         foreach (var l in links)
         {
-            if (known.Contains((l.CorpA, l.UserA)) && !inScope.Contains(l.CorpB))
+            if (known.Contains((l.CorpA, l.UserA)) && !known.Contains((l.CorpB, l.UserB)))
             {
                 elsewhere.Add((l.CorpB, l.UserB));
             }
 
-            if (known.Contains((l.CorpB, l.UserB)) && !inScope.Contains(l.CorpA))
+            if (known.Contains((l.CorpB, l.UserB)) && !known.Contains((l.CorpA, l.UserA)))
             {
                 elsewhere.Add((l.CorpA, l.UserA));
             }
@@ -49,14 +61,15 @@ internal sealed class TrainingStandings(Database db, CorpDirectory corps, TimePr
         foreach (var chunk in unionIds.Chunk(2000))
         {
             var others = await connection.QueryAsync<StaffAccount>(new CommandDefinition(
-                "SELECT corp_id, user_id, name, union_id, removed_at FROM staff WHERE union_id IN @chunk AND corp_id NOT IN @corpIds",
-                new { chunk, corpIds }, cancellationToken: ct));
-            staff.AddRange(others);
+                "SELECT corp_id, user_id, name, union_id, removed_at FROM staff WHERE union_id IN @chunk", new { chunk }, cancellationToken: ct));
+            staff.AddRange(others.Where(o => !known.Contains((o.CorpId, o.UserId))));
         }
 
-        elsewhere.UnionWith(staff.Where(s => !inScope.Contains(s.CorpId)).Select(s => (s.CorpId, s.UserId)));
-        var (extra, args) = IdentityFilter.Of(elsewhere.ToList(), "corp_id", "user_id");
-        args.Add("corpIds", corpIds);
+        elsewhere.UnionWith(staff.Where(s => !known.Contains((s.CorpId, s.UserId))).Select(s => (s.CorpId, s.UserId)));
+        // Within the schools, by corp (an index range); elsewhere, account by account.
+        var inCorps = corpIds.ToHashSet();
+        var (extra, args) = IdentityFilter.Of(elsewhere.Where(e => !inCorps.Contains(e.CorpId)).Concat(only ?? []).ToList(), "corp_id", "user_id");
+        args.Add("corpIds", corpIds.Count > 0 ? corpIds : [""]);
         var accounts = $"(corp_id IN @corpIds OR {extra})";
 
         var credits = await connection.QueryAsync<PersonCredit>(new CommandDefinition($"""
@@ -92,7 +105,7 @@ internal sealed class TrainingStandings(Database db, CorpDirectory corps, TimePr
         var appraisalsOf = appraisals.ToLookup(a => people.Root((a.CorpId, a.UserId)));
         var today = ShanghaiTime.Today(time);
         bool IsSchool(string corpId) => corps.Find(corpId) is { Kind: CorpKind.School };
-        return staff.Where(s => s.RemovedAt is null && inScope.Contains(s.CorpId)).Select(s =>
+        return staff.Where(s => s.RemovedAt is null && known.Contains((s.CorpId, s.UserId))).Select(s =>
         {
             var person = people.Root((s.CorpId, s.UserId));
             var mine = accountsOf[person].ToList();
@@ -104,7 +117,7 @@ internal sealed class TrainingStandings(Database db, CorpDirectory corps, TimePr
                 facts.SituationOf(mine, IsSchool, today));
             var byLevel = entries.Where(c => c.EarnedOn.Year >= compliance.CycleStart && c.EarnedOn.Year <= compliance.CycleEnd)
                 .GroupBy(c => c.TrainingLevelKey).ToDictionary(g => g.Key, g => g.Sum(c => CreditCompliance.CountedTowardCycle(c.AsEntries([]).Single(), rules)));
-            return new PersonStanding(s.CorpId, s.UserId, s.Name, compliance, byLevel);
+            return new PersonStanding(s.CorpId, s.UserId, s.Name, compliance, byLevel, mine);
         }).OrderBy(r => r.CorpId, StringComparer.Ordinal).ThenBy(r => r.UserId, StringComparer.Ordinal).ToList();
     }
 

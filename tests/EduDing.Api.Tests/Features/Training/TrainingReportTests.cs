@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using Dapper;
+using EduDing.Api.Data;
 using EduDing.Api.Features.Training;
 using Microsoft.Extensions.DependencyInjection;
 using MiniExcelLibs;
@@ -108,6 +110,7 @@ public abstract class TrainingReportTests<TFixture>(TFixture fixture) where TFix
 
         var atRisk = city["atRisk"]!.AsArray().Select(t => ((t!["corpId"]!.ToString(), t["userId"]!.ToString()), t["registration"]!.ToString())).ToHashSet();
         Assert.Equal(expected.Where(e => e.Outcome != "pass").Select(e => (e.Teacher, e.Outcome)).ToHashSet(), atRisk);
+        Assert.Equal(atRisk.Count, (int)city["atRiskCount"]!);
         foreach (var line in city["schools"]!.AsArray())
         {
             var mine = expected.Where(e => e.Teacher.CorpId == line!["corpId"]!.ToString()).ToList();
@@ -125,12 +128,65 @@ public abstract class TrainingReportTests<TFixture>(TFixture fixture) where TFix
         Assert.Equal(HttpStatusCode.Forbidden, (await As(school.CorpId, "t001", $"school-staff@{school.CorpId}").GetAsync("/api/training/report")).StatusCode);
         Assert.Equal(HttpStatusCode.BadRequest, (await chief.GetAsync("/api/training/report?year=2015")).StatusCode);
 
+        // Kept between requests: the same report again, then changes through the API seen in the next one.
+        var again = (await chief.GetFromJsonAsync<JsonObject>("/api/training/report?year=2025"))!;
+        Assert.True(JsonNode.DeepEquals(city, again));
+        var domain5 = Bucket("byDomain", "5");
+        foreach (var year in new[] { 2024, 2025 })
+        {
+            Assert.Equal(HttpStatusCode.Created, (await admin.PostAsJsonAsync($"/api/corps/{school.CorpId}/training/credits", new
+            {
+                userId = "t002", title = $"学历提升 {year}", organiser = "浙江师范大学", earnedOn = new DateOnly(year, 9, 1), kind = "regular", source = "degree",
+                domain = 5, level = "advanced", credits = 200,
+            })).StatusCode);
+            Assert.Equal(HttpStatusCode.NoContent, (await admin.PutAsJsonAsync($"/api/corps/{school.CorpId}/training/teachers/t003/appraisals/{year}",
+                new { passed = false })).StatusCode);
+        }
+
+        city = (await chief.GetFromJsonAsync<JsonObject>("/api/training/report?year=2025"))!;
+        Assert.Equal(domain5 + 400m, Bucket("byDomain", "5"));
+        Assert.Contains(city["atRisk"]!.AsArray(), t => t!["userId"]!.ToString() == "t003" && t["corpId"]!.ToString() == school.CorpId &&
+                                                         t["registration"]!.ToString() == "fail");
+        var live = (await admin.GetFromJsonAsync<JsonObject>($"/api/corps/{school.CorpId}/training/report?year=2025"))!;
+        Assert.True(JsonNode.DeepEquals(live["schools"]![0], city["schools"]!.AsArray().Single(l => l!["corpId"]!.ToString() == school.CorpId)));
+
         // The workbook: a line per school, a line per teacher at risk.
         var workbook = await chief.GetAsync("/api/training/report.xlsx?year=2025");
         Assert.Equal(HttpStatusCode.OK, workbook.StatusCode);
         await using var stream = new MemoryStream(await workbook.Content.ReadAsByteArrayAsync());
         Assert.Equal(city["schools"]!.AsArray().Count, stream.Query(useHeaderRow: true, sheetName: "学校完成情况").Count());
-        Assert.Equal(atRisk.Count, stream.Query(useHeaderRow: true, sheetName: "注册风险教师").Count());
+        Assert.Equal(city["atRisk"]!.AsArray().Count, stream.Query(useHeaderRow: true, sheetName: "注册风险教师").Count());
+    }
+
+    [Fact]
+    public async Task KeptStandings_OfAnEarlierDay_AreRecomputedByTheWorkersPass_NotTrustedAgain()
+    {
+        fixture.SkipUnlessAvailable();
+        var chief = As(fixture.Bureau.CorpId, "chief", $"bureau-admin@{fixture.Bureau.CorpId}", $"bureau-staff@{fixture.Bureau.CorpId}");
+        var before = (await chief.GetFromJsonAsync<JsonObject>("/api/training/report"))!;
+
+        // Every kept row from yesterday, one of them wrong (as yesterday's date could have made it): the next pass of
+        // the training worker recomputes them all, and the report is the one a live computation gives.
+        var db = fixture.Factory.Services.GetRequiredService<Database>();
+        await using (var connection = await db.OpenConnectionAsync(default))
+        {
+            Assert.True(await connection.ExecuteAsync("UPDATE training_standings SET computed_at = @yesterday",
+                new { yesterday = DateTime.UtcNow.AddDays(-1) }) >= 2 * TeachersFixture.TeachersPerSchool);
+            Assert.Equal(1, await connection.ExecuteAsync(
+                "UPDATE training_standings SET total = total + 1000, registration = 'pass', risk = 2 WHERE corp_id = @corpId AND user_id = 't004'",
+                new { corpId = fixture.School.CorpId }));
+        }
+
+        await fixture.Factory.Services.GetRequiredService<TrainingReports>().KeepCityCurrentAsync(default);
+
+        await using (var connection = await db.OpenConnectionAsync(default))
+        {
+            Assert.Equal(0, await connection.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM training_standings WHERE computed_at < @hourAgo",
+                new { hourAgo = DateTime.UtcNow.AddHours(-1) }));
+        }
+
+        var after = (await chief.GetFromJsonAsync<JsonObject>("/api/training/report"))!;
+        Assert.True(JsonNode.DeepEquals(before, after), after.ToJsonString());
     }
 }
 
