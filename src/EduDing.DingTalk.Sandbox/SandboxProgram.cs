@@ -36,19 +36,12 @@ public static class SandboxProgram
             Console.WriteLine($"  {corp.Kind,-6} {corp.CorpId} appKey={corp.AppKey} agentId={corp.AgentId} {corp.Name}");
         }
 
-        using var stop = new CancellationTokenSource();
-        Console.CancelKeyPress += (_, e) =>
+        // The host's console lifetime takes SIGTERM, SIGINT and SIGQUIT (and stops the default termination): wait for it
+        // to begin stopping, then dispose, which drains the server.
+        var stopping = new TaskCompletionSource();
+        await using (server.Stopping.Register(() => stopping.TrySetResult()))
         {
-            e.Cancel = true;
-            stop.Cancel();
-        };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
-        try
-        {
-            await Task.Delay(Timeout.Infinite, stop.Token);
-        }
-        catch (OperationCanceledException)
-        {
+            await stopping.Task;
         }
 
         return 0;

@@ -21,6 +21,9 @@ public sealed class SandboxServer : IAsyncDisposable
 
     public Uri BaseUrl { get; }
 
+    /// <summary>Signalled when the host is asked to stop: SIGTERM, SIGINT (Ctrl+C) or SIGQUIT through its console lifetime.</summary>
+    public CancellationToken Stopping => _app.Lifetime.ApplicationStopping;
+
     public static async Task<SandboxServer> StartAsync(SandboxOptions options, string url = "http://127.0.0.1:0",
         Action<ILoggingBuilder>? logging = null, CancellationToken ct = default, HttpMessageHandler? pushHandler = null)
     {

@@ -7,6 +7,8 @@ namespace EduDing.Api.Hosting;
 
 internal static class HostingExtensions
 {
+    public const string DefaultUrl = "http://localhost:5080";
+
     /// <summary>Logging, problem details, JSON, OpenAPI, authentication and health: what every endpoint relies on.</summary>
     public static WebApplicationBuilder AddEduDingDefaults(this WebApplicationBuilder builder)
     {
@@ -22,8 +24,21 @@ internal static class HostingExtensions
 
         builder.Logging.Configure(o => o.ActivityTrackingOptions =
             ActivityTrackingOptions.TraceId | ActivityTrackingOptions.SpanId | ActivityTrackingOptions.ParentId);
+        // JSON logs keep Chinese names and messages readable (not \uXXXX); a log line is never embedded in HTML.
+        builder.Services.Configure<Microsoft.Extensions.Logging.Console.JsonConsoleFormatterOptions>(o =>
+            o.JsonWriterOptions = o.JsonWriterOptions with { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping });
         builder.Services.Configure<HostOptions>(builder.Configuration.GetSection("HostOptions"));
         builder.WebHost.ConfigureKestrel(kestrel => kestrel.AddServerHeader = false);
+
+        // The documented address where none is configured; any configured one wins (ASPNETCORE_URLS, URLS, --urls,
+        // ASPNETCORE_HTTP_PORTS, Kestrel:Endpoints). launchSettings.json sets none, so the environment is obeyed under
+        // `dotnet run` too (docs/operations.md).
+        var configuration = builder.Configuration;
+        if (string.IsNullOrEmpty(configuration["urls"]) && string.IsNullOrEmpty(configuration["http_ports"]) &&
+            string.IsNullOrEmpty(configuration["https_ports"]) && !configuration.GetSection("Kestrel:Endpoints").Exists())
+        {
+            builder.WebHost.UseUrls(DefaultUrl);
+        }
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);

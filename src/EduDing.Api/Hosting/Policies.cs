@@ -3,7 +3,7 @@ namespace EduDing.Api.Hosting;
 /// <summary>Authorization policy names. Role-scoped policies for bureau, schools, teachers and guardians come with login.</summary>
 internal static class Policies
 {
-    /// <summary>Operators of the deployment: sync runs, the raw org mirror. A session token with role=system-admin.</summary>
+    /// <summary>Operators of the deployment: sync runs, the raw org mirror. A session token with role=system-admin, given at sign-in to configured staff.</summary>
     public const string SystemAdmin = "system-admin";
 
     public const string RoleClaim = "role";

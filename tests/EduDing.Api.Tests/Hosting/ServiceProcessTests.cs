@@ -122,6 +122,7 @@ public sealed class ServiceProcessTests : IDisposable
     [InlineData("Auth__SigningKey", "c2hvcnQ=", "Auth:SigningKey")]
     [InlineData("DingTalk__Sandbox__Url", "http://0.0.0.0:5090", "DingTalk:Sandbox:Url")]
     [InlineData("Secrets__Directory", "/nonexistent/eduding-secrets", "Secrets:Directory")]
+    [InlineData("DingTalk__Sandbox__Enabled", "false", "DingTalk:Corps")]
     public async Task Start_WithInvalidSetting_ExitsNonZeroNamingTheKey(string variable, string value, string key)
     {
         await using var service = ServiceProcess.Start(new Dictionary<string, string> { [variable] = value }, _workDir);
@@ -130,5 +131,38 @@ public sealed class ServiceProcessTests : IDisposable
 
         Assert.NotEqual(0, exitCode);
         Assert.Contains(key, service.Output);
+    }
+
+    /// <summary>A deployment whose corps went missing must not quietly serve the sandbox's fake organization.</summary>
+    [Fact]
+    public async Task Start_InProductionWithoutCorps_IsRefused_UnlessTheSandboxIsAskedFor()
+    {
+        await using var service = ServiceProcess.Start(new Dictionary<string, string> { ["DingTalk__Sandbox__Enabled"] = "" }, _workDir);
+
+        Assert.NotEqual(0, await service.WaitForExitAsync(Deadline));
+        Assert.Contains("no corps are configured", service.Output);
+        Assert.Contains("DingTalk:Sandbox:Enabled=true", service.Output);
+    }
+
+    [Fact]
+    public async Task Start_WithCorpsAndTheSandboxAskedFor_IsRefused()
+    {
+        await using var service = ServiceProcess.Start(new Dictionary<string, string>
+        {
+            ["DingTalk__Corps__0__CorpId"] = "dingschool1", ["DingTalk__Corps__0__Name"] = "一所学校", ["DingTalk__Corps__0__AppKey"] = "dingkey",
+            ["DingTalk__Corps__0__AppSecret"] = "secret", ["DingTalk__Corps__0__AgentId"] = "3000000001", ["DingTalk__Sandbox__Enabled"] = "true",
+        }, _workDir);
+
+        Assert.NotEqual(0, await service.WaitForExitAsync(Deadline));
+        Assert.Contains("DingTalk:Sandbox:Enabled: the sandbox runs only where no corps are configured", service.Output);
+    }
+
+    [Fact]
+    public async Task StandaloneSandbox_OnSigterm_StopsAndExitsZero()
+    {
+        await using var sandbox = ServiceProcess.StartSandbox();
+        Assert.True(await sandbox.WaitUntilOkAsync("/sandbox/corps", Deadline), sandbox.Output);
+
+        Assert.Equal(0, await sandbox.StopAsync(Deadline));
     }
 }

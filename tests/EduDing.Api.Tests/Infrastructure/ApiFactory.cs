@@ -20,6 +20,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Database:Provider", "Sqlite");
         builder.UseSetting("Database:ConnectionString", $"Data Source={_dbPath}");
         builder.UseSetting("Auth:SigningKey", TestTokens.SigningKeyBase64);
+        // Development's sandbox port is fixed for a person at the terminal; tests run many sandboxes side by side.
+        builder.UseSetting("DingTalk:Sandbox:Url", "http://127.0.0.1:0");
         // The org workers run only where a test wants them (LiveOrg); elsewhere they would sync the sandbox needlessly.
         builder.UseSetting("OrgSync:RunWorkers", "false");
         builder.UseSetting("Notices:RunWorkers", "false");

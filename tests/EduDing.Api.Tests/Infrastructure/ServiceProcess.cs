@@ -48,6 +48,12 @@ public sealed class ServiceProcess : IAsyncDisposable
             UseShellExecute = false,
         };
         info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        // The process runs in Production (no ASPNETCORE_ENVIRONMENT), where the sandbox must be asked for when no corps are.
+        if (!environment.Keys.Any(k => k.StartsWith("DingTalk__Corps__", StringComparison.Ordinal)))
+        {
+            info.Environment["DingTalk__Sandbox__Enabled"] = "true";
+        }
+
         info.Environment["Logging__Console__FormatterName"] = "simple";
         info.Environment["Logging__Console__FormatterOptions__SingleLine"] = "true";
         foreach (var (key, value) in environment)
@@ -55,6 +61,24 @@ public sealed class ServiceProcess : IAsyncDisposable
             info.Environment[key] = value;
         }
 
+        return Launch(info, port);
+    }
+
+    /// <summary>The standalone DingTalk sandbox (its own program) on a free loopback port.</summary>
+    public static ServiceProcess StartSandbox()
+    {
+        var port = FreePort();
+        var dll = Path.Combine(AppContext.BaseDirectory, "EduDing.DingTalk.Sandbox.dll");
+        return Launch(new ProcessStartInfo("dotnet", [dll, "--preset", "demo", "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        }, port);
+    }
+
+    private static ServiceProcess Launch(ProcessStartInfo info, int port)
+    {
         var process = new Process { StartInfo = info, EnableRaisingEvents = true };
         var service = new ServiceProcess(process, port);
         process.OutputDataReceived += (_, e) => service.Append(e.Data);

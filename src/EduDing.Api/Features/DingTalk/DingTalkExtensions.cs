@@ -1,6 +1,7 @@
 using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using EduDing.DingTalk;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.DingTalk;
 
@@ -15,6 +16,7 @@ internal static class DingTalkExtensions
     public static IServiceCollection AddDingTalk(this IServiceCollection services)
     {
         services.AddValidatedOptions<DingTalkOptions>();
+        services.AddSingleton<IValidateOptions<DingTalkOptions>, ProductionCorpsValidator>();
         services.AddValidatedOptions<OrgSyncOptions>();
         services.AddSingleton<ServiceInstance>();
         services.AddSingleton<SandboxHost>();

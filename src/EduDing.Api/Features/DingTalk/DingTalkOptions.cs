@@ -1,4 +1,5 @@
 using EduDing.Api.Hosting;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.DingTalk;
 
@@ -42,6 +43,17 @@ internal sealed class DingTalkOptions : IValidatedOptions
         if (Corps.GroupBy(c => c.CorpId).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
         {
             yield return (nameof(Corps), $"corp {duplicate.Key} is listed twice");
+        }
+
+        if (Corps.Count > 0 && Sandbox.Enabled == true)
+        {
+            yield return ($"{nameof(Sandbox)}:{nameof(SandboxSettings.Enabled)}",
+                "the sandbox runs only where no corps are configured: remove the corps or this setting");
+        }
+
+        if (Corps.Count == 0 && Sandbox.Enabled == false)
+        {
+            yield return (nameof(Corps), "no corps are configured and the sandbox is turned off: there is nothing to serve");
         }
 
         if (UseSandbox && !IsLoopback(Sandbox.Url))
@@ -151,8 +163,28 @@ internal sealed class CorpSettings
     }
 }
 
+/// <summary>
+/// In Production the service serves real corps: with none configured it refuses to start unless the sandbox is asked
+/// for explicitly (DingTalk:Sandbox:Enabled=true), so that a deployment missing its corps never serves the fake demo org.
+/// </summary>
+internal sealed class ProductionCorpsValidator(IHostEnvironment environment) : IValidateOptions<DingTalkOptions>
+{
+    public ValidateOptionsResult Validate(string? name, DingTalkOptions options) =>
+        environment.IsProduction() && options.Corps.Count == 0 && options.Sandbox.Enabled != true
+            ? ValidateOptionsResult.Fail(
+                $"{DingTalkOptions.Section}:{nameof(DingTalkOptions.Corps)}: no corps are configured; in Production the service serves real " +
+                "DingTalk corps (docs/operations.md). To run the DingTalk sandbox's generated organization instead, set DingTalk:Sandbox:Enabled=true.")
+            : ValidateOptionsResult.Success;
+}
+
 internal sealed class SandboxSettings
 {
+    /// <summary>
+    /// Unset: the sandbox runs where no corps are configured, except in Production, which needs true to run it. True
+    /// with corps, or false without, is a start-up error.
+    /// </summary>
+    public bool? Enabled { get; set; }
+
     /// <summary>demo (a bureau and 5 schools) or haining (100 schools).</summary>
     public string Preset { get; set; } = "demo";
 

@@ -21,6 +21,15 @@ internal sealed class IdentityOptions : IValidatedOptions
     /// <summary>School staff with one of these DingTalk job titles are school admins, besides the corp's DingTalk admins.</summary>
     public List<string> SchoolAdminTitles { get; set; } = [];
 
+    /// <summary>
+    /// Operators of the deployment (system-admin: sync runs, events, imports, fan-outs, call usage), by unionid. A
+    /// person's unionid differs between corps of different developer accounts: list the one of each corp they sign in from.
+    /// </summary>
+    public List<string> SystemAdminUnionIds { get; set; } = [];
+
+    /// <summary>Operators of the deployment by DingTalk department, as "corpId:deptId" (e.g. the bureau's 信息中心).</summary>
+    public List<string> SystemAdminDepartments { get; set; } = [];
+
     /// <summary>The longest a school may grant bureau staff access to identifiable records.</summary>
     public TimeSpan MaxGrantDuration { get; set; } = TimeSpan.FromDays(7);
 
@@ -33,8 +42,26 @@ internal sealed class IdentityOptions : IValidatedOptions
     /// <summary>How stale an instance's knowledge of a session may be: an ended session's access tokens stop within this.</summary>
     public TimeSpan SessionCheckInterval { get; set; } = TimeSpan.FromSeconds(5);
 
+    /// <summary>The configured operator departments as (corp, department) pairs.</summary>
+    public IReadOnlyList<(string CorpId, long DeptId)> SystemAdminDepartmentIds() =>
+        SystemAdminDepartments.Select(d => d.Split(':')).Select(p => (p[0], long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))).ToList();
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        for (var i = 0; i < SystemAdminDepartments.Count; i++)
+        {
+            if (SystemAdminDepartments[i].Split(':') is not [{ Length: > 0 }, var dept] ||
+                !long.TryParse(dept, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out _))
+            {
+                yield return ($"{nameof(SystemAdminDepartments)}:{i}", $"must be corpId:deptId (was '{SystemAdminDepartments[i]}')");
+            }
+        }
+
+        if (SystemAdminUnionIds.Any(string.IsNullOrWhiteSpace))
+        {
+            yield return (nameof(SystemAdminUnionIds), "must not hold an empty unionid");
+        }
+
         if (SessionCheckInterval < TimeSpan.Zero || SessionCheckInterval > TimeSpan.FromMinutes(1))
         {
             yield return (nameof(SessionCheckInterval), "must be between 00:00:00 and 00:01:00");

@@ -151,10 +151,19 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps, OrgDi
         IdentityOptions options, CancellationToken ct)
     {
         var roles = new List<RoleGrant>();
+        var operatorDepartments = options.SystemAdminDepartmentIds();
         foreach (var (corpId, userId) in identities)
         {
             if (await directory.StaffStandingAsync(corpId, userId, ct) is { } s)
             {
+                var operatorDepartmentsHere = operatorDepartments.Where(d => d.CorpId == corpId).Select(d => d.DeptId).ToList();
+                if (await directory.InAnyDepartmentAsync(corpId, userId, operatorDepartmentsHere, ct) ||
+                    (options.SystemAdminUnionIds.Count > 0 && await directory.UnionIdOfAsync(corpId, userId, ct) is { } unionId &&
+                     options.SystemAdminUnionIds.Contains(unionId)))
+                {
+                    roles.Add(new RoleGrant(Roles.SystemAdmin, corpId));
+                }
+
                 var bureau = s.Kind == "Bureau";
                 roles.Add(new RoleGrant(bureau ? Roles.BureauStaff : Roles.SchoolStaff, corpId));
                 var inAdminDepartment = bureau && await directory.InAnyDepartmentAsync(corpId, userId, options.BureauAdminDepartmentIds, ct);

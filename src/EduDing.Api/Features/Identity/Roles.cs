@@ -3,7 +3,7 @@ using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Identity;
 
 /// <summary>
-/// The roles of the access vocabulary (docs/access.md). Every role but system-admin is held in one corp and derived
+/// The roles of the access vocabulary (docs/access.md). Every role but system-admin is held in one corp; all are derived
 /// from the org mirror at sign-in and at each refresh; a token carries them as "role@corpId".
 /// </summary>
 internal static class Roles
@@ -29,7 +29,10 @@ internal static class Roles
     /// <summary>A guardian (家长) of at least one student.</summary>
     public const string Guardian = "guardian";
 
-    /// <summary>An operator of the deployment; held by no person of the synced organizations.</summary>
+    /// <summary>
+    /// An operator of the deployment: staff whose unionid or DingTalk department is configured
+    /// (Identity:SystemAdminUnionIds, Identity:SystemAdminDepartments). Held for the whole deployment, not one corp.
+    /// </summary>
     public const string SystemAdmin = Policies.SystemAdmin;
 
     public static readonly IReadOnlyList<string> All =

@@ -138,7 +138,9 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
             new(UserClaim, account.UserId),
             new(SessionClaim, sessionId),
         };
-        claims.AddRange(roles.Select(r => new Claim(Policies.RoleClaim, $"{r.Role}@{r.CorpId}")));
+        // Operating the deployment is not held in one corp: that claim is the bare role the system-admin policy asks for.
+        claims.AddRange(roles.Select(r => r.Role == Roles.SystemAdmin ? r.Role : $"{r.Role}@{r.CorpId}").Distinct()
+            .Select(role => new Claim(Policies.RoleClaim, role)));
         var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
             Subject = new ClaimsIdentity(claims),

@@ -29,6 +29,14 @@ internal sealed class OrgRepository(Database db)
             cancellationToken: ct))).ToList();
     }
 
+    public async Task<CorpRow?> FindCorpAsync(string corpId, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleOrDefaultAsync<CorpRow>(new CommandDefinition(
+            "SELECT corp_id, kind, name, last_full_sync_at, sync_requested_at FROM corps WHERE corp_id = @corpId", new { corpId },
+            cancellationToken: ct));
+    }
+
     public async Task MarkFullSyncedAsync(string corpId, DateTime at, DateTime requestedBefore, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

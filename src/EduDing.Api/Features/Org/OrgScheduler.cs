@@ -21,7 +21,7 @@ internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSy
         await org.UpsertCorpsAsync(corps.All.Select(c => (c.CorpId, c.Kind.ToString(), c.Name)), now, ct);
         await CloseAbandonedRunsAsync(now, ct);
         var lastSlot = LastNightlySlot(now);
-        var due = new List<(string CorpId, string Trigger)>();
+        var due = new List<(CorpRow Corp, string Trigger)>();
         foreach (var corp in await org.ListCorpsAsync(ct))
         {
             if (corps.Find(corp.CorpId) is null)
@@ -37,7 +37,7 @@ internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSy
                 : null;
             if (trigger is not null && await BackoffOverAsync(corp, now, ct))
             {
-                due.Add((corp.CorpId, trigger));
+                due.Add((corp, trigger));
             }
         }
 
@@ -45,7 +45,7 @@ internal sealed class OrgScheduler(CorpDirectory corps, OrgRepository org, OrgSy
         await Parallel.ForEachAsync(due, new ParallelOptions { MaxDegreeOfParallelism = options.Value.CorpConcurrency, CancellationToken = ct },
             async (corp, token) =>
             {
-                if (await sync.RunFullSyncAsync(corp.CorpId, corp.Trigger, token) is { } runId)
+                if (await sync.RunFullSyncAsync(corp.Corp.CorpId, corp.Trigger, token, seen: corp.Corp) is { } runId)
                 {
                     started.Add(runId);
                 }

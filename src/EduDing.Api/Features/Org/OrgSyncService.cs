@@ -23,14 +23,26 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
 
     public static string LeaseName(string corpId) => $"org-sync:{corpId}";
 
-    /// <summary>Runs a full reconcile; the run's id, or null when another instance holds this corp's lease.</summary>
-    public async Task<long?> RunFullSyncAsync(string corpId, string trigger, CancellationToken ct)
+    /// <summary>
+    /// Runs a full reconcile; the run's id, or null when another instance holds this corp's lease. With the corp as the
+    /// caller saw it when it judged the sync due (<c>seen</c>), the corp is read again under the lease: a full sync that
+    /// finished since (on another instance, which held the lease meanwhile) satisfies the trigger, and none is run.
+    /// </summary>
+    public async Task<long?> RunFullSyncAsync(string corpId, string trigger, CancellationToken ct, CorpRow? seen = null)
     {
         var corp = corps.Get(corpId);
         var leaseName = LeaseName(corpId);
         var o = options.Value;
         if (!await leases.TryAcquireAsync(leaseName, instance.Id, o.LeaseDuration, ct))
         {
+            return null;
+        }
+
+        if (seen is not null && await org.FindCorpAsync(corpId, ct) is { } current && current.LastFullSyncAt != seen.LastFullSyncAt &&
+            (trigger != "requested" || current.SyncRequestedAt is null))
+        {
+            await leases.ReleaseAsync(leaseName, instance.Id, CancellationToken.None);
+            log.LogDebug("The {Trigger} sync of {CorpId} was done meanwhile by another instance", trigger, corpId);
             return null;
         }
 

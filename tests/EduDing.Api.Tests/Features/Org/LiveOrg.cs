@@ -3,6 +3,7 @@ using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Tests.Infrastructure;
 using EduDing.DingTalk.Sandbox;
+using EduDing.DingTalk.Sandbox.Runtime;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace EduDing.Api.Tests.Features.Org;
@@ -39,7 +40,8 @@ internal sealed class LiveOrg : IAsyncDisposable
     };
 
     public static async Task<LiveOrg> StartAsync(EventDelivery delivery, SandboxOptions? options = null,
-        IReadOnlyDictionary<string, string>? extraSettings = null, Action<IServiceCollection>? services = null)
+        IReadOnlyDictionary<string, string>? extraSettings = null, Action<IServiceCollection>? services = null,
+        Func<DingTalkSandbox, IReadOnlyDictionary<string, string>>? settingsOf = null)
     {
         var forward = new ForwardingHandler();
         var server = await SandboxServer.StartAsync(options ?? DefaultSandboxOptions(), pushHandler: forward);
@@ -58,7 +60,7 @@ internal sealed class LiveOrg : IAsyncDisposable
         settings["Notices:RunWorkers"] = "true";
         settings["Notices:PollInterval"] = "00:00:00.100";
         settings["Notices:ResultCheckDelay"] = "00:00:00.200";
-        foreach (var (key, value) in extraSettings ?? new Dictionary<string, string>())
+        foreach (var (key, value) in (extraSettings ?? new Dictionary<string, string>()).Concat(settingsOf?.Invoke(server.Sandbox) ?? new Dictionary<string, string>()))
         {
             settings[key] = value;
         }
@@ -82,10 +84,24 @@ internal sealed class LiveOrg : IAsyncDisposable
         var live = new LiveOrg(server, factory);
         if (delivery == EventDelivery.Http)
         {
+            // The service's first request waits for its start (migrations, the sandbox's corps); the console's URL check
+            // gives up after 5 s, which a loaded machine can exceed: answer one request first, and check again once.
+            using (var warmUp = live.Client())
+            {
+                (await warmUp.GetAsync("/healthz")).EnsureSuccessStatusCode();
+            }
+
             foreach (var corp in server.Sandbox.World.Corps)
             {
-                await server.Sandbox.RegisterCallbackAsync(corp.CorpId, new Uri($"http://localhost/api/dingtalk/callback/{corp.CorpId}"),
-                    verify: true, CancellationToken.None);
+                var url = new Uri($"http://localhost/api/dingtalk/callback/{corp.CorpId}");
+                try
+                {
+                    await server.Sandbox.RegisterCallbackAsync(corp.CorpId, url, verify: true, CancellationToken.None);
+                }
+                catch (SandboxRequestException)
+                {
+                    await server.Sandbox.RegisterCallbackAsync(corp.CorpId, url, verify: true, CancellationToken.None);
+                }
             }
         }
 
