@@ -42,7 +42,7 @@ internal static class HostingExtensions
 
         var services = builder.Services;
         services.AddSingleton(TimeProvider.System);
-        services.AddProblemDetails();
+        services.AddProblemDetails(o => o.CustomizeProblemDetails = ProblemCodes.Customize);
         services.AddExceptionHandler<ProblemDetailsExceptionHandler>();
         // Malformed input throws in every environment, so that the exception handler turns it into problem details
         // naming the field, rather than a bare 400 in Production only.

@@ -81,6 +81,10 @@ public sealed class MalformedInputSweepTests(LiveOrgFixture fixture) : IClassFix
                         {
                             failures.Add($"internal names in {(int)response.StatusCode} for {what}: {text[..Math.Min(text.Length, 300)]}");
                         }
+                        else if ((int)response.StatusCode >= 400 && !System.Text.RegularExpressions.Regex.IsMatch(text, "\"code\":\"[a-z0-9_]+\\.[a-z_]+"))
+                        {
+                            failures.Add($"no error code in {(int)response.StatusCode} for {what}: {text[..Math.Min(text.Length, 300)]}");
+                        }
                     }
                 }
             }

@@ -28,6 +28,9 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         app.MapGet("/probe/rule", string () => throw new RuleViolationException("The window is closed.")).AllowAnonymous();
         app.MapGet("/probe/invalid", string () => throw new RequestValidationException("grade", "must be 1 to 12")).AllowAnonymous();
         app.MapGet("/probe/bug", string () => throw new InvalidOperationException("secret internals")).AllowAnonymous();
+        app.MapGet("/api/corps/{corpId}/widgets/{id}", string (string corpId, string id) =>
+            throw new RequestValidationException("$.pickups[0].phoneNumber", "must be a mobile number")).AllowAnonymous();
+        app.MapGet("/api/widgets/{id}", string (string id) => throw new ConflictException("Already applied.")).AllowAnonymous();
         app.MapGet("/probe/page", (int page) => Results.Ok(page)).AllowAnonymous();
         app.MapGet("/probe/signed-in", () => Results.Ok("yes")).RequireAuthorization();
         app.MapGet("/probe/admins", () => Results.Ok("yes"))
@@ -40,7 +43,10 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
         var problem = await response.Content.ReadFromJsonAsync<JsonElement>();
         Assert.Equal((int)expected, problem.GetProperty("status").GetInt32());
-        Assert.True(problem.TryGetProperty("traceId", out _), "problem details carry the trace id");
+        Assert.Matches("^[0-9a-f]{32}$", problem.GetProperty("traceId").GetString());
+        Assert.Matches("^[a-z0-9_]+\\.[a-z_]+(\\.[a-z0-9_.]+)?$", problem.GetProperty("code").GetString());
+        Assert.Matches("\\p{IsCJKUnifiedIdeographs}", problem.GetProperty("title").GetString());
+        Assert.False(string.IsNullOrEmpty(problem.GetProperty("titleEn").GetString()));
         return problem;
     }
 
@@ -193,5 +199,27 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
             .Replace("test-user", "bureau-admin", StringComparison.Ordinal);
         parts[1] = Microsoft.IdentityModel.Tokens.Base64UrlEncoder.Encode(payload);
         return string.Join('.', parts);
+    }
+
+    [Theory]
+    [InlineData("/api/corps/ding1/widgets/7", HttpStatusCode.BadRequest, "widgets.invalid.pickups.phone_number")]
+    [InlineData("/api/widgets/7", HttpStatusCode.Conflict, "widgets.conflict")]
+    [InlineData("/api/nothing-here", HttpStatusCode.NotFound, "nothing_here.not_found")]
+    public async Task Problem_CarriesAStableCodeOfItsFeatureAndKind(string path, HttpStatusCode status, string code)
+    {
+        var problem = await ReadProblemAsync(await _app.CreateClient(TestTokens.Create("someone")).GetAsync(path), status);
+
+        Assert.Equal(code, problem.GetProperty("code").GetString());
+    }
+
+    /// <summary>An operator given a trace id by a user finds the request's log lines by it.</summary>
+    [Fact]
+    public async Task UnexpectedException_TheResponsesTraceId_IsTheOneInTheLog()
+    {
+        var problem = await ReadProblemAsync(await _app.CreateClient().GetAsync("/probe/bug"), HttpStatusCode.InternalServerError);
+        var traceId = problem.GetProperty("traceId").GetString()!;
+
+        Assert.Contains(_app.Logs.Entries, e => e.StartsWith("Error ", StringComparison.Ordinal) && e.Contains("Unhandled exception", StringComparison.Ordinal) &&
+                                                e.Contains($"TraceId={traceId}", StringComparison.Ordinal));
     }
 }

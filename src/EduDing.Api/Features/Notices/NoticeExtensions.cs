@@ -10,6 +10,7 @@ internal static class NoticeExtensions
     {
         services.AddValidatedOptions<NoticeOptions>();
         services.AddSingleton<NoticeRepository>();
+        services.AddSingleton<NoticeFanOuts>();
         services.AddSingleton<NoticeOutbox>();
         services.AddSingleton<AudienceResolver>();
         services.AddSingleton<SystemNotices>();
@@ -21,5 +22,11 @@ internal static class NoticeExtensions
         return services;
     }
 
-    public static IEndpointRouteBuilder MapNotices(this IEndpointRouteBuilder app) => app.MapNoticeEndpoints();
+    public static IEndpointRouteBuilder MapNotices(this IEndpointRouteBuilder app)
+    {
+        app.MapNoticeEndpoints();
+        app.MapGroup("/api/ops").WithTags("Operations").RequireAuthorization(Policies.SystemAdmin)
+            .MapGet("/notice-fan-outs", NoticeFanOuts.ListAsync).RequireAudience(Audience.SystemAdmin).WithName("Ops_NoticeFanOuts");
+        return app;
+    }
 }

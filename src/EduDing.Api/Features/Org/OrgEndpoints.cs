@@ -4,6 +4,7 @@ using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Features.Org;
 
@@ -12,7 +13,7 @@ namespace EduDing.Api.Features.Org;
 /// kept: "events", or "reconcile-only" once the pushes ran out (until the month turns).
 /// </summary>
 internal sealed record CorpDto(string CorpId, string Kind, string Name, DateTime? LastFullSyncAt, DateTime? SyncRequestedAt,
-    long PushesThisMonth, long PushQuota, string Delivery, string? DeliveryNote);
+    long PushesThisMonth, long PushQuota, string Delivery, string? DeliveryNote, long MeteredCallsThisMonth, long MonthlyCallBudget);
 
 internal sealed record DepartmentDto(long DeptId, string Name, long ParentDeptId);
 
@@ -106,14 +107,17 @@ internal static class OrgEndpoints
         return TypedResults.Ok(new ReplayedDto(await inbox.ReplayAsync(null, corpId, ct)));
     }
 
-    private static async Task<Ok<IReadOnlyList<CorpDto>>> ListCorpsAsync(OrgRepository org, PushBudget pushes, CancellationToken ct)
+    /// <summary>Every corp with its sync and this month's DingTalk usage (Asia/Shanghai): event pushes and metered calls against their quotas.</summary>
+    private static async Task<Ok<IReadOnlyList<CorpDto>>> ListCorpsAsync(OrgRepository org, PushBudget pushes, CallUsageTracker usage,
+        IOptions<OrgSyncOptions> options, CancellationToken ct)
     {
         var result = new List<CorpDto>();
         foreach (var c in await org.ListCorpsAsync(ct))
         {
             var state = await pushes.StateAsync(c.CorpId, ct);
             result.Add(new CorpDto(c.CorpId, c.Kind, c.Name, c.LastFullSyncAt, c.SyncRequestedAt, state.PushesThisMonth, state.MonthlyQuota,
-                state.ReconcileOnly ? "reconcile-only" : "events", state.Reason));
+                state.ReconcileOnly ? "reconcile-only" : "events", state.Reason, await usage.MeteredThisMonthAsync(c.CorpId, ct),
+                options.Value.MonthlyCallBudget));
         }
 
         return TypedResults.Ok<IReadOnlyList<CorpDto>>(result);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EduDing.Api.Tests.Features.Org;
+using EduDing.Api.Tests.Infrastructure;
 using EduDing.DingTalk.Sandbox.Model;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -393,7 +394,14 @@ public sealed class NoticeTests(NoticeFixture fixture) : IClassFixture<NoticeFix
         Assert.Equal("scheduled", early["notice"]!["status"]!.ToString());
         Assert.Equal(0, (int)early["progress"]!["totals"]!["targeted"]!);
 
+        // Operators see it among the fan-outs to come, and not once it is sent.
+        var ops = _live.Client(TestTokens.SystemAdmin());
+        async Task<JsonNode?> FanOutAsync() =>
+            (await ops.GetFromJsonAsync<JsonArray>("/api/ops/notice-fan-outs"))!.SingleOrDefault(f => (long)f!["noticeId"]! == id);
+        Assert.Equal("scheduled", (await FanOutAsync())?["status"]?.ToString());
+
         var detail = await WaitUntilSentAsync(admin, id);
+        Assert.Null(await FanOutAsync());
         Assert.True(DateTimeOffset.Parse(detail["notice"]!["resolvedAt"]!.ToString()) >= sendAt.AddMilliseconds(-1));
         Assert.Equal(roster.Guardians.Select(g => g.UserId).Distinct().Count(), (int)detail["progress"]!["totals"]!["delivered"]!);
     }

@@ -22,6 +22,10 @@ public sealed class OrgApiTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgF
 
         Assert.Equal(_live.Sandbox.World.Corps.Count, corps!.Count);
         Assert.All(corps, c => Assert.NotNull(c!["lastFullSyncAt"]));
+
+        // This month's metered calls against the budget: each school's 家校 reads are metered, the bureau's 通讯录 reads are not.
+        Assert.All(corps, c => Assert.Equal(1_000_000, (long)c!["monthlyCallBudget"]!));
+        Assert.All(corps.Where(c => c!["kind"]!.ToString() == "School"), c => Assert.True((long)c!["meteredCallsThisMonth"]! > 0, c!.ToJsonString()));
     }
 
     [Theory]

@@ -1,0 +1,104 @@
+using System.Diagnostics;
+using System.Text;
+using Microsoft.AspNetCore.Diagnostics;
+
+namespace EduDing.Api.Hosting;
+
+/// <summary>
+/// What every problem detail carries besides RFC 9457's fields (docs/errors.md): a stable machine-readable
+/// <c>code</c> the mini-app switches on, a Chinese <c>title</c> it may show, the English title as <c>titleEn</c>, and
+/// the <c>traceId</c> of the request exactly as the logs write it (the W3C trace id, 32 hex digits).
+/// </summary>
+internal static class ProblemCodes
+{
+    /// <summary>The code's area for paths that are not a feature's own: sign-in, the mirror, the operators' views.</summary>
+    private static readonly Dictionary<string, string> Areas = new(StringComparer.Ordinal)
+    {
+        ["auth"] = "auth", ["org"] = "ops", ["ops"] = "ops", ["dingtalk"] = "dingtalk",
+    };
+
+    private static readonly Dictionary<int, (string Kind, string Title)> ByStatus = new()
+    {
+        [400] = ("invalid", "请求内容有误"),
+        [401] = ("unauthenticated", "请先登录"),
+        [403] = ("forbidden", "没有权限"),
+        [404] = ("not_found", "未找到"),
+        [405] = ("method_not_allowed", "不支持该操作"),
+        [409] = ("conflict", "与当前数据冲突"),
+        [413] = ("too_large", "内容过大"),
+        [415] = ("unsupported_media_type", "格式不支持"),
+        [422] = ("rule_violated", "不符合规定"),
+        [429] = ("too_many_requests", "请求过于频繁，请稍后再试"),
+        [500] = ("unexpected", "服务出错了，请稍后再试"),
+        [503] = ("unavailable", "服务暂时不可用，请稍后再试"),
+    };
+
+    public static void Customize(ProblemDetailsContext context)
+    {
+        var problem = context.ProblemDetails;
+        var status = problem.Status ?? context.HttpContext.Response.StatusCode;
+        var (kind, title) = ByStatus.GetValueOrDefault(status, (status >= 500 ? "unexpected" : "bad_request", status >= 500 ? "服务出错了，请稍后再试" : "请求有误"));
+        if (!problem.Extensions.ContainsKey("code"))
+        {
+            var code = $"{Area(context.HttpContext)}.{kind}";
+            if (status == 400 && problem is HttpValidationProblemDetails { Errors.Count: > 0 } invalid)
+            {
+                code += "." + Snake(invalid.Errors.Keys.Order(StringComparer.Ordinal).First());
+            }
+
+            problem.Extensions["code"] = code;
+        }
+
+        problem.Extensions["titleEn"] = problem.Title;
+        problem.Title = title;
+        problem.Extensions["traceId"] = Activity.Current?.TraceId.ToHexString() ?? context.HttpContext.TraceIdentifier;
+    }
+
+    /// <summary>The feature a path belongs to: /api/{area}/…, /api/corps/{corpId}/{area}/…, /api/me/{area}/….</summary>
+    private static string Area(HttpContext http)
+    {
+        var path = http.Features.Get<IStatusCodeReExecuteFeature>()?.OriginalPath ?? http.Request.Path.Value ?? "";
+        var segments = path.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (segments is not ["api", var first, ..])
+        {
+            return "http";
+        }
+
+        var area = first switch
+        {
+            "corps" when segments.Length > 3 => segments[3],
+            "me" when segments.Length > 2 => segments[2],
+            _ => first,
+        };
+        return Areas.GetValueOrDefault(area, Snake(area));
+    }
+
+    /// <summary>A field or path segment as a code part: "$.pickups[0].phone" → "pickups.phone", "expiresAt" → "expires_at".</summary>
+    internal static string Snake(string name)
+    {
+        var text = new StringBuilder();
+        var inIndex = false;
+        foreach (var c in name.TrimStart('$', '.'))
+        {
+            if (c == '[')
+            {
+                inIndex = true;
+            }
+            else if (c == ']')
+            {
+                inIndex = false;
+            }
+            else if (!inIndex)
+            {
+                if (char.IsUpper(c) && text.Length > 0 && text[^1] is not ('.' or '_'))
+                {
+                    text.Append('_');
+                }
+
+                text.Append(c switch { '-' => '_', _ => char.ToLowerInvariant(c) });
+            }
+        }
+
+        return text.Length == 0 ? "body" : text.ToString();
+    }
+}
