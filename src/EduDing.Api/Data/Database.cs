@@ -27,11 +27,13 @@ internal sealed class Database
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
                 Delay = TimeSpan.FromMilliseconds(50),
+                // Expected and handled: a line without a stack trace, a warning only when it keeps happening (the
+                // last attempts), so that two instances' routine deadlocks do not read like failures.
                 OnRetry = args =>
                 {
-                    log.LogWarning(args.Outcome.Exception,
-                        "Transient database error; re-running the transaction (attempt {Attempt})",
-                        args.AttemptNumber + 1);
+                    log.Log(args.AttemptNumber >= 3 ? LogLevel.Warning : LogLevel.Debug,
+                        "Transient database error ({Error}); re-running the transaction (attempt {Attempt})",
+                        args.Outcome.Exception?.Message, args.AttemptNumber + 2);
                     return ValueTask.CompletedTask;
                 },
             })

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using EduDing.Api.Data;
+using Microsoft.AspNetCore.HttpLogging;
 using Microsoft.OpenApi;
 using Scalar.AspNetCore;
 
@@ -61,6 +62,7 @@ internal static class HostingExtensions
                 schema.Required = new HashSet<string>(request.Required);
             }
 
+            ContractTypes.Normalize(schema, context.JsonTypeInfo.Type);
             return Task.CompletedTask;
         }).AddDocumentTransformer((document, _, _) =>
         {
@@ -76,11 +78,22 @@ internal static class HostingExtensions
         }));
         services.AddEduDingAuthentication();
         services.AddHealthChecks().AddHostHealthChecks();
+
+        // One line per request (method, path, status, duration; never the query string or a body), without the health
+        // probes an orchestrator sends every few seconds. ASP.NET Core's own request lines are turned down in appsettings.
+        services.AddHttpLogging(o =>
+        {
+            o.LoggingFields = HttpLoggingFields.RequestMethod | HttpLoggingFields.RequestPath | HttpLoggingFields.ResponseStatusCode |
+                              HttpLoggingFields.Duration;
+            o.CombineLogs = true;
+        });
+        services.AddHttpLoggingInterceptor<ProbesUnlogged>();
         return builder;
     }
 
     public static WebApplication UseEduDingDefaults(this WebApplication app)
     {
+        app.UseHttpLogging();
         app.Use(SecurityHeaders);
         app.UseExceptionHandler();
         app.UseStatusCodePages();
@@ -156,5 +169,21 @@ internal static class HostingExtensions
             string.Join(", ", app.Urls), app.Services.GetRequiredService<SqlDialect>().Name);
         await app.WaitForShutdownAsync();
         return 0;
+    }
+
+    /// <summary>Health probes (/healthz, /readyz) are not logged: they say nothing, every few seconds, on every instance.</summary>
+    private sealed class ProbesUnlogged : IHttpLoggingInterceptor
+    {
+        public ValueTask OnRequestAsync(HttpLoggingInterceptorContext logContext)
+        {
+            if (logContext.HttpContext.Request.Path.StartsWithSegments("/healthz") || logContext.HttpContext.Request.Path.StartsWithSegments("/readyz"))
+            {
+                logContext.LoggingFields = HttpLoggingFields.None;
+            }
+
+            return ValueTask.CompletedTask;
+        }
+
+        public ValueTask OnResponseAsync(HttpLoggingInterceptorContext logContext) => ValueTask.CompletedTask;
     }
 }

@@ -222,4 +222,19 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         Assert.Contains(_app.Logs.Entries, e => e.StartsWith("Error ", StringComparison.Ordinal) && e.Contains("Unhandled exception", StringComparison.Ordinal) &&
                                                 e.Contains($"TraceId={traceId}", StringComparison.Ordinal));
     }
+
+    /// <summary>One line per request, never the health probes an orchestrator sends every few seconds.</summary>
+    [Fact]
+    public async Task Requests_AreLoggedOnceEach_HealthProbesAreNot()
+    {
+        var client = _app.CreateClient();
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/probe/page?page=7")).StatusCode);
+
+        var requests = _app.Logs.Entries.Where(e => e.Contains("HttpLoggingMiddleware", StringComparison.Ordinal)).ToList();
+        var line = Assert.Single(requests, e => e.Contains("/probe/page", StringComparison.Ordinal));
+        Assert.Contains("StatusCode: 200", line);
+        Assert.DoesNotContain("page=7", line);
+        Assert.DoesNotContain(requests, e => e.Contains("/healthz", StringComparison.Ordinal));
+    }
 }
