@@ -64,7 +64,8 @@ internal static class HostingExtensions
 
             ContractTypes.Normalize(schema, context.JsonTypeInfo.Type);
             return Task.CompletedTask;
-        }).AddDocumentTransformer((document, _, _) =>
+        }).AddDocumentTransformer(ContractResponses.AddComponentsAsync).AddOperationTransformer(ContractResponses.DescribeAsync)
+        .AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
             {

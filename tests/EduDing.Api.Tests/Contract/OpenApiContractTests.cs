@@ -39,5 +39,73 @@ public sealed class OpenApiContractTests
         Assert.DoesNotContain("axialLengthRight", required);
     }
 
+    /// <summary>
+    /// Code generated from the contract needs types it can name: no timestamp without a type, no number that may be a
+    /// string, every signed-in operation with the bearer scheme and its problem answers typed.
+    /// </summary>
+    [Fact]
+    public async Task Contract_TypesTimestampsAndNumbers_AndEveryOperationItsSecurityAndProblems()
+    {
+        var text = await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "miniapp-contract", "openapi.json"));
+        var contract = System.Text.Json.Nodes.JsonNode.Parse(text)!;
+        var problems = new List<string>();
+        void Walk(System.Text.Json.Nodes.JsonNode? node, string path)
+        {
+            if (node is System.Text.Json.Nodes.JsonObject o)
+            {
+                if (o["format"] is not null && o["type"] is null)
+                {
+                    problems.Add($"{path}: format {o["format"]} without a type");
+                }
+
+                if (o["type"] is System.Text.Json.Nodes.JsonArray types && types.Any(t => t!.ToString() == "string") &&
+                    types.Any(t => t!.ToString() is "integer" or "number"))
+                {
+                    problems.Add($"{path}: a number that may be a string");
+                }
+
+                foreach (var (key, value) in o)
+                {
+                    Walk(value, $"{path}/{key}");
+                }
+            }
+            else if (node is System.Text.Json.Nodes.JsonArray a)
+            {
+                for (var i = 0; i < a.Count; i++)
+                {
+                    Walk(a[i], $"{path}[{i}]");
+                }
+            }
+        }
+
+        Walk(contract, "");
+        var anonymous = new[] { "/api/auth/dingtalk", "/api/auth/refresh" };
+        foreach (var (template, operations) in contract["paths"]!.AsObject())
+        {
+            foreach (var (method, operation) in operations!.AsObject())
+            {
+                var responses = operation!["responses"]!.AsObject();
+                if (anonymous.Contains(template) || template.Contains("/callback/", StringComparison.Ordinal) ||
+                    template.StartsWith("/api/certificates/", StringComparison.Ordinal))
+                {
+                    continue;
+                }
+
+                if (operation["security"]?.AsArray().Any(r => r!["bearer"] is not null) != true)
+                {
+                    problems.Add($"{method} {template}: no bearer security");
+                }
+
+                if (responses["401"]?["content"]?["application/problem+json"]?["schema"]?["$ref"]?.ToString() != "#/components/schemas/ProblemDetails")
+                {
+                    problems.Add($"{method} {template}: no typed 401 problem");
+                }
+            }
+        }
+
+        Assert.True(problems.Count == 0, string.Join("\n", problems.Take(30)));
+        Assert.Equal("bearer", contract["components"]!["securitySchemes"]!["bearer"]!["scheme"]!.ToString());
+    }
+
     private static string Normalize(string json) => json.Replace("\r\n", "\n", StringComparison.Ordinal).TrimEnd() + "\n";
 }
