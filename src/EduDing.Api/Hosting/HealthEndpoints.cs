@@ -8,16 +8,20 @@ internal static class HealthEndpoints
 {
     public const string ReadyTag = "ready";
 
+    public const string AlivePath = "/healthz";
+
+    public const string ReadyPath = "/readyz";
+
     /// <summary>
     /// /healthz: the process is alive (no dependency is checked, so a slow database never gets it restarted).
     /// /readyz: the database answers, migrations are current and the instance is not shutting down.
     /// </summary>
     public static IEndpointRouteBuilder MapHealthEndpoints(this IEndpointRouteBuilder app)
     {
-        app.MapHealthChecks("/healthz", new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
+        app.MapHealthChecks(AlivePath, new HealthCheckOptions { Predicate = _ => false, ResponseWriter = WriteAsync })
             .RequireAudience(Audience.Anonymous)
             .WithName("Health_Alive");
-        app.MapHealthChecks("/readyz", new HealthCheckOptions
+        app.MapHealthChecks(ReadyPath, new HealthCheckOptions
         {
             Predicate = c => c.Tags.Contains(ReadyTag),
             ResponseWriter = WriteAsync,

@@ -177,7 +177,8 @@ internal static class HostingExtensions
     {
         public ValueTask OnRequestAsync(HttpLoggingInterceptorContext logContext)
         {
-            if (logContext.HttpContext.Request.Path.StartsWithSegments("/healthz") || logContext.HttpContext.Request.Path.StartsWithSegments("/readyz"))
+            var path = logContext.HttpContext.Request.Path;
+            if (path.StartsWithSegments(HealthEndpoints.AlivePath) || path.StartsWithSegments(HealthEndpoints.ReadyPath))
             {
                 logContext.LoggingFields = HttpLoggingFields.None;
             }

@@ -37,7 +37,7 @@ internal static class ProblemCodes
     {
         var problem = context.ProblemDetails;
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
-        var (kind, title) = ByStatus.GetValueOrDefault(status, (status >= 500 ? "unexpected" : "bad_request", status >= 500 ? "服务出错了，请稍后再试" : "请求有误"));
+        var (kind, title) = ByStatus.TryGetValue(status, out var known) ? known : status >= 500 ? ByStatus[500] : ("bad_request", "请求有误");
         if (!problem.Extensions.ContainsKey("code"))
         {
             var code = $"{Area(context.HttpContext)}.{kind}";

@@ -97,6 +97,9 @@ internal sealed class CityStandings(Database db, TrainingStandings standings, Ti
 {
     private static readonly TimeSpan RaceMargin = TimeSpan.FromSeconds(5);
 
+    /// <summary>A teacher's kept row (t, joined to the staff row) is missing, from an earlier Beijing day, or under other rules.</summary>
+    private const string StaleRow = "t.corp_id IS NULL OR t.rules_hash <> @hash OR t.computed_at < @dayStart";
+
     private static readonly string[] NumberColumns =
         ["d1", "d2", "d3", "d4", "d5", "d6", "d7", "l_basic", "l_intermediate", "l_advanced", "tl_province", "tl_city", "tl_county", "tl_school", "tl_other"];
 
@@ -127,9 +130,9 @@ internal sealed class CityStandings(Database db, TrainingStandings standings, Ti
         if (stale <= teachers / 4)
         {
             await using var connection = await db.OpenConnectionAsync(ct);
-            due = (await connection.QueryAsync<(string, string)>(new CommandDefinition("""
+            due = (await connection.QueryAsync<(string, string)>(new CommandDefinition($"""
                 SELECT s.corp_id, s.user_id FROM staff s LEFT JOIN training_standings t ON t.corp_id = s.corp_id AND t.user_id = s.user_id
-                WHERE s.corp_id IN @corpIds AND s.removed_at IS NULL AND (t.corp_id IS NULL OR t.rules_hash <> @hash OR t.computed_at < @dayStart)
+                WHERE s.corp_id IN @corpIds AND s.removed_at IS NULL AND ({StaleRow})
                 """, new { corpIds, hash, dayStart }, cancellationToken: ct))).ToList();
         }
 
@@ -210,7 +213,7 @@ internal sealed class CityStandings(Database db, TrainingStandings standings, Ti
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<SchoolSums>(new CommandDefinition($"""
             SELECT s.corp_id AS CorpId, COUNT(*) AS Teachers,
-                   SUM(CASE WHEN t.corp_id IS NULL OR t.rules_hash <> @hash OR t.computed_at < @dayStart THEN 1 ELSE 0 END) AS Stale,
+                   SUM(CASE WHEN {StaleRow} THEN 1 ELSE 0 END) AS Stale,
                    COALESCE(SUM(t.complete), 0) AS Complete,
                    SUM(CASE WHEN t.cycle_start <= @year AND t.cycle_start + t.cycle_years > @year THEN 1 ELSE 0 END) AS InCycle,
                    SUM(CASE WHEN t.cycle_start <= @year AND t.cycle_start + t.cycle_years > @year

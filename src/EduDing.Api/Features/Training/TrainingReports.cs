@@ -68,22 +68,25 @@ internal sealed class TrainingReports(TrainingStandings standings, CityStandings
         }
 
         var reportYear = ReportYear(year);
-        var schools = corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList();
+        var schools = SchoolCorpIds();
         var sums = await city.CurrentSumsAsync(schools, reportYear, options.Value, ct);
-        static decimal[] Add(IEnumerable<decimal[]> rows, int width) =>
-            rows.Aggregate(new decimal[width], (total, row) => total.Zip(row, (a, b) => a + b).ToArray());
         var lines = sums.Select(s => new SchoolCompletion(s.CorpId, corps.Find(s.CorpId)?.Name ?? s.CorpId, (int)s.Teachers, (int)s.Complete,
             (int)s.InCycle, (int)s.YearMet, (int)s.Pass, (int)s.Deferred, (int)s.Failed)).ToList();
         return new TrainingReport("city", reportYear, lines.Sum(l => l.Teachers), lines.Sum(l => l.CycleComplete), lines.Sum(l => l.YearTeachers),
-            lines.Sum(l => l.YearComplete), Buckets(Add(sums.Select(s => s.Domains), 7), Add(sums.Select(s => s.Levels), 3),
-                Add(sums.Select(s => s.TrainingLevels), 5), out var byLevel, out var byTrainingLevel), byLevel, byTrainingLevel, lines,
+            lines.Sum(l => l.YearComplete), Buckets(SumColumns(sums.Select(s => s.Domains), 7), SumColumns(sums.Select(s => s.Levels), 3),
+                SumColumns(sums.Select(s => s.TrainingLevels), 5), out var byLevel, out var byTrainingLevel), byLevel, byTrainingLevel, lines,
             lines.Sum(l => l.Deferred + l.Failed), await city.AtRiskAsync(schools, atRiskLimit, ct));
     }
 
     /// <summary>Brings the city's kept standings up to date (the training worker, after each Beijing midnight and change).</summary>
     public async Task KeepCityCurrentAsync(CancellationToken ct) =>
-        await city.CurrentSumsAsync(corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList(), ShanghaiTime.Today(time).Year,
-            options.Value, ct);
+        await city.CurrentSumsAsync(SchoolCorpIds(), ShanghaiTime.Today(time).Year, options.Value, ct);
+
+    private List<string> SchoolCorpIds() => corps.All.Where(c => c.Kind == CorpKind.School).Select(c => c.CorpId).ToList();
+
+    /// <summary>Column by column, the sums of equally wide rows.</summary>
+    private static decimal[] SumColumns(IEnumerable<decimal[]> rows, int width) =>
+        rows.Aggregate(new decimal[width], (total, row) => total.Zip(row, (a, b) => a + b).ToArray());
 
     private int ReportYear(int? year)
     {
@@ -96,9 +99,8 @@ internal sealed class TrainingReports(TrainingStandings standings, CityStandings
     /// <summary>The report over <paramref name="rows"/>: pure, so that a test can compare it with its own computation.</summary>
     public TrainingReport Build(string scope, IReadOnlyList<ReportRow> rows, int year)
     {
-        static decimal[] Sum(IEnumerable<decimal[]> values, int width) =>
-            values.Aggregate(new decimal[width], (total, row) => total.Zip(row, (a, b) => a + b).ToArray());
-        var byDomain = Buckets(Sum(rows.Select(r => r.Domains), 7), Sum(rows.Select(r => r.Levels), 3), Sum(rows.Select(r => r.TrainingLevels), 5),
+        var byDomain = Buckets(SumColumns(rows.Select(r => r.Domains), 7), SumColumns(rows.Select(r => r.Levels), 3),
+            SumColumns(rows.Select(r => r.TrainingLevels), 5),
             out var byLevel, out var byTrainingLevel);
         var schools = rows.GroupBy(r => r.CorpId).Select(g => new SchoolCompletion(g.Key, corps.Find(g.Key)?.Name ?? g.Key, g.Count(),
                 g.Count(r => r.Complete), g.Count(r => r.InCycle(year)), g.Count(r => r.YearMet(year)),
