@@ -12,6 +12,7 @@ using EduDing.Api.Hosting;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddEduDingDefaults();
+builder.AddEduDingTelemetry();
 builder.Services.AddDatabase();
 builder.Services.AddDingTalk();
 builder.Services.AddOrg();
@@ -24,6 +25,7 @@ builder.Services.AddTraining();
 
 var app = builder.Build();
 app.UseEduDingDefaults();
+app.MapEduDingTelemetry();
 app.MapDingTalk();
 app.MapOrg();
 app.MapIdentityEndpoints();

@@ -25,8 +25,19 @@ public interface IDingTalkCallObserver
 /// </summary>
 public sealed partial class DingTalkClient : IDisposable
 {
-    private static readonly Meter Meter = new("EduDing.DingTalk");
-    private static readonly Counter<long> Calls = Meter.CreateCounter<long>("eduding.dingtalk.calls");
+    /// <summary>The name of the meter and the activity source of DingTalk calls (docs/operations.md "Metrics and traces").</summary>
+    public const string TelemetryName = "EduDing.DingTalk";
+
+    private static readonly ActivitySource Activities = new(TelemetryName);
+    private static readonly Meter Meter = new(TelemetryName);
+    private static readonly Counter<long> Calls = Meter.CreateCounter<long>("eduding.dingtalk.calls", "{call}",
+        "DingTalk calls by API and outcome (ok, or DingTalk's code); every attempt, retries too.");
+    private static readonly Histogram<double> CallDuration = Meter.CreateHistogram<double>("eduding.dingtalk.call.duration", "s",
+        "How long DingTalk took to answer one attempt.");
+    private static readonly Counter<long> Throttled = Meter.CreateCounter<long>("eduding.dingtalk.throttled", "{call}",
+        "Attempts DingTalk refused for its rate limits (app-qps, global-qps) or as busy, by API.");
+    private static readonly Histogram<double> PacingWait = Meter.CreateHistogram<double>("eduding.dingtalk.pacing.wait", "s",
+        "How long a call waited for our own per-app per-API pacing before it was sent.");
 
     private readonly DingTalkTransport _transport;
     private readonly AccessTokenCache _tokens;
@@ -136,7 +147,12 @@ public sealed partial class DingTalkClient : IDisposable
             throw new DingTalkIpBannedException(api.Name, pausedUntil, "Not called.");
         }
 
+        var waiting = Stopwatch.GetTimestamp();
         using var lease = await _limits.AcquireCallAsync(app, api, ct);
+        PacingWait.Record(Stopwatch.GetElapsedTime(waiting).TotalSeconds, new KeyValuePair<string, object?>("api", api.Name));
+        using var activity = Activities.StartActivity($"DingTalk {api.Name}", ActivityKind.Client);
+        activity?.SetTag("dingtalk.api", api.Name);
+        activity?.SetTag("dingtalk.corp_id", app.CorpId);
         var started = Stopwatch.GetTimestamp();
         try
         {
@@ -146,7 +162,7 @@ public sealed partial class DingTalkClient : IDisposable
         }
         catch (DingTalkException ex)
         {
-            Report(app, api, ex.Code, started);
+            Report(app, api, ex.Code, started, ex.Kind);
             if (ex.Kind == DingTalkErrorKind.MonthlyQuota)
             {
                 _log.LogError("DingTalk's monthly call quota is used up for corp {CorpId} ({Api}: {Code}); not retrying",
@@ -169,10 +185,26 @@ public sealed partial class DingTalkClient : IDisposable
         }
     }
 
-    private void Report(DingTalkApp app, DingTalkApi api, string outcome, long started)
+    private void Report(DingTalkApp app, DingTalkApi api, string outcome, long started, DingTalkErrorKind kind = DingTalkErrorKind.Other)
     {
+        var elapsed = Stopwatch.GetElapsedTime(started);
         Calls.Add(1, new("api", api.Name), new("outcome", outcome));
-        var call = new DingTalkCall(app, api, outcome, Stopwatch.GetElapsedTime(started));
+        CallDuration.Record(elapsed.TotalSeconds, new("api", api.Name), new("outcome", outcome));
+        if (kind is DingTalkErrorKind.AppQps or DingTalkErrorKind.GlobalQps or DingTalkErrorKind.Busy)
+        {
+            Throttled.Add(1, new("api", api.Name), new("kind", kind.ToString()));
+        }
+
+        if (Activity.Current is { Source.Name: TelemetryName } activity)
+        {
+            activity.SetTag("dingtalk.outcome", outcome);
+            if (outcome != "ok")
+            {
+                activity.SetStatus(ActivityStatusCode.Error, outcome);
+            }
+        }
+
+        var call = new DingTalkCall(app, api, outcome, elapsed);
         foreach (var observer in _observers)
         {
             observer.OnCall(call);

@@ -19,6 +19,9 @@ internal enum Audience
     /// <summary>Operators of the deployment.</summary>
     SystemAdmin,
 
+    /// <summary>A Prometheus scraper with the configured token, or an operator.</summary>
+    MetricsScraper,
+
     /// <summary>One child's record: the child's guardian, a teacher of the child's class, the school's admin, or a grant.</summary>
     ChildOfCaller,
 
@@ -66,6 +69,7 @@ internal static class AudienceExtensions
         {
             Audience.Anonymous => builder.AllowAnonymous(),
             Audience.SystemAdmin => builder.RequireAuthorization(Policies.SystemAdmin),
+            Audience.MetricsScraper => builder.RequireAuthorization(Policies.MetricsScrape),
             _ => builder.RequireAuthorization(),
         };
     }

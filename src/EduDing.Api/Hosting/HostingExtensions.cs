@@ -172,13 +172,14 @@ internal static class HostingExtensions
         return 0;
     }
 
-    /// <summary>Health probes (/healthz, /readyz) are not logged: they say nothing, every few seconds, on every instance.</summary>
+    /// <summary>Health probes (/healthz, /readyz) and metric scrapes are not logged: they say nothing, every few seconds, on every instance.</summary>
     private sealed class ProbesUnlogged : IHttpLoggingInterceptor
     {
         public ValueTask OnRequestAsync(HttpLoggingInterceptorContext logContext)
         {
-            var path = logContext.HttpContext.Request.Path;
-            if (path.StartsWithSegments(HealthEndpoints.AlivePath) || path.StartsWithSegments(HealthEndpoints.ReadyPath))
+            var context = logContext.HttpContext;
+            if (TelemetrySetup.IsQuietPath(context.Request.Path,
+                    context.RequestServices.GetRequiredService<Microsoft.Extensions.Options.IOptions<TelemetryOptions>>().Value))
             {
                 logContext.LoggingFields = HttpLoggingFields.None;
             }

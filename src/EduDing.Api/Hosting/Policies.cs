@@ -7,4 +7,7 @@ internal static class Policies
     public const string SystemAdmin = "system-admin";
 
     public const string RoleClaim = "role";
+
+    /// <summary>The Prometheus scrape endpoint: a system-admin session, or the scraper's configured token (Telemetry:ScrapeToken).</summary>
+    public const string MetricsScrape = "metrics-scrape";
 }

@@ -70,6 +70,26 @@ internal sealed class CallUsageTracker(Database db, TimeProvider time) : IDingTa
         return stored + _pending.Where(p => p.Key.CorpId == corpId && p.Key.Month == month && p.Key.Api != "push").Sum(p => p.Value);
     }
 
+    /// <summary>Metered calls this month of every corp that made one, stored and not yet stored (the quota gauge).</summary>
+    public async Task<IReadOnlyDictionary<string, long>> MeteredThisMonthByCorpAsync(CancellationToken ct)
+    {
+        var month = Month();
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var byCorp = (await connection.QueryAsync<(string CorpId, long Calls)>(new CommandDefinition(
+                "SELECT corp_id, SUM(calls) FROM dingtalk_call_usage WHERE month = @month AND api <> 'push' GROUP BY corp_id",
+                new { month }, cancellationToken: ct)))
+            .ToDictionary(r => r.CorpId, r => r.Calls, StringComparer.Ordinal);
+        foreach (var ((corpId, pendingMonth, api), calls) in _pending)
+        {
+            if (pendingMonth == month && api != "push")
+            {
+                byCorp[corpId] = byCorp.GetValueOrDefault(corpId) + calls;
+            }
+        }
+
+        return byCorp;
+    }
+
     public async Task FlushAsync(CancellationToken ct)
     {
         foreach (var key in _pending.Keys.ToList())

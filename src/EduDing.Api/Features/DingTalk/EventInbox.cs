@@ -174,4 +174,16 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
         return await connection.ExecuteScalarAsync<int>(new CommandDefinition(
             "SELECT COUNT(*) FROM dingtalk_events WHERE processed_at IS NULL AND parked_at IS NULL", cancellationToken: ct));
     }
+
+    /// <summary>Events waiting (not processed, not parked), the oldest one's arrival, and events parked: the inbox's backlog for metrics.</summary>
+    public async Task<(long Pending, DateTime? OldestReceivedAt, long Parked)> BacklogAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<(long, DateTime?, long)>(new CommandDefinition("""
+            SELECT COALESCE(SUM(CASE WHEN parked_at IS NULL THEN 1 ELSE 0 END), 0),
+                   MIN(CASE WHEN parked_at IS NULL THEN received_at END),
+                   COALESCE(SUM(CASE WHEN parked_at IS NOT NULL THEN 1 ELSE 0 END), 0)
+            FROM dingtalk_events WHERE processed_at IS NULL
+            """, cancellationToken: ct));
+    }
 }

@@ -102,6 +102,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
         try
         {
             var taskId = await client.SendWorkNoticeAsync(app, batch.UserIdList.ToList(), NoticeMessages.Parse(batch.Message), ct);
+            EduDingTelemetry.NoticeRecipientsSent.Add(batch.RecipientCount, new KeyValuePair<string, object?>("purpose", batch.Purpose));
             if (!await outbox.MarkSentAsync(batch, instance.Id, taskId, time.UtcNowForDatabase(), CancellationToken.None))
             {
                 log.LogWarning("Batch {BatchId} was sent (task {TaskId}) after its claim expired; another instance owns it now",

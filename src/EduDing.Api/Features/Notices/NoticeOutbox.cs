@@ -83,6 +83,16 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
 
     // ---- dispatch ----
 
+    /// <summary>The outbox's backlog for metrics: batches not yet handed to DingTalk, their recipients, and those sent without a reply (uncertain).</summary>
+    public async Task<(long Batches, long Recipients, long Uncertain)> BacklogAsync(CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return await connection.QuerySingleAsync<(long, long, long)>(new CommandDefinition("""
+            SELECT COUNT(*), COALESCE(SUM(recipient_count), 0), COALESCE(SUM(CASE WHEN uncertain THEN 1 ELSE 0 END), 0)
+            FROM notice_batches WHERE status IN (@pending, @sending)
+            """, new { pending = BatchStatus.Pending, sending = BatchStatus.Sending }, cancellationToken: ct));
+    }
+
     public async Task<IReadOnlyList<string>> CorpsWithDueBatchesAsync(DateTime now, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);

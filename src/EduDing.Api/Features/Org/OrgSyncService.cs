@@ -50,6 +50,10 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         running.CancelAfter(o.MaxRunDuration);
         var leaseLost = new StrongBox<bool>();
         var renewal = RenewWhileRunningAsync(leaseName, running, leaseLost);
+        using var activity = EduDingTelemetry.Activities.StartActivity("org full sync");
+        activity?.SetTag("dingtalk.corp_id", corpId);
+        activity?.SetTag("eduding.sync.trigger", trigger);
+        var started = time.GetTimestamp();
         var requestedBefore = time.UtcNowForDatabase();
         var now = requestedBefore;
         var runId = await runs.StartAsync(corpId, Kind, trigger, instance.Id, now, ct);
@@ -72,6 +76,7 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
             await runs.FinishAsync(runId, SyncRunRepository.Succeeded, progress.Counts, progress.Calls.Snapshot(), note, null,
                 time.UtcNowForDatabase(), CancellationToken.None);
             await org.MarkFullSyncedAsync(corpId, now, requestedBefore, CancellationToken.None);
+            EduDingTelemetry.SyncDuration.Record(time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", "succeeded"));
             log.LogInformation("Full sync of {CorpId} succeeded: {Counts}; {Calls} DingTalk calls{Note}", corpId,
                 string.Join(", ", progress.Counts.Select(c => $"{c.Key} {c.Value}")), progress.Calls.Total,
                 note is null ? "" : "; " + note);
@@ -89,6 +94,8 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
                 "Full sync of {CorpId} failed: {Error}", corpId, error);
             await runs.FinishAsync(runId, SyncRunRepository.Failed, progress.Counts, progress.Calls.Snapshot(), note, error,
                 time.UtcNowForDatabase(), CancellationToken.None);
+            EduDingTelemetry.SyncDuration.Record(time.GetElapsedTime(started).TotalSeconds, new KeyValuePair<string, object?>("outcome", "failed"));
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, error);
             return runId;
         }
         finally
