@@ -2,6 +2,7 @@
 # Runs every test, the MySQL-backed ones included, on a fresh Debian machine (as root).
 # Installs mariadb-server when missing, starts a throwaway server on a free loopback port with a temporary data
 # directory, runs the whole suite against it and SQLite, and stops the server even when tests fail.
+# Then checks the mini-app contract with Node.js tools (miniapp-contract/check.sh; installs nodejs/npm when missing).
 # Extra arguments go to `dotnet test` (e.g. ./test.sh --filter FullyQualifiedName~Lease).
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -84,6 +85,14 @@ for trx in "$results"/*.trx; do
     fi
   done < <(grep -o '<UnitTestResult [^>]*>' "$trx")
 done
+
+# The contract with the front-end's tools: OpenAPI lint, types.ts drift, the typed example (miniapp-contract/check.sh).
+contract_status=0
+miniapp-contract/check.sh || contract_status=$?
+if [ "$contract_status" -ne 0 ]; then
+  log "the contract checks failed (miniapp-contract/check.sh)"
+  status=1
+fi
 
 echo "MySQL-backed tests executed: $mysql_ran, skipped: $mysql_skipped"
 if [ "$mysql_skipped" -gt 0 ] || [ "$mysql_ran" -eq 0 ]; then

@@ -61,6 +61,11 @@ internal static class ContractResponses
             statuses.Add((401, "Not signed in, or the token expired."));
             statuses.Add((403, "Signed in without the role or scope this needs."));
         }
+        else
+        {
+            // Said explicitly, so that a generator or linter does not read a missing list as "whatever the document requires".
+            operation.Security = [];
+        }
 
         if (description.ParameterDescriptions.Count > 0)
         {

@@ -65,6 +65,7 @@ internal static class HostingExtensions
             ContractTypes.Normalize(schema, context.JsonTypeInfo.Type);
             return Task.CompletedTask;
         }).AddDocumentTransformer(ContractResponses.AddComponentsAsync).AddOperationTransformer(ContractResponses.DescribeAsync)
+        .AddOperationTransformer(ContractSummaries.DescribeAsync)
         .AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
@@ -73,8 +74,8 @@ internal static class HostingExtensions
                 Version = "v1",
                 Description = "The API the 海宁教育钉 mini-app is built against. See miniapp-contract/README.md.",
             };
-            // The contract must not depend on the host that generated it.
-            document.Servers = [];
+            // The contract must not depend on the host that generated it: paths are relative to wherever it is served.
+            document.Servers = [new OpenApiServer { Url = "/", Description = "The EduDing service the mini-app is configured with." }];
             return Task.CompletedTask;
         }));
         services.AddEduDingAuthentication();

@@ -28,6 +28,20 @@ public sealed class OpenApiContractTests
             "miniapp-contract/openapi.json differs from what the code serves; run ./contract.sh and commit it.");
     }
 
+    /// <summary>Every operation has a summary: its handler's documented first sentence, or words from its stable name.</summary>
+    [Fact]
+    public async Task EveryOperation_HasASummary()
+    {
+        var contract = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "miniapp-contract", "openapi.json")))!;
+        var operations = contract["paths"]!.AsObject().SelectMany(p => p.Value!.AsObject().Select(o => (Name: $"{o.Key} {p.Key}", Op: o.Value!))).ToList();
+
+        Assert.NotEmpty(operations);
+        Assert.Empty(operations.Where(o => string.IsNullOrWhiteSpace(o.Op["summary"]?.ToString())).Select(o => o.Name));
+        Assert.Equal("Exchanges the mini-app's dd.getAuthCode code for a session",
+            contract["paths"]!["/api/auth/dingtalk"]!["post"]!["summary"]!.ToString());
+        Assert.Equal("Draw lottery (care programs)", EduDing.Api.Hosting.ContractSummaries.FromName("CarePrograms_DrawLottery"));
+    }
+
     [Fact]
     public async Task RequestBodies_MarkRequiredOnlyWhatIsRequired()
     {
