@@ -44,6 +44,46 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/audit/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Checks the audit chains of Beijing days from to to (the last 7 days by default) and reports the first broken link: the entry altered or missing, or the chain cut short
+         * @description Checks the audit chains of Beijing days from to to (the last 7 days by default) and reports the first broken link: the entry altered or missing, or the chain cut short. Bureau admins.
+         */
+        get: operations["Audit_Verify"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/audit/extract": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The audit entries of Beijing days from to to with their chains and hashes, for an inspection: whoever holds the chain key can check every link outside EduDing (docs/audit-chain.md)
+         * @description The audit entries of Beijing days from to to with their chains and hashes, for an inspection: whoever holds the chain key can check every link outside EduDing (docs/audit-chain.md). Bureau admins; the extract is audited.
+         */
+        get: operations["Audit_Extract"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/corps/{corpId}/access-requests": {
         parameters: {
             query?: never;
@@ -2681,6 +2721,51 @@ export interface components {
             reason: string;
             outcome: string;
         };
+        /** @description An extract for an inspection: the days, what their verification found, and every entry. */
+        AuditExtractDto: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            verification: components["schemas"]["AuditVerification"];
+            entries: components["schemas"]["AuditExtractEntryDto"][];
+        };
+        /** @description One audit entry with its link in its chain (null chain: written before chains existed). */
+        AuditExtractEntryDto: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            at: string;
+            actorCorpId: string;
+            actorUserId: string;
+            action: string;
+            subjectCorpId: string;
+            studentUserIds: string[];
+            reason: string;
+            outcome: string;
+            chain: null | string;
+            /** Format: int64 */
+            seq: null | number;
+            prevHash: null | string;
+            hash: null | string;
+        };
+        /** @description What the verification of the audit chains of some Beijing days found. */
+        AuditVerification: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            keyed: boolean;
+            /** Format: int32 */
+            chains: number;
+            /** Format: int64 */
+            entriesChecked: number;
+            /** Format: int64 */
+            unchainedEntries: number;
+            intact: boolean;
+            firstBroken: null | components["schemas"]["BrokenLink"];
+            brokenChains: components["schemas"]["BrokenLink"][];
+        };
         /**
          * @description The plan's binding indicator (docs/vision.md): the myopia rate below decimal BindingTargetDto.Limit percent by int BindingTargetDto.ByYear,
          *     compared strictly (a rate equal to the limit does not meet it). bool? BindingTargetDto.Met is null without a rate.
@@ -2694,6 +2779,15 @@ export interface components {
             /** Format: double */
             rate: null | number;
             met: null | boolean;
+        };
+        /** @description Where a chain first breaks, and why. */
+        BrokenLink: {
+            chain: string;
+            /** Format: int64 */
+            seq: number;
+            /** Format: int64 */
+            entryId: null | number;
+            reason: string;
         };
         BulkApproveDto: {
             results: components["schemas"]["BulkOutcome"][];
@@ -4696,6 +4790,106 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["PagedOfAuditEntryDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Audit_Verify: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditVerification"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Audit_Extract: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AuditExtractDto"];
                 };
             };
             /** @description A field or parameter is invalid; errors names each. */

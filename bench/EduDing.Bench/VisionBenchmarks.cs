@@ -40,7 +40,7 @@ internal static class VisionBenchmarks
         var directory = new OrgDirectory(db);
         var vision = new VisionRepository(db);
         var options = Options.Create(new VisionOptions());
-        var audit = new AuditLog(db, time);
+        var audit = new AuditLog(db, time, Options.Create(new AuditOptions()));
         var access = new AccessPolicy(directory, new AccessGrantRepository(db), audit, corps, time);
         var service = new VisionService(vision, directory, new VisionAccess(access, audit),
             new SystemNotices(new NoticeOutbox(db, new NoticeRepository(db)), corps, Options.Create(new NoticeOptions()), time),

@@ -44,6 +44,8 @@ internal static class IdentityEndpoints
         services.AddOptions<Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerOptions>(
             Microsoft.AspNetCore.Authentication.JwtBearer.JwtBearerDefaults.AuthenticationScheme).Configure(ActiveSessions.Configure);
         services.TryAddSingleton<AuditLog>();
+        services.AddValidatedOptions<AuditOptions>();
+        services.AddSingleton<AuditChainVerifier>();
         services.AddSingleton<AccessGrantRepository>();
         services.AddSingleton<AccessPolicy>();
         return services;
