@@ -66,6 +66,7 @@ internal static class HostingExtensions
             return Task.CompletedTask;
         }).AddDocumentTransformer(ContractResponses.AddComponentsAsync).AddOperationTransformer(ContractResponses.DescribeAsync)
         .AddOperationTransformer(ContractSummaries.DescribeAsync)
+        .AddOperationTransformer(ContractFiles.DescribeAsync)
         .AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo

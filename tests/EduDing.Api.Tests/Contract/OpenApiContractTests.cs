@@ -1,4 +1,8 @@
+using System.Reflection;
+using EduDing.Api.Hosting;
 using EduDing.Api.Tests.Infrastructure;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace EduDing.Api.Tests.Contract;
 
@@ -40,6 +44,33 @@ public sealed class OpenApiContractTests
         Assert.Equal("Exchanges the mini-app's dd.getAuthCode code for a session",
             contract["paths"]!["/api/auth/dingtalk"]!["post"]!["summary"]!.ToString());
         Assert.Equal("Draw lottery (care programs)", EduDing.Api.Hosting.ContractSummaries.FromName("CarePrograms_DrawLottery"));
+    }
+
+    /// <summary>
+    /// A handler that reads the request itself takes an upload, and one answering with a file sends bytes: each says so,
+    /// or generated clients would post JSON and parse xlsx as text.
+    /// </summary>
+    [Fact]
+    public async Task EveryUploadAndDownload_IsDescribedInTheContract()
+    {
+        await using var factory = new ApiFactory();
+        var endpoints = factory.Services.GetRequiredService<EndpointDataSource>().Endpoints.OfType<RouteEndpoint>()
+            .Where(e => e.Metadata.GetMetadata<MethodInfo>() is not null && e.Metadata.GetMetadata<IExcludeFromDescriptionMetadata>() is not { ExcludeFromDescription: true })
+            .ToList();
+
+        var undescribed = endpoints.Select(e => (Endpoint: e, Shape: ContractFiles.Shape(e.Metadata.GetMetadata<MethodInfo>()!)))
+            .Where(e => (e.Shape.ReadsRequest && e.Endpoint.Metadata.GetMetadata<UploadMetadata>() is null)
+                        || (e.Shape.ReturnsFile && e.Endpoint.Metadata.GetMetadata<FileResponseMetadata>() is null))
+            .Select(e => e.Endpoint.RoutePattern.RawText).ToList();
+
+        Assert.Contains(endpoints, e => ContractFiles.Shape(e.Metadata.GetMetadata<MethodInfo>()!).ReadsRequest);
+        Assert.Empty(undescribed);
+        var contract = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "miniapp-contract", "openapi.json")))!;
+        var import = contract["paths"]!["/api/vision/rounds/{roundId}/corps/{corpId}/imports"]!["post"]!["requestBody"]!["content"]!["multipart/form-data"]!;
+        Assert.Equal("binary", import["schema"]!["properties"]!["file"]!["format"]!.ToString());
+        Assert.Equal("file", import["schema"]!["required"]![0]!.ToString());
+        var template = contract["paths"]!["/api/vision/import-template"]!["get"]!["responses"]!["200"]!["content"]!.AsObject();
+        Assert.Equal([Xlsx.ContentType], template.Select(c => c.Key));
     }
 
     [Fact]

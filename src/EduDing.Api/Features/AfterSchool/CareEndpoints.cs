@@ -72,11 +72,11 @@ internal static class CareEndpoints
 
         school.MapGet("/care/statistics", SchoolStatisticsAsync).RequireAudience(Audience.SchoolStaffOrBureau).WithName("CareStatistics_School");
         school.MapGet("/care/statistics.xlsx", SchoolStatisticsExportAsync).RequireAudience(Audience.SchoolStaffOrBureau)
-            .WithName("CareStatistics_SchoolExport");
+            .WithName("CareStatistics_SchoolExport").ProducesFile();
         app.MapGet("/api/care/statistics", CityStatisticsAsync).WithTags("After-school care").RequireAudience(Audience.Bureau)
             .WithName("CareStatistics_City");
         app.MapGet("/api/care/statistics.xlsx", CityStatisticsExportAsync).WithTags("After-school care").RequireAudience(Audience.Bureau)
-            .WithName("CareStatistics_CityExport");
+            .WithName("CareStatistics_CityExport").ProducesFile();
 
         var mine = app.MapGroup("/api/me/care").WithTags("My after-school care");
         mine.MapGet("/programs", OpenProgramsAsync).RequireAudience(Audience.Person).WithName("MyCare_Programs");
@@ -494,7 +494,7 @@ internal static class CareDutyEndpoints
         group.MapPut("/care-groups/{offeringId:long}/cover/{day}", CoverAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_SetCover");
         group.MapPost("/care-groups/{offeringId:long}/duty", SignInAsync).RequireAudience(Audience.Person).WithName("CareDuty_SignIn");
         group.MapGet("/care-programs/{id:long}/hours", HoursAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_Hours");
-        group.MapGet("/care-programs/{id:long}/hours.xlsx", HoursExportAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_HoursExport");
+        group.MapGet("/care-programs/{id:long}/hours.xlsx", HoursExportAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareDuty_HoursExport").ProducesFile();
         return app;
     }
 
@@ -555,7 +555,7 @@ internal static class CareFeeEndpoints
     {
         var group = app.MapGroup("/api/corps/{corpId}/care-programs/{id:long}").WithTags("After-school care");
         group.MapGet("/fees", FeesAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_Statements");
-        group.MapGet("/fees.xlsx", FeesExportAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_Export");
+        group.MapGet("/fees.xlsx", FeesExportAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_Export").ProducesFile();
         group.MapPut("/payments/{applicationId:long}/{period}", PaymentAsync).RequireAudience(Audience.SchoolAdmin).WithName("CareFees_RecordPayment");
         return app;
     }

@@ -38,27 +38,27 @@ internal static class TrainingEndpoints
         mine.MapGet("", MineAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Record");
         mine.MapPost("/claims", ClaimAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Claim");
         mine.MapGet("/archive", MyArchiveAsync).RequireAudience(Audience.Staff).WithName("MyTraining_Archive");
-        mine.MapGet("/archive.xlsx", MyArchiveExportAsync).RequireAudience(Audience.Staff).WithName("MyTraining_ArchiveExport");
+        mine.MapGet("/archive.xlsx", MyArchiveExportAsync).RequireAudience(Audience.Staff).WithName("MyTraining_ArchiveExport").ProducesFile();
         mine.MapPost("/prior-approvals", PriorApprovalAsync).RequireAudience(Audience.Staff).WithName("MyTraining_PriorApproval");
         mine.MapPut("/claims/{id:long}/evidence", AttachEvidenceAsync).RequireAudience(Audience.Staff).WithName("MyTraining_AttachEvidence")
-            .DisableAntiforgery();
+            .DisableAntiforgery().AcceptsUpload("The certificate, a scan or a photo.", TrainingService.EvidenceContentTypes);
         app.MapGet("/api/training/claims/{id:long}/evidence", EvidenceAsync).WithTags("Training credits").RequireAudience(Audience.Staff)
-            .WithName("Training_Evidence");
+            .WithName("Training_Evidence").ProducesFile(TrainingService.EvidenceContentTypes);
 
         var school = app.MapGroup("/api/corps/{corpId}/training").WithTags("Training credits");
         school.MapGet("/teachers", SchoolAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Teachers");
         school.MapGet("/teachers/{userId}", TeacherAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Teacher");
         school.MapGet("/teachers/{userId}/archive", TeacherArchiveAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_TeacherArchive");
         school.MapGet("/teachers/{userId}/archive.xlsx", TeacherArchiveExportAsync).RequireAudience(Audience.SchoolAdmin)
-            .WithName("Training_TeacherArchiveExport");
+            .WithName("Training_TeacherArchiveExport").ProducesFile();
         school.MapPut("/teachers/{userId}/profile", ProfileAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_TeacherProfile");
         school.MapGet("/report", SchoolReportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_SchoolReport");
-        school.MapGet("/report.xlsx", SchoolReportExportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_SchoolReportExport");
+        school.MapGet("/report.xlsx", SchoolReportExportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_SchoolReportExport").ProducesFile();
         school.MapPut("/teachers/{userId}/appraisals/{year:int}", AppraisalAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Appraisal");
         school.MapPost("/credits", RecordAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_Record");
         school.MapPut("/claims/{id:long}/credits", SetCreditsAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_SetCredits");
         school.MapPost("/provincial-imports", ProvincialImportAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_ProvincialImport")
-            .DisableAntiforgery();
+            .DisableAntiforgery().AcceptsUpload("The provincial platform's xlsx export, as downloaded.", ContractFiles.Xlsx);
         school.MapGet("/years", YearsAsync).RequireAudience(Audience.SchoolAdminOrBureau).WithName("Training_Years");
         school.MapPost("/years/{year:int}/confirm", ConfirmYearAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_ConfirmYear");
         school.MapPost("/years/{year:int}/reopen", ReopenYearAsync).RequireAudience(Audience.SchoolAdmin).WithName("Training_ReopenYear");
@@ -66,7 +66,7 @@ internal static class TrainingEndpoints
             .WithName("Training_SchoolRegistrationRun");
         var city = app.MapGroup("/api/training").WithTags("Training credits");
         city.MapGet("/report", CityReportAsync).RequireAudience(Audience.Bureau).WithName("Training_CityReport");
-        city.MapGet("/report.xlsx", CityReportExportAsync).RequireAudience(Audience.Bureau).WithName("Training_CityReportExport");
+        city.MapGet("/report.xlsx", CityReportExportAsync).RequireAudience(Audience.Bureau).WithName("Training_CityReportExport").ProducesFile();
         city.MapPost("/years/{year:int}/lock", LockYearAsync).RequireAudience(Audience.Bureau).WithName("Training_LockYear");
         city.MapPost("/registration-runs", CreateRegistrationRunAsync).RequireAudience(Audience.Bureau).WithName("Training_CreateRegistrationRun");
         city.MapGet("/registration-runs/{id:long}", RegistrationRunAsync).RequireAudience(Audience.Bureau).WithName("Training_RegistrationRun");

@@ -135,6 +135,9 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         return await repo.EvidenceAsync(id, ct) ?? throw new NotFoundException($"Claim {id} has no evidence file.");
     }
 
+    /// <summary>The evidence files a claim takes: a scan or photo of the certificate.</summary>
+    public static readonly string[] EvidenceContentTypes = ["application/pdf", "image/png", "image/jpeg"];
+
     private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
 
     private static readonly byte[] JpegSignature = [0xFF, 0xD8, 0xFF];

@@ -18,11 +18,12 @@ internal static class VisionEndpoints
         vision.MapGet("/rounds/{roundId:long}/corps/{corpId}/students/{studentUserId}", VisionRecordsEndpoints.GetStudentAsync).RequireAudience(Audience.Person).WithName("Vision_GetStudent");
         vision.MapPut("/rounds/{roundId:long}/corps/{corpId}/records", VisionRecordsEndpoints.EnterClassAsync).RequireAudience(Audience.Person).WithName("Vision_EnterClass");
         vision.MapGet("/rounds/{roundId:long}/corps/{corpId}/classes/{classId:long}/records", VisionRecordsEndpoints.ClassRecordsAsync).RequireAudience(Audience.Person).WithName("Vision_ClassRecords");
-        vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/imports", VisionRecordsEndpoints.ImportAsync).RequireAudience(Audience.Person).WithName("Vision_Import").DisableAntiforgery();
+        vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/imports", VisionRecordsEndpoints.ImportAsync).RequireAudience(Audience.Person).WithName("Vision_Import").DisableAntiforgery()
+            .AcceptsUpload("The school's records in the import template's layout (GET /api/vision/import-template).", ContractFiles.Xlsx);
         vision.MapPost("/rounds/{roundId:long}/corps/{corpId}/publish", VisionRoundsEndpoints.PublishAsync).RequireAudience(Audience.Person).WithName("Vision_Publish");
-        vision.MapGet("/import-template", VisionRecordsEndpoints.Template).RequireAudience(Audience.SignedIn).WithName("Vision_ImportTemplate");
+        vision.MapGet("/import-template", VisionRecordsEndpoints.Template).RequireAudience(Audience.SignedIn).WithName("Vision_ImportTemplate").ProducesFile();
         vision.MapGet("/rounds/{roundId:long}/statistics", VisionStatisticsEndpoints.StatisticsAsync).RequireAudience(Audience.Bureau).WithName("Vision_Statistics");
-        vision.MapGet("/rounds/{roundId:long}/statistics.xlsx", VisionStatisticsEndpoints.ExportAsync).RequireAudience(Audience.Bureau).WithName("Vision_StatisticsExport");
+        vision.MapGet("/rounds/{roundId:long}/statistics.xlsx", VisionStatisticsEndpoints.ExportAsync).RequireAudience(Audience.Bureau).WithName("Vision_StatisticsExport").ProducesFile();
         vision.MapGet("/trend", VisionStatisticsEndpoints.TrendAsync).RequireAudience(Audience.Bureau).WithName("Vision_Trend");
         vision.MapGet("/referrals/summary", VisionReferralsEndpoints.ReferralSummaryAsync).RequireAudience(Audience.Bureau).WithName("Vision_ReferralSummary");
         vision.MapGet("/classrooms/summary", VisionClassroomsEndpoints.ClassroomSummaryAsync).RequireAudience(Audience.Bureau).WithName("Vision_ClassroomSummary");
