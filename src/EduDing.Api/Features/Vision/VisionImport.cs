@@ -40,14 +40,34 @@ internal static class VisionImport
         _ => null,
     };
 
-    /// <summary>The template: the header row and a second sheet explaining each column.</summary>
+    /// <summary>
+    /// A filled-in row of a pupil wearing no glasses with mild myopia in the right eye, as the template's example sheet
+    /// shows it (a pupil of the school and a date of the round make it importable as it stands).
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string> ExampleRow = new Dictionary<string, string>
+    {
+        ["studentNumber"] = "20230101", ["studentUserId"] = "", ["name"] = "张小明", ["sex"] = "男", ["birthDate"] = "2016-03-05",
+        ["screenedOn"] = "2026-09-15", ["glasses"] = "不戴镜", ["ucvaRight"] = "4.8", ["ucvaLeft"] = "4.9", ["walkDistanceRight"] = "",
+        ["walkDistanceLeft"] = "", ["cvaRight"] = "", ["cvaLeft"] = "", ["sphereRight"] = "-0.75", ["cylinderRight"] = "-0.50",
+        ["axisRight"] = "180", ["sphereLeft"] = "-0.25", ["cylinderLeft"] = "0", ["axisLeft"] = "", ["axialLengthRight"] = "23.85",
+        ["axialLengthLeft"] = "23.70", ["notTestableReason"] = "",
+    };
+
+    /// <summary>
+    /// The template: the empty data sheet (the only one read), a sheet explaining each column, and a sheet with one
+    /// example row under the same headers.
+    /// </summary>
     public static byte[] Template()
     {
         var sheet = new DataTable("筛查数据");
+        var example = new DataTable("示例");
         foreach (var (header, _) in Columns)
         {
             sheet.Columns.Add(header, typeof(string));
+            example.Columns.Add(header, typeof(string));
         }
+
+        example.Rows.Add(Columns.Select(c => (object)ExampleRow[c.Field]).ToArray());
 
         var notes = new[]
         {
@@ -60,9 +80,11 @@ internal static class VisionImport
             new Dictionary<string, object> { ["列"] = "轴位", ["说明"] = "1–180 的整数；柱镜不为 0 时必填" },
             new Dictionary<string, object> { ["列"] = "眼轴", ["说明"] = "选填，毫米" },
             new Dictionary<string, object> { ["列"] = "无法检查原因", ["说明"] = "学生无法配合等，填写后视力和验光可留空" },
+            new Dictionary<string, object> { ["列"] = "姓名", ["说明"] = "选填，用于核对：须与学号或学生ID对应学生的姓名一致" },
+            new Dictionary<string, object> { ["列"] = "（整个文件）", ["说明"] = "只读取第一张工作表「筛查数据」，第一行为表头；「示例」工作表仅作参考，不会导入" },
         };
         using var stream = new MemoryStream();
-        stream.SaveAs(new Dictionary<string, object> { ["筛查数据"] = sheet, ["说明"] = notes });
+        stream.SaveAs(new Dictionary<string, object> { ["筛查数据"] = sheet, ["说明"] = notes, ["示例"] = example });
         return stream.ToArray();
     }
 

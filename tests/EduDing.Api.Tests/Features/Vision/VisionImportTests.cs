@@ -282,6 +282,35 @@ public abstract class VisionImportTests<TFixture>(TFixture school) where TFixtur
         Assert.Equal(Math.Round(100m * good.Count / 3000, 2), (decimal?)total["coverage"]);
     }
 
+    /// <summary>The template's example sheet shows a row that imports as it stands once it names a pupil of the school and a day of the round.</summary>
+    [Fact]
+    public async Task Template_ExampleRow_ImportsForAPupilOfTheSchool()
+    {
+        using var admin = Admin();
+        var template = await admin.GetByteArrayAsync("/api/vision/import-template");
+        var sheets = MiniExcel.GetSheetNames(new MemoryStream(template));
+        var example = new MemoryStream(template).Query(useHeaderRow: true, sheetName: "示例").Cast<IDictionary<string, object>>().Single();
+        var pupil = school.Students[7];
+        var row = VisionImport.Columns.ToDictionary(c => c.Header, c => (object?)example[c.Header]?.ToString());
+        row["学号"] = pupil.Number;
+        row["姓名"] = pupil.Name;
+        row["检查日期"] = Today.AddDays(-1).ToString("yyyy-MM-dd");
+        using var stream = new MemoryStream();
+        stream.SaveAs(new[] { row });
+        var roundId = await NewRoundAsync(admin);
+
+        var report = await ImportAsync(admin, roundId, stream.ToArray(), "reject");
+
+        Assert.Equal(["筛查数据", "说明", "示例"], sheets);
+        Assert.Equal(1, (int)report["created"]!);
+        Assert.Empty(report["problems"]!.AsArray());
+        var record = await admin.GetFromJsonAsync<JsonObject>($"/api/vision/rounds/{roundId}/corps/{school.CorpId}/students/{pupil.UserId}");
+        var right = record!["current"]!["right"]!;
+        Assert.Equal(4.8m, (decimal)right["ucva"]!);
+        Assert.Equal(-0.75m, (decimal)right["sphere"]!);
+        Assert.Equal(180, (int)right["axis"]!);
+    }
+
     [Fact]
     public async Task Template_HasEveryColumn_AndAnEmptyFileImportsNothing()
     {
