@@ -1,6 +1,7 @@
 using EduDing.Api.Data;
 using EduDing.Api.Features.AfterSchool;
 using EduDing.Api.Features.Approvals;
+using EduDing.Api.Features.Demo;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
@@ -22,6 +23,7 @@ builder.Services.AddNotices();
 builder.Services.AddVision();
 builder.Services.AddAfterSchool();
 builder.Services.AddTraining();
+builder.Services.AddDemoData();
 
 var app = builder.Build();
 app.UseEduDingDefaults();

@@ -22,6 +22,8 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Auth:SigningKey", TestTokens.SigningKeyBase64);
         // Development's sandbox port is fixed for a person at the terminal; tests run many sandboxes side by side.
         builder.UseSetting("DingTalk:Sandbox:Url", "http://127.0.0.1:0");
+        // Development's demo data would put rounds and notices into every test's database; DemoDataTests turn it on.
+        builder.UseSetting("DingTalk:Sandbox:DemoData", "false");
         // The org workers run only where a test wants them (LiveOrg); elsewhere they would sync the sandbox needlessly.
         builder.UseSetting("OrgSync:RunWorkers", "false");
         builder.UseSetting("Notices:RunWorkers", "false");

@@ -190,6 +190,12 @@ internal sealed class SandboxSettings
 
     public int Seed { get; set; } = 20260901;
 
+    /// <summary>
+    /// Once the sandbox's org is mirrored, give it some life (an open screening round with records, a sent notice, a notice
+    /// awaiting approval) so that a first run shows more than empty lists. On in Development (appsettings.Development.json).
+    /// </summary>
+    public bool DemoData { get; set; }
+
     /// <summary>Where the in-process sandbox listens; port 0 picks a free one (logged at start).</summary>
     public string Url { get; set; } = "http://127.0.0.1:0";
 

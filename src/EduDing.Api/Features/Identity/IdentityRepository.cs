@@ -6,7 +6,11 @@ using EduDing.Api.Features.Org;
 namespace EduDing.Api.Features.Identity;
 
 /// <summary>A role held in one corp (<see cref="Roles"/>).</summary>
-internal sealed record RoleGrant(string Role, string CorpId);
+internal sealed record RoleGrant(string Role, string CorpId)
+{
+    /// <summary>As a token carries it (and <see cref="Caller.Roles"/> holds it): "role@corpId", or system-admin alone.</summary>
+    public string Claim => Role == Roles.SystemAdmin ? Role : $"{Role}@{CorpId}";
+}
 
 internal sealed record Session(string Id, string RefreshHash, string CorpId, string UserId, string? UnionId, DateTime CreatedAt,
     DateTime RefreshedAt, DateTime ExpiresAt, DateTime? RevokedAt, string? PreviousRefreshHash = null);

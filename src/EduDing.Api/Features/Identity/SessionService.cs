@@ -139,7 +139,7 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
             new(SessionClaim, sessionId),
         };
         // Operating the deployment is not held in one corp: that claim is the bare role the system-admin policy asks for.
-        claims.AddRange(roles.Select(r => r.Role == Roles.SystemAdmin ? r.Role : $"{r.Role}@{r.CorpId}").Distinct()
+        claims.AddRange(roles.Select(r => r.Claim).Distinct()
             .Select(role => new Claim(Policies.RoleClaim, role)));
         var token = new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
         {
