@@ -1375,6 +1375,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ops/vision-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The screening imports, newest first, optionally of one school. An import runs within its upload request and is
+         *     listed once it has finished (docs/operations.md).
+         */
+        get: operations["Ops_VisionImports"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/corps/{corpId}/calendar": {
         parameters: {
             query?: never;
@@ -2497,6 +2517,26 @@ export interface paths {
         get?: never;
         /** Results (trainings) */
         put: operations["Trainings_Results"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/ops/training-imports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The provincial platform imports, newest first, optionally of one corp (a school, or the bureau for the city's file).
+         *     An import runs within its upload request and is listed once it has stored its rows (docs/operations.md).
+         */
+        get: operations["Ops_TrainingImports"];
+        put?: never;
         post?: never;
         delete?: never;
         options?: never;
@@ -3676,6 +3716,16 @@ export interface components {
             total: number;
         };
         /** @description A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging"). */
+        PagedOfProvincialImportOpsDto: {
+            items: components["schemas"]["ProvincialImportOpsDto"][];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            pageSize: number;
+            /** Format: int32 */
+            total: number;
+        };
+        /** @description A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging"). */
         PagedOfRecipientView: {
             items: components["schemas"]["RecipientView"][];
             /** Format: int32 */
@@ -3688,6 +3738,16 @@ export interface components {
         /** @description A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging"). */
         PagedOfSyncRunDto: {
             items: components["schemas"]["SyncRunDto"][];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            pageSize: number;
+            /** Format: int32 */
+            total: number;
+        };
+        /** @description A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging"). */
+        PagedOfVisionImportOpsDto: {
+            items: components["schemas"]["VisionImportOpsDto"][];
             /** Format: int32 */
             page: number;
             /** Format: int32 */
@@ -3867,6 +3927,30 @@ export interface components {
             contact: null | string;
             phone: null | string;
             qualifications?: null | string;
+        };
+        /** @description One finished import of the provincial platform's export, as operators see it: what came in and what it did. */
+        ProvincialImportOpsDto: {
+            /** Format: int64 */
+            id: number;
+            corpId: string;
+            fileName: string;
+            fileSha256: string;
+            /** Format: int32 */
+            totalRows: number;
+            /** Format: int32 */
+            goodRows: number;
+            /** Format: int32 */
+            created: number;
+            /** Format: int32 */
+            updated: number;
+            /** Format: int32 */
+            unchanged: number;
+            /** Format: int32 */
+            superseded: number;
+            importedByCorpId: string;
+            importedByUserId: string;
+            /** Format: date-time */
+            importedAt: string;
         };
         ProvincialImportReport: {
             /** Format: int64 */
@@ -4699,6 +4783,33 @@ export interface components {
             earnedOn: string;
             /** Format: double */
             credits: null | number;
+        };
+        /**
+         * @description One finished xlsx import of screening records, as operators see it: what came in and what it did, never its rows or
+         *     problems (they name children, which operators are not entitled to see).
+         */
+        VisionImportOpsDto: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            roundId: number;
+            corpId: string;
+            fileName: string;
+            fileSha256: string;
+            mode: string;
+            /** Format: int32 */
+            totalRows: number;
+            /** Format: int32 */
+            badRows: number;
+            /** Format: int32 */
+            created: number;
+            /** Format: int32 */
+            updated: number;
+            /** Format: int32 */
+            unchanged: number;
+            importedByUserId: string;
+            /** Format: date-time */
+            importedAt: string;
         };
         VisitRequest: {
             /** Format: date */
@@ -10059,6 +10170,57 @@ export interface operations {
             };
         };
     };
+    Ops_VisionImports: {
+        parameters: {
+            query?: {
+                corpId?: string;
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedOfVisionImportOpsDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
     Calendar_List: {
         parameters: {
             query?: {
@@ -14773,6 +14935,57 @@ export interface operations {
             };
             /** @description Well-formed, but a rule refuses it (a closed window, a full class). */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Ops_TrainingImports: {
+        parameters: {
+            query?: {
+                corpId?: string;
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PagedOfProvincialImportOpsDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -29,5 +29,11 @@ internal static class TrainingExtensions
         return services;
     }
 
-    public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app) => app.MapTrainingEndpoints();
+    public static IEndpointRouteBuilder MapTraining(this IEndpointRouteBuilder app)
+    {
+        app.MapTrainingEndpoints();
+        app.MapGroup("/api/ops").WithTags("Operations").RequireAuthorization(Policies.SystemAdmin)
+            .MapGet("/training-imports", ProvincialImportsOps.ListAsync).RequireAudience(Audience.SystemAdmin).WithName("Ops_TrainingImports");
+        return app;
+    }
 }

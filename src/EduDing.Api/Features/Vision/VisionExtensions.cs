@@ -16,5 +16,11 @@ internal static class VisionExtensions
         return services;
     }
 
-    public static IEndpointRouteBuilder MapVision(this IEndpointRouteBuilder app) => app.MapVisionEndpoints();
+    public static IEndpointRouteBuilder MapVision(this IEndpointRouteBuilder app)
+    {
+        app.MapVisionEndpoints();
+        app.MapGroup("/api/ops").WithTags("Operations").RequireAuthorization(Policies.SystemAdmin)
+            .MapGet("/vision-imports", VisionImportsOps.ListAsync).RequireAudience(Audience.SystemAdmin).WithName("Ops_VisionImports");
+        return app;
+    }
 }

@@ -199,6 +199,13 @@ public abstract class ProvincialImportTests<TFixture>(TFixture fixture) where TF
         Assert.True((bool)skipped["imported"]!);
         Assert.Equal(4, (int)skipped["created"]!);
         Assert.Equal(2, (int)skipped["superseded"]!);
+        // Operators see the stored import (the newest of the school) by what it did.
+        var operatorClient = fixture.Factory.CreateClient();
+        operatorClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.SystemAdmin());
+        var listed = (await operatorClient.GetFromJsonAsync<JsonObject>($"/api/ops/training-imports?corpId={school.CorpId}"))!;
+        var entry = listed["items"]![0]!;
+        Assert.Equal((9, 4, 4, 2), ((int)entry["totalRows"]!, (int)entry["goodRows"]!, (int)entry["created"]!, (int)entry["superseded"]!));
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/api/ops/training-imports")).StatusCode);
         var t001 = await CreditsAsync(school.CorpId, "t001");
         var provincial = t001.Single(c => c.Id != localApproved);
         Assert.Equal((CreditStatus.Superseded, (long?)provincial.Id), (t001.Single(c => c.Id == localApproved).Status, t001.Single(c => c.Id == localApproved).SupersededBy));

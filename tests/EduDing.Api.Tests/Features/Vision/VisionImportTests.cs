@@ -309,6 +309,15 @@ public abstract class VisionImportTests<TFixture>(TFixture school) where TFixtur
         Assert.Equal(4.8m, (decimal)right["ucva"]!);
         Assert.Equal(-0.75m, (decimal)right["sphere"]!);
         Assert.Equal(180, (int)right["axis"]!);
+
+        // Operators follow imports by what came in and what it did, without the rows.
+        using var operatorClient = school.Factory.CreateClient();
+        operatorClient.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", TestTokens.SystemAdmin());
+        var imports = await operatorClient.GetFromJsonAsync<JsonObject>($"/api/ops/vision-imports?corpId={school.CorpId}&pageSize=200");
+        var listed = imports!["items"]!.AsArray().Single(i => (long)i!["roundId"]! == roundId)!;
+        Assert.Equal((1, 0, 1), ((int)listed["totalRows"]!, (int)listed["badRows"]!, (int)listed["created"]!));
+        Assert.Null(listed["errors"]);
+        Assert.Equal(HttpStatusCode.Forbidden, (await admin.GetAsync("/api/ops/vision-imports")).StatusCode);
     }
 
     [Fact]
