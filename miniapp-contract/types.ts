@@ -2575,15 +2575,30 @@ export interface components {
         AnnualDeclineDto: {
             /** Format: int64 */
             previousRoundId: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             previousRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percentage points, two decimals (1.00 = one point).
+             */
             requiredDrop: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             requiredRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             rate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percentage points, two decimals (1.00 = one point).
+             */
             drop: null | number;
             met: null | boolean;
         };
@@ -2630,7 +2645,11 @@ export interface components {
             title: string;
             summary: null | string;
             requester: components["schemas"]["ApprovalPersonDto"];
-            status: string;
+            /**
+             * @description pending: 待审批; approved: 已同意; rejected: 已拒绝; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             route: string;
             /** Format: int32 */
             currentStep: number;
@@ -2651,7 +2670,11 @@ export interface components {
             corpId: string;
             title: string;
             requester: components["schemas"]["ApprovalPersonDto"];
-            status: string;
+            /**
+             * @description pending: 待审批; approved: 已同意; rejected: 已拒绝; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             route: string;
             /** Format: int32 */
             currentStep: number;
@@ -2672,7 +2695,11 @@ export interface components {
             /** Format: int32 */
             index: number;
             approvers: string;
-            mode: string;
+            /**
+             * @description any: 或签（一人同意即可）; all: 会签（全部同意）
+             * @enum {string}
+             */
+            mode: "any" | "all";
             assignees: components["schemas"]["AssigneeDto"][];
         };
         ApproveRequest: {
@@ -2688,7 +2715,11 @@ export interface components {
             corpId: string;
             /** Format: double */
             total: number;
-            outcome: string;
+            /**
+             * @description pass: 合格; deferred: 暂缓注册; fail: 不合格
+             * @enum {string}
+             */
+            outcome: "pass" | "deferred" | "fail";
             reasons: string;
         };
         /** @description A training the teacher enrolled in, with its result and certificate code. */
@@ -2741,7 +2772,7 @@ export interface components {
          */
         AudienceSelector: {
             corpId?: null | string;
-            roles: null | string[];
+            roles: null | ("staff" | "teachers" | "advisers" | "guardians")[];
             periodIds?: null | number[];
             gradeIds?: null | number[];
             classIds?: null | number[];
@@ -2759,7 +2790,11 @@ export interface components {
             subjectCorpId: string;
             studentUserIds: string[];
             reason: string;
-            outcome: string;
+            /**
+             * @description allowed: 允许; denied: 拒绝
+             * @enum {string}
+             */
+            outcome: "allowed" | "denied";
         };
         /** @description An extract for an inspection: the days, what their verification found, and every entry. */
         AuditExtractDto: {
@@ -2782,7 +2817,11 @@ export interface components {
             subjectCorpId: string;
             studentUserIds: string[];
             reason: string;
-            outcome: string;
+            /**
+             * @description allowed: 允许; denied: 拒绝
+             * @enum {string}
+             */
+            outcome: "allowed" | "denied";
             chain: null | string;
             /** Format: int64 */
             seq: null | number;
@@ -2813,10 +2852,16 @@ export interface components {
         BindingTargetDto: {
             /** Format: int32 */
             byYear: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             limit: number;
             comparison: string;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             rate: null | number;
             met: null | boolean;
         };
@@ -2846,14 +2891,22 @@ export interface components {
         CalendarDayDto: {
             /** Format: date */
             day: string;
-            kind: string;
+            /**
+             * @description school-day: 上课日; holiday: 放假; make-up: 调休上课; cancelled: 停课
+             * @enum {string}
+             */
+            kind: "school-day" | "holiday" | "make-up" | "cancelled";
             /** Format: int32 */
             followsWeekday: null | number;
             endsAt: null | string;
             note: null | string;
         };
         CalendarDayRequest: {
-            kind: null | string;
+            /**
+             * @description school-day: 上课日; holiday: 放假; make-up: 调休上课; cancelled: 停课
+             * @enum {null|string}
+             */
+            kind: "school-day" | "holiday" | "make-up" | "cancelled" | null;
             /** Format: int32 */
             followsWeekday?: null | number;
             endsAt?: null | string;
@@ -2875,7 +2928,11 @@ export interface components {
             exemption: null | string;
             /** Format: int32 */
             termsVersion: number;
-            status: string;
+            /**
+             * @description pending: 待审核; approved: 已通过; rejected: 未通过; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             /** Format: date-time */
             submittedAt: string;
             /** Format: date-time */
@@ -2920,7 +2977,11 @@ export interface components {
             /** Format: int64 */
             applicationId: number;
             period: string;
-            status: string;
+            /**
+             * @description paid: 已缴费; waived: 已减免; refunded: 已退费
+             * @enum {string}
+             */
+            status: "paid" | "waived" | "refunded";
             /** Format: int64 */
             amountCents: number;
             note: null | string;
@@ -2935,7 +2996,11 @@ export interface components {
             contact: string;
             phone: string;
             qualifications: null | string;
-            status: string;
+            /**
+             * @description whitelisted: 白名单内; revoked: 已移出白名单
+             * @enum {string}
+             */
+            status: "whitelisted" | "revoked";
             /** Format: date-time */
             createdAt: string;
             createdByUserId: string;
@@ -2946,7 +3011,10 @@ export interface components {
             /** Format: date */
             day: string;
             by: string;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             baselineRate: number;
             participation: components["schemas"]["ParticipationRow"][];
             total: null | components["schemas"]["ParticipationRow"];
@@ -2980,7 +3048,11 @@ export interface components {
         };
         ChainStepDto: {
             approvers: string;
-            mode: string;
+            /**
+             * @description any: 或签（一人同意即可）; all: 会签（全部同意）
+             * @enum {string}
+             */
+            mode: "any" | "all";
             corpId: null | string;
             userIds: null | string[];
         };
@@ -3042,15 +3114,24 @@ export interface components {
             classrooms: number;
             /** Format: int32 */
             lightingRenovated: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             lightingRate: null | number;
             /** Format: int32 */
             desks: number;
             /** Format: int32 */
             adjustableDesks: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             adjustableRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             target: number;
         };
         ClassRosterDto: {
@@ -3142,7 +3223,11 @@ export interface components {
             expiresAt: null | string;
         };
         CreateRound: {
-            kind: null | string;
+            /**
+             * @description winter-leave: 寒假离校; winter-return: 寒假返校; summer-leave: 暑假离校; summer-return: 暑假返校; ad-hoc: 临时筛查; rescreen: 复查
+             * @enum {null|string}
+             */
+            kind: "winter-leave" | "winter-return" | "summer-leave" | "summer-return" | "ad-hoc" | "rescreen" | null;
             /** Format: int32 */
             schoolYear: null | number;
             name?: null | string;
@@ -3158,14 +3243,22 @@ export interface components {
         CreditPart: {
             /** Format: int32 */
             domain: number;
-            level: string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {string}
+             */
+            level: "basic" | "intermediate" | "advanced";
             /** Format: double */
             credits: number;
         };
         CreditPartRequest: {
             /** Format: int32 */
             domain: null | number;
-            level: null | string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {null|string}
+             */
+            level: "basic" | "intermediate" | "advanced" | null;
             /** Format: double */
             credits: null | number;
         };
@@ -3176,11 +3269,23 @@ export interface components {
             organiser: null | string;
             /** Format: date */
             earnedOn: null | string;
-            kind: null | string;
-            source: null | string;
+            /**
+             * @description regular: 常规培训学分; new-teacher: 新教师培训; principal-qualification: 校长任职资格培训
+             * @enum {null|string}
+             */
+            kind: "regular" | "new-teacher" | "principal-qualification" | null;
+            /**
+             * @description provincial: 省平台; city: 市级培训; school-based: 校本研修; degree: 学历提升; research: 课题研究; teaching-trainers: 培训授课; support-teaching: 支教; non-vetted: 非认定机构（事前审批）
+             * @enum {null|string}
+             */
+            source: "provincial" | "city" | "school-based" | "degree" | "research" | "teaching-trainers" | "support-teaching" | "non-vetted" | null;
             /** Format: int32 */
             domain?: null | number;
-            level?: null | string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {null|string}
+             */
+            level?: "basic" | "intermediate" | "advanced" | null;
             /** Format: double */
             credits?: null | number;
             /** Format: double */
@@ -3352,7 +3457,11 @@ export interface components {
             kind: string;
             senderCorpId: string;
             title: string;
-            status: string;
+            /**
+             * @description awaiting-approval: 待审批; scheduled: 待发送; sending: 发送中; sent: 已发送; rejected: 未通过审批; recalled: 已撤回
+             * @enum {string}
+             */
+            status: "awaiting-approval" | "scheduled" | "sending" | "sent" | "rejected" | "recalled";
             /** Format: date-time */
             sendAt: string;
             corps: components["schemas"]["FanOutCorpDto"][];
@@ -3362,7 +3471,11 @@ export interface components {
             /** Format: int64 */
             offeringId: number;
             offering: string;
-            unit: string;
+            /**
+             * @description term: 按学期; month: 按月; day: 按天; session: 按课时
+             * @enum {string}
+             */
+            unit: "term" | "month" | "day" | "session";
             /** Format: int32 */
             feeCents: number;
             /** Format: int32 */
@@ -3470,7 +3583,11 @@ export interface components {
         };
         /** @description A level's credits in the cycle, and what higher levels' surplus brought to its minimum (a higher level stands in for a lower one). */
         LevelCredits: {
-            level: string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {string}
+             */
+            level: "basic" | "intermediate" | "advanced";
             /** Format: double */
             earned: number;
             /** Format: double */
@@ -3534,7 +3651,11 @@ export interface components {
             children: components["schemas"]["MeChildDto"][];
         };
         MeRoleDto: {
-            role: string;
+            /**
+             * @description bureau-admin: 教育局管理员; bureau-staff: 教育局工作人员; school-admin: 学校管理员; school-staff: 学校教职工; teacher: 任课教师; adviser: 班主任; guardian: 家长
+             * @enum {string}
+             */
+            role: "bureau-admin" | "bureau-staff" | "school-admin" | "school-staff" | "teacher" | "adviser" | "guardian";
             corpId: string;
             corpName: string;
         };
@@ -3596,7 +3717,11 @@ export interface components {
             body: string;
             links: components["schemas"]["NoticeLink"][];
             audience: components["schemas"]["AudienceSelector"][];
-            status: string;
+            /**
+             * @description awaiting-approval: 待审批; scheduled: 待发送; sending: 发送中; sent: 已发送; rejected: 未通过审批; recalled: 已撤回
+             * @enum {string}
+             */
+            status: "awaiting-approval" | "scheduled" | "sending" | "sent" | "rejected" | "recalled";
             /** Format: date-time */
             sendAt: string;
             /** Format: date-time */
@@ -3640,11 +3765,19 @@ export interface components {
         OfferingDto: {
             /** Format: int64 */
             id: number;
-            kind: string;
+            /**
+             * @description basic: 基础托管; elective: 拓展课程
+             * @enum {string}
+             */
+            kind: "basic" | "elective";
             name: string;
             gradeLevels: number[];
             teacherUserId: null | string;
-            contentType: string;
+            /**
+             * @description homework: 作业辅导; reading: 阅读; sports: 体育活动; arts: 艺术; science: 科普; labour: 劳动; club: 社团; film: 观影
+             * @enum {string}
+             */
+            contentType: "homework" | "reading" | "sports" | "arts" | "science" | "labour" | "club" | "film";
             /** Format: int32 */
             capacity: number;
             /** Format: int32 */
@@ -3661,11 +3794,19 @@ export interface components {
             classIds: number[];
         };
         OfferingRequest: {
-            kind: null | string;
+            /**
+             * @description basic: 基础托管; elective: 拓展课程
+             * @enum {null|string}
+             */
+            kind: "basic" | "elective" | null;
             name: null | string;
             gradeLevels?: null | number[];
             teacherUserId?: null | string;
-            contentType: null | string;
+            /**
+             * @description homework: 作业辅导; reading: 阅读; sports: 体育活动; arts: 艺术; science: 科普; labour: 劳动; club: 社团; film: 观影
+             * @enum {null|string}
+             */
+            contentType: "homework" | "reading" | "sports" | "arts" | "science" | "labour" | "club" | "film" | null;
             /** Format: int32 */
             capacity: null | number;
             /** Format: int32 */
@@ -3763,15 +3904,25 @@ export interface components {
             eligible: number;
             /** Format: int32 */
             enrolled: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             rate: null | number;
             /** Format: int32 */
             allFiveDays: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             allFiveDaysShare: null | number;
         };
         PaymentRequest: {
-            status: null | string;
+            /**
+             * @description paid: 已缴费; waived: 已减免; refunded: 已退费
+             * @enum {null|string}
+             */
+            status: "paid" | "waived" | "refunded" | null;
             /** Format: int64 */
             amountCents: null | number;
             note?: null | string;
@@ -3794,7 +3945,11 @@ export interface components {
         };
         PersonRoleDto: {
             corpId: string;
-            role: string;
+            /**
+             * @description bureau-admin: 教育局管理员; bureau-staff: 教育局工作人员; school-admin: 学校管理员; school-staff: 学校教职工; teacher: 任课教师; adviser: 班主任; guardian: 家长
+             * @enum {string}
+             */
+            role: "bureau-admin" | "bureau-staff" | "school-admin" | "school-staff" | "teacher" | "adviser" | "guardian";
             userId: string;
             name: string;
             classIds: number[];
@@ -3813,7 +3968,11 @@ export interface components {
         PlaceDto: {
             /** Format: int64 */
             offeringId: number;
-            status: string;
+            /**
+             * @description held: 审核中占位; enrolled: 已录取; waitlisted: 候补; released: 已释放; applied: 待分配; offered: 待确认递补
+             * @enum {string}
+             */
+            status: "held" | "enrolled" | "waitlisted" | "released" | "applied" | "offered";
             /** Format: int32 */
             waitlistPosition: null | number;
             /** Format: int32 */
@@ -3830,7 +3989,11 @@ export interface components {
             organiser: string;
             /** Format: date */
             startsOn: string;
-            status: string;
+            /**
+             * @description pending: 待审批; approved: 已同意; rejected: 已拒绝; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -3872,7 +4035,11 @@ export interface components {
             id: number;
             corpId: string;
             name: string;
-            kind: string;
+            /**
+             * @description term: 学期托管; holiday: 假期托管
+             * @enum {string}
+             */
+            kind: "term" | "holiday";
             /** Format: date */
             startsOn: string;
             /** Format: date */
@@ -3882,18 +4049,30 @@ export interface components {
             /** Format: date-time */
             signupClosesAt: string;
             gradeLevels: number[];
-            status: string;
+            /**
+             * @description draft: 草稿; open: 开放报名; closed: 已结束
+             * @enum {string}
+             */
+            status: "draft" | "open" | "closed";
             terms: string;
             /** Format: int32 */
             termsVersion: number;
-            feeUnit: string;
+            /**
+             * @description term: 按学期; month: 按月; day: 按天; session: 按课时
+             * @enum {string}
+             */
+            feeUnit: "term" | "month" | "day" | "session";
             safetyNotes: null | string;
             sessions: components["schemas"]["SessionDto"][];
             offerings: components["schemas"]["OfferingDto"][];
         };
         ProgramRequest: {
             name: null | string;
-            kind: null | string;
+            /**
+             * @description term: 学期托管; holiday: 假期托管
+             * @enum {null|string}
+             */
+            kind: "term" | "holiday" | null;
             /** Format: date */
             startsOn: null | string;
             /** Format: date */
@@ -3904,7 +4083,11 @@ export interface components {
             signupClosesAt: null | string;
             gradeLevels: null | number[];
             terms: null | string;
-            feeUnit: null | string;
+            /**
+             * @description term: 按学期; month: 按月; day: 按天; session: 按课时
+             * @enum {null|string}
+             */
+            feeUnit: "term" | "month" | "day" | "session" | null;
             safetyNotes?: null | string;
             sessions: null | components["schemas"]["SessionRequest"][];
             offerings: null | components["schemas"]["OfferingRequest"][];
@@ -3918,7 +4101,10 @@ export interface components {
             enrolled: number;
             /** Format: int32 */
             screened: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             coverage: null | number;
         };
         ProviderRequest: {
@@ -3988,7 +4174,11 @@ export interface components {
             /** Format: int64 */
             classId: null | number;
             reason: string;
-            status: string;
+            /**
+             * @description pending: 待发送; sent: 已发送; delivered: 已送达; failed: 发送失败; cancelled: 已取消
+             * @enum {string}
+             */
+            status: "pending" | "sent" | "delivered" | "failed" | "cancelled";
             failure: null | string;
             /** Format: date-time */
             sentAt: null | string;
@@ -4079,9 +4269,15 @@ export interface components {
             acknowledged: null | number;
             /** Format: int32 */
             visited: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             acknowledgedRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             completionRate: null | number;
             /** @default false */
             suppressed: boolean;
@@ -4096,7 +4292,11 @@ export interface components {
             /** Format: int64 */
             classId: number;
             reason: string;
-            status: string;
+            /**
+             * @description open: 待就诊; acknowledged: 家长已确认; visited: 已就诊; cancelled: 已取消
+             * @enum {string}
+             */
+            status: "open" | "acknowledged" | "visited" | "cancelled";
             /** Format: date-time */
             createdAt: string;
             /** Format: date-time */
@@ -4120,7 +4320,11 @@ export interface components {
             name: string;
             /** Format: double */
             total: number;
-            outcome: string;
+            /**
+             * @description pass: 合格; deferred: 暂缓注册; fail: 不合格
+             * @enum {string}
+             */
+            outcome: "pass" | "deferred" | "fail";
             reasons: string[];
         };
         RegistrationRun: {
@@ -4207,11 +4411,19 @@ export interface components {
             comment?: null | string;
         };
         RoleDto: {
-            role: string;
+            /**
+             * @description bureau-admin: 教育局管理员; bureau-staff: 教育局工作人员; school-admin: 学校管理员; school-staff: 学校教职工; teacher: 任课教师; adviser: 班主任; guardian: 家长
+             * @enum {string}
+             */
+            role: "bureau-admin" | "bureau-staff" | "school-admin" | "school-staff" | "teacher" | "adviser" | "guardian";
             corpId: string;
         };
         RoleRequest: {
-            role: null | string;
+            /**
+             * @description new-teacher: 新任教师; new-principal: 新任校长
+             * @enum {null|string}
+             */
+            role: "new-teacher" | "new-principal" | null;
             /** Format: date */
             startsOn: null | string;
             /** Format: date */
@@ -4227,13 +4439,25 @@ export interface components {
             applicationId: number;
             /** Format: date */
             day: string;
-            fromStatus: null | string;
-            toStatus: string;
+            /**
+             * @description present: 出勤; late: 迟到; leave: 请假; absent: 缺勤
+             * @enum {null|string}
+             */
+            fromStatus: "present" | "late" | "leave" | "absent" | null;
+            /**
+             * @description present: 出勤; late: 迟到; leave: 请假; absent: 缺勤
+             * @enum {string}
+             */
+            toStatus: "present" | "late" | "leave" | "absent";
             reason: string;
             requestedByUserId: string;
             /** Format: date-time */
             requestedAt: string;
-            status: string;
+            /**
+             * @description pending: 待审批; approved: 已同意; rejected: 已拒绝; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             /** Format: date-time */
             decidedAt: null | string;
         };
@@ -4246,13 +4470,21 @@ export interface components {
         RollCorrectionRequest: {
             /** Format: int64 */
             applicationId: null | number;
-            status: null | string;
+            /**
+             * @description present: 出勤; late: 迟到; leave: 请假; absent: 缺勤
+             * @enum {null|string}
+             */
+            status: "present" | "late" | "leave" | "absent" | null;
             reason: null | string;
         };
         RollMark: {
             /** Format: int64 */
             applicationId: null | number;
-            status: null | string;
+            /**
+             * @description present: 出勤; late: 迟到; leave: 请假; absent: 缺勤
+             * @enum {null|string}
+             */
+            status: "present" | "late" | "leave" | "absent" | null;
         };
         RollRequest: {
             entries: null | components["schemas"]["RollMark"][];
@@ -4264,7 +4496,11 @@ export interface components {
             studentUserId: string;
             studentName: string;
             onLeave: boolean;
-            status: null | string;
+            /**
+             * @description present: 出勤; late: 迟到; leave: 请假; absent: 缺勤
+             * @enum {null|string}
+             */
+            status: "present" | "late" | "leave" | "absent" | null;
             lateEntry: boolean;
             pickup: components["schemas"]["PickupPerson"][];
             delegate: null | components["schemas"]["CareDelegate"];
@@ -4289,7 +4525,11 @@ export interface components {
         RoundDto: {
             /** Format: int64 */
             id: number;
-            kind: string;
+            /**
+             * @description winter-leave: 寒假离校; winter-return: 寒假返校; summer-leave: 暑假离校; summer-return: 暑假返校; ad-hoc: 临时筛查; rescreen: 复查
+             * @enum {string}
+             */
+            kind: "winter-leave" | "winter-return" | "summer-leave" | "summer-return" | "ad-hoc" | "rescreen";
             kindName: string;
             /** Format: int32 */
             schoolYear: number;
@@ -4428,7 +4668,10 @@ export interface components {
             valid: null | number;
             /** Format: int32 */
             myopic: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             myopiaRate: null | number;
             /** Format: int32 */
             myopiaLow: null | number;
@@ -4442,9 +4685,15 @@ export interface components {
             poorVisionKnown: null | number;
             /** Format: int32 */
             poorVision: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             poorVisionRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             coverage: null | number;
             /** @default false */
             suppressed: boolean;
@@ -4575,7 +4824,11 @@ export interface components {
             profile: components["schemas"]["TeacherProfile"];
         };
         TeacherRole: {
-            role: string;
+            /**
+             * @description new-teacher: 新任教师; new-principal: 新任校长
+             * @enum {string}
+             */
+            role: "new-teacher" | "new-principal";
             /** Format: date */
             startsOn: string;
             /** Format: date */
@@ -4615,11 +4868,23 @@ export interface components {
             id: number;
             corpId: string;
             userId: string;
-            kind: string;
-            source: string;
+            /**
+             * @description regular: 常规培训学分; new-teacher: 新教师培训; principal-qualification: 校长任职资格培训
+             * @enum {string}
+             */
+            kind: "regular" | "new-teacher" | "principal-qualification";
+            /**
+             * @description provincial: 省平台; city: 市级培训; school-based: 校本研修; degree: 学历提升; research: 课题研究; teaching-trainers: 培训授课; support-teaching: 支教; non-vetted: 非认定机构（事前审批）
+             * @enum {string}
+             */
+            source: "provincial" | "city" | "school-based" | "degree" | "research" | "teaching-trainers" | "support-teaching" | "non-vetted";
             /** Format: int32 */
             domain: number;
-            level: string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {string}
+             */
+            level: "basic" | "intermediate" | "advanced";
             /** Format: double */
             credits: null | number;
             /** Format: double */
@@ -4631,7 +4896,11 @@ export interface components {
             practical: boolean;
             concentrated: boolean;
             evidenceUrl: null | string;
-            status: string;
+            /**
+             * @description pending: 待审核; approved: 已认定; rejected: 未认定; returned: 已退回; withdrawn: 已撤回; superseded: 已由省平台记录取代
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn" | "superseded";
             /** Format: date-time */
             createdAt: string;
             createdByCorpId: string;
@@ -4649,7 +4918,11 @@ export interface components {
             trainingId: number;
             corpId: string;
             userId: string;
-            status: string;
+            /**
+             * @description pending: 待审批; approved: 已同意; rejected: 已拒绝; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             result: null | string;
             /** Format: int64 */
             creditId: null | number;
@@ -4667,7 +4940,11 @@ export interface components {
             title: string;
             /** Format: int32 */
             domain: number;
-            level: string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {string}
+             */
+            level: "basic" | "intermediate" | "advanced";
             /** Format: double */
             credits: number;
             /** Format: int32 */
@@ -4707,7 +4984,11 @@ export interface components {
             title: null | string;
             /** Format: int32 */
             domain?: null | number;
-            level?: null | string;
+            /**
+             * @description basic: 初级; intermediate: 中级; advanced: 高级
+             * @enum {null|string}
+             */
+            level?: "basic" | "intermediate" | "advanced" | null;
             /** Format: double */
             credits: null | number;
             /** Format: int32 */
@@ -4764,11 +5045,20 @@ export interface components {
             screened: number;
             /** Format: int32 */
             valid: number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             myopiaRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             poorVisionRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             target: number;
         };
         /** @description An approved local credit the provincial platform has no record of yet (the school registers it there). */
@@ -4778,7 +5068,11 @@ export interface components {
             userId: string;
             name: null | string;
             title: string;
-            source: string;
+            /**
+             * @description provincial: 省平台; city: 市级培训; school-based: 校本研修; degree: 学历提升; research: 课题研究; teaching-trainers: 培训授课; support-teaching: 支教; non-vetted: 非认定机构（事前审批）
+             * @enum {string}
+             */
+            source: "provincial" | "city" | "school-based" | "degree" | "research" | "teaching-trainers" | "support-teaching" | "non-vetted";
             /** Format: date */
             earnedOn: string;
             /** Format: double */
@@ -4829,9 +5123,15 @@ export interface components {
             /** Format: int64 */
             roundId: number;
             name: string;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percent, 0–100, two decimals (58.22 = 58.22%).
+             */
             myopiaRate: null | number;
-            /** Format: double */
+            /**
+             * Format: double
+             * @description Percentage points, two decimals (1.00 = one point).
+             */
             change: null | number;
         };
     };

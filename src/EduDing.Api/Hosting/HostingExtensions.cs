@@ -63,6 +63,7 @@ internal static class HostingExtensions
             }
 
             ContractTypes.Normalize(schema, context.JsonTypeInfo.Type);
+            CodeValues.Describe(schema, context);
             return Task.CompletedTask;
         }).AddDocumentTransformer(ContractResponses.AddComponentsAsync).AddOperationTransformer(ContractResponses.DescribeAsync)
         .AddOperationTransformer(ContractSummaries.DescribeAsync)

@@ -73,6 +73,52 @@ public sealed class OpenApiContractTests
         Assert.Equal([Xlsx.ContentType], template.Select(c => c.Key));
     }
 
+    /// <summary>
+    /// Code values reach the mini-app with their Chinese labels: every property marked with its codes lists them as an enum
+    /// with a label each, and the code-like properties still without one are only those named here (being labelled; #16).
+    /// Rates say they are percents.
+    /// </summary>
+    [Fact]
+    public async Task CodeValues_AreEnumsWithChineseLabels()
+    {
+        var marked = typeof(CodeValuesAttribute).Assembly.GetTypes()
+            .SelectMany(t => t.GetProperties(BindingFlags.Public | BindingFlags.Instance).Select(p => (Type: t, Property: p)))
+            .Select(x => (x.Type, x.Property, Codes: x.Property.GetCustomAttribute<CodeValuesAttribute>()?.Codes))
+            .Where(x => x.Codes is not null).ToList();
+        var contract = System.Text.Json.Nodes.JsonNode.Parse(await File.ReadAllTextAsync(Path.Combine(RepoPaths.Root, "miniapp-contract", "openapi.json")))!;
+        var schemas = contract["components"]!["schemas"]!.AsObject();
+
+        Assert.True(marked.Count >= 40, $"{marked.Count} properties marked");
+        foreach (var codes in marked.Select(m => m.Codes!).Distinct())
+        {
+            var values = CodeValues.Of(codes);
+            Assert.NotEmpty(values);
+            Assert.All(values, v => Assert.Matches(@"\p{IsCJKUnifiedIdeographs}", v.Label));
+        }
+
+        var status = schemas["ApprovalDto"]!["properties"]!["status"]!;
+        Assert.Equal(["pending", "approved", "rejected", "returned", "withdrawn"], status["enum"]!.AsArray().Select(v => v!.ToString()));
+        Assert.Equal("待审批", status["x-enum-descriptions"]![0]!.ToString());
+        var roll = schemas["RollMark"]!["properties"]!["status"]!;
+        Assert.Contains(roll["enum"]!.AsArray(), v => v is null);
+        Assert.Equal("percent", schemas["StatisticsRowDto"]!["properties"]!["myopiaRate"]!["x-unit"]!.ToString());
+        Assert.Equal("percent", schemas["ParticipationRow"]!["properties"]!["rate"]!["x-unit"]!.ToString());
+        Assert.Equal("percentage-points", schemas["YearOnYearDto"]!["properties"]!["change"]!["x-unit"]!.ToString());
+
+        string[] codeLike = ["status", "kind", "role", "level", "mode", "outcome", "unit", "feeUnit", "contentType", "source", "decision", "fromStatus", "toStatus"];
+        string[] notYet =
+        [
+            "ApprovalDto.kind", "ApprovalListItemDto.kind", "ArchivedTraining.status", "AssigneeDto.decision", "BulkOutcome.outcome", "ChainDto.kind",
+            "ChainDto.source", "CorpDto.kind", "DutySignIn.role", "FanOutDto.kind", "InboxEventDto.source", "InboxEventDto.status", "RecipientView.role",
+            "RecordDto.source", "Requirement.status", "SyncRunDto.kind", "SyncRunDto.status", "VisionImportOpsDto.mode",
+        ];
+        var unlabelled = schemas.SelectMany(s => (s.Value!["properties"]?.AsObject() ?? []).Select(p => (Name: $"{s.Key}.{p.Key}", Property: p.Key, Schema: p.Value!)))
+            .Where(p => codeLike.Contains(p.Property) && p.Schema["enum"] is null && p.Schema["items"]?["enum"] is null
+                        && p.Schema["type"]?.ToJsonString() is "\"string\"" or "[\"null\",\"string\"]")
+            .Select(p => p.Name).ToList();
+        Assert.Empty(unlabelled.Except(notYet));
+    }
+
     [Fact]
     public async Task RequestBodies_MarkRequiredOnlyWhatIsRequired()
     {

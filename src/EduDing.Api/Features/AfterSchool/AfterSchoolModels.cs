@@ -1,9 +1,12 @@
+using System.ComponentModel;
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>A term program (学期, "5+2" applies) or a holiday program (暑托, 春秋假托管: the dates it lists).</summary>
 internal static class CareProgramKind
 {
+    [Description("学期托管")]
     public const string Term = "term";
+    [Description("假期托管")]
     public const string Holiday = "holiday";
 
     public static readonly IReadOnlyList<string> All = [Term, Holiday];
@@ -12,37 +15,69 @@ internal static class CareProgramKind
 /// <summary>draft → open (signup, only when "5+2" compliant) → closed.</summary>
 internal static class CareProgramStatus
 {
+    [Description("草稿")]
     public const string Draft = "draft";
+    [Description("开放报名")]
     public const string Open = "open";
+    [Description("已结束")]
     public const string Closed = "closed";
 }
 
 /// <summary>基础托管 (basic care: every eligible child who needs it is served) or 拓展课程 (an elective with a capacity).</summary>
 internal static class OfferingKind
 {
+    [Description("基础托管")]
     public const string Basic = "basic";
+    [Description("拓展课程")]
     public const string Elective = "elective";
 }
 
 /// <summary>What happens in a session: never new lessons (no collective teaching or 补课).</summary>
 internal static class ContentType
 {
-    public static readonly IReadOnlyList<string> All = ["homework", "reading", "sports", "arts", "science", "labour", "club", "film"];
+    [Description("作业辅导")]
+    public const string Homework = "homework";
+
+    [Description("阅读")]
+    public const string Reading = "reading";
+
+    [Description("体育活动")]
+    public const string Sports = "sports";
+
+    [Description("艺术")]
+    public const string Arts = "arts";
+
+    [Description("科普")]
+    public const string Science = "science";
+
+    [Description("劳动")]
+    public const string Labour = "labour";
+
+    [Description("社团")]
+    public const string Club = "club";
+
+    [Description("观影")]
+    public const string Film = "film";
+
+    public static readonly IReadOnlyList<string> All = [Homework, Reading, Sports, Arts, Science, Labour, Club, Film];
 }
 
 /// <summary>How an elective's places go when demand exceeds them.</summary>
 internal static class AllocationMode
 {
     /// <summary>In the order applications were submitted (never the speed of reviewers).</summary>
+    [Description("先到先得")]
     public const string FirstCome = "first-come";
 
     /// <summary>A recorded, reproducible draw after the window closes, priority categories first (摇号).</summary>
+    [Description("摇号")]
     public const string Lottery = "lottery";
 
     /// <summary>
     /// Ranked choices (志愿): families rank the program's ranked electives; after the window one batch gives each family
     /// its best-ranked choice with a place, in a recorded draw's order with priority categories first.
     /// </summary>
+    [Description("志愿")]
     public const string Ranked = "ranked";
 
     public static readonly IReadOnlyList<string> All = [FirstCome, Lottery, Ranked];
@@ -53,16 +88,33 @@ internal static class AllocationMode
 
 internal static class FeeUnit
 {
-    public static readonly IReadOnlyList<string> All = ["term", "month", "day", "session"];
+    [Description("按学期")]
+    public const string Term = "term";
+
+    [Description("按月")]
+    public const string Month = "month";
+
+    [Description("按天")]
+    public const string Day = "day";
+
+    [Description("按课时")]
+    public const string Session = "session";
+
+    public static readonly IReadOnlyList<string> All = [Term, Month, Day, Session];
 }
 
 /// <summary>An application: pending review → approved (its places become enrolments) | rejected | returned | withdrawn.</summary>
 internal static class CareApplicationStatus
 {
+    [Description("待审核")]
     public const string Pending = "pending";
+    [Description("已通过")]
     public const string Approved = "approved";
+    [Description("未通过")]
     public const string Rejected = "rejected";
+    [Description("已退回")]
     public const string Returned = "returned";
+    [Description("已撤回")]
     public const string Withdrawn = "withdrawn";
 }
 
@@ -74,15 +126,21 @@ internal static class CareApplicationStatus
 /// </summary>
 internal static class PlaceStatus
 {
+    [Description("审核中占位")]
     public const string Held = "held";
+    [Description("已录取")]
     public const string Enrolled = "enrolled";
+    [Description("候补")]
     public const string Waitlisted = "waitlisted";
+    [Description("已释放")]
     public const string Released = "released";
 
     /// <summary>Applied for an elective allocated after the window: waiting for the draw, not counted against capacity.</summary>
+    [Description("待分配")]
     public const string Applied = "applied";
 
     /// <summary>A freed place offered to the next family in line: counted against capacity until claimed, declined or lapsed.</summary>
+    [Description("待确认递补")]
     public const string Offered = "offered";
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using Dapper;
 using EduDing.Api.Data;
@@ -9,10 +10,25 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>One offering's line on a child's fee statement.</summary>
-internal sealed record FeeLine(long OfferingId, string Offering, string Unit, int FeeCents, int Sessions, int FullSessions, long DueCents);
+internal sealed record FeeLine(long OfferingId, string Offering, [property: CodeValues(typeof(FeeUnit))] string Unit, int FeeCents, int Sessions, int FullSessions, long DueCents);
+
+/// <summary>What the school's finance records say about a child's fee for a period.</summary>
+internal static class PaymentStatus
+{
+    [Description("已缴费")]
+    public const string Paid = "paid";
+
+    [Description("已减免")]
+    public const string Waived = "waived";
+
+    [Description("已退费")]
+    public const string Refunded = "refunded";
+
+    public static readonly IReadOnlyList<string> All = [Paid, Waived, Refunded];
+}
 
 /// <summary>What the finance office recorded for an application and period: paid, waived or refunded, and how much.</summary>
-internal sealed record CarePayment(long ApplicationId, string Period, string Status, long AmountCents, string? Note);
+internal sealed record CarePayment(long ApplicationId, string Period, [property: CodeValues(typeof(PaymentStatus))] string Status, long AmountCents, string? Note);
 
 /// <summary>A child's fee statement for a period: lines, the exemption applied, the total due, the payment and the balance.</summary>
 internal sealed record FeeStatement(long ApplicationId, string StudentUserId, string StudentName, string? Exemption, int ExemptPercent,
@@ -26,8 +42,6 @@ internal sealed record FeeStatement(long ApplicationId, string StudentUserId, st
 internal sealed class CareBilling(Database db, CareRepository care, OrgDirectory directory, AccessPolicy access, IOptions<AfterSchoolOptions> options,
     TimeProvider time)
 {
-    public static readonly IReadOnlyList<string> PaymentStatuses = ["paid", "waived", "refunded"];
-
     /// <summary>The period's first and last day: "term" (the program), or a month "yyyy-MM".</summary>
     public static (DateOnly From, DateOnly To) Period(CareProgram program, string? period)
     {
@@ -110,9 +124,9 @@ internal sealed class CareBilling(Database db, CareRepository care, OrgDirectory
         }
 
         Period(program, period);
-        if (status is null || !PaymentStatuses.Contains(status))
+        if (status is null || !PaymentStatus.All.Contains(status))
         {
-            throw new RequestValidationException("status", $"must be one of {string.Join(", ", PaymentStatuses)}");
+            throw new RequestValidationException("status", $"must be one of {string.Join(", ", PaymentStatus.All)}");
         }
 
         if (amountCents is not (>= 0 and <= 100_000_000))

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Audit;
@@ -12,11 +13,23 @@ namespace EduDing.Api.Features.AfterSchool;
 /// <summary>Roll marks: 到 present, 迟到 late, 请假 on leave, 缺勤 absent.</summary>
 internal static class RollStatus
 {
-    public static readonly IReadOnlyList<string> All = ["present", "late", "leave", "absent"];
+    [Description("出勤")]
+    public const string Present = "present";
+
+    [Description("迟到")]
+    public const string Late = "late";
+
+    [Description("请假")]
+    public const string Leave = "leave";
+
+    [Description("缺勤")]
+    public const string Absent = "absent";
+
+    public static readonly IReadOnlyList<string> All = [Present, Late, Leave, Absent];
 }
 
 /// <summary>One child on a group's roll for a day, as its teacher sees it (pickup phones included, every read audited).</summary>
-internal sealed record RollRow(long ApplicationId, string StudentUserId, string StudentName, bool OnLeave, string? Status, bool LateEntry,
+internal sealed record RollRow(long ApplicationId, string StudentUserId, string StudentName, bool OnLeave, [property: CodeValues(typeof(RollStatus))] string? Status, bool LateEntry,
     IReadOnlyList<PickupPerson> Pickup, CareDelegate? Delegate, Handover? Handover);
 
 /// <summary>

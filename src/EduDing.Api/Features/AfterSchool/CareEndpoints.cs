@@ -8,17 +8,17 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace EduDing.Api.Features.AfterSchool;
 
 [RequestSchema("kind")]
-internal sealed record CalendarDayRequest(string? Kind, int? FollowsWeekday, string? EndsAt, string? Note);
+internal sealed record CalendarDayRequest([property: CodeValues(typeof(CalendarDayKind))] string? Kind, int? FollowsWeekday, string? EndsAt, string? Note);
 
-internal sealed record CalendarDayDto(DateOnly Day, string Kind, int? FollowsWeekday, string? EndsAt, string? Note);
+internal sealed record CalendarDayDto(DateOnly Day, [property: CodeValues(typeof(CalendarDayKind))] string Kind, int? FollowsWeekday, string? EndsAt, string? Note);
 
 internal sealed record SessionDto(int Weekday, string StartsAt, string EndsAt);
 
-internal sealed record OfferingDto(long Id, string Kind, string Name, IReadOnlyList<int> GradeLevels, string? TeacherUserId, string ContentType,
+internal sealed record OfferingDto(long Id, [property: CodeValues(typeof(OfferingKind))] string Kind, string Name, IReadOnlyList<int> GradeLevels, string? TeacherUserId, [property: CodeValues(typeof(ContentType))] string ContentType,
     int Capacity, int FeeCents, string Allocation, int Held, int Enrolled, int Waitlisted, long? ProviderId, IReadOnlyList<long> ClassIds);
 
-internal sealed record ProgramDto(long Id, string CorpId, string Name, string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
-    DateTime SignupClosesAt, IReadOnlyList<int> GradeLevels, string Status, string Terms, int TermsVersion, string FeeUnit, string? SafetyNotes,
+internal sealed record ProgramDto(long Id, string CorpId, string Name, [property: CodeValues(typeof(CareProgramKind))] string Kind, DateOnly StartsOn, DateOnly EndsOn, DateTime SignupOpensAt,
+    DateTime SignupClosesAt, IReadOnlyList<int> GradeLevels, [property: CodeValues(typeof(CareProgramStatus))] string Status, string Terms, int TermsVersion, [property: CodeValues(typeof(FeeUnit))] string FeeUnit, string? SafetyNotes,
     IReadOnlyList<SessionDto> Sessions, IReadOnlyList<OfferingDto> Offerings);
 
 internal sealed record ComplianceDto(long ProgramId, bool Compliant, decimal MinimumDailyHours, IReadOnlyList<ComplianceViolation> Violations);
@@ -27,7 +27,7 @@ internal sealed record ComplianceDto(long ProgramId, bool Compliant, decimal Min
 /// A place: held, enrolled, waitlisted (with its position), applied (waiting for the draw or the ranked batch), offered
 /// (claim it before offerExpiresAt) or released; choiceRank is the family's rank for a ranked-choice (志愿) elective.
 /// </summary>
-internal sealed record PlaceDto(long OfferingId, string Status, int? WaitlistPosition, int? ChoiceRank, DateTime? OfferExpiresAt);
+internal sealed record PlaceDto(long OfferingId, [property: CodeValues(typeof(PlaceStatus))] string Status, int? WaitlistPosition, int? ChoiceRank, DateTime? OfferExpiresAt);
 
 internal sealed record LotteryRequest(string? Seed);
 
@@ -37,14 +37,14 @@ internal sealed record SurveyAnswer(long? OfferingId, int? Rating, string? Comme
 [RequestSchema("fromOfferingId", "toOfferingId")]
 internal sealed record SwitchRequest(long? FromOfferingId, long? ToOfferingId);
 
-internal sealed record CareStatisticsDto(DateOnly Day, string By, decimal BaselineRate, IReadOnlyList<ParticipationRow> Participation,
+internal sealed record CareStatisticsDto(DateOnly Day, string By, [property: Unit(UnitAttribute.Percent)] decimal BaselineRate, IReadOnlyList<ParticipationRow> Participation,
     ParticipationRow? Total, IReadOnlyList<AttendanceRow> Attendance, IReadOnlyList<ElectiveDemand> Electives);
 
 /// <summary>One elective's draw: the seed (anyone holding it can recompute the order) and the applications in drawn order.</summary>
 internal sealed record LotteryDto(long OfferingId, string Seed, IReadOnlyList<long> DrawnOrder);
 
 internal sealed record CareApplicationDto(long Id, long ProgramId, string CorpId, string StudentUserId, long ClassId, bool OnBehalf,
-    IReadOnlyList<int> Weekdays, IReadOnlyList<PickupPerson> Pickup, string? Priority, string? Exemption, int TermsVersion, string Status,
+    IReadOnlyList<int> Weekdays, IReadOnlyList<PickupPerson> Pickup, string? Priority, string? Exemption, int TermsVersion, [property: CodeValues(typeof(CareApplicationStatus))] string Status,
     DateTime SubmittedAt, DateTime? DecidedAt, long? ApprovalRequestId, IReadOnlyList<PlaceDto> Places);
 
 /// <remarks>
@@ -412,7 +412,7 @@ internal static class CareEndpoints
 [RequestSchema("entries")]
 internal sealed record RollRequest(IReadOnlyList<RollMark?>? Entries);
 
-internal sealed record RollMark(long? ApplicationId, string? Status);
+internal sealed record RollMark(long? ApplicationId, [property: CodeValues(typeof(RollStatus))] string? Status);
 
 [RequestSchema("applicationId", "collectedBy", "relation")]
 internal sealed record HandoverRequest(long? ApplicationId, string? CollectedBy, string? Relation, string? Reason);
@@ -546,7 +546,7 @@ internal static class CareDutyEndpoints
 }
 
 [RequestSchema("status", "amountCents")]
-internal sealed record PaymentRequest(string? Status, long? AmountCents, string? Note);
+internal sealed record PaymentRequest([property: CodeValues(typeof(PaymentStatus))] string? Status, long? AmountCents, string? Note);
 
 /// <remarks>Fees (docs/after-school.md): statements per child and period for the school's admins (JSON or xlsx), payment status from finance.</remarks>
 internal static class CareFeeEndpoints

@@ -3,12 +3,13 @@ using EduDing.Api.Data;
 using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Hosting;
+using System.ComponentModel;
 
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>An outside provider a school whitelisted for its electives (机构白名单): whitelisted or revoked.</summary>
 internal sealed record CareProvider(long Id, string CorpId, string Name, string CreditCode, string Contact, string Phone, string? Qualifications,
-    string Status, DateTime CreatedAt, string CreatedByUserId, DateTime UpdatedAt);
+    [property: CodeValues(typeof(CareProviders))] string Status, DateTime CreatedAt, string CreatedByUserId, DateTime UpdatedAt);
 
 [RequestSchema("name", "creditCode", "contact", "phone")]
 internal sealed record ProviderRequest(string? Name, string? CreditCode, string? Contact, string? Phone, string? Qualifications);
@@ -20,7 +21,9 @@ internal sealed record ProviderRequest(string? Name, string? CreditCode, string?
 /// </summary>
 internal sealed class CareProviders(Database db, AccessPolicy access, AuditLog audit, TimeProvider time)
 {
+    [Description("白名单内")]
     public const string Whitelisted = "whitelisted";
+    [Description("已移出白名单")]
     public const string Revoked = "revoked";
 
     private const string Columns = "id, corp_id, name, credit_code, contact, phone, qualifications, status, created_at, created_by_user_id, updated_at";

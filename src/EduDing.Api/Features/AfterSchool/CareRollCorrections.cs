@@ -10,11 +10,11 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>A change to a mark on an earlier day's roll: pending until the school decides it (approved → applied).</summary>
-internal sealed record RollCorrection(long Id, long OfferingId, long ApplicationId, DateOnly Day, string? FromStatus, string ToStatus, string Reason,
-    string RequestedByUserId, DateTime RequestedAt, string Status, DateTime? DecidedAt);
+internal sealed record RollCorrection(long Id, long OfferingId, long ApplicationId, DateOnly Day, [property: CodeValues(typeof(RollStatus))] string? FromStatus, [property: CodeValues(typeof(RollStatus))] string ToStatus, string Reason,
+    string RequestedByUserId, DateTime RequestedAt, [property: CodeValues(typeof(ApprovalStatus))] string Status, DateTime? DecidedAt);
 
 [RequestSchema("applicationId", "status", "reason")]
-internal sealed record RollCorrectionRequest(long? ApplicationId, string? Status, string? Reason);
+internal sealed record RollCorrectionRequest(long? ApplicationId, [property: CodeValues(typeof(RollStatus))] string? Status, string? Reason);
 
 /// <summary>A correction with the approval request that decides it.</summary>
 internal sealed record RollCorrectionDto(RollCorrection Correction, long ApprovalRequestId);

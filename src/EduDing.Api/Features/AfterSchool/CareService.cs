@@ -14,15 +14,15 @@ namespace EduDing.Api.Features.AfterSchool;
 internal sealed record SessionRequest(int? Weekday, string? StartsAt, string? EndsAt);
 
 [RequestSchema("kind", "name", "contentType", "capacity")]
-internal sealed record OfferingRequest(string? Kind, string? Name, IReadOnlyList<int>? GradeLevels, string? TeacherUserId, string? ContentType,
+internal sealed record OfferingRequest([property: CodeValues(typeof(OfferingKind))] string? Kind, string? Name, IReadOnlyList<int>? GradeLevels, string? TeacherUserId, [property: CodeValues(typeof(ContentType))] string? ContentType,
     int? Capacity, int? FeeCents, string? Allocation, long? ProviderId = null, IReadOnlyList<long>? ClassIds = null);
 
 [RequestSchema("terms")]
 internal sealed record TermsRequest(string? Terms);
 
 [RequestSchema("name", "kind", "startsOn", "endsOn", "signupOpensAt", "signupClosesAt", "gradeLevels", "terms", "feeUnit", "sessions", "offerings")]
-internal sealed record ProgramRequest(string? Name, string? Kind, DateOnly? StartsOn, DateOnly? EndsOn, DateTime? SignupOpensAt, DateTime? SignupClosesAt,
-    IReadOnlyList<int>? GradeLevels, string? Terms, string? FeeUnit, string? SafetyNotes, IReadOnlyList<SessionRequest?>? Sessions,
+internal sealed record ProgramRequest(string? Name, [property: CodeValues(typeof(CareProgramKind))] string? Kind, DateOnly? StartsOn, DateOnly? EndsOn, DateTime? SignupOpensAt, DateTime? SignupClosesAt,
+    IReadOnlyList<int>? GradeLevels, string? Terms, [property: CodeValues(typeof(FeeUnit))] string? FeeUnit, string? SafetyNotes, IReadOnlyList<SessionRequest?>? Sessions,
     IReadOnlyList<OfferingRequest?>? Offerings);
 
 [RequestSchema("programId", "corpId", "studentUserId", "offeringIds", "weekdays", "pickup", "termsVersion")]

@@ -1,11 +1,12 @@
 using Dapper;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Org;
+using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>Participation of one group (a class, a grade, a school, the city): enrolled children of the eligible ones.</summary>
-internal sealed record ParticipationRow(string Key, string Label, int Eligible, int Enrolled, decimal? Rate, int AllFiveDays, decimal? AllFiveDaysShare);
+internal sealed record ParticipationRow(string Key, string Label, int Eligible, int Enrolled, [property: Unit(UnitAttribute.Percent)] decimal? Rate, int AllFiveDays, [property: Unit(UnitAttribute.Percent)] decimal? AllFiveDaysShare);
 
 /// <summary>Today's attendance of a school: expected (应到), present or late (实到), on leave, absent, handover alerts.</summary>
 internal sealed record AttendanceRow(string CorpId, int Expected, int Present, int OnLeave, int Absent, int Unmarked, int HandoverAlerts);

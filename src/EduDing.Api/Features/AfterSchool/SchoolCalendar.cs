@@ -1,18 +1,23 @@
+using System.ComponentModel;
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>What a day is in a school's calendar. Only days that differ from "Monday to Friday is a school day" are stored.</summary>
 internal static class CalendarDayKind
 {
     /// <summary>A school day (stored only to carry a seasonal end time).</summary>
+    [Description("上课日")]
     public const string SchoolDay = "school-day";
 
     /// <summary>No school: a public holiday, a term break.</summary>
+    [Description("放假")]
     public const string Holiday = "holiday";
 
     /// <summary>调休: a weekend day that is a school day, following the timetable of <c>followsWeekday</c>.</summary>
+    [Description("调休上课")]
     public const string MakeUp = "make-up";
 
     /// <summary>A school day cancelled (weather, exams): no after-school session, no roll, no fee.</summary>
+    [Description("停课")]
     public const string Cancelled = "cancelled";
 
     public static readonly IReadOnlyList<string> All = [SchoolDay, Holiday, MakeUp, Cancelled];

@@ -10,7 +10,7 @@ namespace EduDing.Api.Features.Approvals;
 internal sealed record ApprovalPersonDto(string CorpId, string UserId);
 
 internal sealed record ApprovalListItemDto(long Id, string Kind, string KindName, string CorpId, string Title, ApprovalPersonDto Requester,
-    string Status, string Route, int CurrentStep, DateTime CreatedAt, DateTime UpdatedAt, DateTime WaitingSince, DateTime? DecidedAt);
+    [property: CodeValues(typeof(ApprovalStatus))] string Status, string Route, int CurrentStep, DateTime CreatedAt, DateTime UpdatedAt, DateTime WaitingSince, DateTime? DecidedAt);
 
 /// <summary>"待我审批": one page of what waits for the caller, newest first, and how many per kind in all.</summary>
 internal sealed record InboxDto(IReadOnlyList<ApprovalListItemDto> Items, int Page, int PageSize, int Total,
@@ -19,12 +19,12 @@ internal sealed record InboxDto(IReadOnlyList<ApprovalListItemDto> Items, int Pa
 internal sealed record AssigneeDto(string CorpId, string UserId, string Name, string How, bool Open, string? Decision, DateTime OpenedAt,
     DateTime? ClosedAt);
 
-internal sealed record ApprovalStepDto(int Index, string Approvers, string Mode, IReadOnlyList<AssigneeDto> Assignees);
+internal sealed record ApprovalStepDto(int Index, string Approvers, [property: CodeValues(typeof(StepMode))] string Mode, IReadOnlyList<AssigneeDto> Assignees);
 
 internal sealed record ApprovalActionDto(DateTime At, int Step, ApprovalPersonDto Actor, string Action, string? Comment);
 
 internal sealed record ApprovalDto(long Id, string Kind, string KindName, string CorpId, string SubjectId, long? ClassId, string Title,
-    string? Summary, ApprovalPersonDto Requester, string Status, string Route, int CurrentStep, DateTime CreatedAt, DateTime UpdatedAt,
+    string? Summary, ApprovalPersonDto Requester, [property: CodeValues(typeof(ApprovalStatus))] string Status, string Route, int CurrentStep, DateTime CreatedAt, DateTime UpdatedAt,
     DateTime? DecidedAt, IReadOnlyList<ApprovalStepDto> Steps, IReadOnlyList<ApprovalActionDto> Actions);
 
 internal sealed record ApproveRequest(string? Comment);
@@ -37,7 +37,7 @@ internal sealed record BulkApproveRequest(IReadOnlyList<long>? Ids, string? Comm
 
 internal sealed record BulkApproveDto(IReadOnlyList<BulkOutcome> Results);
 
-internal sealed record ChainStepDto(string Approvers, string Mode, string? CorpId, IReadOnlyList<string>? UserIds);
+internal sealed record ChainStepDto(string Approvers, [property: CodeValues(typeof(StepMode))] string Mode, string? CorpId, IReadOnlyList<string>? UserIds);
 
 [RequestSchema("steps")]
 internal sealed record ChainRequest(IReadOnlyList<ChainStepDto?>? Steps, bool? AutoApprove, string? ProcessCode);

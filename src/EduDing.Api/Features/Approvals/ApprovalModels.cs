@@ -1,12 +1,18 @@
+using System.ComponentModel;
 namespace EduDing.Api.Features.Approvals;
 
 /// <summary>Where a request stands: pending → approved | rejected; returned (to the requester, for changes) → pending again; withdrawn.</summary>
 internal static class ApprovalStatus
 {
+    [Description("待审批")]
     public const string Pending = "pending";
+    [Description("已同意")]
     public const string Approved = "approved";
+    [Description("已拒绝")]
     public const string Rejected = "rejected";
+    [Description("已退回")]
     public const string Returned = "returned";
+    [Description("已撤回")]
     public const string Withdrawn = "withdrawn";
 
     public static readonly IReadOnlyList<string> All = [Pending, Approved, Rejected, Returned, Withdrawn];
@@ -42,7 +48,9 @@ internal static class ApproverSource
 /// <summary>"any" (或签, OR): the first decision settles the step; "all" (会签, AND): every approver must approve.</summary>
 internal static class StepMode
 {
+    [Description("或签（一人同意即可）")]
     public const string Any = "any";
+    [Description("会签（全部同意）")]
     public const string All = "all";
 }
 

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -66,7 +67,9 @@ internal sealed class AuditOptions : IValidatedOptions
 /// </summary>
 internal sealed class AuditLog(Database db, TimeProvider time, IOptions<AuditOptions> options)
 {
+    [Description("允许")]
     public const string Allowed = "allowed";
+    [Description("拒绝")]
     public const string Denied = "denied";
 
     /// <summary>The columns of a <see cref="ChainedAuditEntry"/>, in its order.</summary>

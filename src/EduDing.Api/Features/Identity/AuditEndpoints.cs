@@ -5,11 +5,11 @@ using Microsoft.AspNetCore.Http.HttpResults;
 namespace EduDing.Api.Features.Identity;
 
 internal sealed record AuditEntryDto(long Id, DateTime At, string ActorCorpId, string ActorUserId, string Action, string SubjectCorpId,
-    IReadOnlyList<string> StudentUserIds, string Reason, string Outcome);
+    IReadOnlyList<string> StudentUserIds, string Reason, [property: CodeValues(typeof(AuditLog))] string Outcome);
 
 /// <summary>One audit entry with its link in its chain (null chain: written before chains existed).</summary>
 internal sealed record AuditExtractEntryDto(long Id, DateTime At, string ActorCorpId, string ActorUserId, string Action, string SubjectCorpId,
-    IReadOnlyList<string> StudentUserIds, string Reason, string Outcome, string? Chain, long? Seq, string? PrevHash, string? Hash);
+    IReadOnlyList<string> StudentUserIds, string Reason, [property: CodeValues(typeof(AuditLog))] string Outcome, string? Chain, long? Seq, string? PrevHash, string? Hash);
 
 /// <summary>An extract for an inspection: the days, what their verification found, and every entry.</summary>
 internal sealed record AuditExtractDto(DateOnly From, DateOnly To, AuditVerification Verification, IReadOnlyList<AuditExtractEntryDto> Entries);

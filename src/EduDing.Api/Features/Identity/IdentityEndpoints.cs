@@ -14,7 +14,7 @@ internal sealed record DingTalkSignInRequest(string? CorpId, string? AuthCode);
 [RequestSchema("refreshToken")]
 internal sealed record RefreshRequest(string? RefreshToken);
 
-internal sealed record RoleDto(string Role, string CorpId);
+internal sealed record RoleDto([property: CodeValues(typeof(Roles))] string Role, string CorpId);
 
 internal sealed record SignedInDto(string AccessToken, DateTime AccessTokenExpiresAt, string RefreshToken, DateTime SessionExpiresAt,
     IReadOnlyList<RoleDto> Roles)
@@ -23,7 +23,7 @@ internal sealed record SignedInDto(string AccessToken, DateTime AccessTokenExpir
         s.Roles.Select(r => new RoleDto(r.Role, r.CorpId)).ToList());
 }
 
-internal sealed record MeRoleDto(string Role, string CorpId, string CorpName);
+internal sealed record MeRoleDto([property: CodeValues(typeof(Roles))] string Role, string CorpId, string CorpName);
 
 internal sealed record MeClassDto(string CorpId, long ClassId, string ClassName, bool IsAdviser);
 

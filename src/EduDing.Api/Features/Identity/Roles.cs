@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Identity;
@@ -9,24 +10,31 @@ namespace EduDing.Api.Features.Identity;
 internal static class Roles
 {
     /// <summary>Admin of the bureau (教育局): DingTalk admin, or staff of a configured admin department.</summary>
+    [Description("教育局管理员")]
     public const string BureauAdmin = "bureau-admin";
 
     /// <summary>Any member of the bureau's staff.</summary>
+    [Description("教育局工作人员")]
     public const string BureauStaff = "bureau-staff";
 
     /// <summary>Admin of a school: DingTalk admin, or staff with a configured admin title (校长, 教务主任, …).</summary>
+    [Description("学校管理员")]
     public const string SchoolAdmin = "school-admin";
 
     /// <summary>Any member of a school's staff.</summary>
+    [Description("学校教职工")]
     public const string SchoolStaff = "school-staff";
 
     /// <summary>A teacher of at least one class in the 家校通讯录.</summary>
+    [Description("任课教师")]
     public const string Teacher = "teacher";
 
     /// <summary>A class adviser (班主任) of at least one class.</summary>
+    [Description("班主任")]
     public const string Adviser = "adviser";
 
     /// <summary>A guardian (家长) of at least one student.</summary>
+    [Description("家长")]
     public const string Guardian = "guardian";
 
     /// <summary>

@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.Notices;
 
 internal sealed record NoticeDto(long Id, string CorpId, string SenderName, string Title, string Body, IReadOnlyList<NoticeLink> Links,
-    IReadOnlyList<AudienceSelector> Audience, string Status, DateTime SendAt, DateTime CreatedAt, DateTime? ReviewedAt,
+    IReadOnlyList<AudienceSelector> Audience, [property: CodeValues(typeof(NoticeStatus))] string Status, DateTime SendAt, DateTime CreatedAt, DateTime? ReviewedAt,
     string? ReviewComment, DateTime? ResolvedAt, DateTime? CompletedAt, int Targeted, DateTime? RecalledAt, int Reminders,
     DateOnly? LastRemindedOn)
 {

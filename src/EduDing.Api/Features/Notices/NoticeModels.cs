@@ -1,23 +1,35 @@
+using System.ComponentModel;
 using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Notices;
 
 /// <summary>Notice lifecycle: awaiting-approval → scheduled → sending → sent; or rejected; recalled at any point.</summary>
 internal static class NoticeStatus
 {
+    [Description("待审批")]
     public const string AwaitingApproval = "awaiting-approval";
+    [Description("待发送")]
     public const string Scheduled = "scheduled";
+    [Description("发送中")]
     public const string Sending = "sending";
+    [Description("已发送")]
     public const string Sent = "sent";
+    [Description("未通过审批")]
     public const string Rejected = "rejected";
+    [Description("已撤回")]
     public const string Recalled = "recalled";
 }
 
 internal static class RecipientStatus
 {
+    [Description("待发送")]
     public const string Pending = "pending";
+    [Description("已发送")]
     public const string Sent = "sent";
+    [Description("已送达")]
     public const string Delivered = "delivered";
+    [Description("发送失败")]
     public const string Failed = "failed";
+    [Description("已取消")]
     public const string Cancelled = "cancelled";
 }
 
@@ -41,9 +53,13 @@ internal static class BatchPurpose
 /// <summary>Who an announcement may be addressed to, in the words of the API.</summary>
 internal static class AudienceRole
 {
+    [Description("教职工")]
     public const string Staff = "staff";
+    [Description("任课教师")]
     public const string Teachers = "teachers";
+    [Description("班主任")]
     public const string Advisers = "advisers";
+    [Description("家长")]
     public const string Guardians = "guardians";
 
     public static readonly string[] All = [Staff, Teachers, Advisers, Guardians];
@@ -54,7 +70,7 @@ internal static class AudienceRole
 /// any of class ids, grade ids, period ids or grade levels (a class matching any of them). No narrowing: every class.
 /// </summary>
 [RequestSchema("roles")]
-internal sealed record AudienceSelector(string? CorpId, IReadOnlyList<string>? Roles, IReadOnlyList<long>? PeriodIds,
+internal sealed record AudienceSelector(string? CorpId, [property: CodeValues(typeof(AudienceRole))] IReadOnlyList<string>? Roles, IReadOnlyList<long>? PeriodIds,
     IReadOnlyList<long>? GradeIds, IReadOnlyList<long>? ClassIds, IReadOnlyList<int>? GradeLevels)
 {
     public bool NarrowsClasses => PeriodIds is { Count: > 0 } || GradeIds is { Count: > 0 } || ClassIds is { Count: > 0 } ||

@@ -5,6 +5,7 @@ using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using EduDing.Api.Features.Identity;
 
 namespace EduDing.Api.Features.Org;
 
@@ -29,7 +30,7 @@ internal sealed record RosterTeacherDto(string UserId, string Name, bool IsAdvis
 internal sealed record ClassRosterDto(string CorpId, long ClassId, string ClassName, IReadOnlyList<RosterStudentDto> Students,
     IReadOnlyList<RosterTeacherDto> Teachers);
 
-internal sealed record PersonRoleDto(string CorpId, string Role, string UserId, string Name, IReadOnlyList<long> ClassIds, bool Removed);
+internal sealed record PersonRoleDto(string CorpId, [property: CodeValues(typeof(Roles))] string Role, string UserId, string Name, IReadOnlyList<long> ClassIds, bool Removed);
 
 internal sealed record PersonDto(string UnionId, IReadOnlyList<PersonRoleDto> Roles);
 

@@ -1,10 +1,15 @@
+using System.ComponentModel;
+using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Training;
 
 /// <summary>What a credit is for: the cycle (regular), 新任教师培训 in probation, or 新任校长 任职资格培训.</summary>
 internal static class CreditKind
 {
+    [Description("常规培训学分")]
     public const string Regular = "regular";
+    [Description("新教师培训")]
     public const string NewTeacher = "new-teacher";
+    [Description("校长任职资格培训")]
     public const string PrincipalQualification = "principal-qualification";
 
     public static readonly IReadOnlyList<string> All = [Regular, NewTeacher, PrincipalQualification];
@@ -13,21 +18,53 @@ internal static class CreditKind
 /// <summary>Where a credit comes from (Art. 3): an institution's training, 校本研修, a conversion, or a non-vetted institution with prior approval.</summary>
 internal static class CreditSource
 {
-    public static readonly IReadOnlyList<string> All =
-        ["provincial", "city", "school-based", "degree", "research", "teaching-trainers", "support-teaching", "non-vetted"];
+    [Description("省平台")]
+    public const string Provincial = "provincial";
+
+    [Description("市级培训")]
+    public const string City = "city";
+
+    [Description("校本研修")]
+    public const string SchoolBased = "school-based";
+
+    [Description("学历提升")]
+    public const string Degree = "degree";
+
+    [Description("课题研究")]
+    public const string Research = "research";
+
+    [Description("培训授课")]
+    public const string TeachingTrainers = "teaching-trainers";
+
+    [Description("支教")]
+    public const string SupportTeaching = "support-teaching";
+
+    [Description("非认定机构（事前审批）")]
+    public const string NonVetted = "non-vetted";
+
+    public static readonly IReadOnlyList<string> All = [Provincial, City, SchoolBased, Degree, Research, TeachingTrainers, SupportTeaching, NonVetted];
 }
 
 /// <summary>初 / 中 / 高.</summary>
 internal static class CreditLevel
 {
-    public static readonly IReadOnlyList<string> All = ["basic", "intermediate", "advanced"];
+    [Description("初级")]
+    public const string Basic = "basic";
+
+    [Description("中级")]
+    public const string Intermediate = "intermediate";
+
+    [Description("高级")]
+    public const string Advanced = "advanced";
+
+    public static readonly IReadOnlyList<string> All = [Basic, Intermediate, Advanced];
 }
 
 /// <summary>A share of one credit's (or training's) credits in a knowledge domain and level.</summary>
-internal sealed record CreditPart(int Domain, string Level, decimal Credits);
+internal sealed record CreditPart(int Domain, [property: CodeValues(typeof(CreditLevel))] string Level, decimal Credits);
 
 [Hosting.RequestSchema("domain", "level", "credits")]
-internal sealed record CreditPartRequest(int? Domain, string? Level, decimal? Credits);
+internal sealed record CreditPartRequest(int? Domain, [property: CodeValues(typeof(CreditLevel))] string? Level, decimal? Credits);
 
 /// <summary>One training's credits split across domains and levels (docs/training.md): 2 to 7 parts, each (domain, level) once, summing to the whole.</summary>
 internal static class CreditParts
@@ -84,26 +121,31 @@ internal sealed record YearCredits(int Year, decimal Credits, bool MeetsMinimum)
 internal sealed record DomainCredits(int Domain, string Name, decimal Earned, decimal Counted, decimal? Minimum, decimal? Cap);
 
 /// <summary>A level's credits in the cycle, and what higher levels' surplus brought to its minimum (a higher level stands in for a lower one).</summary>
-internal sealed record LevelCredits(string Level, decimal Earned, decimal FromHigherLevels, decimal? Minimum, bool Met);
+internal sealed record LevelCredits([property: CodeValues(typeof(CreditLevel))] string Level, decimal Earned, decimal FromHigherLevels, decimal? Minimum, bool Met);
 
 /// <summary>定期注册: 合格 (pass), 暂缓 (deferred), 不合格 (fail).</summary>
 internal static class RegistrationOutcome
 {
+    [Description("合格")]
     public const string Pass = "pass";
+    [Description("暂缓注册")]
     public const string Deferred = "deferred";
+    [Description("不合格")]
     public const string Fail = "fail";
 }
 
 /// <summary>A role period that brings its own training requirement: 新任教师 in probation, 新任校长 in their qualification period.</summary>
 internal static class TeacherRoleKind
 {
+    [Description("新任教师")]
     public const string NewTeacher = "new-teacher";
+    [Description("新任校长")]
     public const string NewPrincipal = "new-principal";
 
     public static readonly IReadOnlyList<string> All = [NewTeacher, NewPrincipal];
 }
 
-internal sealed record TeacherRole(string Role, DateOnly StartsOn, DateOnly? EndsOn);
+internal sealed record TeacherRole([property: CodeValues(typeof(TeacherRoleKind))] string Role, DateOnly StartsOn, DateOnly? EndsOn);
 
 /// <summary>A mandatory training that applies to the teacher, ending on <paramref name="EndsOn"/>, and whether they passed it.</summary>
 internal sealed record MandatoryAttendance(long TrainingId, string Title, DateOnly EndsOn, bool Completed);

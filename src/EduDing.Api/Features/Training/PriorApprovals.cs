@@ -8,7 +8,7 @@ using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Training;
 
-internal sealed record PriorApproval(long Id, string CorpId, string UserId, string Title, string Organiser, DateOnly StartsOn, string Status,
+internal sealed record PriorApproval(long Id, string CorpId, string UserId, string Title, string Organiser, DateOnly StartsOn, [property: CodeValues(typeof(ApprovalStatus))] string Status,
     DateTime CreatedAt, DateTime? DecidedAt);
 
 [RequestSchema("corpId", "title", "organiser", "startsOn")]

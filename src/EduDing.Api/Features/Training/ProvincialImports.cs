@@ -14,7 +14,7 @@ internal sealed record ProvincialImportReport(long? ImportId, int TotalRows, int
     bool Imported, int Created, int Updated, int Unchanged, int Superseded);
 
 /// <summary>An approved local credit the provincial platform has no record of yet (the school registers it there).</summary>
-internal sealed record UnregisteredCredit(long Id, string UserId, string? Name, string Title, string Source, DateOnly EarnedOn, decimal? Credits);
+internal sealed record UnregisteredCredit(long Id, string UserId, string? Name, string Title, [property: CodeValues(typeof(CreditSource))] string Source, DateOnly EarnedOn, decimal? Credits);
 
 /// <summary>
 /// The provincial platform's records brought in (docs/training.md): a school's own file or the bureau's city-wide one,

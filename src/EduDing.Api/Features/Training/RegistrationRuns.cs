@@ -12,7 +12,7 @@ namespace EduDing.Api.Features.Training;
 internal sealed record RegistrationRun(long Id, string Name, int CycleStartYear, int Teachers, int Passed, int Deferred, int Failed, DateTime CreatedAt,
     string CreatedByCorpId, string CreatedByUserId);
 
-internal sealed record RegistrationRow(string CorpId, string UserId, string Name, decimal Total, string Outcome, IReadOnlyList<string> Reasons);
+internal sealed record RegistrationRow(string CorpId, string UserId, string Name, decimal Total, [property: CodeValues(typeof(RegistrationOutcome))] string Outcome, IReadOnlyList<string> Reasons);
 
 internal sealed record RegistrationRunView(RegistrationRun Run, IReadOnlyList<RegistrationRow> Rows);
 

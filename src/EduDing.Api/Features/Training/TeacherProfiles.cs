@@ -9,7 +9,7 @@ using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.Training;
 
 [RequestSchema("role", "startsOn")]
-internal sealed record RoleRequest(string? Role, DateOnly? StartsOn, DateOnly? EndsOn);
+internal sealed record RoleRequest([property: CodeValues(typeof(TeacherRoleKind))] string? Role, DateOnly? StartsOn, DateOnly? EndsOn);
 
 /// <summary>The whole profile of a teacher's account at a school: it replaces the last one.</summary>
 [RequestSchema("roles")]

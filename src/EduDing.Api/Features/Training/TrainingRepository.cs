@@ -1,11 +1,13 @@
+using System.ComponentModel;
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Training;
 
 /// <summary>A credit as stored: claimed (pending review) or recorded, approved, rejected, returned or withdrawn.</summary>
-internal sealed record TrainingCredit(long Id, string CorpId, string UserId, string Kind, string Source, int Domain, string Level, decimal? Credits,
-    decimal? Hours, DateOnly EarnedOn, string Title, string Organiser, bool Practical, bool Concentrated, string? EvidenceUrl, string Status,
+internal sealed record TrainingCredit(long Id, string CorpId, string UserId, [property: CodeValues(typeof(CreditKind))] string Kind, [property: CodeValues(typeof(CreditSource))] string Source, int Domain, [property: CodeValues(typeof(CreditLevel))] string Level, decimal? Credits,
+    decimal? Hours, DateOnly EarnedOn, string Title, string Organiser, bool Practical, bool Concentrated, string? EvidenceUrl, [property: CodeValues(typeof(CreditStatus))] string Status,
     DateTime CreatedAt, string CreatedByCorpId, string CreatedByUserId, DateTime? DecidedAt, string? TrainingLevel = null, long? SupersededBy = null)
 {
     /// <summary>The split across domains and levels, where the credits were split (null: wholly in <see cref="Domain"/> and <see cref="Level"/>).</summary>
@@ -19,13 +21,19 @@ internal sealed record TrainingCredit(long Id, string CorpId, string UserId, str
 
 internal static class CreditStatus
 {
+    [Description("待审核")]
     public const string Pending = "pending";
+    [Description("已认定")]
     public const string Approved = "approved";
+    [Description("未认定")]
     public const string Rejected = "rejected";
+    [Description("已退回")]
     public const string Returned = "returned";
+    [Description("已撤回")]
     public const string Withdrawn = "withdrawn";
 
     /// <summary>Replaced by the provincial platform's record of the same training (which counts instead).</summary>
+    [Description("已由省平台记录取代")]
     public const string Superseded = "superseded";
 }
 
@@ -34,7 +42,7 @@ internal sealed record ArchivedTraining(long TrainingId, string Title, string Or
     string? CertificateCode, DateTime EnrolledAt, DateTime? ResultAt);
 
 /// <summary>The teacher's line in a 定期注册 run, as frozen.</summary>
-internal sealed record ArchivedRegistration(long RunId, string RunName, DateTime FrozenAt, string CorpId, decimal Total, string Outcome, string Reasons);
+internal sealed record ArchivedRegistration(long RunId, string RunName, DateTime FrozenAt, string CorpId, decimal Total, [property: CodeValues(typeof(RegistrationOutcome))] string Outcome, string Reasons);
 
 /// <summary>Teachers' credits and annual appraisals, by account; a person's accounts are passed in together.</summary>
 internal sealed class TrainingRepository(Database db)

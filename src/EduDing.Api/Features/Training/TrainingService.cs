@@ -10,8 +10,8 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.Training;
 
 [RequestSchema("corpId", "title", "organiser", "earnedOn", "kind", "source")]
-internal sealed record CreditRequest(string? CorpId, string? UserId, string? Title, string? Organiser, DateOnly? EarnedOn, string? Kind, string? Source,
-    int? Domain, string? Level, decimal? Credits, decimal? Hours, bool? Practical, bool? Concentrated, string? EvidenceUrl, long? PriorApprovalId = null,
+internal sealed record CreditRequest(string? CorpId, string? UserId, string? Title, string? Organiser, DateOnly? EarnedOn, [property: CodeValues(typeof(CreditKind))] string? Kind, [property: CodeValues(typeof(CreditSource))] string? Source,
+    int? Domain, [property: CodeValues(typeof(CreditLevel))] string? Level, decimal? Credits, decimal? Hours, bool? Practical, bool? Concentrated, string? EvidenceUrl, long? PriorApprovalId = null,
     IReadOnlyList<CreditPartRequest?>? Parts = null);
 
 /// <summary>A teacher's record: every credit with its status, the appraisals, and the standing in the current cycle.</summary>

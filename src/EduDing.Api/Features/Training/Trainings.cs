@@ -11,7 +11,7 @@ using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Training;
 
-internal sealed record TrainingEvent(long Id, string OrganiserCorpId, string Scope, string Title, int Domain, string Level, decimal Credits,
+internal sealed record TrainingEvent(long Id, string OrganiserCorpId, string Scope, string Title, int Domain, [property: CodeValues(typeof(CreditLevel))] string Level, decimal Credits,
     int Capacity, DateTime CreatedAt, string CreatedByUserId, string? MandatoryFor = null);
 
 /// <summary>Who a mandatory training is for, within its scope (the city's schools, or the organising school).</summary>
@@ -26,14 +26,14 @@ internal static class MandatoryGroup
 
 internal sealed record TrainingSession(long Id, long TrainingId, DateTime StartsAt, DateTime EndsAt, string Place, string SignInCode);
 
-internal sealed record TrainingEnrolment(long TrainingId, string CorpId, string UserId, string Status, string? Result, long? CreditId,
+internal sealed record TrainingEnrolment(long TrainingId, string CorpId, string UserId, [property: CodeValues(typeof(ApprovalStatus))] string Status, string? Result, long? CreditId,
     string? CertificateCode, DateTime EnrolledAt, DateTime? ResultAt);
 
 [RequestSchema("startsAt", "endsAt", "place")]
 internal sealed record SessionRequest(DateTime? StartsAt, DateTime? EndsAt, string? Place);
 
 [RequestSchema("corpId", "title", "credits", "capacity", "sessions")]
-internal sealed record TrainingRequest(string? CorpId, string? Title, int? Domain, string? Level, decimal? Credits, int? Capacity,
+internal sealed record TrainingRequest(string? CorpId, string? Title, int? Domain, [property: CodeValues(typeof(CreditLevel))] string? Level, decimal? Credits, int? Capacity,
     IReadOnlyList<SessionRequest?>? Sessions, IReadOnlyDictionary<string, int>? Quotas = null, string? MandatoryFor = null,
     IReadOnlyList<CreditPartRequest?>? Parts = null);
 

@@ -13,14 +13,14 @@ internal sealed record RecordRequest(string? StudentUserId, string? Sex, DateOnl
 [RequestSchema("records")]
 internal sealed record ClassRecordsRequest(IReadOnlyList<RecordRequest?>? Records);
 
-internal sealed record RoundDto(long Id, string Kind, string KindName, int SchoolYear, string Name, string? CorpId, DateOnly OpensOn,
+internal sealed record RoundDto(long Id, [property: CodeValues(typeof(RoundKind))] string Kind, string KindName, int SchoolYear, string Name, string? CorpId, DateOnly OpensOn,
     DateOnly ClosesOn, long? RescreenOf)
 {
     public static RoundDto From(VisionRound r) => new(r.Id, r.Kind, RoundKind.Chinese(r.Kind), r.SchoolYear, r.Name, r.CorpId, r.OpensOn,
         r.ClosesOn, r.RescreenOf);
 }
 
-internal sealed record ProgressItem(string CorpId, long? ClassId, string Name, int Enrolled, int Screened, decimal? Coverage);
+internal sealed record ProgressItem(string CorpId, long? ClassId, string Name, int Enrolled, int Screened, [property: Unit(UnitAttribute.Percent)] decimal? Coverage);
 
 internal sealed record RoundProgressDto(RoundDto Round, IReadOnlyList<ProgressItem> Schools, IReadOnlyList<ProgressItem> Classes);
 
@@ -43,9 +43,9 @@ internal sealed record SavedDto(int Created, int Updated, int Unchanged);
 internal sealed record StudentVisionDto(RecordDto Current, IReadOnlyList<RecordDto> EarlierVersions);
 
 /// <summary>One group's figures; a suppressed group (too few children to show outside the school) has only its key and label.</summary>
-internal sealed record StatisticsRowDto(string Key, string Label, int? Enrolled, int? Screened, int? Valid, int? Myopic, decimal? MyopiaRate,
-    int? MyopiaLow, int? MyopiaModerate, int? MyopiaHigh, int? OkLens, int? PoorVisionKnown, int? PoorVision, decimal? PoorVisionRate,
-    decimal? Coverage, bool Suppressed = false)
+internal sealed record StatisticsRowDto(string Key, string Label, int? Enrolled, int? Screened, int? Valid, int? Myopic, [property: Unit(UnitAttribute.Percent)] decimal? MyopiaRate,
+    int? MyopiaLow, int? MyopiaModerate, int? MyopiaHigh, int? OkLens, int? PoorVisionKnown, int? PoorVision, [property: Unit(UnitAttribute.Percent)] decimal? PoorVisionRate,
+    [property: Unit(UnitAttribute.Percent)] decimal? Coverage, bool Suppressed = false)
 {
     public static StatisticsRowDto From(StatRow r) => new(r.Key, r.Label, r.Enrolled, r.Screened, r.Valid, r.Myopic, r.MyopiaRate, r.MyopiaLow,
         r.MyopiaModerate, r.MyopiaHigh, r.OkLens, r.PoorVisionKnown, r.PoorVision, r.PoorVisionRate, r.Coverage);
@@ -56,28 +56,28 @@ internal sealed record StatisticsRowDto(string Key, string Label, int? Enrolled,
         : this;
 }
 
-internal sealed record YearOnYearDto(long RoundId, string Name, decimal? MyopiaRate, decimal? Change);
+internal sealed record YearOnYearDto(long RoundId, string Name, [property: Unit(UnitAttribute.Percent)] decimal? MyopiaRate, [property: Unit(UnitAttribute.PercentagePoints)] decimal? Change);
 
 /// <summary>
 /// The plan's binding indicator (docs/vision.md): the myopia rate below <see cref="Limit"/> percent by <see cref="ByYear"/>,
 /// compared strictly (a rate equal to the limit does not meet it). <see cref="Met"/> is null without a rate.
 /// </summary>
-internal sealed record BindingTargetDto(int ByYear, decimal Limit, string Comparison, decimal? Rate, bool? Met);
+internal sealed record BindingTargetDto(int ByYear, [property: Unit(UnitAttribute.Percent)] decimal Limit, string Comparison, [property: Unit(UnitAttribute.Percent)] decimal? Rate, bool? Met);
 
 /// <summary>
 /// The plan's annual decline: at least <see cref="RequiredDrop"/> percentage points below the same round a year earlier
 /// (rate ≤ previous − drop). Null fields where either round has no rate.
 /// </summary>
-internal sealed record AnnualDeclineDto(long PreviousRoundId, decimal? PreviousRate, decimal RequiredDrop, decimal? RequiredRate, decimal? Rate,
-    decimal? Drop, bool? Met);
+internal sealed record AnnualDeclineDto(long PreviousRoundId, [property: Unit(UnitAttribute.Percent)] decimal? PreviousRate, [property: Unit(UnitAttribute.PercentagePoints)] decimal RequiredDrop, [property: Unit(UnitAttribute.Percent)] decimal? RequiredRate, [property: Unit(UnitAttribute.Percent)] decimal? Rate,
+    [property: Unit(UnitAttribute.PercentagePoints)] decimal? Drop, bool? Met);
 
 internal sealed record TargetsDto(BindingTargetDto Binding, AnnualDeclineDto? AnnualDecline);
 
 internal sealed record StatisticsDto(RoundDto Round, string By, string? CorpId, IReadOnlyList<StatisticsRowDto> Rows, StatisticsRowDto? Total,
     YearOnYearDto? SameRoundLastYear, TargetsDto? Targets, IReadOnlyDictionary<string, TargetsDto>? RowTargets);
 
-internal sealed record TrendPoint(long RoundId, string Name, DateOnly OpensOn, int Screened, int Valid, decimal? MyopiaRate, decimal? PoorVisionRate,
-    decimal Target);
+internal sealed record TrendPoint(long RoundId, string Name, DateOnly OpensOn, int Screened, int Valid, [property: Unit(UnitAttribute.Percent)] decimal? MyopiaRate, [property: Unit(UnitAttribute.Percent)] decimal? PoorVisionRate,
+    [property: Unit(UnitAttribute.Percent)] decimal Target);
 
 /// <summary>A correction made after the results were published: when, and what it changed in plain words.</summary>
 internal sealed record CorrectionDto(DateTime CorrectedAt, int Version, IReadOnlyList<string> Changes);
@@ -86,7 +86,7 @@ internal sealed record ResultDto(RoundDto Round, RecordDto Record, ResultForPare
 
 internal sealed record SeriesPoint(long RoundId, DateOnly ScreenedOn, decimal? UcvaRight, decimal? UcvaLeft, decimal? SeRight, decimal? SeLeft);
 
-internal sealed record ReferralDto(long Id, long RoundId, string CorpId, string StudentUserId, long ClassId, string Reason, string Status,
+internal sealed record ReferralDto(long Id, long RoundId, string CorpId, string StudentUserId, long ClassId, string Reason, [property: CodeValues(typeof(ReferralStatus))] string Status,
     DateTime CreatedAt, DateTime? AcknowledgedAt, DateOnly? VisitDate, string? Hospital, string? Diagnosis, string? Prescription, DateTime? ReportedAt,
     DateTime? LastRemindedAt)
 {
@@ -109,7 +109,7 @@ internal sealed record RemindedDto(int Guardians);
 
 /// <summary>Referral completion of a school (ClassId null) or a class; a suppressed class (too few to show outside the school) has only its name.</summary>
 internal sealed record ReferralCompletion(string CorpId, long? ClassId, string Name, int? Referred, int? Acknowledged, int? Visited,
-    decimal? AcknowledgedRate, decimal? CompletionRate, bool Suppressed = false);
+    [property: Unit(UnitAttribute.Percent)] decimal? AcknowledgedRate, [property: Unit(UnitAttribute.Percent)] decimal? CompletionRate, bool Suppressed = false);
 
 [RequestSchema("name", "desks", "adjustableDesks")]
 internal sealed record ClassroomRequest(string? Name, DateOnly? LightingRenovatedOn, int? Desks, int? AdjustableDesks);
@@ -117,5 +117,5 @@ internal sealed record ClassroomRequest(string? Name, DateOnly? LightingRenovate
 internal sealed record ClassroomDto(string CorpId, string ClassroomId, string Name, DateOnly? LightingRenovatedOn, int Desks, int AdjustableDesks,
     DateTime UpdatedAt);
 
-internal sealed record ClassroomSummary(string CorpId, string Name, int Classrooms, int LightingRenovated, decimal? LightingRate, int Desks,
-    int AdjustableDesks, decimal? AdjustableRate, decimal Target);
+internal sealed record ClassroomSummary(string CorpId, string Name, int Classrooms, int LightingRenovated, [property: Unit(UnitAttribute.Percent)] decimal? LightingRate, int Desks,
+    int AdjustableDesks, [property: Unit(UnitAttribute.Percent)] decimal? AdjustableRate, [property: Unit(UnitAttribute.Percent)] decimal Target);

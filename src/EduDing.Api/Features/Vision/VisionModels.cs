@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,11 +8,17 @@ namespace EduDing.Api.Features.Vision;
 /// <summary>两假双测 rounds plus ad-hoc and rescreen rounds.</summary>
 internal static class RoundKind
 {
+    [Description("寒假离校")]
     public const string WinterLeave = "winter-leave";
+    [Description("寒假返校")]
     public const string WinterReturn = "winter-return";
+    [Description("暑假离校")]
     public const string SummerLeave = "summer-leave";
+    [Description("暑假返校")]
     public const string SummerReturn = "summer-return";
+    [Description("临时筛查")]
     public const string AdHoc = "ad-hoc";
+    [Description("复查")]
     public const string Rescreen = "rescreen";
 
     public static readonly string[] All = [WinterLeave, WinterReturn, SummerLeave, SummerReturn, AdHoc, Rescreen];
@@ -45,9 +52,13 @@ internal static class ReferralReason
 
 internal static class ReferralStatus
 {
+    [Description("待就诊")]
     public const string Open = "open";
+    [Description("家长已确认")]
     public const string Acknowledged = "acknowledged";
+    [Description("已就诊")]
     public const string Visited = "visited";
+    [Description("已取消")]
     public const string Cancelled = "cancelled";
 }
 

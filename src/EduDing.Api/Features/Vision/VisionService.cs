@@ -11,7 +11,7 @@ using Microsoft.Extensions.Options;
 namespace EduDing.Api.Features.Vision;
 
 [RequestSchema("kind", "schoolYear", "opensOn", "closesOn")]
-internal sealed record CreateRound(string? Kind, int? SchoolYear, string? Name, string? CorpId, DateOnly? OpensOn, DateOnly? ClosesOn,
+internal sealed record CreateRound([property: CodeValues(typeof(RoundKind))] string? Kind, int? SchoolYear, string? Name, string? CorpId, DateOnly? OpensOn, DateOnly? ClosesOn,
     long? RescreenOf);
 
 internal sealed record ImportReport(long? ImportId, int TotalRows, int GoodRows, IReadOnlyList<ImportProblem> Problems, string OnErrors,
