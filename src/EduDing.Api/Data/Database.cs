@@ -1,4 +1,5 @@
 using System.Data.Common;
+using EduDing.Api.Hosting;
 using Polly;
 using Polly.Retry;
 
@@ -11,6 +12,7 @@ namespace EduDing.Api.Data;
 internal sealed class Database
 {
     private readonly ResiliencePipeline _transactionRetry;
+    private long _transientRetries;
 
     static Database() => DapperConfiguration.EnsureConfigured();
 
@@ -31,6 +33,8 @@ internal sealed class Database
                 // last attempts), so that two instances' routine deadlocks do not read like failures.
                 OnRetry = args =>
                 {
+                    Interlocked.Increment(ref _transientRetries);
+                    EduDingTelemetry.TransactionRetries.Add(1, new KeyValuePair<string, object?>("error", dialect.TransientKind(args.Outcome.Exception)));
                     log.Log(args.AttemptNumber >= 3 ? LogLevel.Warning : LogLevel.Debug,
                         "Transient database error ({Error}); re-running the transaction (attempt {Attempt})",
                         args.Outcome.Exception?.Message, args.AttemptNumber + 2);
@@ -41,6 +45,9 @@ internal sealed class Database
     }
 
     public DbDataSource DataSource { get; }
+
+    /// <summary>Transactions of this database re-run after a transient error since start (deadlocks, on MySQL).</summary>
+    public long TransientRetries => Interlocked.Read(ref _transientRetries);
 
     public SqlDialect Dialect { get; }
 

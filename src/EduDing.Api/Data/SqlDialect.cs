@@ -33,6 +33,9 @@ internal abstract class SqlDialect
     /// <summary>Errors after which re-running the whole transaction is expected to succeed.</summary>
     public abstract bool IsTransient(DbException ex);
 
+    /// <summary>A transient error in a word, for metrics: deadlock, lock_wait_timeout, busy, locked.</summary>
+    public abstract string TransientKind(Exception? ex);
+
     /// <summary>The query failed because the table does not exist (yet).</summary>
     public abstract bool IsMissingTable(DbException ex);
 
@@ -160,6 +163,8 @@ internal sealed class SqliteDialect : SqlDialect
     public override bool IsTransient(DbException ex) =>
         ex is SqliteException { SqliteErrorCode: SqliteBusy or SqliteLocked };
 
+    public override string TransientKind(Exception? ex) => ex is SqliteException { SqliteErrorCode: SqliteLocked } ? "locked" : "busy";
+
     public override bool IsMissingTable(DbException ex) =>
         ex is SqliteException { SqliteErrorCode: 1 } && ex.Message.Contains("no such table", StringComparison.Ordinal);
 
@@ -268,6 +273,9 @@ internal sealed class MySqlDialect : SqlDialect
 
     public override bool IsTransient(DbException ex) =>
         ex is MySqlException { ErrorCode: MySqlErrorCode.LockDeadlock or MySqlErrorCode.LockWaitTimeout };
+
+    public override string TransientKind(Exception? ex) =>
+        ex is MySqlException { ErrorCode: MySqlErrorCode.LockWaitTimeout } ? "lock_wait_timeout" : "deadlock";
 
     public override bool IsMissingTable(DbException ex) => ex is MySqlException { ErrorCode: MySqlErrorCode.NoSuchTable };
 

@@ -83,6 +83,9 @@ internal static class EduDingTelemetry
     public static readonly Histogram<double> SyncDuration = Meter.CreateHistogram<double>("eduding.org.sync.duration", "s",
         "How long one corp's full reconcile took, by outcome.");
 
+    public static readonly Counter<long> TransactionRetries = Meter.CreateCounter<long>("eduding.db.transaction.retries", "{retry}",
+        "Transactions re-run after a transient database error (a MySQL deadlock or lock wait timeout, SQLite busy), by error.");
+
     public static readonly Counter<long> NoticeRecipientsSent = Meter.CreateCounter<long>("eduding.notices.recipients.sent", "{recipient}",
         "Recipients handed to DingTalk in work-notice batches (the send rate), by purpose.");
 }

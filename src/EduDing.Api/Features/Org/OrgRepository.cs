@@ -236,51 +236,111 @@ internal sealed class OrgRepository(Database db)
 
     /// <summary>
     /// One class as DingTalk lists it now: its students and guardians confirmed (and un-removed), its memberships and
-    /// relations replaced. Shared rows (a guardian of children in two classes) are written in key order, so that classes
-    /// reconciled in parallel take their row locks in the same order and rarely deadlock on MySQL.
+    /// relations made equal to the list. Written as a difference, row by row on full keys: an existing row is updated or
+    /// deleted by its key (a record lock) and only a missing one is inserted. A range delete followed by inserts, as this
+    /// once was, took InnoDB gap locks that the class next in the index (or the end of the table, when a corp is synced
+    /// for the first time) also took, and two classes written at once deadlocked on each other's inserts; two instances
+    /// syncing the demo org met 264 such deadlocks in 16 s (docs/org-mirror.md, "Lock scope"). Writers of one class are
+    /// serialized by the class's row in edu_nodes, which the callers lock first, so the difference is read without locks.
     /// </summary>
     private async Task WriteRosterAsync(DbTransaction tx, string corpId, long classId, ClassRoster roster, DateTime now, CancellationToken token)
     {
         var connection = tx.Connection!;
-        await connection.ExecuteAsync(new CommandDefinition(
-            Dialect.Upsert("students", ["corp_id", "user_id"], ["union_id", "name", "student_number", "synced_at", "removed_at"]),
-            roster.Students.OrderBy(s => s.UserId, StringComparer.Ordinal).Select(s => new
+        await WritePeopleAsync(tx, "students", ["union_id", "name", "student_number", "synced_at", "removed_at"], corpId,
+            roster.Students.DistinctBy(s => s.UserId).Select(s => (s.UserId, (object)new
             {
                 corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name,
                 student_number = s.StudentNumber, synced_at = now, removed_at = (DateTime?)null,
-            }), tx, cancellationToken: token));
-        await connection.ExecuteAsync(new CommandDefinition(
-            Dialect.Upsert("guardians", ["corp_id", "user_id"], ["union_id", "name", "synced_at", "removed_at"]),
-            roster.Guardians.OrderBy(g => g.UserId, StringComparer.Ordinal).Select(g => new
+            })).ToList(), token);
+        await WritePeopleAsync(tx, "guardians", ["union_id", "name", "synced_at", "removed_at"], corpId,
+            roster.Guardians.DistinctBy(g => g.UserId).Select(g => (g.UserId, (object)new
             {
                 corp_id = corpId, user_id = g.UserId, union_id = NullIfEmpty(g.UnionId), name = g.Name, synced_at = now,
                 removed_at = (DateTime?)null,
-            }), tx, cancellationToken: token));
+            })).ToList(), token);
 
         var key = new { corpId, classId };
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM class_members WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM guardian_students WHERE corp_id = @corpId AND class_id = @classId", key, tx, cancellationToken: token));
         var members = roster.Students.Select(s => (Role: "student", s.UserId, Adviser: false))
             .Concat(roster.Guardians.Select(g => (Role: "guardian", g.UserId, Adviser: false)))
             .Concat(roster.Teachers.Select(t => (Role: "teacher", t.UserId, Adviser: t.IsAdviser)))
-            .DistinctBy(m => (m.Role, m.UserId));
+            .DistinctBy(m => (m.Role, m.UserId))
+            .ToDictionary(m => (m.Role, m.UserId), m => m.Adviser);
+        var currentMembers = (await connection.QueryAsync<(string Role, string UserId, bool IsAdviser)>(new CommandDefinition(
+                "SELECT role, user_id, is_adviser FROM class_members WHERE corp_id = @corpId AND class_id = @classId", key, tx,
+                cancellationToken: token)))
+            .ToDictionary(m => (m.Role, m.UserId), m => m.IsAdviser);
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM class_members WHERE corp_id = @corpId AND class_id = @classId AND role = @role AND user_id = @userId",
+            currentMembers.Keys.Where(k => !members.ContainsKey(k)).Order().Select(k => new { corpId, classId, role = k.Role, userId = k.UserId }),
+            tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(
+            "UPDATE class_members SET is_adviser = @isAdviser WHERE corp_id = @corpId AND class_id = @classId AND role = @role AND user_id = @userId",
+            members.Where(m => currentMembers.TryGetValue(m.Key, out var adviser) && adviser != m.Value).OrderBy(m => m.Key)
+                .Select(m => new { corpId, classId, role = m.Key.Role, userId = m.Key.UserId, isAdviser = m.Value }),
+            tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(
+            Dialect.Upsert("class_members", ["corp_id", "class_id", "role", "user_id"], ["is_adviser"]),
+            members.Where(m => !currentMembers.ContainsKey(m.Key)).OrderBy(m => m.Key)
+                .Select(m => new { corp_id = corpId, class_id = classId, role = m.Key.Role, user_id = m.Key.UserId, is_adviser = m.Value }),
+            tx, cancellationToken: token));
+
+        var relations = roster.Relations.DistinctBy(r => (r.GuardianUserId, r.StudentUserId))
+            .ToDictionary(r => (r.GuardianUserId, r.StudentUserId), r => r.RelationCode);
+        var currentRelations = (await connection.QueryAsync<(string GuardianUserId, string StudentUserId, string RelationCode)>(new CommandDefinition(
+                "SELECT guardian_user_id, student_user_id, relation_code FROM guardian_students WHERE corp_id = @corpId AND class_id = @classId",
+                key, tx, cancellationToken: token)))
+            .ToDictionary(r => (r.GuardianUserId, r.StudentUserId), r => r.RelationCode);
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO class_members (corp_id, class_id, role, user_id, is_adviser)
-            VALUES (@corpId, @classId, @role, @userId, @isAdviser)
-            """, members.Select(m => new { corpId, classId, role = m.Role, userId = m.UserId, isAdviser = m.Adviser }), tx,
-            cancellationToken: token));
+            DELETE FROM guardian_students
+            WHERE corp_id = @corpId AND class_id = @classId AND guardian_user_id = @guardianUserId AND student_user_id = @studentUserId
+            """, currentRelations.Keys.Where(k => !relations.ContainsKey(k)).Order()
+                .Select(k => new { corpId, classId, guardianUserId = k.GuardianUserId, studentUserId = k.StudentUserId }),
+            tx, cancellationToken: token));
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO guardian_students (corp_id, class_id, guardian_user_id, student_user_id, relation_code)
-            VALUES (@corpId, @classId, @GuardianUserId, @StudentUserId, @RelationCode)
-            """, roster.Relations.DistinctBy(r => (r.GuardianUserId, r.StudentUserId)).Select(r => new
+            UPDATE guardian_students SET relation_code = @relationCode
+            WHERE corp_id = @corpId AND class_id = @classId AND guardian_user_id = @guardianUserId AND student_user_id = @studentUserId
+            """, relations.Where(r => currentRelations.TryGetValue(r.Key, out var code) && code != r.Value).OrderBy(r => r.Key)
+                .Select(r => new { corpId, classId, guardianUserId = r.Key.GuardianUserId, studentUserId = r.Key.StudentUserId, relationCode = r.Value }),
+            tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(
+            Dialect.Upsert("guardian_students", ["corp_id", "class_id", "guardian_user_id", "student_user_id"], ["relation_code"]),
+            relations.Where(r => !currentRelations.ContainsKey(r.Key)).OrderBy(r => r.Key).Select(r => new
             {
-                corpId, classId, r.GuardianUserId, r.StudentUserId, r.RelationCode,
+                corp_id = corpId, class_id = classId, guardian_user_id = r.Key.GuardianUserId, student_user_id = r.Key.StudentUserId,
+                relation_code = r.Value,
             }), tx, cancellationToken: token));
         await connection.ExecuteAsync(new CommandDefinition(
             "UPDATE edu_nodes SET roster_synced_at = @now WHERE corp_id = @corpId AND node_id = @classId",
             new { corpId, classId, now }, tx, cancellationToken: token));
+    }
+
+    /// <summary>
+    /// Students or guardians of one class confirmed now: an existing row updated by its key, a missing one inserted (an
+    /// upsert, for the guardian another class of the corp inserts at the same moment). Keys in order, so that classes
+    /// sharing a guardian take its row lock in the same order.
+    /// </summary>
+    private async Task WritePeopleAsync(DbTransaction tx, string table, string[] columns, string corpId, IReadOnlyList<(string UserId, object Row)> people,
+        CancellationToken token)
+    {
+        if (people.Count == 0)
+        {
+            return;
+        }
+
+        var connection = tx.Connection!;
+        var existing = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var chunk in people.Select(p => p.UserId).Chunk(500))
+        {
+            existing.UnionWith(await connection.QueryAsync<string>(new CommandDefinition(
+                $"SELECT user_id FROM {table} WHERE corp_id = @corpId AND user_id IN @ids", new { corpId, ids = chunk }, tx, cancellationToken: token)));
+        }
+
+        var ordered = people.OrderBy(p => p.UserId, StringComparer.Ordinal).ToList();
+        await connection.ExecuteAsync(new CommandDefinition(
+            $"UPDATE {table} SET {string.Join(", ", columns.Select(c => $"{c} = @{c}"))} WHERE corp_id = @corp_id AND user_id = @user_id",
+            ordered.Where(p => existing.Contains(p.UserId)).Select(p => p.Row), tx, cancellationToken: token));
+        await connection.ExecuteAsync(new CommandDefinition(Dialect.Upsert(table, ["corp_id", "user_id"], columns),
+            ordered.Where(p => !existing.Contains(p.UserId)).Select(p => p.Row), tx, cancellationToken: token));
     }
 
     /// <summary>The corp's rows (locked until commit) that an event wrote at or after <paramref name="since"/>.</summary>
