@@ -68,6 +68,7 @@ internal static class HostingExtensions
         }).AddDocumentTransformer(ContractResponses.AddComponentsAsync).AddOperationTransformer(ContractResponses.DescribeAsync)
         .AddOperationTransformer(ContractSummaries.DescribeAsync)
         .AddOperationTransformer(ContractFiles.DescribeAsync)
+        .AddOperationTransformer(ContractExamples.DescribeAsync)
         .AddDocumentTransformer((document, _, _) =>
         {
             document.Info = new OpenApiInfo
