@@ -34,6 +34,9 @@ switch (which)
     case "training-reports":
         await TrainingBenchmarks.ReportsAsync(args.Length > 1 ? args[1] : null);
         break;
+    case "audit":
+        await AuditBenchmarks.ChainAsync(args.Length > 1 ? args[1] : null);
+        break;
     case "signup":
         await CareBenchmarks.SignupOpeningAsync(args.Length > 1 ? args[1] : null, args.Length > 2 ? int.Parse(args[2]) : 20_000);
         break;
@@ -43,7 +46,7 @@ switch (which)
         await DingTalkBenchmarks.PacingAsync();
         break;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|approvals [mysql-connection-string]|signup [mysql-connection-string [guardians]]|training [mysql-connection-string]|training-reports [mysql-connection-string]|all]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|approvals [mysql-connection-string]|signup [mysql-connection-string [guardians]]|training [mysql-connection-string]|training-reports [mysql-connection-string]|audit [mysql-connection-string]|all]");
         return 2;
 }
 

@@ -29,7 +29,7 @@ internal sealed class AuditOptions : IValidatedOptions
     public string ChainKey { get; set; } = "";
 
     /// <summary>Chains per Beijing day; writers pick one at random, so instances seldom wait for each other.</summary>
-    public int ChainPartitions { get; set; } = 4;
+    public int ChainPartitions { get; set; } = 16;
 
     public IEnumerable<(string Key, string Reason)> Validate()
     {
