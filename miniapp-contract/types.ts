@@ -4020,7 +4020,10 @@ export interface components {
             titleEn?: null | string;
             /** Format: int32 */
             status: number;
+            /** @description Chinese, fit to show: what went wrong (报名时间已截止, …), or the status's general sentence. */
             detail?: null | string;
+            /** @description The English detail, as the logs have it. */
+            detailEn?: null | string;
             /** @description Stable: {area}.{kind}[.{field}], e.g. after_school.invalid.pickups.phone_number. */
             code: string;
             /** @description The request's trace id, as in the service's logs. */

@@ -32,7 +32,12 @@ internal static class ContractResponses
                 ["title"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "Chinese, fit to show (请求内容有误, 没有权限, …)." },
                 ["titleEn"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "The English title." },
                 ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer, Format = "int32" },
-                ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null },
+                ["detail"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.String | JsonSchemaType.Null,
+                    Description = "Chinese, fit to show: what went wrong (报名时间已截止, …), or the status's general sentence.",
+                },
+                ["detailEn"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "The English detail, as the logs have it." },
                 ["code"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.String, Description = "Stable: {area}.{kind}[.{field}], e.g. after_school.invalid.pickups.phone_number.",

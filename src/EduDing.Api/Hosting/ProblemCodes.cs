@@ -6,7 +6,8 @@ namespace EduDing.Api.Hosting;
 
 /// <summary>
 /// What every problem detail carries besides RFC 9457's fields (docs/errors.md): a stable machine-readable
-/// <c>code</c> the mini-app switches on, a Chinese <c>title</c> it may show, the English title as <c>titleEn</c>, and
+/// <c>code</c> the mini-app switches on, a Chinese <c>title</c> and <c>detail</c> it may show, the English ones as
+/// <c>titleEn</c> and <c>detailEn</c>, and
 /// the <c>traceId</c> of the request exactly as the logs write it (the W3C trace id, 32 hex digits).
 /// </summary>
 internal static class ProblemCodes
@@ -33,6 +34,26 @@ internal static class ProblemCodes
         [503] = ("unavailable", "服务暂时不可用，请稍后再试"),
     };
 
+    /// <summary>Where the exception handler leaves an exception's Chinese sentence for <see cref="Customize"/>.</summary>
+    public const string ChineseDetailItem = "EduDing.ProblemDetailZh";
+
+    /// <summary>The status's general sentence, where the error has no Chinese sentence of its own.</summary>
+    private static readonly Dictionary<int, string> GeneralDetail = new()
+    {
+        [400] = "请求内容有误，请检查标出的项目后重试。",
+        [401] = "登录已失效，请重新打开应用。",
+        [403] = "您没有进行此操作的权限。",
+        [404] = "没有找到相关内容，或您无权查看。",
+        [405] = "不支持该操作。",
+        [409] = "内容已被他人修改或已提交过，请刷新后再试。",
+        [413] = "内容过大，请缩小后再试。",
+        [415] = "文件格式不支持，请按要求上传。",
+        [422] = "操作不符合相关规定。",
+        [429] = "操作太频繁，请稍后再试。",
+        [500] = "服务出错了，请稍后再试。",
+        [503] = "服务暂时不可用，请稍后再试。",
+    };
+
     public static void Customize(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
@@ -51,6 +72,9 @@ internal static class ProblemCodes
 
         problem.Extensions["titleEn"] = problem.Title;
         problem.Title = title;
+        problem.Extensions["detailEn"] = problem.Detail;
+        problem.Detail = context.HttpContext.Items[ChineseDetailItem] as string
+                         ?? GeneralDetail.GetValueOrDefault(status, status >= 500 ? GeneralDetail[500] : GeneralDetail[400]);
         problem.Extensions["traceId"] = Activity.Current?.TraceId.ToHexString() ?? context.HttpContext.TraceIdentifier;
     }
 

@@ -45,6 +45,11 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
                 "The error was logged with this response's trace id.");
         }
 
+        if (exception is IChineseDetail { Chinese: { } chinese })
+        {
+            httpContext.Items[ProblemCodes.ChineseDetailItem] = chinese;
+        }
+
         httpContext.Response.StatusCode = problem.Status!.Value;
         if (exception is DependencyUnavailableException unavailable)
         {

@@ -1,13 +1,32 @@
 namespace EduDing.Api.Hosting;
 
+/// <summary>
+/// An error that says what went wrong in Chinese as well, for the mini-app to show (<see cref="ProblemCodes"/>): the
+/// problem's <c>detail</c> is this sentence and <c>detailEn</c> the English one the logs keep. Where it is null, the
+/// detail is the status's general Chinese sentence.
+/// </summary>
+internal interface IChineseDetail
+{
+    string? Chinese { get; }
+}
+
 /// <summary>Thrown where an id names nothing the caller may see; becomes 404 problem details.</summary>
-internal sealed class NotFoundException(string detail) : Exception(detail);
+internal sealed class NotFoundException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+{
+    public string? Chinese { get; } = chinese;
+}
 
 /// <summary>The request clashes with stored state (a duplicate, a stale version); becomes 409.</summary>
-internal sealed class ConflictException(string detail) : Exception(detail);
+internal sealed class ConflictException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+{
+    public string? Chinese { get; } = chinese;
+}
 
 /// <summary>Well-formed input that a business rule refuses (a closed window, a full class); becomes 422.</summary>
-internal sealed class RuleViolationException(string detail) : Exception(detail);
+internal sealed class RuleViolationException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+{
+    public string? Chinese { get; } = chinese;
+}
 
 /// <summary>Input that fails validation, keyed by the field's JSON name; becomes 400 with per-field errors.</summary>
 internal sealed class RequestValidationException(IDictionary<string, string[]> errors)
@@ -22,15 +41,23 @@ internal sealed class RequestValidationException(IDictionary<string, string[]> e
 }
 
 /// <summary>The caller could not be authenticated (a used or expired DingTalk code, a bad refresh token); becomes 401.</summary>
-internal sealed class AuthenticationFailedException(string detail) : Exception(detail);
+internal sealed class AuthenticationFailedException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+{
+    public string? Chinese { get; } = chinese;
+}
 
 /// <summary>Authenticated, but not allowed (not in the synced organization, scope missing); becomes 403.</summary>
-internal sealed class ForbiddenException(string detail) : Exception(detail);
+internal sealed class ForbiddenException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+{
+    public string? Chinese { get; } = chinese;
+}
 
 /// <summary>A dependency (DingTalk) is not answering; becomes 503 with Retry-After so the client retries later.</summary>
 internal sealed class DependencyUnavailableException(string detail, Exception? inner = null, int retryAfterSeconds = 5)
-    : Exception(detail, inner)
+    : Exception(detail, inner), IChineseDetail
 {
+    public string? Chinese => "钉钉暂时没有响应，请稍后再试。";
+
     public int RetryAfterSeconds { get; } = retryAfterSeconds;
 }
 

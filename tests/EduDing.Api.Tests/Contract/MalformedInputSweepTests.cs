@@ -85,6 +85,10 @@ public sealed class MalformedInputSweepTests(LiveOrgFixture fixture) : IClassFix
                         {
                             failures.Add($"no error code in {(int)response.StatusCode} for {what}: {text[..Math.Min(text.Length, 300)]}");
                         }
+                        else if ((int)response.StatusCode >= 400 && !System.Text.RegularExpressions.Regex.IsMatch(text, "\"detail\":\"[^\"]*\\p{IsCJKUnifiedIdeographs}"))
+                        {
+                            failures.Add($"no Chinese detail in {(int)response.StatusCode} for {what}: {text[..Math.Min(text.Length, 300)]}");
+                        }
                     }
                 }
             }

@@ -26,6 +26,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         app.MapGet("/probe/not-found", string () => throw new NotFoundException("Class 42 does not exist.")).AllowAnonymous();
         app.MapGet("/probe/conflict", string () => throw new ConflictException("Already applied.")).AllowAnonymous();
         app.MapGet("/probe/rule", string () => throw new RuleViolationException("The window is closed.")).AllowAnonymous();
+        app.MapGet("/probe/rule-zh", string () => throw new RuleViolationException("The window is closed.", "报名时间已截止。")).AllowAnonymous();
         app.MapGet("/probe/invalid", string () => throw new RequestValidationException("grade", "must be 1 to 12")).AllowAnonymous();
         app.MapGet("/probe/bug", string () => throw new InvalidOperationException("secret internals")).AllowAnonymous();
         app.MapGet("/api/corps/{corpId}/widgets/{id}", string (string corpId, string id) =>
@@ -119,7 +120,20 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         var response = await _app.CreateClient().GetAsync(path);
 
         var problem = await ReadProblemAsync(response, status);
-        Assert.Equal(detail, problem.GetProperty("detail").GetString());
+        Assert.Equal(detail, problem.GetProperty("detailEn").GetString());
+        Assert.Matches(@"\p{IsCJKUnifiedIdeographs}", problem.GetProperty("detail").GetString());
+    }
+
+    /// <summary>An error with its own Chinese sentence shows it as detail, the English one kept as detailEn.</summary>
+    [Fact]
+    public async Task Get_RuleWithAChineseSentence_ShowsIt()
+    {
+        var response = await _app.CreateClient().GetAsync("/probe/rule-zh");
+
+        var problem = await ReadProblemAsync(response, HttpStatusCode.UnprocessableEntity);
+        Assert.Equal("报名时间已截止。", problem.GetProperty("detail").GetString());
+        Assert.Equal("The window is closed.", problem.GetProperty("detailEn").GetString());
+        Assert.Equal("不符合规定", problem.GetProperty("title").GetString());
     }
 
     [Fact]

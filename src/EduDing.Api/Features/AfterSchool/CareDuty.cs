@@ -81,7 +81,7 @@ internal sealed class CareDuty(Database db, CareRepository care, CareDaily loop,
 
         if (await loop.SessionOnAsync(program, today, ct) is not { } session)
         {
-            throw new RuleViolationException("The group has no session today.");
+            throw new RuleViolationException("The group has no session today.", "该班组今天没有托管安排。");
         }
 
         var minutes = (int)(session.EndsAt - TimeOnly.Parse(session.Session.StartsAt, CultureInfo.InvariantCulture)).TotalMinutes;

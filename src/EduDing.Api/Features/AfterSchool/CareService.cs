@@ -220,7 +220,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         var program = await ProgramOfSchoolAsync(corpId, id, ct);
         if (program.Status == CareProgramStatus.Closed)
         {
-            throw new ConflictException($"Program {id} is closed.");
+            throw new ConflictException($"Program {id} is closed.", "该托管项目已结束。");
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -249,7 +249,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         if (!await care.ReviseTermsAsync(id, terms, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Program {id} is {program.Status}; the terms of a closed program stay as they were.");
+            throw new ConflictException($"Program {id} is {program.Status}; the terms of a closed program stay as they were.", "项目已结束，须知不能再修改。");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.terms.revise", corpId, [],
@@ -273,12 +273,13 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         if (violations.Count > 0)
         {
             throw new RuleViolationException($"The program breaks \"5+2\" on {violations.Count} day(s) and stays a draft: " +
-                                             string.Join("; ", violations.Take(5).Select(v => $"{v.Day:yyyy-MM-dd} {v.Rule}: {v.Detail}")));
+                                             string.Join("; ", violations.Take(5).Select(v => $"{v.Day:yyyy-MM-dd} {v.Rule}: {v.Detail}")),
+                $"该项目有 {violations.Count} 天不符合“5+2”要求（每个上课日至少 2 小时、不早于下班时间结束），暂保存为草稿。");
         }
 
         if (!await care.SetProgramStatusAsync(id, CareProgramStatus.Draft, CareProgramStatus.Open, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Program {id} is {program.Status}; only a draft is opened.");
+            throw new ConflictException($"Program {id} is {program.Status}; only a draft is opened.", "只有草稿状态的项目可以开放报名。");
         }
 
         return (await care.FindProgramAsync(id, ct))!;
@@ -302,7 +303,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         var now = time.UtcNowForDatabase();
         if (now < program.SignupClosesAt)
         {
-            throw new RuleViolationException("The lottery is drawn after the signup window closes, so that every family is in it.");
+            throw new RuleViolationException("The lottery is drawn after the signup window closes, so that every family is in it.", "报名截止后才能摇号，以保证每个家庭都参与。");
         }
 
         var draws = new List<(long, string, IReadOnlyList<long>)>();
@@ -361,7 +362,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         {
             if (await access.ScopeOverClassAsync(caller, corpId, classId, allowGrant: false, ct) is not { Scope: Scope.ClassAdvised or Scope.School })
             {
-                throw new ForbiddenException("Missing scope: guardian of this child (or the adviser of their class, on the family's behalf).");
+                throw new ForbiddenException("Missing scope: guardian of this child (or the adviser of their class, on the family's behalf).", "只有孩子的家长（或班主任代为）可以报名。");
             }
 
             onBehalf = true;
@@ -373,12 +374,13 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         if (now < program.SignupOpensAt || (midTerm && ShanghaiTime.DayOf(now) > program.EndsOn))
         {
             throw new RuleViolationException(
-                $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} (Beijing time) until it ends on {program.EndsOn:yyyy-MM-dd}.");
+                $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} (Beijing time) until it ends on {program.EndsOn:yyyy-MM-dd}.",
+                $"不在报名时间内：本项目自 {ShanghaiTime.FromUtc(program.SignupOpensAt):M月d日 HH:mm} 起可报名，至 {program.EndsOn:M月d日} 结束。");
         }
 
         if (grade is null || !program.Grades.Contains(grade.Value))
         {
-            throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.");
+            throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.", "孩子所在年级不在本项目的招收范围内。");
         }
 
         var offerings = (await care.OfferingsAsync(program.Id, ct)).ToDictionary(o => o.Id);
@@ -443,7 +445,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             JsonSerializer.Serialize(pickup, JsonSerializerOptions.Web), request.Priority, request.Exemption, program.TermsVersion,
             CareApplicationStatus.Pending, now, null);
         var (id, places) = await care.SubmitAsync(application, chosen, now, ct)
-                           ?? throw new ConflictException("This child already has an application for the program.");
+                           ?? throw new ConflictException("This child already has an application for the program.", "已为孩子报名过本项目，请勿重复提交。");
         var review = await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
             $"{studentName}：{program.Name}",
             string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : "") + (midTerm ? "（学期中加入）" : ""), classId),
@@ -464,7 +466,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         if (application.Status is not (CareApplicationStatus.Pending or CareApplicationStatus.Approved))
         {
-            throw new ConflictException($"Application {id} is {application.Status}; only a live application changes groups.");
+            throw new ConflictException($"Application {id} is {application.Status}; only a live application changes groups.", "该报名已结束，不能再调整班组或课程。");
         }
 
         var offerings = (await care.OfferingsAsync(application.ProgramId, ct)).ToDictionary(o => o.Id);
@@ -483,7 +485,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         if (!await care.SwitchAsync(id, from, to, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Application {id} changed meanwhile; read it again.");
+            throw new ConflictException($"Application {id} changed meanwhile; read it again.", "报名信息刚被修改过，请刷新后再试。");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.switch", application.CorpId, [application.StudentUserId],
@@ -506,7 +508,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
         else if (!await care.SettleAsync(id, [CareApplicationStatus.Approved], CareApplicationStatus.Withdrawn, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Application {id} is {application.Status}; there is nothing to withdraw.");
+            throw new ConflictException($"Application {id} is {application.Status}; there is nothing to withdraw.", "该报名已结束，无需退出。");
         }
 
         return (await care.FindApplicationAsync(id, ct))!;

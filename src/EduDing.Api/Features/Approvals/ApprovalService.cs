@@ -294,7 +294,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             if (mine is null)
             {
                 throw assignees.Any(a => caller.Identities.Contains((a.CorpId, a.UserId)))
-                    ? new ConflictException($"Request {id} has moved on: your step was already decided.")
+                    ? new ConflictException($"Request {id} has moved on: your step was already decided.", "该申请已由他人处理，请刷新查看。")
                     : new ForbiddenException("Missing scope: an approver of this request's open step.");
             }
 
@@ -377,8 +377,8 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         }
 
         return request is { Status: ApprovalStatus.Pending, Route: ApprovalRoute.DingTalk }
-            ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); act on it there.")
-            : new ConflictException($"Request {id} is {request.Status}, not awaiting a decision.");
+            ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); act on it there.", "该申请走钉钉 OA 审批，请在钉钉审批中处理。")
+            : new ConflictException($"Request {id} is {request.Status}, not awaiting a decision.", "该申请已处理完毕，不需要再审批。");
     }
 
     /// <summary>Approves each of <paramref name="ids"/> the caller may decide; the others are reported with why not.</summary>
@@ -413,8 +413,8 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
                 !await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
             {
                 throw request.Route == ApprovalRoute.DingTalk
-                    ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); withdraw (撤销) it there.")
-                    : new ConflictException($"Request {id} was decided already; it cannot be withdrawn.");
+                    ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); withdraw (撤销) it there.", "该申请走钉钉 OA 审批，请在钉钉审批中撤销。")
+                    : new ConflictException($"Request {id} was decided already; it cannot be withdrawn.", "申请已有审批结果，不能撤回。");
             }
 
             var current = await repo.GetAsync(tx, id, token);
@@ -439,7 +439,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         {
             if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
             {
-                throw new ConflictException($"Request {id} is not returned for changes; only a returned request is resubmitted.");
+                throw new ConflictException($"Request {id} is not returned for changes; only a returned request is resubmitted.", "只有被退回的申请可以重新提交。");
             }
 
             await repo.AddActionAsync(tx, id, 0, request.RequesterCorpId, request.RequesterUserId, "resubmit", comment?.Trim(), now, token);

@@ -173,6 +173,6 @@ internal sealed class AccessPolicy(OrgDirectory directory, AccessGrantRepository
         var relation = await directory.GuardianRelationAsync(caller.Identities, corpId, studentUserId, ct);
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, action, corpId, [studentUserId],
             relation is null ? $"refused: {what}" : $"{what} as guardian (relation {relation})", relation is null ? AuditLog.Denied : AuditLog.Allowed, ct);
-        return relation is null ? throw new ForbiddenException("Missing scope: guardian of this child.") : caller.UserIdIn(corpId);
+        return relation is null ? throw new ForbiddenException("Missing scope: guardian of this child.", "只有孩子的家长可以进行此操作。") : caller.UserIdIn(corpId);
     }
 }

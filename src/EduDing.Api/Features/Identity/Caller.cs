@@ -35,7 +35,7 @@ internal sealed record Caller(Account Account, IReadOnlyList<(string CorpId, str
         var account = corpId is null || userId is null ? null : await directory.FindAccountAsync(corpId, userId, ct);
         if (account is null)
         {
-            throw new ForbiddenException("This token does not belong to a person in the synced organizations.");
+            throw new ForbiddenException("This token does not belong to a person in the synced organizations.", "您不在已同步的学校或教育局通讯录中。");
         }
 
         return new Caller(account, await identity.IdentitiesAsync(account, ct),

@@ -54,7 +54,8 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         catch (DingTalkException ex) when (ex.ErrCode == 40078)
         {
             throw new AuthenticationFailedException(
-                $"DingTalk refused the code: {ex.DingTalkMessage} ({ex.Code}). A code works once and for 5 minutes; ask dd.getAuthCode for a new one.");
+                $"DingTalk refused the code: {ex.DingTalkMessage} ({ex.Code}). A code works once and for 5 minutes; ask dd.getAuthCode for a new one.",
+                "登录码已失效，请重新打开应用。");
         }
         catch (DingTalkException ex) when (ex.Kind is DingTalkErrorKind.Busy or DingTalkErrorKind.GlobalQps or DingTalkErrorKind.AppQps
                                                || ex is DingTalkIpBannedException)
@@ -65,7 +66,8 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         return await directory.FindAccountAsync(corpId, userId, ct)
                ?? throw new ForbiddenException(
                    $"DingTalk user {userId} is not in the synced organization of {corp.Name}: not staff, and not a guardian " +
-                   "of any class. If they joined just now, the next sync adds them.");
+                   "of any class. If they joined just now, the next sync adds them.",
+                   $"您还不在{corp.Name}的通讯录中（既不是教职工，也不是任何班级的家长）。如刚刚加入，请稍后再试。");
     }
 
     public async Task<SignedIn> SignInAsync(string corpId, string authCode, CancellationToken ct)
@@ -98,7 +100,7 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
                 // The secret before the last rotation: someone kept a copy. End the session for everyone holding it.
                 await identity.RevokeAsync(session.Id, "refresh token reused", now, ct);
                 log.LogWarning("A used refresh token was presented for session {SessionId}; the session is revoked", session.Id);
-                throw new AuthenticationFailedException("This refresh token was already used; the session has ended. Sign in again.");
+                throw new AuthenticationFailedException("This refresh token was already used; the session has ended. Sign in again.", "登录已失效（在别处刷新过），请重新打开应用。");
             }
 
             // A secret this session never had proves nothing about its holder: refuse it, and leave the session alone.
@@ -109,14 +111,14 @@ internal sealed class SessionService(DingTalkClient client, CorpDirectory corps,
         if (account is null)
         {
             await identity.RevokeAsync(session.Id, "left the organization", now, ct);
-            throw new AuthenticationFailedException("You are no longer in the synced organization; the session has ended.");
+            throw new AuthenticationFailedException("You are no longer in the synced organization; the session has ended.", "您已不在学校或教育局的通讯录中，登录已结束。");
         }
 
         var secret = NewSecret();
         var expiresAt = now + options.Value.SessionLifetime;
         if (!await identity.RotateAsync(session.Id, presented, Hash(secret), now, expiresAt, ct))
         {
-            throw new AuthenticationFailedException("The session was refreshed at the same moment elsewhere; sign in again.");
+            throw new AuthenticationFailedException("The session was refreshed at the same moment elsewhere; sign in again.", "登录已失效，请重新打开应用。");
         }
 
         return await IssueAsync(account, session.Id, secret, expiresAt, ct);

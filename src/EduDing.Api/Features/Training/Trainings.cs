@@ -247,7 +247,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                 new { id }, tx, cancellationToken: token));
             if (taken >= training.Capacity)
             {
-                throw new ConflictException($"Training {id} is full ({training.Capacity} places).");
+                throw new ConflictException($"Training {id} is full ({training.Capacity} places).", $"该培训名额已满（共 {training.Capacity} 人）。");
             }
 
             // With quotas, a school's teachers take only its own places.
@@ -261,7 +261,8 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                 {
                     throw new ConflictException(places == 0
                         ? $"Training {id} has no places for this school."
-                        : $"This school's {places} places in training {id} are taken.");
+                        : $"This school's {places} places in training {id} are taken.",
+                        places == 0 ? "该培训没有分配给本校的名额。" : $"本校在该培训的 {places} 个名额已报满。");
                 }
             }
 
@@ -280,7 +281,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         }, ct);
         if (!added)
         {
-            throw new ConflictException($"You are already enrolled in training {id}.");
+            throw new ConflictException($"You are already enrolled in training {id}.", "您已报名该培训。");
         }
 
         var request = await approvals.SubmitAsync(new ApprovalSubmission(TrainingEnrolmentKind.Name, corpId,
@@ -297,7 +298,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         var enrolment = await MineAsync(caller, training.Id, ct);
         if (enrolment is not { Status: "approved" })
         {
-            throw new ForbiddenException("Only trainees whose enrolment their school approved sign in.");
+            throw new ForbiddenException("Only trainees whose enrolment their school approved sign in.", "只有学校已批准报名的学员可以签到。");
         }
 
         if (string.IsNullOrEmpty(code) || !CryptographicOperations.FixedTimeEquals(
@@ -310,7 +311,8 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         if (now < session.StartsAt - SignInOpensBefore || now > session.EndsAt)
         {
             throw new RuleViolationException(
-                $"Sign-in for this session is open from {ShanghaiTime.FromUtc(session.StartsAt - SignInOpensBefore):yyyy-MM-dd HH:mm} to {ShanghaiTime.FromUtc(session.EndsAt):HH:mm} (Beijing time).");
+                $"Sign-in for this session is open from {ShanghaiTime.FromUtc(session.StartsAt - SignInOpensBefore):yyyy-MM-dd HH:mm} to {ShanghaiTime.FromUtc(session.EndsAt):HH:mm} (Beijing time).",
+                $"签到时间为 {ShanghaiTime.FromUtc(session.StartsAt - SignInOpensBefore):M月d日 HH:mm} 至 {ShanghaiTime.FromUtc(session.EndsAt):HH:mm}。");
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);

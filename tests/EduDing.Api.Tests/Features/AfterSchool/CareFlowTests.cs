@@ -86,6 +86,10 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
             pickup = new[] { new { name = "王奶奶", relation = "祖母", phone = "13800000000" } }, termsVersion = 1,
         });
         Assert.Equal(HttpStatusCode.Conflict, again.StatusCode);
+        // What the mini-app shows the guardian, in Chinese; the English stays beside it for the logs.
+        var duplicate = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
+        Assert.Equal("已为孩子报名过本项目，请勿重复提交。", duplicate["detail"]!.ToString());
+        Assert.Equal("This child already has an application for the program.", duplicate["detailEn"]!.ToString());
         var bad = await secondClient.PostAsJsonAsync("/api/me/care/applications", new
         {
             programId, corpId = school.CorpId, studentUserId = families[1].Student, offeringIds = new[] { basic }, weekdays = new[] { 1 },

@@ -317,6 +317,7 @@ public sealed class NoticeTests(NoticeFixture fixture) : IClassFixture<NoticeFix
         Assert.Equal(before[reader], _live.Sandbox.Notices.DeliveredTo(School.CorpId, reader));
         var second = await admin.PostAsync($"/api/notices/{id}/remind", null);
         Assert.Equal(HttpStatusCode.UnprocessableEntity, second.StatusCode);
+        Assert.StartsWith("今天已经提醒过未读的人", (await second.Content.ReadFromJsonAsync<JsonObject>())!["detail"]!.ToString());
     }
 
     [Fact]
