@@ -4195,20 +4195,36 @@ export interface components {
             studentUserId: string;
             /** Format: int64 */
             classId: number;
-            sex: string;
+            /**
+             * @description male: 男; female: 女
+             * @enum {string}
+             */
+            sex: "male" | "female";
             /** Format: date */
             birthDate: string;
             /** Format: date */
             screenedOn: string;
             /** Format: int32 */
             ageYears: number;
-            glasses: string;
+            /**
+             * @description none: 不戴镜; frame: 框架眼镜; contact: 隐形眼镜; ok-lens: 角膜塑形镜（OK镜）
+             * @enum {string}
+             */
+            glasses: "none" | "frame" | "contact" | "ok-lens";
             right: components["schemas"]["EyeDto"];
             left: components["schemas"]["EyeDto"];
             notTestableReason: null | string;
-            poorVision: null | string;
+            /**
+             * @description none: 视力正常; mild: 轻度视力不良; moderate: 中度视力不良; severe: 重度视力不良
+             * @enum {null|string}
+             */
+            poorVision: "none" | "mild" | "moderate" | "severe" | null;
             myopic: null | boolean;
-            myopiaGrade: null | string;
+            /**
+             * @description none: 无近视; low: 低度近视; moderate: 中度近视; high: 高度近视
+             * @enum {null|string}
+             */
+            myopiaGrade: "none" | "low" | "moderate" | "high" | null;
             valid: boolean;
             followUp: boolean;
             belowAgeNorm: boolean;
@@ -4224,12 +4240,20 @@ export interface components {
         /** @description A record as the API takes it; glasses is none, frame, contact or ok-lens; acuities are 5-point values. */
         RecordRequest: {
             studentUserId: null | string;
-            sex: null | string;
+            /**
+             * @description male: 男; female: 女
+             * @enum {null|string}
+             */
+            sex: "male" | "female" | null;
             /** Format: date */
             birthDate: null | string;
             /** Format: date */
             screenedOn: null | string;
-            glasses: null | string;
+            /**
+             * @description none: 不戴镜; frame: 框架眼镜; contact: 隐形眼镜; ok-lens: 角膜塑形镜（OK镜）
+             * @enum {null|string}
+             */
+            glasses: "none" | "frame" | "contact" | "ok-lens" | null;
             /** Format: double */
             ucvaRight?: null | number;
             /** Format: double */

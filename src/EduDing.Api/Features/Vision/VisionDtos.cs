@@ -5,7 +5,7 @@ namespace EduDing.Api.Features.Vision;
 
 /// <summary>A record as the API takes it; glasses is none, frame, contact or ok-lens; acuities are 5-point values.</summary>
 [RequestSchema("studentUserId", "sex", "birthDate", "screenedOn", "glasses")]
-internal sealed record RecordRequest(string? StudentUserId, string? Sex, DateOnly? BirthDate, DateOnly? ScreenedOn, string? Glasses,
+internal sealed record RecordRequest(string? StudentUserId, [property: CodeValues(typeof(SexCode))] string? Sex, DateOnly? BirthDate, DateOnly? ScreenedOn, [property: CodeValues(typeof(GlassesCode))] string? Glasses,
     decimal? UcvaRight, decimal? UcvaLeft, decimal? WalkDistanceRight, decimal? WalkDistanceLeft, decimal? CvaRight, decimal? CvaLeft,
     decimal? SphereRight, decimal? CylinderRight, int? AxisRight, decimal? SphereLeft, decimal? CylinderLeft, int? AxisLeft,
     decimal? AxialLengthRight, decimal? AxialLengthLeft, string? NotTestableReason);
@@ -27,8 +27,8 @@ internal sealed record RoundProgressDto(RoundDto Round, IReadOnlyList<ProgressIt
 internal sealed record EyeDto(decimal? Ucva, decimal? WalkDistance, decimal? Cva, decimal? Sphere, decimal? Cylinder, int? Axis, decimal? AxialLength,
     decimal? SphericalEquivalent);
 
-internal sealed record RecordDto(long RoundId, string CorpId, string StudentUserId, long ClassId, string Sex, DateOnly BirthDate, DateOnly ScreenedOn,
-    int AgeYears, string Glasses, EyeDto Right, EyeDto Left, string? NotTestableReason, string? PoorVision, bool? Myopic, string? MyopiaGrade,
+internal sealed record RecordDto(long RoundId, string CorpId, string StudentUserId, long ClassId, [property: CodeValues(typeof(SexCode))] string Sex, DateOnly BirthDate, DateOnly ScreenedOn,
+    int AgeYears, [property: CodeValues(typeof(GlassesCode))] string Glasses, EyeDto Right, EyeDto Left, string? NotTestableReason, [property: CodeValues(typeof(PoorVisionCode))] string? PoorVision, bool? Myopic, [property: CodeValues(typeof(MyopiaGradeCode))] string? MyopiaGrade,
     bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet, int Version, string Source, string EnteredByUserId,
     DateTime EnteredAt)
 {

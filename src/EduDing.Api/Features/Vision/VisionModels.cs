@@ -197,3 +197,61 @@ internal sealed record VisionReferral(long Id, long RoundId, string CorpId, stri
 
 internal sealed record VisionClassroom(string CorpId, string ClassroomId, string Name, DateOnly? LightingRenovatedOn, int Desks,
     int AdjustableDesks, DateTime UpdatedAt, string UpdatedByUserId);
+
+/// <summary>A child's sex as records carry it.</summary>
+internal static class SexCode
+{
+    [Description("男")]
+    public const string Male = "male";
+
+    [Description("女")]
+    public const string Female = "female";
+}
+
+/// <summary>What a child wears for the screening (<see cref="GlassesType"/> as records carry it).</summary>
+internal static class GlassesCode
+{
+    [Description("不戴镜")]
+    public const string None = "none";
+
+    [Description("框架眼镜")]
+    public const string Frame = "frame";
+
+    [Description("隐形眼镜")]
+    public const string Contact = "contact";
+
+    [Description("角膜塑形镜（OK镜）")]
+    public const string OkLens = "ok-lens";
+}
+
+/// <summary>近视程度 (<see cref="MyopiaGrade"/>) as records carry it.</summary>
+internal static class MyopiaGradeCode
+{
+    [Description("无近视")]
+    public const string None = "none";
+
+    [Description("低度近视")]
+    public const string Low = "low";
+
+    [Description("中度近视")]
+    public const string Moderate = "moderate";
+
+    [Description("高度近视")]
+    public const string High = "high";
+}
+
+/// <summary>视力不良程度 (<see cref="PoorVisionGrade"/>) as records carry it.</summary>
+internal static class PoorVisionCode
+{
+    [Description("视力正常")]
+    public const string None = "none";
+
+    [Description("轻度视力不良")]
+    public const string Mild = "mild";
+
+    [Description("中度视力不良")]
+    public const string Moderate = "moderate";
+
+    [Description("重度视力不良")]
+    public const string Severe = "severe";
+}
