@@ -178,6 +178,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/privacy/processing-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The record of processing for a PIPIA: the children's data held by category, the reads of identifiable records on Beijing days from to to (the last 30 days by default) by role and action, the exports made and the access grants in force
+         * @description The record of processing for a PIPIA: the children's data held by category, the reads of identifiable records on Beijing days from to to (the last 30 days by default) by role and action, the exports made and the access grants in force. Bureau admins; the report is itself audited.
+         */
+        get: operations["Privacy_ProcessingRecords"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/org/corps": {
         parameters: {
             query?: never;
@@ -2548,6 +2568,26 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /** @description Reads and decisions on identifiable records in the period, by the actor's role, the action and its outcome. */
+        AccessByRoleDto: {
+            /**
+             * @description bureau-staff: 教育局工作人员; school-staff: 学校教职工; guardian: 家长; former: 已不在通讯录
+             * @enum {string}
+             */
+            role: "bureau-staff" | "school-staff" | "guardian" | "former";
+            action: string;
+            /**
+             * @description allowed: 允许; denied: 拒绝
+             * @enum {string}
+             */
+            outcome: "allowed" | "denied";
+            /** Format: int64 */
+            entries: number;
+            /** Format: int64 */
+            actors: number;
+            /** Format: int64 */
+            children: number;
+        };
         AccessGrantDto: {
             /** Format: int64 */
             id: number;
@@ -3323,6 +3363,17 @@ export interface components {
             reasons: string[];
             requirements?: null | components["schemas"]["Requirement"][];
         };
+        /** @description One category of children's personal information EduDing holds: how many children, how many rows, and why. */
+        DataCategoryDto: {
+            category: string;
+            label: string;
+            sensitive: boolean;
+            purpose: string;
+            /** Format: int64 */
+            children: number;
+            /** Format: int64 */
+            rows: number;
+        };
         /** @description Counts of recipients: targeted = pending + sent + delivered + failed + cancelled; read + unread = targeted. */
         DeliveryCounts: {
             /** Format: int32 */
@@ -3414,6 +3465,18 @@ export interface components {
         EnrolRequest: {
             corpId: null | string;
         };
+        /** @description An export of identifiable data, or an audit extract, in the period. */
+        ExportDto: {
+            /** Format: int64 */
+            auditId: number;
+            /** Format: date-time */
+            at: string;
+            actorCorpId: string;
+            actorUserId: string;
+            action: string;
+            subjectCorpId: string;
+            reason: string;
+        };
         EyeDto: {
             /** Format: double */
             ucva: null | number;
@@ -3500,6 +3563,22 @@ export interface components {
             payment: null | components["schemas"]["CarePayment"];
             /** Format: int64 */
             balanceCents: number;
+        };
+        /** @description An access grant to a school's identifiable records that was in force at some time in the period. */
+        GrantDto: {
+            /** Format: int64 */
+            id: number;
+            schoolCorpId: string;
+            granteeCorpId: string;
+            granteeUserId: string;
+            purpose: string;
+            grantedByUserId: string;
+            /** Format: date-time */
+            grantedAt: string;
+            /** Format: date-time */
+            expiresAt: string;
+            /** Format: date-time */
+            revokedAt: null | string;
         };
         Handover: {
             /** Format: int64 */
@@ -4032,6 +4111,21 @@ export interface components {
             errors?: null | {
                 [key: string]: string[];
             };
+        };
+        /** @description The record of processing for a PIPIA (个人信息保护影响评估): what is held, who read it, what left, who was let in. */
+        ProcessingRecordsDto: {
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** Format: date-time */
+            generatedAt: string;
+            categories: components["schemas"]["DataCategoryDto"][];
+            access: components["schemas"]["AccessByRoleDto"][];
+            exports: components["schemas"]["ExportDto"][];
+            /** Format: int32 */
+            exportsOmitted: number;
+            grants: components["schemas"]["GrantDto"][];
         };
         ProgramDto: {
             /** Format: int64 */
@@ -5655,6 +5749,56 @@ export interface operations {
             };
             /** @description Nothing the caller may see has this id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Privacy_ProcessingRecords: {
+        parameters: {
+            query?: {
+                from?: string;
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ProcessingRecordsDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

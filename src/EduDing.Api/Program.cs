@@ -6,6 +6,7 @@ using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Notices;
 using EduDing.Api.Features.Org;
+using EduDing.Api.Features.Privacy;
 using EduDing.Api.Features.Roster;
 using EduDing.Api.Features.Training;
 using EduDing.Api.Features.Vision;
@@ -23,6 +24,7 @@ builder.Services.AddNotices();
 builder.Services.AddVision();
 builder.Services.AddAfterSchool();
 builder.Services.AddTraining();
+builder.Services.AddPrivacy();
 builder.Services.AddDemoData();
 
 var app = builder.Build();
@@ -37,5 +39,6 @@ app.MapNotices();
 app.MapVision();
 app.MapAfterSchool();
 app.MapTraining();
+app.MapPrivacy();
 
 return await app.RunEduDingAsync();

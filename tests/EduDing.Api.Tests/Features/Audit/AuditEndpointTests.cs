@@ -6,7 +6,10 @@ using EduDing.Api.Tests.Features.Org;
 
 namespace EduDing.Api.Tests.Features.Audit;
 
-/// <summary>Verification and extracts of the audit chains through the API: bureau admins only, and an extract is itself audited.</summary>
+/// <summary>
+/// Verification and extracts of the audit chains, and the record of processing, through the API: bureau admins only, and
+/// an extract is itself audited.
+/// </summary>
 public sealed class AuditEndpointTests(LiveOrgFixture fixture) : IClassFixture<LiveOrgFixture>
 {
     private readonly LiveOrg _live = fixture.Live;
@@ -34,6 +37,11 @@ public sealed class AuditEndpointTests(LiveOrgFixture fixture) : IClassFixture<L
         Assert.All(entries, e => Assert.Equal(64, e!["hash"]!.ToString().Length));
         Assert.True(extract["verification"]!["intact"]!.GetValue<bool>());
         Assert.Contains(afterwards!["items"]!.AsArray(), e => e!["action"]!.ToString() == "audit.extract");
+        // The record of processing sees the same read, by a school's staff.
+        var processing = await bureau.GetFromJsonAsync<JsonObject>("/api/privacy/processing-records");
+        Assert.Contains(processing!["access"]!.AsArray(), a => a!["role"]!.ToString() == "school-staff"
+                                                               && a["action"]!.ToString() == RosterEndpoints.StudentReadAction);
+        Assert.DoesNotContain(child, processing.ToJsonString());
     }
 
     [Fact]
@@ -48,6 +56,7 @@ public sealed class AuditEndpointTests(LiveOrgFixture fixture) : IClassFixture<L
         {
             Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/audit/verify")).StatusCode);
             Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/audit/extract")).StatusCode);
+            Assert.Equal(HttpStatusCode.Forbidden, (await client.GetAsync("/api/privacy/processing-records")).StatusCode);
         }
     }
 
