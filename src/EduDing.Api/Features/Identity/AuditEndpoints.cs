@@ -25,9 +25,6 @@ internal static class AuditEndpoints
         return app;
     }
 
-    /// <summary>The longest span of days one verification or extract covers.</summary>
-    public const int MaxDays = 366;
-
     /// <summary>An extract's most entries; a longer span is asked for in parts.</summary>
     public const int MaxExtractEntries = 100_000;
 
@@ -39,7 +36,7 @@ internal static class AuditEndpoints
         TimeProvider time, CancellationToken ct)
     {
         RequireBureauAdmin(caller);
-        var (first, last) = Days(from, to, time);
+        var (first, last) = DayRange.Of(from, to, 7, time);
         return TypedResults.Ok(await verifier.VerifyAsync(first, last, ct));
     }
 
@@ -51,7 +48,7 @@ internal static class AuditEndpoints
         AuditChainVerifier verifier, TimeProvider time, CancellationToken ct)
     {
         RequireBureauAdmin(caller);
-        var (first, last) = Days(from, to, time);
+        var (first, last) = DayRange.Of(from, to, 7, time);
         var entries = await audit.ExtractAsync(first, last, MaxExtractEntries + 1, ct);
         if (entries.Count > MaxExtractEntries)
         {
@@ -71,23 +68,6 @@ internal static class AuditEndpoints
         {
             throw new ForbiddenException("Missing scope: admin of the bureau.");
         }
-    }
-
-    private static (DateOnly From, DateOnly To) Days(DateOnly? from, DateOnly? to, TimeProvider time)
-    {
-        var last = to ?? ShanghaiTime.Today(time);
-        var first = from ?? last.AddDays(-6);
-        if (first > last)
-        {
-            throw new RequestValidationException("from", "must not be after to");
-        }
-
-        if (last.DayNumber - first.DayNumber >= MaxDays)
-        {
-            throw new RequestValidationException("to", $"at most {MaxDays} days at a time");
-        }
-
-        return (first, last);
     }
 
     /// <summary>Newest first, paged.</summary>

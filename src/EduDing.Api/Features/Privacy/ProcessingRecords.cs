@@ -178,18 +178,7 @@ internal static class PrivacyEndpoints
             throw new ForbiddenException("Missing scope: admin of the bureau.");
         }
 
-        var last = to ?? ShanghaiTime.Today(time);
-        var first = from ?? last.AddDays(-29);
-        if (first > last)
-        {
-            throw new RequestValidationException("from", "must not be after to");
-        }
-
-        if (last.DayNumber - first.DayNumber >= 366)
-        {
-            throw new RequestValidationException("to", "at most 366 days at a time");
-        }
-
+        var (first, last) = DayRange.Of(from, to, 30, time);
         var report = await records.ReportAsync(first, last, ct);
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "privacy.processing-records", caller.Account.CorpId, [],
             $"processing records {first:yyyy-MM-dd}..{last:yyyy-MM-dd}", Audit.AuditLog.Allowed, ct);
