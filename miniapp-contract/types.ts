@@ -2784,7 +2784,11 @@ export interface components {
             name: string;
             how: string;
             open: boolean;
-            decision: null | string;
+            /**
+             * @description approve: 同意; reject: 拒绝; return: 退回
+             * @enum {null|string}
+             */
+            decision: "approve" | "reject" | "return" | null;
             /** Format: date-time */
             openedAt: string;
             /** Format: date-time */
@@ -2921,11 +2925,14 @@ export interface components {
             ids: null | number[];
             comment?: null | string;
         };
-        /** @description The outcome of one bulk decision. */
         BulkOutcome: {
             /** Format: int64 */
             id: number;
-            outcome: string;
+            /**
+             * @description approved: 已同意; conflict: 已被他人处理或状态已变; forbidden: 无权审批; not-found: 未找到
+             * @enum {string}
+             */
+            outcome: "approved" | "conflict" | "forbidden" | "not-found";
             detail: null | string;
         };
         CalendarDayDto: {
@@ -3226,7 +3233,11 @@ export interface components {
          */
         CorpDto: {
             corpId: string;
-            kind: string;
+            /**
+             * @description Bureau: 教育局; School: 学校
+             * @enum {string}
+             */
+            kind: "Bureau" | "School";
             name: string;
             /** Format: date-time */
             lastFullSyncAt: null | string;
@@ -3640,7 +3651,11 @@ export interface components {
             eventKey: string;
             eventType: string;
             source: string;
-            status: string;
+            /**
+             * @description pending: 待处理; processed: 已处理; parked: 已搁置，待重放; unhandled: 无功能处理，待重放
+             * @enum {string}
+             */
+            status: "pending" | "processed" | "parked" | "unhandled";
             /** Format: date-time */
             receivedAt: string;
             /** Format: int32 */
@@ -4267,7 +4282,11 @@ export interface components {
             corpId: string;
             userId: string;
             name: string;
-            role: string;
+            /**
+             * @description staff: 教职工; teachers: 任课教师; advisers: 班主任; guardians: 家长
+             * @enum {string}
+             */
+            role: "staff" | "teachers" | "advisers" | "guardians";
             /** Format: int64 */
             classId: null | number;
             reason: string;
@@ -4877,7 +4896,11 @@ export interface components {
             corpId: string;
             kind: string;
             trigger: string;
-            status: string;
+            /**
+             * @description running: 进行中; succeeded: 成功; failed: 失败
+             * @enum {string}
+             */
+            status: "running" | "succeeded" | "failed";
             phase: string;
             /** Format: date-time */
             startedAt: string;

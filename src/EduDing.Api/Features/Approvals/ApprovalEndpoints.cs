@@ -16,7 +16,7 @@ internal sealed record ApprovalListItemDto(long Id, string Kind, string KindName
 internal sealed record InboxDto(IReadOnlyList<ApprovalListItemDto> Items, int Page, int PageSize, int Total,
     IReadOnlyDictionary<string, int> CountsByKind);
 
-internal sealed record AssigneeDto(string CorpId, string UserId, string Name, string How, bool Open, string? Decision, DateTime OpenedAt,
+internal sealed record AssigneeDto(string CorpId, string UserId, string Name, string How, bool Open, [property: CodeValues(typeof(ApprovalDecision))] string? Decision, DateTime OpenedAt,
     DateTime? ClosedAt);
 
 internal sealed record ApprovalStepDto(int Index, string Approvers, [property: CodeValues(typeof(StepMode))] string Mode, IReadOnlyList<AssigneeDto> Assignees);

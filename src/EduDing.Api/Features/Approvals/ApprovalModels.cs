@@ -83,7 +83,10 @@ internal sealed record ApprovalSubmission(string Kind, string CorpId, string Sub
 /// <summary>The decisions a person can take on a pending request.</summary>
 internal static class ApprovalDecision
 {
+    [Description("同意")]
     public const string Approve = "approve";
+    [Description("拒绝")]
     public const string Reject = "reject";
+    [Description("退回")]
     public const string Return = "return";
 }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Data.Common;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Audit;
@@ -24,7 +25,23 @@ internal interface IApprovalNotifier
 }
 
 /// <summary>The outcome of one bulk decision.</summary>
-internal sealed record BulkOutcome(long Id, string Outcome, string? Detail);
+/// <summary>What happened to one request of a bulk approval.</summary>
+internal static class BulkOutcomeCode
+{
+    [Description("已同意")]
+    public const string Approved = "approved";
+
+    [Description("已被他人处理或状态已变")]
+    public const string Conflict = "conflict";
+
+    [Description("无权审批")]
+    public const string Forbidden = "forbidden";
+
+    [Description("未找到")]
+    public const string NotFound = "not-found";
+}
+
+internal sealed record BulkOutcome(long Id, [property: CodeValues(typeof(BulkOutcomeCode))] string Outcome, string? Detail);
 
 /// <summary>
 /// One request/approval mechanism for every feature (docs/approvals.md): submission against the kind's chain, steps
@@ -390,11 +407,11 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             try
             {
                 var request = await DecideAsync(caller, id, ApprovalDecision.Approve, comment, ct);
-                outcomes.Add(new BulkOutcome(id, "approved", request.Status));
+                outcomes.Add(new BulkOutcome(id, BulkOutcomeCode.Approved, request.Status));
             }
             catch (Exception ex) when (ex is ConflictException or ForbiddenException or NotFoundException)
             {
-                outcomes.Add(new BulkOutcome(id, ex switch { ConflictException => "conflict", ForbiddenException => "forbidden", _ => "not-found" },
+                outcomes.Add(new BulkOutcome(id, ex switch { ConflictException => BulkOutcomeCode.Conflict, ForbiddenException => BulkOutcomeCode.Forbidden, _ => BulkOutcomeCode.NotFound },
                     ex.Message));
             }
         }

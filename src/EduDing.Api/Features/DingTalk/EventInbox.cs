@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Data.Common;
 using System.Security.Cryptography;
 using System.Text;
@@ -7,6 +8,22 @@ using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.DingTalk;
 
+/// <summary>Where an inbox event stands, for operators.</summary>
+internal static class InboxStatus
+{
+    [Description("待处理")]
+    public const string Pending = "pending";
+
+    [Description("已处理")]
+    public const string Processed = "processed";
+
+    [Description("已搁置，待重放")]
+    public const string Parked = "parked";
+
+    [Description("无功能处理，待重放")]
+    public const string Unhandled = "unhandled";
+}
+
 internal sealed record InboxEvent(long Id, string CorpId, string EventKey, string EventType, string Payload, string Source,
     DateTime ReceivedAt, int Attempts);
 
@@ -14,9 +31,9 @@ internal sealed record InboxEvent(long Id, string CorpId, string EventKey, strin
 internal sealed record InboxEventView(long Id, string CorpId, string EventKey, string EventType, string Source, DateTime ReceivedAt,
     int Attempts, DateTime? NextAttemptAt, DateTime? ProcessedAt, DateTime? ParkedAt, string? LastError)
 {
-    public string Status => ProcessedAt is not null ? "processed"
-        : ParkedAt is not null ? LastError?.StartsWith(EventInbox.UnhandledPrefix, StringComparison.Ordinal) == true ? "unhandled" : "parked"
-        : "pending";
+    public string Status => ProcessedAt is not null ? InboxStatus.Processed
+        : ParkedAt is not null ? LastError?.StartsWith(EventInbox.UnhandledPrefix, StringComparison.Ordinal) == true ? InboxStatus.Unhandled : InboxStatus.Parked
+        : InboxStatus.Pending;
 }
 
 /// <summary>
@@ -139,10 +156,10 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
     {
         var filter = status switch
         {
-            "pending" => "processed_at IS NULL AND parked_at IS NULL",
-            "parked" => $"processed_at IS NULL AND parked_at IS NOT NULL AND (last_error IS NULL OR last_error NOT LIKE '{UnhandledPrefix}%')",
-            "unhandled" => $"processed_at IS NULL AND parked_at IS NOT NULL AND last_error LIKE '{UnhandledPrefix}%'",
-            "processed" => "processed_at IS NOT NULL",
+            InboxStatus.Pending => "processed_at IS NULL AND parked_at IS NULL",
+            InboxStatus.Parked => $"processed_at IS NULL AND parked_at IS NOT NULL AND (last_error IS NULL OR last_error NOT LIKE '{UnhandledPrefix}%')",
+            InboxStatus.Unhandled => $"processed_at IS NULL AND parked_at IS NOT NULL AND last_error LIKE '{UnhandledPrefix}%'",
+            InboxStatus.Processed => "processed_at IS NOT NULL",
             _ => "1 = 1",
         };
         var where = $"(@corpId IS NULL OR corp_id = @corpId) AND {filter}";

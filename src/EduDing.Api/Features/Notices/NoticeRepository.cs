@@ -8,7 +8,7 @@ namespace EduDing.Api.Features.Notices;
 /// <summary>A batch this instance may send now, or when the corp's budget next allows one.</summary>
 internal sealed record ProgressRow(string CorpId, long? ClassId, string Status, bool IsRead, int Recipients);
 
-internal sealed record RecipientView(string CorpId, string UserId, string Name, string Role, long? ClassId, string Reason, [property: CodeValues(typeof(RecipientStatus))] string Status,
+internal sealed record RecipientView(string CorpId, string UserId, string Name, [property: CodeValues(typeof(AudienceRole))] string Role, long? ClassId, string Reason, [property: CodeValues(typeof(RecipientStatus))] string Status,
     string? Failure, DateTime? SentAt, DateTime? ReadAt);
 
 internal sealed record MyNoticeRow(long Id, string Category, string SenderName, string Title, string? LinkPage, DateTime SendAt,

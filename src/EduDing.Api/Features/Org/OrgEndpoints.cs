@@ -13,7 +13,7 @@ namespace EduDing.Api.Features.Org;
 /// A served corp as operators see it, with this month's event pushes against its edition's quota and how its mirror is
 /// kept: "events", or "reconcile-only" once the pushes ran out (until the month turns).
 /// </summary>
-internal sealed record CorpDto(string CorpId, string Kind, string Name, DateTime? LastFullSyncAt, DateTime? SyncRequestedAt,
+internal sealed record CorpDto(string CorpId, [property: CodeValues(typeof(CorpKindCode))] string Kind, string Name, DateTime? LastFullSyncAt, DateTime? SyncRequestedAt,
     long PushesThisMonth, long PushQuota, string Delivery, string? DeliveryNote, long MeteredCallsThisMonth, long MonthlyCallBudget);
 
 internal sealed record DepartmentDto(long DeptId, string Name, long ParentDeptId);
@@ -34,7 +34,7 @@ internal sealed record PersonRoleDto(string CorpId, [property: CodeValues(typeof
 
 internal sealed record PersonDto(string UnionId, IReadOnlyList<PersonRoleDto> Roles);
 
-internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Trigger, string Status, string Phase, DateTime StartedAt,
+internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Trigger, [property: CodeValues(typeof(SyncRunRepository))] string Status, string Phase, DateTime StartedAt,
     DateTime UpdatedAt, DateTime? FinishedAt, IReadOnlyDictionary<string, long> Counts, IReadOnlyDictionary<string, long> Calls,
     string? Note, string? Error)
 {
@@ -45,7 +45,7 @@ internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Tr
 
 internal sealed record SyncRequestedDto(string CorpId, DateTime RequestedAt);
 
-internal sealed record InboxEventDto(long Id, string CorpId, string EventKey, string EventType, string Source, string Status,
+internal sealed record InboxEventDto(long Id, string CorpId, string EventKey, string EventType, string Source, [property: CodeValues(typeof(InboxStatus))] string Status,
     DateTime ReceivedAt, int Attempts, DateTime? NextAttemptAt, DateTime? ProcessedAt, DateTime? ParkedAt, string? LastError)
 {
     public static InboxEventDto From(InboxEventView e) => new(e.Id, e.CorpId, e.EventKey, e.EventType, e.Source, e.Status, e.ReceivedAt,
@@ -81,7 +81,7 @@ internal static class OrgEndpoints
     private static async Task<Ok<Paged<InboxEventDto>>> ListEventsAsync(string? corpId, string? status, int? page, int? pageSize,
         EventInbox inbox, CancellationToken ct)
     {
-        if (status is not (null or "pending" or "parked" or "unhandled" or "processed"))
+        if (status is not (null or InboxStatus.Pending or InboxStatus.Parked or InboxStatus.Unhandled or InboxStatus.Processed))
         {
             throw new RequestValidationException("status", "must be pending, parked, unhandled or processed");
         }

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 namespace EduDing.Api.Features.Org;
 
 internal sealed record DepartmentRow(long DeptId, string Name, long ParentDeptId);
@@ -37,3 +38,13 @@ internal sealed record PersonRoleRow(string CorpId, string Role, string UserId, 
 internal sealed record StudentView(string UserId, string? UnionId, string Name, string? StudentNumber, DateTime? RemovedAt);
 
 internal sealed record GuardianView(string UserId, string? UnionId, string Name, DateTime? RemovedAt);
+
+/// <summary>A corp's kind as the mirror stores it (CorpKind's name).</summary>
+internal static class CorpKindCode
+{
+    [Description("教育局")]
+    public const string Bureau = "Bureau";
+
+    [Description("学校")]
+    public const string School = "School";
+}

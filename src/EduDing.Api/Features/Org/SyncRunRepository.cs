@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using Dapper;
 using EduDing.Api.Data;
@@ -11,8 +12,11 @@ internal sealed record SyncRun(long Id, string CorpId, string Kind, string Trigg
 /// <summary>Every reconcile is recorded: start, phase, counts, calls per API, note, error, finish.</summary>
 internal sealed class SyncRunRepository(Database db)
 {
+    [Description("进行中")]
     public const string Running = "running";
+    [Description("成功")]
     public const string Succeeded = "succeeded";
+    [Description("失败")]
     public const string Failed = "failed";
 
     public async Task<long> StartAsync(string corpId, string kind, string trigger, string holder, DateTime now, CancellationToken ct) =>
