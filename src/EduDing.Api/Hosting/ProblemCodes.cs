@@ -18,47 +18,36 @@ internal static class ProblemCodes
         ["auth"] = "auth", ["org"] = "ops", ["ops"] = "ops", ["dingtalk"] = "dingtalk",
     };
 
-    private static readonly Dictionary<int, (string Kind, string Title)> ByStatus = new()
+    /// <summary>
+    /// Per status: the code's kind, the Chinese title, and the general Chinese detail shown where the error has no
+    /// sentence of its own.
+    /// </summary>
+    private static readonly Dictionary<int, (string Kind, string Title, string Detail)> ByStatus = new()
     {
-        [400] = ("invalid", "请求内容有误"),
-        [401] = ("unauthenticated", "请先登录"),
-        [403] = ("forbidden", "没有权限"),
-        [404] = ("not_found", "未找到"),
-        [405] = ("method_not_allowed", "不支持该操作"),
-        [409] = ("conflict", "与当前数据冲突"),
-        [413] = ("too_large", "内容过大"),
-        [415] = ("unsupported_media_type", "格式不支持"),
-        [422] = ("rule_violated", "不符合规定"),
-        [429] = ("too_many_requests", "请求过于频繁，请稍后再试"),
-        [500] = ("unexpected", "服务出错了，请稍后再试"),
-        [503] = ("unavailable", "服务暂时不可用，请稍后再试"),
+        [400] = ("invalid", "请求内容有误", "请求内容有误，请检查标出的项目后重试。"),
+        [401] = ("unauthenticated", "请先登录", "登录已失效，请重新打开应用。"),
+        [403] = ("forbidden", "没有权限", "您没有进行此操作的权限。"),
+        [404] = ("not_found", "未找到", "没有找到相关内容，或您无权查看。"),
+        [405] = ("method_not_allowed", "不支持该操作", "不支持该操作。"),
+        [409] = ("conflict", "与当前数据冲突", "内容已被他人修改或已提交过，请刷新后再试。"),
+        [413] = ("too_large", "内容过大", "内容过大，请缩小后再试。"),
+        [415] = ("unsupported_media_type", "格式不支持", "文件格式不支持，请按要求上传。"),
+        [422] = ("rule_violated", "不符合规定", "操作不符合相关规定。"),
+        [429] = ("too_many_requests", "请求过于频繁，请稍后再试", "操作太频繁，请稍后再试。"),
+        [500] = ("unexpected", "服务出错了，请稍后再试", "服务出错了，请稍后再试。"),
+        [503] = ("unavailable", "服务暂时不可用，请稍后再试", "服务暂时不可用，请稍后再试。"),
     };
 
     /// <summary>Where the exception handler leaves an exception's Chinese sentence for <see cref="Customize"/>.</summary>
     public const string ChineseDetailItem = "EduDing.ProblemDetailZh";
 
-    /// <summary>The status's general sentence, where the error has no Chinese sentence of its own.</summary>
-    private static readonly Dictionary<int, string> GeneralDetail = new()
-    {
-        [400] = "请求内容有误，请检查标出的项目后重试。",
-        [401] = "登录已失效，请重新打开应用。",
-        [403] = "您没有进行此操作的权限。",
-        [404] = "没有找到相关内容，或您无权查看。",
-        [405] = "不支持该操作。",
-        [409] = "内容已被他人修改或已提交过，请刷新后再试。",
-        [413] = "内容过大，请缩小后再试。",
-        [415] = "文件格式不支持，请按要求上传。",
-        [422] = "操作不符合相关规定。",
-        [429] = "操作太频繁，请稍后再试。",
-        [500] = "服务出错了，请稍后再试。",
-        [503] = "服务暂时不可用，请稍后再试。",
-    };
-
     public static void Customize(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
         var status = problem.Status ?? context.HttpContext.Response.StatusCode;
-        var (kind, title) = ByStatus.TryGetValue(status, out var known) ? known : status >= 500 ? ByStatus[500] : ("bad_request", "请求有误");
+        var (kind, title, detail) = ByStatus.TryGetValue(status, out var known) ? known
+            : status >= 500 ? ByStatus[500]
+            : ("bad_request", "请求有误", ByStatus[400].Detail);
         if (!problem.Extensions.ContainsKey("code"))
         {
             var code = $"{Area(context.HttpContext)}.{kind}";
@@ -73,8 +62,7 @@ internal static class ProblemCodes
         problem.Extensions["titleEn"] = problem.Title;
         problem.Title = title;
         problem.Extensions["detailEn"] = problem.Detail;
-        problem.Detail = context.HttpContext.Items[ChineseDetailItem] as string
-                         ?? GeneralDetail.GetValueOrDefault(status, status >= 500 ? GeneralDetail[500] : GeneralDetail[400]);
+        problem.Detail = context.HttpContext.Items[ChineseDetailItem] as string ?? detail;
         problem.Extensions["traceId"] = Activity.Current?.TraceId.ToHexString() ?? context.HttpContext.TraceIdentifier;
     }
 

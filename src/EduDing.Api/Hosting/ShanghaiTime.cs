@@ -24,6 +24,9 @@ internal static class ShanghaiTime
     /// <summary>When the Beijing day after <paramref name="day"/> begins, in UTC.</summary>
     public static DateTime NextDayStartUtc(DateOnly day) => day.AddDays(1).ToDateTime(TimeOnly.MinValue, DateTimeKind.Utc) - Offset;
 
+    /// <summary>Beijing days <paramref name="from"/> to <paramref name="to"/> as a UTC range: [Start, End).</summary>
+    public static (DateTime Start, DateTime End) DaysUtc(DateOnly from, DateOnly to) => (NextDayStartUtc(from.AddDays(-1)), NextDayStartUtc(to));
+
     /// <summary>The start (00:00 in Haining) of the Beijing day that holds <paramref name="utc"/>, in UTC.</summary>
     public static DateTime StartOfDayUtc(DateTime utc) =>
         new DateTimeOffset(FromUtc(utc).Date, Offset).UtcDateTime;

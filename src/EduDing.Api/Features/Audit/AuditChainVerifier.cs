@@ -31,9 +31,10 @@ internal sealed class AuditChainVerifier(Database db, AuditLog audit)
         var entryChains = (await connection.QueryAsync<string>(new CommandDefinition(
             "SELECT DISTINCT chain FROM audit_log WHERE chain >= @low AND chain < @high", new { low, high }, cancellationToken: ct))).ToList();
 
+        var chains = heads.Keys.Union(entryChains, StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var broken = new List<BrokenLink>();
         long checkedEntries = 0;
-        foreach (var chain in heads.Keys.Union(entryChains, StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        foreach (var chain in chains)
         {
             var entries = await connection.QueryAsync<ChainedAuditEntry>(new CommandDefinition($"""
                 SELECT {AuditLog.ChainedColumns}
@@ -81,12 +82,11 @@ internal sealed class AuditChainVerifier(Database db, AuditLog audit)
             }
         }
 
+        var (start, end) = Hosting.ShanghaiTime.DaysUtc(from, to);
         var unchained = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT COUNT(*) FROM audit_log WHERE chain IS NULL AND at >= @start AND at < @end",
-            new { start = Hosting.ShanghaiTime.NextDayStartUtc(from.AddDays(-1)), end = Hosting.ShanghaiTime.NextDayStartUtc(to) },
-            cancellationToken: ct));
+            "SELECT COUNT(*) FROM audit_log WHERE chain IS NULL AND at >= @start AND at < @end", new { start, end }, cancellationToken: ct));
         var first = broken.OrderBy(b => b.EntryId ?? long.MaxValue).ThenBy(b => b.Chain, StringComparer.Ordinal).FirstOrDefault();
-        return new AuditVerification(from, to, audit.Keyed, heads.Keys.Union(entryChains, StringComparer.Ordinal).Count(), checkedEntries,
+        return new AuditVerification(from, to, audit.Keyed, chains.Count, checkedEntries,
             unchained, broken.Count == 0, first, broken);
     }
 }

@@ -69,8 +69,12 @@ internal sealed class AuditLog(Database db, TimeProvider time, IOptions<AuditOpt
 {
     [Description("允许")]
     public const string Allowed = "allowed";
+
     [Description("拒绝")]
     public const string Denied = "denied";
+
+    /// <summary>The chain key, decoded once (every write and every verified link hashes with it).</summary>
+    private readonly byte[]? _key = options.Value.KeyBytes;
 
     /// <summary>The columns of a <see cref="ChainedAuditEntry"/>, in its order.</summary>
     public const string ChainedColumns = "id, at, actor_corp_id, actor_user_id, action, subject_corp_id, student_user_ids, reason, outcome, chain, seq, prev_hash, hash";
@@ -123,11 +127,12 @@ internal sealed class AuditLog(Database db, TimeProvider time, IOptions<AuditOpt
     /// <summary>The entries written on Beijing days <paramref name="from"/> to <paramref name="to"/>, oldest first, at most <paramref name="take"/>.</summary>
     public async Task<IReadOnlyList<ChainedAuditEntry>> ExtractAsync(DateOnly from, DateOnly to, int take, CancellationToken ct)
     {
+        var (start, end) = ShanghaiTime.DaysUtc(from, to);
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<ChainedAuditEntry>(new CommandDefinition($"""
             SELECT {ChainedColumns}
             FROM audit_log WHERE at >= @start AND at < @end ORDER BY id LIMIT @take
-            """, new { start = ShanghaiTime.NextDayStartUtc(from.AddDays(-1)), end = ShanghaiTime.NextDayStartUtc(to), take },
+            """, new { start, end, take },
             cancellationToken: ct))).ToList();
     }
 
@@ -141,9 +146,9 @@ internal sealed class AuditLog(Database db, TimeProvider time, IOptions<AuditOpt
         e.ActorCorpId, e.ActorUserId, e.Action, e.SubjectCorpId, e.StudentUserIds, e.Reason, e.Outcome,
     }));
 
-    public bool Keyed => options.Value.KeyBytes is not null;
+    public bool Keyed => _key is not null;
 
-    private string Digest(byte[] content) => Convert.ToHexStringLower(options.Value.KeyBytes is { } key
+    private string Digest(byte[] content) => Convert.ToHexStringLower(_key is { } key
         ? HMACSHA256.HashData(key, content)
         : SHA256.HashData(content));
 }

@@ -33,15 +33,13 @@ internal sealed record DemoSeed(DemoSeedOutcome Outcome, long? RoundId = null, i
 /// the API calls, as the people of the demo org. It runs only beside the in-process sandbox with
 /// DingTalk:Sandbox:DemoData on (the Development default), never against real corps, and once per database.
 /// </summary>
-internal sealed class DemoData(Database db, SandboxHost sandbox, IOptions<DingTalkOptions> dingTalk, CorpDirectory corps, OrgDirectory directory,
+internal sealed class DemoData(Database db, CorpDirectory corps, OrgDirectory directory,
     IdentityRepository identity, IOptions<IdentityOptions> identityOptions, VisionService vision, NoticeService notices, LeaseRepository leases,
     ServiceInstance instance, TimeProvider time)
 {
     public const string RoundName = "演示：寒假离校视力筛查";
     private const string LeaseName = "demo-data";
     private const int Seed = 20261201;
-
-    public bool Enabled => sandbox.Enabled && dingTalk.Value.Sandbox.DemoData;
 
     public async Task<DemoSeed> SeedAsync(CancellationToken ct)
     {

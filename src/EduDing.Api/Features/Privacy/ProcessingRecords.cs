@@ -72,8 +72,7 @@ internal sealed class ProcessingRecords(Database db, CorpDirectory corps, TimePr
 
     public async Task<ProcessingRecordsDto> ReportAsync(DateOnly from, DateOnly to, CancellationToken ct)
     {
-        var start = ShanghaiTime.NextDayStartUtc(from.AddDays(-1));
-        var end = ShanghaiTime.NextDayStartUtc(to);
+        var (start, end) = ShanghaiTime.DaysUtc(from, to);
         await using var connection = await db.OpenConnectionAsync(ct);
 
         var categories = new List<DataCategoryDto>();
