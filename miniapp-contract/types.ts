@@ -2588,6 +2588,11 @@ export interface components {
             /** Format: int64 */
             children: number;
         };
+        /**
+         * @description A grant to one named bureau person over one school's identifiable records. Only an `active` grant lets its
+         *     grantee read: it is in force from `confirmedAt` (the child-data officer's approval, through the approval
+         *     request `approvalId`) until `expiresAt`, unless revoked; `refusedAt` is the officer's refusal.
+         */
         AccessGrantDto: {
             /** Format: int64 */
             id: number;
@@ -2602,6 +2607,17 @@ export interface components {
             expiresAt: string;
             /** Format: date-time */
             revokedAt: null | string;
+            /**
+             * @description awaiting-officer: 待儿童个人信息保护负责人审批; active: 生效中; expired: 已过期; revoked: 已撤销; refused: 负责人未批准
+             * @enum {string}
+             */
+            status: "awaiting-officer" | "active" | "expired" | "revoked" | "refused";
+            /** Format: date-time */
+            confirmedAt: null | string;
+            /** Format: date-time */
+            refusedAt: null | string;
+            /** Format: int64 */
+            approvalId: null | number;
         };
         AccessRequestBody: {
             purpose: null | string;
@@ -3590,6 +3606,10 @@ export interface components {
             expiresAt: string;
             /** Format: date-time */
             revokedAt: null | string;
+            /** Format: date-time */
+            confirmedAt: null | string;
+            /** Format: date-time */
+            refusedAt: null | string;
         };
         Handover: {
             /** Format: int64 */

@@ -13,8 +13,9 @@ internal sealed record AccessRequestBody(string? Purpose, int? Days);
 
 /// <summary>
 /// A bureau person asks a school for time-limited access to its children's identifiable records (docs/access.md);
-/// the school's admins decide through the approval chain, and an approval creates the grant. The subject id carries
-/// the requested duration ("P7D:…"), so the grant is made from the request alone.
+/// the school's admins decide through the approval chain, the child-data officer last (docs/privacy.md), and an
+/// approval creates the grant, in force at once. The subject id carries the requested duration ("P7D:…"), so the grant
+/// is made from the request alone.
 /// </summary>
 internal sealed class AccessGrantApprovalKind(AccessGrantRepository grants, AuditLog audit, TimeProvider time) : IApprovalKind
 {
@@ -24,7 +25,12 @@ internal sealed class AccessGrantApprovalKind(AccessGrantRepository grants, Audi
 
     public string DisplayName => "数据访问授权";
 
-    public ApprovalChain DefaultChain { get; } = new([new ApprovalStep(ApproverSource.SchoolAdmins, StepMode.Any)]);
+    public ApprovalChain DefaultChain { get; } = new([new ApprovalStep(ApproverSource.SchoolAdmins, StepMode.Any), OfficerStep]);
+
+    public ApprovalStep RequiredLastStep => OfficerStep;
+
+    /// <summary>The child-data officer's approval, which every grant of access to children's data needs.</summary>
+    public static readonly ApprovalStep OfficerStep = new(ApproverSource.ChildDataOfficer, StepMode.Any);
 
     public static string SubjectFor(int days) => $"P{days}D:{Guid.NewGuid():N}";
 
@@ -44,10 +50,50 @@ internal sealed class AccessGrantApprovalKind(AccessGrantRepository grants, Audi
         var days = int.Parse(request.SubjectId[1..request.SubjectId.IndexOf('D', StringComparison.Ordinal)], CultureInfo.InvariantCulture);
         var start = request.DecidedAt ?? time.UtcNowForDatabase();
         var id = await grants.CreateAsync(request.CorpId, request.RequesterCorpId, request.RequesterUserId, request.Summary ?? request.Title,
-            grantedBy, start, start.AddDays(days), ct);
+            grantedBy, start, start.AddDays(days), confirmedAt: start, request.Id, ct);
         await audit.WriteAsync(request.CorpId, grantedBy, AccessGrantEndpoints.GrantAction, request.CorpId, [],
             $"grant #{id} to {request.RequesterCorpId}/{request.RequesterUserId} for {days} days by approval request {request.Id}",
             AuditLog.Allowed, ct);
+    }
+}
+
+/// <summary>
+/// A grant a school's admin gave directly (POST access-grants) waits for the child-data officer (docs/privacy.md):
+/// approval puts it in force, a refusal or a withdrawal means it never takes effect. The subject id is "grant:{id}".
+/// </summary>
+internal sealed class AccessGrantConfirmationKind(AccessGrantRepository grants, AuditLog audit, TimeProvider time) : IApprovalKind
+{
+    public const string Name = "access-grant-confirmation";
+
+    public string Kind => Name;
+
+    public string DisplayName => "数据访问授权（儿童个人信息保护负责人审批）";
+
+    public ApprovalChain DefaultChain { get; } = new([AccessGrantApprovalKind.OfficerStep]);
+
+    public ApprovalStep RequiredLastStep => AccessGrantApprovalKind.OfficerStep;
+
+    public static string SubjectFor(long grantId) => $"grant:{grantId.ToString(CultureInfo.InvariantCulture)}";
+
+    public async Task ApplyOutcomeAsync(ApprovalRequest request, ApprovalAction? decision, CancellationToken ct)
+    {
+        if (request.Status is not (ApprovalStatus.Approved or ApprovalStatus.Rejected or ApprovalStatus.Withdrawn))
+        {
+            return;
+        }
+
+        var grantId = long.Parse(request.SubjectId["grant:".Length..], CultureInfo.InvariantCulture);
+        var at = request.DecidedAt ?? time.UtcNowForDatabase();
+        var approved = request.Status == ApprovalStatus.Approved;
+        var changed = approved ? await grants.ConfirmAsync(grantId, at, ct) : await grants.RefuseAsync(grantId, at, ct);
+        if (changed)
+        {
+            var officer = decision is null ? "system" : $"{decision.ActorCorpId}:{decision.ActorUserId}";
+            await audit.WriteAsync(decision?.ActorCorpId ?? request.CorpId, decision?.ActorUserId ?? "system",
+                approved ? AccessGrantEndpoints.ConfirmAction : AccessGrantEndpoints.RefuseAction, request.CorpId, [],
+                $"grant #{grantId} {(approved ? "confirmed" : "not confirmed")} by the child-data officer {officer} (approval request {request.Id})",
+                approved ? AuditLog.Allowed : AuditLog.Denied, ct);
+        }
     }
 }
 

@@ -19,6 +19,7 @@ internal static class ApprovalExtensions
         services.AddSingleton<ApprovalService>();
         services.AddDingTalkEventHandler<ApprovalEventHandler>();
         services.AddApprovalKind<AccessGrantApprovalKind>();
+        services.AddApprovalKind<AccessGrantConfirmationKind>();
         services.AddHostedService<ApprovalWorker>();
         return services;
     }

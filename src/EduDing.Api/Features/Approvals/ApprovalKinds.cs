@@ -30,6 +30,12 @@ internal interface IApprovalKind
     /// </summary>
     bool MessagesApproversPerRequest => true;
 
+    /// <summary>
+    /// A step every chain of this kind ends with, whatever the school or the bureau configured (the child-data
+    /// officer's approval of access to children's data); null for none.
+    /// </summary>
+    ApprovalStep? RequiredLastStep => null;
+
     /// <summary>The requester's message for an outcome; null for the generic one.</summary>
     ApprovalMessage? OutcomeMessage(ApprovalRequest request, ApprovalAction? decision) => null;
 }

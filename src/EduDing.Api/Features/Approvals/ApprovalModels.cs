@@ -42,7 +42,13 @@ internal static class ApproverSource
     /// <summary>The bureau's admins.</summary>
     public const string BureauAdmins = "bureau-admins";
 
-    public static readonly IReadOnlyList<string> All = [ClassAdviser, SchoolAdmins, Named, BureauAdmins];
+    /// <summary>
+    /// The configured child-data officer (Identity:ChildDataOfficers): never escalated to anyone else, because nobody
+    /// else may stand in for them; an empty pool waits.
+    /// </summary>
+    public const string ChildDataOfficer = "child-data-officer";
+
+    public static readonly IReadOnlyList<string> All = [ClassAdviser, SchoolAdmins, Named, BureauAdmins, ChildDataOfficer];
 }
 
 /// <summary>"any" (或签, OR): the first decision settles the step; "all" (会签, AND): every approver must approve.</summary>

@@ -63,12 +63,18 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     public async Task<EffectiveChain> EffectiveChainAsync(string corpId, string kind, CancellationToken ct)
     {
         var registered = kinds.Get(kind);
-        return await repo.ChainsAsync(corpId, kind, ct) switch
+        var effective = await repo.ChainsAsync(corpId, kind, ct) switch
         {
             ({ } school, _) => new EffectiveChain(kind, "school", school),
             (_, { } city) => new EffectiveChain(kind, "city", city),
             _ => new EffectiveChain(kind, "default", registered.DefaultChain),
         };
+        // A step the law requires (the child-data officer's) ends every chain of its kind, whatever a school or the
+        // bureau configured, and nothing of that kind is approved without it.
+        return registered.RequiredLastStep is { } required && (effective.Chain.Steps.Count == 0 ||
+                                                               effective.Chain.Steps[^1].Approvers != required.Approvers || effective.Chain.AutoApprove)
+            ? effective with { Chain = effective.Chain with { Steps = [.. effective.Chain.Steps.Where(s => s.Approvers != required.Approvers), required], AutoApprove = false } }
+            : effective;
     }
 
     // ---- submission ----
@@ -164,7 +170,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             var people = await resolver.ResolveAsync(step, corp.CorpId, submission.ClassId, taken, ct);
             if (people.Count == 0)
             {
-                people = await resolver.EscalateAsync(corp.CorpId, taken, ct);
+                people = await resolver.EscalateAsync(step, corp.CorpId, taken, ct);
             }
 
             if (people.Count == 0 || people.Any(p => p.CorpId != corp.CorpId))
@@ -272,7 +278,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         IReadOnlySet<(string, string)> taken, CancellationToken ct)
     {
         var people = await resolver.ResolveAsync(step, corpId, classId, taken, ct);
-        return people.Count > 0 ? (people, false) : (await resolver.EscalateAsync(corpId, taken, ct), true);
+        return people.Count > 0 ? (people, false) : (await resolver.EscalateAsync(step, corpId, taken, ct), true);
     }
 
     private async Task<IReadOnlyList<Approver>> AssignAsync(DbTransaction tx, ApprovalRequest request, int step,
@@ -280,8 +286,11 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     {
         if (escalated)
         {
+            var waitsFor = ApprovalRepository.ReadSteps(request.Steps)[step].Approvers == ApproverSource.ChildDataOfficer
+                ? "the step waits for a child-data officer (Identity:ChildDataOfficers) who is in the mirror"
+                : "the step waits for the mirror to have an admin";
             await repo.AddActionAsync(tx, request.Id, step, SystemActor, SystemActor, people.Count == 0 ? "no-approver" : "escalate",
-                people.Count == 0 ? "nobody to decide: the step waits for the mirror to have an admin" : "the step's approvers are gone", now, ct);
+                people.Count == 0 ? $"nobody to decide: {waitsFor}" : "the step's approvers are gone", now, ct);
         }
 
         await repo.AddAssigneesAsync(tx, request, step, people, now, ct);

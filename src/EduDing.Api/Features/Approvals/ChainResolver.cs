@@ -26,16 +26,25 @@ internal sealed class ChainResolver(OrgDirectory directory, CorpDirectory corps,
             ApproverSource.SchoolAdmins => await AdminsAsync(corpId, ct),
             ApproverSource.BureauAdmins => await BureauAdminsAsync(ct),
             ApproverSource.Named => await directory.CurrentStaffAsync(step.CorpId ?? corpId, step.UserIds ?? [], ct),
+            ApproverSource.ChildDataOfficer => await ChildDataOfficersAsync(ct),
             _ => [],
         };
         return pool.Where(p => !exclude.Contains((p.CorpId, p.UserId)))
             .Select(p => new Approver(p.CorpId, p.UserId, p.Name, p.UnionId, Resolved)).ToList();
     }
 
-    /// <summary>Whom an empty step goes to: the school's admins; when it has none left, the bureau's admins.</summary>
-    public async Task<IReadOnlyList<Approver>> EscalateAsync(string corpId, IReadOnlySet<(string CorpId, string UserId)> exclude,
+    /// <summary>
+    /// Whom an empty step goes to: the school's admins; when it has none left, the bureau's admins. The child-data
+    /// officer's step goes to nobody: it waits for an officer to be configured or to appear in the mirror.
+    /// </summary>
+    public async Task<IReadOnlyList<Approver>> EscalateAsync(ApprovalStep step, string corpId, IReadOnlySet<(string CorpId, string UserId)> exclude,
         CancellationToken ct)
     {
+        if (step.Approvers == ApproverSource.ChildDataOfficer)
+        {
+            return [];
+        }
+
         foreach (var pool in new Func<Task<IReadOnlyList<DirectoryPerson>>>[] { () => AdminsAsync(corpId, ct), () => BureauAdminsAsync(ct) })
         {
             var people = (await pool()).Where(p => !exclude.Contains((p.CorpId, p.UserId)))
@@ -64,6 +73,17 @@ internal sealed class ChainResolver(OrgDirectory directory, CorpDirectory corps,
         }
 
         return departed;
+    }
+
+    private async Task<IReadOnlyList<DirectoryPerson>> ChildDataOfficersAsync(CancellationToken ct)
+    {
+        var officers = new List<DirectoryPerson>();
+        foreach (var corp in identity.Value.ChildDataOfficerAccounts().GroupBy(o => o.CorpId))
+        {
+            officers.AddRange(await directory.CurrentStaffAsync(corp.Key, corp.Select(o => o.UserId).ToList(), ct));
+        }
+
+        return officers;
     }
 
     private Task<IReadOnlyList<DirectoryPerson>> AdminsAsync(string corpId, CancellationToken ct) =>

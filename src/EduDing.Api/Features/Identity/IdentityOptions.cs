@@ -30,6 +30,13 @@ internal sealed class IdentityOptions : IValidatedOptions
     /// <summary>Operators of the deployment by DingTalk department, as "corpId:deptId" (e.g. the bureau's 信息中心).</summary>
     public List<string> SystemAdminDepartments { get; set; } = [];
 
+    /// <summary>
+    /// The child-data officer (儿童个人信息保护专门负责人, docs/privacy.md) as "corpId:userId" of the bureau's DingTalk: every
+    /// grant of access to children's identifiable records takes effect only once one of them approves it. Empty: grants
+    /// wait (nobody else can stand in for the officer).
+    /// </summary>
+    public List<string> ChildDataOfficers { get; set; } = [];
+
     /// <summary>The longest a school may grant bureau staff access to identifiable records.</summary>
     public TimeSpan MaxGrantDuration { get; set; } = TimeSpan.FromDays(7);
 
@@ -46,8 +53,20 @@ internal sealed class IdentityOptions : IValidatedOptions
     public IReadOnlyList<(string CorpId, long DeptId)> SystemAdminDepartmentIds() =>
         SystemAdminDepartments.Select(d => d.Split(':')).Select(p => (p[0], long.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture))).ToList();
 
+    /// <summary>The configured child-data officers as (corp, user) pairs.</summary>
+    public IReadOnlyList<(string CorpId, string UserId)> ChildDataOfficerAccounts() =>
+        ChildDataOfficers.Select(o => o.Split(':')).Where(p => p.Length == 2).Select(p => (p[0], p[1])).ToList();
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        for (var i = 0; i < ChildDataOfficers.Count; i++)
+        {
+            if (ChildDataOfficers[i].Split(':') is not [{ Length: > 0 }, { Length: > 0 }])
+            {
+                yield return ($"{nameof(ChildDataOfficers)}:{i}", $"must be corpId:userId (was '{ChildDataOfficers[i]}')");
+            }
+        }
+
         for (var i = 0; i < SystemAdminDepartments.Count; i++)
         {
             if (SystemAdminDepartments[i].Split(':') is not [{ Length: > 0 }, var dept] ||

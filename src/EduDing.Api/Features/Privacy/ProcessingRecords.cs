@@ -36,7 +36,7 @@ internal sealed record ExportDto(long AuditId, DateTime At, string ActorCorpId, 
 
 /// <summary>An access grant to a school's identifiable records that was in force at some time in the period.</summary>
 internal sealed record GrantDto(long Id, string SchoolCorpId, string GranteeCorpId, string GranteeUserId, string Purpose, string GrantedByUserId,
-    DateTime GrantedAt, DateTime ExpiresAt, DateTime? RevokedAt);
+    DateTime GrantedAt, DateTime ExpiresAt, DateTime? RevokedAt, DateTime? ConfirmedAt, DateTime? RefusedAt);
 
 /// <summary>The record of processing for a PIPIA (个人信息保护影响评估): what is held, who read it, what left, who was let in.</summary>
 internal sealed record ProcessingRecordsDto(DateOnly From, DateOnly To, DateTime GeneratedAt, IReadOnlyList<DataCategoryDto> Categories,
@@ -106,7 +106,8 @@ internal sealed class ProcessingRecords(Database db, CorpDirectory corps, TimePr
             $"SELECT COUNT(*) FROM audit_log WHERE {exportFilter}", new { start, end }, cancellationToken: ct));
 
         var grants = (await connection.QueryAsync<GrantDto>(new CommandDefinition("""
-            SELECT id, school_corp_id, grantee_corp_id, grantee_user_id, purpose, granted_by_user_id, granted_at, expires_at, revoked_at
+            SELECT id, school_corp_id, grantee_corp_id, grantee_user_id, purpose, granted_by_user_id, granted_at, expires_at, revoked_at,
+                   confirmed_at, refused_at
             FROM access_grants
             WHERE granted_at < @end AND expires_at >= @start AND (revoked_at IS NULL OR revoked_at >= @start)
             ORDER BY id

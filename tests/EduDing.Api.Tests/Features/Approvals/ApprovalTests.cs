@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EduDing.Api.Features.Approvals;
 using EduDing.Api.Features.DingTalk;
+using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Tests.Features.Org;
 using EduDing.Api.Tests.Infrastructure;
@@ -343,7 +344,7 @@ public abstract class ApprovalTests<TDb>(ApprovalFixture<TDb> fixture) where TDb
     }
 
     [Fact]
-    public async Task BureauAccessRequest_IsDecidedByTheSchool_AndCreatesTheGrant()
+    public async Task BureauAccessRequest_IsDecidedByTheSchool_ThenTheChildDataOfficer_AndCreatesTheGrant()
     {
         fixture.Db.SkipUnlessAvailable();
         var bureau = Live.Sandbox.World.Bureau;
@@ -356,10 +357,43 @@ public abstract class ApprovalTests<TDb>(ApprovalFixture<TDb> fixture) where TDb
 
         var admin = await AsAsync(SchoolAdmins[0].UserId);
         Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/approvals/{id}/approve", new { })).StatusCode);
+        var afterSchool = await DetailAsync(admin, id);
+        var grantsBefore = (await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{School.CorpId}/access-grants"))!;
+        var (officerCorp, officerUser) = LiveOrg.ChildDataOfficer(Live.Sandbox.World);
+        var officer = await AsAsync(officerUser, officerCorp);
+        Assert.Equal(HttpStatusCode.OK, (await officer.PostAsJsonAsync($"/api/approvals/{id}/approve", new { })).StatusCode);
+        await Services.GetRequiredService<ApprovalService>().ApplyPendingOutcomesAsync(default);
 
+        Assert.Equal(ApprovalStatus.Pending, afterSchool["status"]!.ToString());
+        Assert.DoesNotContain(grantsBefore, g => g!["grantedByUserId"]!.ToString() == $"approval:{id}");
         var grants = (await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{School.CorpId}/access-grants"))!;
         Assert.Contains(grants, g => g!["granteeCorpId"]!.ToString() == bureau.CorpId && g["purpose"]!.ToString() == "近视防控督查抽样"
-                                     && g["grantedByUserId"]!.ToString() == $"approval:{id}");
+                                     && g["grantedByUserId"]!.ToString() == $"approval:{id}" && g["status"]!.ToString() == AccessGrantStatus.Active);
+    }
+
+    [Fact]
+    public async Task AChainThatLeavesOutTheChildDataOfficer_StillEndsWithThem_AndTheirStepNeverEscalates()
+    {
+        fixture.Db.SkipUnlessAvailable();
+        var repo = Services.GetRequiredService<ApprovalRepository>();
+        var service = Services.GetRequiredService<ApprovalService>();
+        await repo.SaveChainAsync(School.CorpId, AccessGrantApprovalKind.Name,
+            new ApprovalChain([new ApprovalStep(ApproverSource.SchoolAdmins, StepMode.Any)], AutoApprove: true), School.CorpId, "test", DateTime.UtcNow, default);
+
+        var effective = await service.EffectiveChainAsync(School.CorpId, AccessGrantApprovalKind.Name, default);
+        Assert.False(effective.Chain.AutoApprove);
+        Assert.Equal([ApproverSource.SchoolAdmins, ApproverSource.ChildDataOfficer], effective.Chain.Steps.Select(s => s.Approvers));
+
+        // With no officer in the mirror the step waits with nobody assigned: nobody else may stand in for them.
+        var resolver = Services.GetRequiredService<ChainResolver>();
+        Assert.Empty(await resolver.EscalateAsync(AccessGrantApprovalKind.OfficerStep, School.CorpId, new HashSet<(string, string)>(), default));
+        Assert.NotEmpty(await resolver.EscalateAsync(new ApprovalStep(ApproverSource.ClassAdviser, StepMode.Any), School.CorpId,
+            new HashSet<(string, string)>(), default));
+        var officer = LiveOrg.ChildDataOfficer(Live.Sandbox.World);
+        Assert.Equal([officer], (await resolver.ResolveAsync(AccessGrantApprovalKind.OfficerStep, School.CorpId, null,
+            new HashSet<(string, string)>(), default)).Select(p => (p.CorpId, p.UserId)));
+        Assert.Empty(await resolver.ResolveAsync(AccessGrantApprovalKind.OfficerStep, School.CorpId, null,
+            new HashSet<(string, string)> { officer }, default));
     }
 }
 

@@ -30,6 +30,13 @@ internal sealed class LiveOrg : IAsyncDisposable
 
     public EventInbox Inbox => Factory.Services.GetRequiredService<EventInbox>();
 
+    /// <summary>
+    /// The configured child-data officer: the bureau's last section chief, who is no DingTalk admin (and not the first
+    /// non-admin, whom tests use as an ordinary bureau person).
+    /// </summary>
+    public static (string CorpId, string UserId) ChildDataOfficer(SandboxWorld world) =>
+        (world.Bureau.CorpId, world.Bureau.Users.Values.Last(u => !u.Admin && u.Title == "科长").UserId);
+
     /// <summary>The demo org, no QPS limit (the client's own pacing is tested elsewhere), quick push retries.</summary>
     public static SandboxOptions DefaultSandboxOptions() => new()
     {
@@ -57,6 +64,8 @@ internal sealed class LiveOrg : IAsyncDisposable
         settings["OrgSync:FailedPushDrainInterval"] = "00:00:01";
         settings["OrgSync:MonthlyCallBudget"] = "1000000";
         settings["Identity:SchoolAdminTitles:0"] = "主任";
+        var officer = ChildDataOfficer(server.Sandbox.World);
+        settings["Identity:ChildDataOfficers:0"] = $"{officer.CorpId}:{officer.UserId}";
         settings["Notices:RunWorkers"] = "true";
         settings["Notices:PollInterval"] = "00:00:00.100";
         settings["Notices:ResultCheckDelay"] = "00:00:00.200";

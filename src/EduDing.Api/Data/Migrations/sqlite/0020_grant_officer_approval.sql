@@ -1,0 +1,7 @@
+-- A grant of access to children's identifiable records takes effect only once the child-data officer approved it
+-- (docs/privacy.md): confirmed_at is that approval, refused_at the officer's refusal, approval_id the request decided.
+-- Grants made before this migration were given under the old rule and stay in force until they end.
+ALTER TABLE access_grants ADD COLUMN confirmed_at TEXT NULL;
+ALTER TABLE access_grants ADD COLUMN refused_at TEXT NULL;
+ALTER TABLE access_grants ADD COLUMN approval_id INTEGER NULL;
+UPDATE access_grants SET confirmed_at = granted_at;
