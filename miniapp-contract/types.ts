@@ -198,6 +198,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/corps/{corpId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A school's children for one purpose with their standing (standing filters, e.g
+         * @description A school's children for one purpose with their standing (standing filters, e.g. missing): the school's admins for the whole school, a teacher for the classes they teach (or one of them: classId). Audited.
+         */
+        get: operations["Consents_ListForSchool"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/org/corps": {
         parameters: {
             query?: never;
@@ -1113,7 +1133,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Class records (vision) */
+        /**
+         * A class's records of the round, without the children whose guardians have not consented to vision screening
+         *     under the processing notice in force (docs/privacy.md; GET /api/corps/{corpId}/consents lists them).
+         */
         get: operations["Vision_ClassRecords"];
         put?: never;
         post?: never;
@@ -2564,6 +2587,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/privacy/notices": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Every version of the city's notice and every school's (or the city's and one school's: corpId), oldest first (bureau staff)
+         * @description Every version of the city's notice and every school's (or the city's and one school's: corpId), oldest first (bureau staff).
+         */
+        get: operations["PrivacyNotices_List"];
+        put?: never;
+        /**
+         * Publishes the next version of the city's notice, or of one school's (bureau admins)
+         * @description Publishes the next version of the city's notice, or of one school's (bureau admins). Guardians see it at once.
+         */
+        post: operations["PrivacyNotices_Publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/privacy/{corpId}/{studentUserId}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * One child's privacy page for their guardian: the notice in force, where each purpose stands, and the answers given
+         * @description One child's privacy page for their guardian: the notice in force, where each purpose stands, and the answers given.
+         */
+        get: operations["MyPrivacy_Child"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/privacy/{corpId}/{studentUserId}/consents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A guardian's answers for one child under the notice in force (noticeId: 409 when a newer version was published since they read it): give, refuse or withdraw consent per purpose; acknowledge a statutory one
+         * @description A guardian's answers for one child under the notice in force (noticeId: 409 when a newer version was published since they read it): give, refuse or withdraw consent per purpose; acknowledge a statutory one.
+         */
+        post: operations["MyPrivacy_Answer"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -2670,6 +2757,7 @@ export interface components {
             exemption?: null | string;
             /** Format: int32 */
             termsVersion: null | number;
+            paperConsent?: null | boolean;
         };
         AppraisalRequest: {
             passed: null | boolean;
@@ -3119,6 +3207,26 @@ export interface components {
             corpId: null | string;
             userIds: null | string[];
         };
+        ChildConsentDto: {
+            studentUserId: string;
+            name: string;
+            /** Format: int64 */
+            classId: number;
+            className: string;
+            /**
+             * @description given: 已同意; refused: 不同意; withdrawn: 已撤回同意; missing: 未答复（或须按新版规则重新同意）; acknowledged: 已确认知悉; unacknowledged: 未确认知悉; no-notice: 尚未发布处理规则
+             * @enum {string}
+             */
+            standing: "given" | "refused" | "withdrawn" | "missing" | "acknowledged" | "unacknowledged" | "no-notice";
+        };
+        /** @description One child's privacy page for their guardian: the notice in force, each purpose's standing, and every answer given. */
+        ChildPrivacyDto: {
+            corpId: string;
+            studentUserId: string;
+            notice: null | components["schemas"]["PrivacyNoticeDto"];
+            purposes: components["schemas"]["PurposeStandingDto"][];
+            history: components["schemas"]["ConsentHistoryDto"][];
+        };
         ChildVisionDto: {
             corpId: string;
             studentUserId: string;
@@ -3242,6 +3350,46 @@ export interface components {
             audience: null | components["schemas"]["AudienceSelector"][];
             /** Format: date-time */
             sendAt?: null | string;
+        };
+        ConsentAnswer: {
+            /**
+             * @description vision-screening: 视力筛查结果（明眸工程）; after-school-care: 课后服务（报名、接送人、考勤）
+             * @enum {null|string}
+             */
+            purpose: "vision-screening" | "after-school-care" | null;
+            /**
+             * @description give: 同意; refuse: 不同意; withdraw: 撤回同意; acknowledge: 已知悉
+             * @enum {null|string}
+             */
+            decision: "give" | "refuse" | "withdraw" | "acknowledge" | null;
+        };
+        ConsentAnswersRequest: {
+            /** Format: int64 */
+            noticeId: null | number;
+            answers: null | components["schemas"]["ConsentAnswer"][];
+        };
+        /** @description One recorded answer: by a guardian in the mini-app (`guardianUserId`), or a paper form an adviser entered. */
+        ConsentHistoryDto: {
+            /**
+             * @description vision-screening: 视力筛查结果（明眸工程）; after-school-care: 课后服务（报名、接送人、考勤）
+             * @enum {string}
+             */
+            purpose: "vision-screening" | "after-school-care";
+            /**
+             * @description give: 同意; refuse: 不同意; withdraw: 撤回同意; acknowledge: 已知悉
+             * @enum {string}
+             */
+            decision: "give" | "refuse" | "withdraw" | "acknowledge";
+            /** Format: int32 */
+            noticeVersion: number;
+            /**
+             * @description mini-app: 家长在小程序中作答; paper: 纸质回执（班主任代为登记）
+             * @enum {string}
+             */
+            channel: "mini-app" | "paper";
+            guardianUserId: null | string;
+            /** Format: date-time */
+            at: string;
         };
         /**
          * @description A served corp as operators see it, with this month's event pushes against its edition's quota and how its mirror is
@@ -3951,6 +4099,16 @@ export interface components {
             total: number;
         };
         /** @description A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging"). */
+        PagedOfChildConsentDto: {
+            items: components["schemas"]["ChildConsentDto"][];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            pageSize: number;
+            /** Format: int32 */
+            total: number;
+        };
+        /** @description A page of a list, as every list endpoint answers (miniapp-contract/README.md, "Paging"). */
         PagedOfInboxEventDto: {
             items: components["schemas"]["InboxEventDto"][];
             /** Format: int32 */
@@ -4125,6 +4283,23 @@ export interface components {
             /** Format: date */
             startsOn: null | string;
         };
+        /**
+         * @description One version of a processing notice: the city's (`corpId` null) or one school's own, which then is in force there
+         *     instead. With `requiresNewConsent`, answers given under earlier versions stop counting: every guardian answers again.
+         */
+        PrivacyNoticeDto: {
+            /** Format: int64 */
+            id: number;
+            corpId: null | string;
+            /** Format: int32 */
+            version: number;
+            title: string;
+            body: string;
+            purposes: ("vision-screening" | "after-school-care")[];
+            requiresNewConsent: boolean;
+            /** Format: date-time */
+            publishedAt: string;
+        };
         /** @description An error (RFC 9457), as docs/errors.md describes it. */
         ProblemDetails: {
             type?: null | string;
@@ -4294,6 +4469,36 @@ export interface components {
             row: number;
             column: string;
             reason: string;
+        };
+        PublishNoticeRequest: {
+            corpId?: null | string;
+            title: null | string;
+            body: null | string;
+            purposes: null | ("vision-screening" | "after-school-care")[];
+            requiresNewConsent?: null | boolean;
+        };
+        /**
+         * @description Where one purpose stands for a child: `covered` says whether the notice in force covers it (until one does,
+         *     nothing is asked or hidden); `needsAnswer`, whether the guardian is asked to answer now.
+         */
+        PurposeStandingDto: {
+            /**
+             * @description vision-screening: 视力筛查结果（明眸工程）; after-school-care: 课后服务（报名、接送人、考勤）
+             * @enum {string}
+             */
+            purpose: "vision-screening" | "after-school-care";
+            /**
+             * @description consent: 监护人单独同意; statutory-duty: 履行法定职责（告知并确认知悉）
+             * @enum {string}
+             */
+            basis: "consent" | "statutory-duty";
+            covered: boolean;
+            /**
+             * @description given: 已同意; refused: 不同意; withdrawn: 已撤回同意; missing: 未答复（或须按新版规则重新同意）; acknowledged: 已确认知悉; unacknowledged: 未确认知悉; no-notice: 尚未发布处理规则
+             * @enum {string}
+             */
+            standing: "given" | "refused" | "withdrawn" | "missing" | "acknowledged" | "unacknowledged" | "no-notice";
+            needsAnswer: boolean;
         };
         ReasonRequest: {
             reason: null | string;
@@ -4750,6 +4955,24 @@ export interface components {
             deferred: number;
             /** Format: int32 */
             failed: number;
+        };
+        /** @description A school's children for one purpose: who gave consent and who has not (yet), with the counts per standing. */
+        SchoolConsentsDto: {
+            /**
+             * @description vision-screening: 视力筛查结果（明眸工程）; after-school-care: 课后服务（报名、接送人、考勤）
+             * @enum {string}
+             */
+            purpose: "vision-screening" | "after-school-care";
+            /**
+             * @description consent: 监护人单独同意; statutory-duty: 履行法定职责（告知并确认知悉）
+             * @enum {string}
+             */
+            basis: "consent" | "statutory-duty";
+            notice: null | components["schemas"]["PrivacyNoticeDto"];
+            counts: {
+                [key: string]: number;
+            };
+            children: components["schemas"]["PagedOfChildConsentDto"];
         };
         SchoolProgress: {
             corpId: string;
@@ -5842,6 +6065,70 @@ export interface operations {
             };
             /** @description Signed in without the role or scope this needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Consents_ListForSchool: {
+        parameters: {
+            query?: {
+                purpose?: string;
+                classId?: number;
+                standing?: string;
+                page?: number;
+                pageSize?: number;
+            };
+            header?: never;
+            path: {
+                corpId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SchoolConsentsDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Nothing the caller may see has this id. */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -15653,6 +15940,264 @@ export interface operations {
             };
             /** @description Signed in without the role or scope this needs. */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    PrivacyNotices_List: {
+        parameters: {
+            query?: {
+                corpId?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyNoticeDto"][];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    PrivacyNotices_Publish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PublishNoticeRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PrivacyNoticeDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request clashes with what is stored (a duplicate, a state that changed). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (a closed window, a full class). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    MyPrivacy_Child: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                corpId: string;
+                studentUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChildPrivacyDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Nothing the caller may see has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    MyPrivacy_Answer: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                corpId: string;
+                studentUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ConsentAnswersRequest"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ChildPrivacyDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Nothing the caller may see has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request clashes with what is stored (a duplicate, a state that changed). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (a closed window, a full class). */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

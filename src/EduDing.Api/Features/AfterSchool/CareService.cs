@@ -5,6 +5,7 @@ using EduDing.Api.Features.Approvals;
 using EduDing.Api.Features.Audit;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Org;
+using EduDing.Api.Features.Privacy;
 using EduDing.Api.Hosting;
 using Microsoft.Extensions.Options;
 
@@ -27,7 +28,8 @@ internal sealed record ProgramRequest(string? Name, [property: CodeValues(typeof
 
 [RequestSchema("programId", "corpId", "studentUserId", "offeringIds", "weekdays", "pickup", "termsVersion")]
 internal sealed record ApplicationRequest(long? ProgramId, string? CorpId, string? StudentUserId, IReadOnlyList<long>? OfferingIds,
-    IReadOnlyList<int>? Weekdays, IReadOnlyList<PickupPerson?>? Pickup, string? Priority, string? Exemption, int? TermsVersion);
+    IReadOnlyList<int>? Weekdays, IReadOnlyList<PickupPerson?>? Pickup, string? Priority, string? Exemption, int? TermsVersion,
+    bool? PaperConsent = null);
 
 /// <summary>
 /// After-school care (docs/after-school.md): programs checked against "5+2" before they open, guardians' applications
@@ -36,7 +38,8 @@ internal sealed record ApplicationRequest(long? ProgramId, string? CorpId, strin
 /// place to the next family in line.
 /// </summary>
 internal sealed class CareService(CareRepository care, OrgDirectory directory, AccessPolicy access, ApprovalService approvals,
-    ApprovalRepository approvalRequests, CareProviders providers, AuditLog audit, IOptions<AfterSchoolOptions> options, TimeProvider time)
+    ApprovalRepository approvalRequests, CareProviders providers, AuditLog audit, ConsentService consents, ConsentRepository consentRecords,
+    IOptions<AfterSchoolOptions> options, TimeProvider time)
 {
     public static readonly IReadOnlyList<string> PriorityCategories = ["left-behind", "migrant"];
 
@@ -383,6 +386,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.", "孩子所在年级不在本项目的招收范围内。");
         }
 
+        var paperConsent = await RequireCareConsentAsync(corpId, request.StudentUserId, onBehalf, request.PaperConsent == true, ct);
         var offerings = (await care.OfferingsAsync(program.Id, ct)).ToDictionary(o => o.Id);
         var chosen = request.OfferingIds?.Distinct().ToList() ?? [];
         if (chosen.Count is 0 or > 10 || chosen.Any(id => !offerings.ContainsKey(id)))
@@ -446,6 +450,15 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             CareApplicationStatus.Pending, now, null);
         var (id, places) = await care.SubmitAsync(application, chosen, now, ct)
                            ?? throw new ConflictException("This child already has an application for the program.", "已为孩子报名过本项目，请勿重复提交。");
+        if (paperConsent is { } notice)
+        {
+            await consentRecords.RecordAsync(corpId, request.StudentUserId, [(ConsentPurpose.AfterSchoolCare, ConsentDecision.Give)], notice,
+                ConsentChannel.Paper, null, (applicantCorp, caller.UserIdIn(applicantCorp)), now, ct);
+            await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, ConsentEndpoints.AnswerAction, corpId, [request.StudentUserId],
+                $"paper consent to {ConsentPurpose.AfterSchoolCare} under notice {notice.Scope} v{notice.Version}, recorded by the adviser with application {id}",
+                AuditLog.Allowed, ct);
+        }
+
         var review = await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
             $"{studentName}：{program.Name}",
             string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : "") + (midTerm ? "（学期中加入）" : ""), classId),
@@ -454,6 +467,37 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         return review.Status == ApprovalStatus.Pending
             ? (application with { Id = id }, places.OrderBy(p => p.OfferingId).ToList(), review)
             : ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct), review);
+    }
+
+    /// <summary>
+    /// After-school care needs the guardian's consent once a processing notice covering it is in force (docs/privacy.md):
+    /// without it the application is refused (the data is not collected). An adviser applying for a family not on
+    /// DingTalk records the family's paper form (<c>paperConsent</c>): the notice it was given under is returned, to be
+    /// recorded with the application. A family's refusal or withdrawal is never overridden on its behalf.
+    /// </summary>
+    private async Task<PrivacyNotice?> RequireCareConsentAsync(string corpId, string studentUserId, bool onBehalf, bool paperConsent, CancellationToken ct)
+    {
+        if (consents.BasisOf(ConsentPurpose.AfterSchoolCare) != LegalBasis.Consent)
+        {
+            return null;
+        }
+
+        var standing = (await consents.StandingsAsync(corpId, ConsentPurpose.AfterSchoolCare, [studentUserId], ct))[studentUserId];
+        if (standing is ConsentStanding.Given or ConsentStanding.NoNotice)
+        {
+            return null;
+        }
+
+        if (onBehalf && paperConsent && standing == ConsentStanding.Missing)
+        {
+            return await consents.NoticeInForceAsync(corpId, ct);
+        }
+
+        throw new RuleViolationException(
+            $"The guardian's consent to after-school care under the processing notice in force is {standing}; the application needs it.",
+            standing is ConsentStanding.Refused or ConsentStanding.Withdrawn
+                ? "监护人已拒绝或撤回课后服务个人信息处理的同意，不能报名。"
+                : "报名前请先在“隐私与授权”中阅读个人信息处理规则并同意课后服务用途。");
     }
 
     /// <summary>

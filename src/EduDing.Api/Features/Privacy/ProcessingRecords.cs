@@ -68,6 +68,8 @@ internal sealed class ProcessingRecords(Database db, CorpDirectory corps, TimePr
         ("care-handovers", "接送交接与代接人（姓名、电话）", true, "放学交接安全",
             "SELECT COUNT(*) FROM (SELECT DISTINCT a.corp_id, a.student_user_id FROM care_handovers h JOIN care_applications a ON a.id = h.application_id) x",
             "SELECT (SELECT COUNT(*) FROM care_handovers) + (SELECT COUNT(*) FROM care_delegates)"),
+        ("consents", "监护人同意记录（用途、版本、时间、作答的监护人）", false, "证明处理儿童个人信息已告知并取得同意（至少保存3年）",
+            "SELECT COUNT(*) FROM (SELECT DISTINCT corp_id, student_user_id FROM consent_records) x", "SELECT COUNT(*) FROM consent_records"),
     ];
 
     public async Task<ProcessingRecordsDto> ReportAsync(DateOnly from, DateOnly to, CancellationToken ct)
@@ -155,6 +157,9 @@ internal static class PrivacyEndpoints
     public static IServiceCollection AddPrivacy(this IServiceCollection services)
     {
         services.AddSingleton<ProcessingRecords>();
+        services.AddValidatedOptions<PrivacyOptions>();
+        services.AddSingleton<ConsentRepository>();
+        services.AddSingleton<ConsentService>();
         return services;
     }
 
@@ -162,6 +167,7 @@ internal static class PrivacyEndpoints
     {
         app.MapGet("/api/privacy/processing-records", ProcessingRecordsAsync).RequireAudience(Audience.Bureau).WithTags("Privacy")
             .WithName("Privacy_ProcessingRecords");
+        app.MapConsentEndpoints();
         return app;
     }
 

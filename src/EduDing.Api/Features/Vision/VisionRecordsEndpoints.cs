@@ -1,5 +1,6 @@
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Org;
+using EduDing.Api.Features.Privacy;
 using EduDing.Api.Hosting;
 using Microsoft.AspNetCore.Http.HttpResults;
 
@@ -77,22 +78,35 @@ internal static class VisionRecordsEndpoints
         return TypedResults.Ok(new SavedDto(outcome.Created, outcome.Updated, outcome.Unchanged));
     }
 
-    internal static async Task<Ok<IReadOnlyList<RecordDto>>> ClassRecordsAsync(long roundId, string corpId, long classId, Caller caller, VisionService service, VisionRepository vision, VisionAccess access, CancellationToken ct)
+    /// <summary>
+    /// A class's records of the round, without the children whose guardians have not consented to vision screening
+    /// under the processing notice in force (docs/privacy.md; GET /api/corps/{corpId}/consents lists them).
+    /// </summary>
+    internal static async Task<Ok<IReadOnlyList<RecordDto>>> ClassRecordsAsync(long roundId, string corpId, long classId, Caller caller, VisionService service,
+        VisionRepository vision, VisionAccess access, ConsentService consents, CancellationToken ct)
     {
         await service.RoundForSchoolAsync(roundId, corpId, ct);
         var records = await vision.ClassRecordsAsync(roundId, corpId, classId, ct);
+        var shown = await consents.ShownAsync(corpId, ConsentPurpose.VisionScreening, records.Select(r => r.StudentUserId).ToList(), ct);
+        records = records.Where(r => shown.Contains(r.StudentUserId)).ToList();
         await access.RequireClassReadAsync(caller, corpId, classId, records.Select(r => r.StudentUserId).ToList(), $"class {classId} records of round {roundId}", ct);
         return TypedResults.Ok<IReadOnlyList<RecordDto>>(records.Select(RecordDto.From).ToList());
     }
 
     internal static async Task<Ok<StudentVisionDto>> GetStudentAsync(long roundId, string corpId, string studentUserId, Caller caller,
-        VisionService service, VisionRepository vision, OrgDirectory directory, VisionAccess access, CancellationToken ct)
+        VisionService service, VisionRepository vision, OrgDirectory directory, VisionAccess access, ConsentService consents, CancellationToken ct)
     {
         await service.RoundForSchoolAsync(roundId, corpId, ct);
         var record = await vision.FindRecordAsync(roundId, corpId, studentUserId, ct);
         var classId = record?.ClassId ?? (await directory.ClassesOfStudentAsync(corpId, studentUserId, ct)).Select(c => (long?)c.ClassId).FirstOrDefault()
             ?? throw new NotFoundException($"No student {studentUserId} in corp {corpId}.");
         await access.RequireClassReadAsync(caller, corpId, classId, [studentUserId], $"record of round {roundId}", ct);
+        if (record is not null && (await consents.ShownAsync(corpId, ConsentPurpose.VisionScreening, [studentUserId], ct)).Count == 0)
+        {
+            throw new ForbiddenException("The child's guardian has not consented to vision screening under the processing notice in force.",
+                "该学生的监护人尚未同意（或已撤回同意）视力筛查个人信息处理，学校不能查看其结果。");
+        }
+
         return record is null
             ? throw new NotFoundException($"No record of {studentUserId} in round {roundId}.")
             : TypedResults.Ok(new StudentVisionDto(RecordDto.From(record),

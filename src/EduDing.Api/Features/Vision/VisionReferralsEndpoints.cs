@@ -1,4 +1,5 @@
 using EduDing.Api.Features.Identity;
+using EduDing.Api.Features.Privacy;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 
@@ -8,7 +9,7 @@ namespace EduDing.Api.Features.Vision;
 internal static class VisionReferralsEndpoints
 {
     internal static async Task<Ok<IReadOnlyList<ReferralDto>>> ReferralsAsync(string corpId, long? classId, long? roundId, string? status,
-        Caller caller, VisionRepository vision, VisionAccess access, CancellationToken ct)
+        Caller caller, VisionRepository vision, VisionAccess access, ConsentService consents, CancellationToken ct)
     {
         access.School(corpId);
         if (classId is null)
@@ -17,6 +18,9 @@ internal static class VisionReferralsEndpoints
         }
 
         var referrals = await vision.ReferralsAsync(corpId, classId, roundId, status, ct);
+        // Without consent to vision screening, a child's referral is not shown to the school either (docs/privacy.md).
+        var shown = await consents.ShownAsync(corpId, ConsentPurpose.VisionScreening, referrals.Select(r => r.StudentUserId).Distinct().ToList(), ct);
+        referrals = referrals.Where(r => shown.Contains(r.StudentUserId)).ToList();
         if (classId is { } c)
         {
             await access.RequireClassReadAsync(caller, corpId, c, referrals.Select(r => r.StudentUserId).ToList(), "referrals", ct);

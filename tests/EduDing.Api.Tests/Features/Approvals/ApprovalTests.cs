@@ -3,7 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using EduDing.Api.Features.Approvals;
-using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Features.Org;
 using EduDing.Api.Tests.Features.Org;
@@ -34,41 +33,13 @@ internal sealed class RecordingApprovalKind : IApprovalKind
 }
 
 /// <summary>The service with the demo org mirrored, on one database provider, and the recording kind registered.</summary>
-public abstract class ApprovalFixture<TDb> : IAsyncLifetime where TDb : TestDb, new()
+public abstract class ApprovalFixture<TDb> : LiveOrgOnDbFixture<TDb> where TDb : TestDb, new()
 {
-    public TDb Db { get; } = new();
-
-    internal LiveOrg Live { get; private set; } = null!;
-
     internal RecordingApprovalKind Kind { get; } = new();
 
-    public async ValueTask InitializeAsync()
-    {
-        await Db.InitializeAsync();
-        if (!Db.Available)
-        {
-            return;
-        }
+    protected override IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string> { ["Approvals:RemindFrom"] = "00:00" };
 
-        Live = await LiveOrg.StartAsync(EventDelivery.Http, extraSettings: new Dictionary<string, string>
-        {
-            ["Database:Provider"] = Db.Provider.ToString(),
-            ["Database:ConnectionString"] = Db.ConnectionString,
-            ["Approvals:RemindFrom"] = "00:00",
-        }, services: s => s.AddSingleton<IApprovalKind>(Kind));
-        await Live.WaitForInitialSyncAsync();
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        if (Live is not null)
-        {
-            await Live.DisposeAsync();
-        }
-
-        await Db.DisposeAsync();
-        GC.SuppressFinalize(this);
-    }
+    protected override void AddServices(IServiceCollection services) => services.AddSingleton<IApprovalKind>(Kind);
 }
 
 public sealed class SqliteApprovalFixture : ApprovalFixture<SqliteTestDb>;

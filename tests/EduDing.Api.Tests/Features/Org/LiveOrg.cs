@@ -217,3 +217,45 @@ public sealed class LiveOrgFixture : IAsyncLifetime
 
     public ValueTask DisposeAsync() => Live.DisposeAsync();
 }
+
+/// <summary>The live org on a test database of either provider; skipped tests see <see cref="Db"/> unavailable and no org.</summary>
+public abstract class LiveOrgOnDbFixture<TDb> : IAsyncLifetime where TDb : TestDb, new()
+{
+    public TDb Db { get; } = new();
+
+    internal LiveOrg Live { get; private set; } = null!;
+
+    /// <summary>Settings beyond the database's.</summary>
+    protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
+
+    protected virtual void AddServices(IServiceCollection services)
+    {
+    }
+
+    public async ValueTask InitializeAsync()
+    {
+        await Db.InitializeAsync();
+        if (!Db.Available)
+        {
+            return;
+        }
+
+        Live = await LiveOrg.StartAsync(EventDelivery.Http, extraSettings: new Dictionary<string, string>(Settings)
+        {
+            ["Database:Provider"] = Db.Provider.ToString(),
+            ["Database:ConnectionString"] = Db.ConnectionString,
+        }, services: AddServices);
+        await Live.WaitForInitialSyncAsync();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Live is not null)
+        {
+            await Live.DisposeAsync();
+        }
+
+        await Db.DisposeAsync();
+        GC.SuppressFinalize(this);
+    }
+}
