@@ -2651,6 +2651,50 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/privacy/{corpId}/{studentUserId}/export": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Everything EduDing holds about the child, for their guardian: format=json (default) or xlsx (a sheet per kind of record)
+         * @description Everything EduDing holds about the child, for their guardian: format=json (default) or xlsx (a sheet per kind of record). Audited as an export.
+         */
+        get: operations["MyPrivacy_Export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/privacy/{corpId}/{studentUserId}/requests": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The child's requests, newest first, with their outcomes
+         * @description The child's requests, newest first, with their outcomes.
+         */
+        get: operations["MyPrivacy_Requests"];
+        put?: never;
+        /**
+         * A correction (what is wrong, in detail) or a deletion (of one purpose's data)
+         * @description A correction (what is wrong, in detail) or a deletion (of one purpose's data). A deletion a retention duty prevents is refused at once with the reason; anything else goes to the school's admins. 201 either way.
+         */
+        post: operations["MyPrivacy_Request"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -3548,6 +3592,50 @@ export interface components {
             children: number;
             /** Format: int64 */
             rows: number;
+        };
+        DataRequestBody: {
+            /**
+             * @description correction: 更正; deletion: 删除
+             * @enum {null|string}
+             */
+            kind: "correction" | "deletion" | null;
+            /**
+             * @description vision-screening: 视力筛查结果（明眸工程）; after-school-care: 课后服务（报名、接送人、考勤）
+             * @enum {null|string}
+             */
+            purpose?: "vision-screening" | "after-school-care" | null;
+            detail: null | string;
+        };
+        /**
+         * @description A guardian's correction or deletion request and where it stands: `reply` says what the school or EduDing did,
+         *     or why not; `approvalId` is the request the school's admins decide.
+         */
+        DataRequestDto: {
+            /** Format: int64 */
+            id: number;
+            /**
+             * @description correction: 更正; deletion: 删除
+             * @enum {string}
+             */
+            kind: "correction" | "deletion";
+            /**
+             * @description vision-screening: 视力筛查结果（明眸工程）; after-school-care: 课后服务（报名、接送人、考勤）
+             * @enum {null|string}
+             */
+            purpose: "vision-screening" | "after-school-care" | null;
+            detail: string;
+            /**
+             * @description pending: 学校处理中; done: 已完成; refused: 未予办理（附理由）; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "done" | "refused" | "withdrawn";
+            reply: null | string;
+            /** Format: int64 */
+            approvalId: null | number;
+            /** Format: date-time */
+            createdAt: string;
+            /** Format: date-time */
+            decidedAt: null | string;
         };
         /** @description Counts of recipients: targeted = pending + sent + delivered + failed + cancelled; read + unread = targeted. */
         DeliveryCounts: {
@@ -16149,6 +16237,208 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ChildPrivacyDto"];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Nothing the caller may see has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description The request clashes with what is stored (a duplicate, a state that changed). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Well-formed, but a rule refuses it (a closed window, a full class). */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    MyPrivacy_Export: {
+        parameters: {
+            query?: {
+                format?: string;
+            };
+            header?: never;
+            path: {
+                corpId: string;
+                studentUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The file (Content-Disposition names it). */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": string;
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Nothing the caller may see has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    MyPrivacy_Requests: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                corpId: string;
+                studentUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataRequestDto"][];
+                };
+            };
+            /** @description A field or parameter is invalid; errors names each. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Nothing the caller may see has this id. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    MyPrivacy_Request: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                corpId: string;
+                studentUserId: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DataRequestBody"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DataRequestDto"];
                 };
             };
             /** @description A field or parameter is invalid; errors names each. */

@@ -77,8 +77,19 @@ internal sealed class PrivacyOptions : IValidatedOptions
 
     public string BasisOf(string purpose) => LegalBasis.GetValueOrDefault(purpose) ?? Privacy.LegalBasis.Consent;
 
+    /// <summary>
+    /// After-school attendance, handovers and delegates are safety records: a deletion request waits this long after
+    /// the child's last program ended (no national rule found; a year is the documented default).
+    /// </summary>
+    public TimeSpan CareRecordsKeptAfterProgram { get; set; } = TimeSpan.FromDays(365);
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
+        if (CareRecordsKeptAfterProgram < TimeSpan.Zero || CareRecordsKeptAfterProgram > TimeSpan.FromDays(3650))
+        {
+            yield return (nameof(CareRecordsKeptAfterProgram), "must be between 0 and 3650 days");
+        }
+
         foreach (var (purpose, basis) in LegalBasis)
         {
             if (!ConsentPurpose.All.Contains(purpose))

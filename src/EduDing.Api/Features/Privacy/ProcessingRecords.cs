@@ -1,6 +1,7 @@
 using System.ComponentModel;
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Approvals;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Identity;
 using EduDing.Api.Hosting;
@@ -160,6 +161,10 @@ internal static class PrivacyEndpoints
         services.AddValidatedOptions<PrivacyOptions>();
         services.AddSingleton<ConsentRepository>();
         services.AddSingleton<ConsentService>();
+        services.AddSingleton<ChildDataExport>();
+        services.AddSingleton<DataRequestRepository>();
+        services.AddSingleton<ChildDataEraser>();
+        services.AddApprovalKind<DataRequestApprovalKind>();
         return services;
     }
 
@@ -168,6 +173,7 @@ internal static class PrivacyEndpoints
         app.MapGet("/api/privacy/processing-records", ProcessingRecordsAsync).RequireAudience(Audience.Bureau).WithTags("Privacy")
             .WithName("Privacy_ProcessingRecords");
         app.MapConsentEndpoints();
+        app.MapDataRequestEndpoints();
         return app;
     }
 

@@ -211,6 +211,80 @@ public abstract class ConsentTests<TDb>(ConsentFixture<TDb> fixture) where TDb :
             new { corpId = school.CorpId, child = families[1].Child });
         Assert.Equal((ConsentChannel.Paper, null), paper);
     }
+
+    [Fact]
+    public async Task AGuardiansCopy_HoldsTheirChildOnly_AndADeletion_LeavesTheStatisticsAsTheyWere()
+    {
+        fixture.Db.SkipUnlessAvailable();
+        var school = Live.Sandbox.World.Schools.Skip(2).First();
+        var (classId, roster) = school.Classes.First(c => c.Value.Teachers.Any(t => t.IsAdviser) && c.Value.Relations.Count > 0);
+        var (child, guardianId) = roster.Relations.Select(r => (r.StudentUserId, r.GuardianUserId)).First();
+        var bureau = await AsAsync(Bureau, Bureau.Users.Values.First(u => u.Admin).UserId);
+        var adviser = await AsAsync(school, roster.Teachers.First(t => t.IsAdviser).UserId);
+        var admin = await AsAsync(school, school.Users.Values.First(u => u.Admin).UserId);
+        var guardian = await AsAsync(school, guardianId);
+        var round = await OkAsync(await bureau.PostAsJsonAsync("/api/vision/rounds",
+            new { kind = "summer-leave", schoolYear = 2026, opensOn = Today.AddDays(-3), closesOn = Today.AddDays(3) }), HttpStatusCode.Created);
+        var records = $"/api/vision/rounds/{round["id"]}/corps/{school.CorpId}";
+        var others = roster.Students.Select(s => s.UserId).Where(s => s != child).ToList();
+        await OkAsync(await adviser.PutAsJsonAsync($"{records}/records", new { records = roster.Students.Select(s => Record(s.UserId)).ToArray() }));
+        var statistics = $"/api/vision/rounds/{round["id"]}/statistics?by=class&corpId={school.CorpId}";
+        async Task<string> FiguresAsync()
+        {
+            var figures = await OkAsync(await bureau.GetAsync(statistics));
+            return figures["rows"]!.ToJsonString() + figures["total"]!.ToJsonString();
+        }
+
+        var before = await FiguresAsync();
+        Assert.Contains($"\"screened\":{roster.Students.Count},", before);
+
+        // The copy holds this child's rows and names no other child of the school.
+        var copy = await OkAsync(await guardian.GetAsync($"/api/me/privacy/{school.CorpId}/{child}/export"));
+        Assert.Equal(child, copy["sections"]!["vision_records"]!.AsArray().Single()!["student_user_id"]!.ToString());
+        Assert.Equal(child, copy["sections"]!["students"]!.AsArray().Single()!["user_id"]!.ToString());
+        var text = copy.ToJsonString();
+        Assert.DoesNotContain(school.Classes.Values.SelectMany(c => c.Students).Select(s => s.UserId).Where(s => s != child), s => text.Contains(s));
+        var workbook = await guardian.GetAsync($"/api/me/privacy/{school.CorpId}/{child}/export?format=xlsx");
+        Assert.Equal("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", workbook.Content.Headers.ContentType!.MediaType);
+        var notTheirs = others.First(s => roster.Relations.All(r => r.StudentUserId != s || r.GuardianUserId != guardianId));
+        Assert.Equal(HttpStatusCode.Forbidden, (await guardian.GetAsync($"/api/me/privacy/{school.CorpId}/{notTheirs}/export")).StatusCode);
+
+        // A correction the school refuses carries its reason; a deletion it approves is carried out.
+        var correction = await OkAsync(await guardian.PostAsJsonAsync($"/api/me/privacy/{school.CorpId}/{child}/requests",
+            new { kind = "correction", purpose = "vision-screening", detail = "右眼视力应为4.9，录入有误" }), HttpStatusCode.Created);
+        await OkAsync(await admin.PostAsJsonAsync($"/api/approvals/{correction["approvalId"]}/reject", new { reason = "已复核原始记录，录入无误" }));
+        var deletion = await OkAsync(await guardian.PostAsJsonAsync($"/api/me/privacy/{school.CorpId}/{child}/requests",
+            new { kind = "deletion", purpose = "vision-screening", detail = "已撤回同意，请删除孩子的视力数据" }), HttpStatusCode.Created);
+        Assert.Equal("pending", deletion["status"]!.ToString());
+        var noPurpose = await OkAsync(await guardian.PostAsJsonAsync($"/api/me/privacy/{school.CorpId}/{child}/requests",
+            new { kind = "deletion", detail = "删除" }), HttpStatusCode.BadRequest);
+        Assert.True(noPurpose["errors"]!.AsObject().ContainsKey("purpose"));
+        await OkAsync(await admin.PostAsJsonAsync($"/api/approvals/{deletion["approvalId"]}/approve", new { }));
+
+        var requests = (await guardian.GetFromJsonAsync<JsonArray>($"/api/me/privacy/{school.CorpId}/{child}/requests"))!;
+        var deleted = requests.Single(r => (long)r!["id"]! == (long)deletion["id"]!)!;
+        var refused = requests.Single(r => (long)r!["id"]! == (long)correction["id"]!)!;
+        Assert.Equal("done", deleted["status"]!.ToString());
+        Assert.Equal("refused", refused["status"]!.ToString());
+        Assert.Contains("已复核原始记录，录入无误", refused["reply"]!.ToString());
+        var after = await OkAsync(await guardian.GetAsync($"/api/me/privacy/{school.CorpId}/{child}/export"));
+        Assert.Empty(after["sections"]!["vision_records"]!.AsArray());
+        Assert.Empty((await OkAsync(await guardian.GetAsync($"/api/me/vision/{school.CorpId}/{child}")))["results"]!.AsArray());
+        await using var connection = await fixture.Db.Database.OpenConnectionAsync(default);
+        Assert.Equal(0, await connection.ExecuteScalarAsync<int>(
+            "SELECT COUNT(*) FROM vision_records WHERE student_user_id = @child OR (student_user_id LIKE 'erased:%' AND ucva_r IS NOT NULL)", new { child }));
+
+        // The figures are what they were, and stay so when the class's cells are rebuilt by a later write.
+        Assert.Equal(before, await FiguresAsync());
+        // Only the axis of a zero cylinder changes: a new version, the same classification.
+        var corrected = await OkAsync(await adviser.PutAsJsonAsync($"{records}/students/{others[0]}", new
+        {
+            studentUserId = others[0], sex = "male", birthDate = Today.AddYears(-9), screenedOn = Today, glasses = "none",
+            ucvaRight = 4.8m, ucvaLeft = 5.0m, sphereRight = -0.75m, cylinderRight = 0m, axisRight = 90, sphereLeft = 0.25m, cylinderLeft = 0m,
+        }));
+        Assert.Equal(1, (int)corrected["updated"]!);
+        Assert.Equal(before, await FiguresAsync());
+    }
 }
 
 public sealed class SqliteConsentTests(SqliteConsentFixture fixture) : ConsentTests<SqliteTestDb>(fixture), IClassFixture<SqliteConsentFixture>;
