@@ -218,6 +218,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/privacy/retention-runs": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What the retention job did, its latest 100 runs first (bureau admins)
+         * @description What the retention job did, its latest 100 runs first (bureau admins).
+         */
+        get: operations["Privacy_RetentionRuns"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/org/corps": {
         parameters: {
             query?: never;
@@ -4860,6 +4880,25 @@ export interface components {
         ResultsRequest: {
             results: null | components["schemas"]["TraineeResult"][];
         };
+        /** @description What one run of the retention job did. */
+        RetentionRunDto: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            finishedAt: string;
+            /** Format: int32 */
+            transfers: number;
+            /** Format: int32 */
+            transferredRecords: number;
+            /** Format: int32 */
+            visionErased: number;
+            /** Format: int32 */
+            careErased: number;
+            /** Format: int32 */
+            careHeld: number;
+        };
         ReviewRequest: {
             comment?: null | string;
         };
@@ -6217,6 +6256,44 @@ export interface operations {
             };
             /** @description Nothing the caller may see has this id. */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Privacy_RetentionRuns: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RetentionRunDto"][];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -31,6 +31,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Approvals:RunWorker", "false");
         builder.UseSetting("AfterSchool:RunWorker", "false");
         builder.UseSetting("Training:RunWorker", "false");
+        builder.UseSetting("Privacy:RunRetention", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -24,6 +24,7 @@ internal sealed class ChildDataExport(Database db, TimeProvider time)
         ("guardian_students", "SELECT * FROM guardian_students WHERE corp_id = @corpId AND student_user_id = @studentUserId"),
         ("vision_records", "SELECT * FROM vision_records WHERE corp_id = @corpId AND student_user_id = @studentUserId"),
         ("vision_record_history", "SELECT * FROM vision_record_history WHERE corp_id = @corpId AND student_user_id = @studentUserId"),
+        ("vision_records_transferred", "SELECT * FROM vision_records_transferred WHERE corp_id = @corpId AND student_user_id = @studentUserId"),
         ("vision_referrals", "SELECT * FROM vision_referrals WHERE corp_id = @corpId AND student_user_id = @studentUserId"),
         ("care_applications", "SELECT * FROM care_applications WHERE corp_id = @corpId AND student_user_id = @studentUserId"),
         ("care_places", $"SELECT * FROM care_places WHERE application_id IN ({Applications})"),

@@ -83,11 +83,44 @@ internal sealed class PrivacyOptions : IValidatedOptions
     /// </summary>
     public TimeSpan CareRecordsKeptAfterProgram { get; set; } = TimeSpan.FromDays(365);
 
+    /// <summary>
+    /// A child who left a school (gone from its 家校通讯录) and appears in another school of the same unionId space within
+    /// this time takes their vision history there (moves with 学籍).
+    /// </summary>
+    public TimeSpan TransferWindow { get; set; } = TimeSpan.FromDays(180);
+
+    /// <summary>
+    /// How long a leaver's identifiable data is kept after they left (graduation or transfer); then the retention job
+    /// de-identifies it, statistics unchanged. Three years is the documented default, to confirm with the bureau.
+    /// </summary>
+    public TimeSpan LeaverRecordsKept { get; set; } = TimeSpan.FromDays(3 * 365);
+
+    /// <summary>Run the retention job in this instance (a lease keeps it to one instance at a time).</summary>
+    public bool RunRetention { get; set; } = true;
+
+    /// <summary>How often the retention job runs.</summary>
+    public TimeSpan RetentionInterval { get; set; } = TimeSpan.FromHours(1);
+
     public IEnumerable<(string Key, string Reason)> Validate()
     {
         if (CareRecordsKeptAfterProgram < TimeSpan.Zero || CareRecordsKeptAfterProgram > TimeSpan.FromDays(3650))
         {
             yield return (nameof(CareRecordsKeptAfterProgram), "must be between 0 and 3650 days");
+        }
+
+        if (TransferWindow < TimeSpan.Zero || TransferWindow > LeaverRecordsKept)
+        {
+            yield return (nameof(TransferWindow), "must be between 0 and LeaverRecordsKept");
+        }
+
+        if (LeaverRecordsKept < TimeSpan.FromDays(1) || LeaverRecordsKept > TimeSpan.FromDays(36500))
+        {
+            yield return (nameof(LeaverRecordsKept), "must be between 1 day and 100 years");
+        }
+
+        if (RetentionInterval < TimeSpan.FromSeconds(1))
+        {
+            yield return (nameof(RetentionInterval), "must be at least a second");
         }
 
         foreach (var (purpose, basis) in LegalBasis)

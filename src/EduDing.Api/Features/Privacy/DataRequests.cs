@@ -110,12 +110,15 @@ internal sealed class ChildDataEraser(IOptions<PrivacyOptions> options, ConsentS
             return "该用途依法定职责处理（Privacy:LegalBasis），在校期间相关记录须随学籍保存，暂不能删除。";
         }
 
-        if (purpose != ConsentPurpose.AfterSchoolCare)
-        {
-            return null;
-        }
+        return purpose == ConsentPurpose.AfterSchoolCare ? await SafetyHoldAsync(tx, corpId, studentUserId, ct) : null;
+    }
 
-        // Attendance, handovers and delegates are safety records: kept while the program runs and for a while after it.
+    /// <summary>
+    /// Why the child's after-school records must still be kept: attendance, handovers and delegates are safety records,
+    /// kept while the program runs and <see cref="PrivacyOptions.CareRecordsKeptAfterProgram"/> after it. Null when not.
+    /// </summary>
+    public async Task<string?> SafetyHoldAsync(DbTransaction tx, string corpId, string studentUserId, CancellationToken ct)
+    {
         var lastEnd = await tx.Connection!.QuerySingleOrDefaultAsync<DateOnly?>(new CommandDefinition("""
             SELECT MAX(p.ends_on) FROM care_applications a JOIN care_programs p ON p.id = a.program_id
             WHERE a.corp_id = @corpId AND a.student_user_id = @studentUserId
@@ -136,7 +139,8 @@ internal sealed class ChildDataEraser(IOptions<PrivacyOptions> options, ConsentS
         Task<int> Run(string sql) => connection.ExecuteAsync(new CommandDefinition(sql, args, tx, cancellationToken: ct));
         if (purpose == ConsentPurpose.VisionScreening)
         {
-            var history = await Run("DELETE FROM vision_record_history WHERE corp_id = @corpId AND student_user_id = @studentUserId");
+            var history = await Run("DELETE FROM vision_record_history WHERE corp_id = @corpId AND student_user_id = @studentUserId")
+                          + await Run("DELETE FROM vision_records_transferred WHERE corp_id = @corpId AND student_user_id = @studentUserId");
             // The class, sex, age and the classification stay (the statistics' cells are rebuilt from them); every
             // measured value, the birth date and who entered it go.
             var records = await Run("""
@@ -151,7 +155,7 @@ internal sealed class ChildDataEraser(IOptions<PrivacyOptions> options, ConsentS
                     diagnosis = NULL, prescription = NULL
                 WHERE corp_id = @corpId AND student_user_id = @studentUserId
                 """);
-            return $"视力筛查：{records} 条记录、{referrals} 条转诊已去标识化（统计保持不变），{history} 条历史版本已删除。";
+            return $"视力筛查：{records} 条记录、{referrals} 条转诊已去标识化（统计保持不变），{history} 条历史版本及转入记录已删除。";
         }
 
         const string ofChild = "SELECT id FROM care_applications WHERE corp_id = @corpId AND student_user_id = @studentUserId";

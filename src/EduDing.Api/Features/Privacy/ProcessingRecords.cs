@@ -69,6 +69,8 @@ internal sealed class ProcessingRecords(Database db, CorpDirectory corps, TimePr
         ("care-handovers", "接送交接与代接人（姓名、电话）", true, "放学交接安全",
             "SELECT COUNT(*) FROM (SELECT DISTINCT a.corp_id, a.student_user_id FROM care_handovers h JOIN care_applications a ON a.id = h.application_id) x",
             "SELECT (SELECT COUNT(*) FROM care_handovers) + (SELECT COUNT(*) FROM care_delegates)"),
+        ("vision-transfers", "随学籍转入的视力筛查记录", true, "学生转学后，其视力健康档案随学籍转至新学校",
+            "SELECT COUNT(*) FROM (SELECT DISTINCT corp_id, student_user_id FROM vision_records_transferred) x", "SELECT COUNT(*) FROM vision_records_transferred"),
         ("consents", "监护人同意记录（用途、版本、时间、作答的监护人）", false, "证明处理儿童个人信息已告知并取得同意（至少保存3年）",
             "SELECT COUNT(*) FROM (SELECT DISTINCT corp_id, student_user_id FROM consent_records) x", "SELECT COUNT(*) FROM consent_records"),
     ];
@@ -165,6 +167,8 @@ internal static class PrivacyEndpoints
         services.AddSingleton<DataRequestRepository>();
         services.AddSingleton<ChildDataEraser>();
         services.AddApprovalKind<DataRequestApprovalKind>();
+        services.AddSingleton<RetentionService>();
+        services.AddHostedService<RetentionWorker>();
         return services;
     }
 
@@ -174,7 +178,20 @@ internal static class PrivacyEndpoints
             .WithName("Privacy_ProcessingRecords");
         app.MapConsentEndpoints();
         app.MapDataRequestEndpoints();
+        app.MapGet("/api/privacy/retention-runs", RetentionRunsAsync).RequireAudience(Audience.Bureau).WithTags("Privacy")
+            .WithName("Privacy_RetentionRuns");
         return app;
+    }
+
+    /// <summary>What the retention job did, its latest 100 runs first (bureau admins).</summary>
+    private static async Task<Ok<IReadOnlyList<RetentionRunDto>>> RetentionRunsAsync(Caller caller, RetentionService retention, CancellationToken ct)
+    {
+        if (!AccessPolicy.IsBureauAdmin(caller))
+        {
+            throw new ForbiddenException("Missing scope: admin of the bureau.");
+        }
+
+        return TypedResults.Ok(await retention.RunsAsync(100, ct));
     }
 
     /// <summary>

@@ -323,8 +323,11 @@ internal sealed class VisionRepository(Database db)
         var published = publishedOnly
             ? "AND EXISTS (SELECT 1 FROM vision_round_schools s WHERE s.round_id = r.round_id AND s.corp_id = r.corp_id AND s.published_at IS NOT NULL)"
             : "";
+        // With the history that came with the child from an earlier school (docs/privacy.md "Transfer").
         var records = (await connection.QueryAsync<VisionRecord>(new CommandDefinition($"""
             SELECT {RecordColumns} FROM vision_records r WHERE r.corp_id = @corpId AND r.student_user_id = @studentUserId {published}
+            UNION ALL
+            SELECT {RecordColumns} FROM vision_records_transferred WHERE corp_id = @corpId AND student_user_id = @studentUserId
             """, new { corpId, studentUserId }, cancellationToken: ct))).ToList();
         var result = new List<(VisionRound, VisionRecord)>();
         foreach (var record in records)
