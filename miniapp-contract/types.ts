@@ -2844,7 +2844,11 @@ export interface components {
         ApprovalDto: {
             /** Format: int64 */
             id: number;
-            kind: string;
+            /**
+             * @description access-grant: 数据访问授权; access-grant-confirmation: 数据访问授权（儿童个人信息保护负责人审批）; notice: 教师通知; after-school: 课后服务报名; care-roll-correction: 课后服务考勤更正; training-year-reopen: 培训学分年度更正; training-credit: 培训学分认定; training-enrolment: 参训报名; training-prior-approval: 非审核机构培训事前审批; data-request: 个人信息更正/删除申请
+             * @enum {string}
+             */
+            kind: "access-grant" | "access-grant-confirmation" | "notice" | "after-school" | "care-roll-correction" | "training-year-reopen" | "training-credit" | "training-enrolment" | "training-prior-approval" | "data-request";
             kindName: string;
             corpId: string;
             subjectId: string;
@@ -2873,7 +2877,11 @@ export interface components {
         ApprovalListItemDto: {
             /** Format: int64 */
             id: number;
-            kind: string;
+            /**
+             * @description access-grant: 数据访问授权; access-grant-confirmation: 数据访问授权（儿童个人信息保护负责人审批）; notice: 教师通知; after-school: 课后服务报名; care-roll-correction: 课后服务考勤更正; training-year-reopen: 培训学分年度更正; training-credit: 培训学分认定; training-enrolment: 参训报名; training-prior-approval: 非审核机构培训事前审批; data-request: 个人信息更正/删除申请
+             * @enum {string}
+             */
+            kind: "access-grant" | "access-grant-confirmation" | "notice" | "after-school" | "care-roll-correction" | "training-year-reopen" | "training-credit" | "training-enrolment" | "training-prior-approval" | "data-request";
             kindName: string;
             corpId: string;
             title: string;
@@ -2938,7 +2946,11 @@ export interface components {
             organiserCorpId: string;
             corpId: string;
             userId: string;
-            status: string;
+            /**
+             * @description pending: 待审批; approved: 已同意; rejected: 已拒绝; returned: 已退回; withdrawn: 已撤回
+             * @enum {string}
+             */
+            status: "pending" | "approved" | "rejected" | "returned" | "withdrawn";
             result: null | string;
             certificateCode: null | string;
             /** Format: date-time */
@@ -3249,9 +3261,17 @@ export interface components {
             issuedOn: string;
         };
         ChainDto: {
-            kind: string;
+            /**
+             * @description access-grant: 数据访问授权; access-grant-confirmation: 数据访问授权（儿童个人信息保护负责人审批）; notice: 教师通知; after-school: 课后服务报名; care-roll-correction: 课后服务考勤更正; training-year-reopen: 培训学分年度更正; training-credit: 培训学分认定; training-enrolment: 参训报名; training-prior-approval: 非审核机构培训事前审批; data-request: 个人信息更正/删除申请
+             * @enum {string}
+             */
+            kind: "access-grant" | "access-grant-confirmation" | "notice" | "after-school" | "care-roll-correction" | "training-year-reopen" | "training-credit" | "training-enrolment" | "training-prior-approval" | "data-request";
             kindName: string;
-            source: string;
+            /**
+             * @description school: 本校配置; city: 全市默认（教育局配置）; default: 系统默认
+             * @enum {string}
+             */
+            source: "school" | "city" | "default";
             steps: components["schemas"]["ChainStepDto"][];
             autoApprove: boolean;
             processCode: null | string;
@@ -3707,7 +3727,11 @@ export interface components {
             /** Format: date */
             day: string;
             teacherUserId: string;
-            role: string;
+            /**
+             * @description teacher: 本组教师; cover: 代岗教师
+             * @enum {string}
+             */
+            role: "teacher" | "cover";
             /** Format: int32 */
             minutes: number;
             /** Format: date-time */
@@ -3800,7 +3824,11 @@ export interface components {
         FanOutDto: {
             /** Format: int64 */
             noticeId: number;
-            kind: string;
+            /**
+             * @description announcement: 通知公告; system: 系统消息
+             * @enum {string}
+             */
+            kind: "announcement" | "system";
             senderCorpId: string;
             title: string;
             /**
@@ -3926,7 +3954,11 @@ export interface components {
             corpId: string;
             eventKey: string;
             eventType: string;
-            source: string;
+            /**
+             * @description http: HTTP 回调推送; stream: Stream 长连接; failed-list: 推送失败事件列表（补取）
+             * @enum {string}
+             */
+            source: "http" | "stream" | "failed-list";
             /**
              * @description pending: 待处理; processed: 已处理; parked: 已搁置，待重放; unhandled: 无功能处理，待重放
              * @enum {string}
@@ -4861,7 +4893,11 @@ export interface components {
         /** @description A requirement beyond the credit counts (a role's training, a mandatory training): met, in progress, or missed. */
         Requirement: {
             name: string;
-            status: string;
+            /**
+             * @description met: 已完成; in-progress: 进行中; missed: 未按期完成
+             * @enum {string}
+             */
+            status: "met" | "in-progress" | "missed";
             detail: string;
         };
         ResultDto: {
@@ -5264,7 +5300,11 @@ export interface components {
             /** Format: int64 */
             id: number;
             corpId: string;
-            kind: string;
+            /**
+             * @description full: 全量同步
+             * @enum {string}
+             */
+            kind: "full";
             trigger: string;
             /**
              * @description running: 进行中; succeeded: 成功; failed: 失败
@@ -5592,10 +5632,6 @@ export interface components {
             /** Format: double */
             credits: null | number;
         };
-        /**
-         * @description One finished xlsx import of screening records, as operators see it: what came in and what it did, never its rows or
-         *     problems (they name children, which operators are not entitled to see).
-         */
         VisionImportOpsDto: {
             /** Format: int64 */
             id: number;
@@ -5604,7 +5640,11 @@ export interface components {
             corpId: string;
             fileName: string;
             fileSha256: string;
-            mode: string;
+            /**
+             * @description reject: 有错误则整份不导入; import-valid: 导入无误的行
+             * @enum {string}
+             */
+            mode: "reject" | "import-valid";
             /** Format: int32 */
             totalRows: number;
             /** Format: int32 */

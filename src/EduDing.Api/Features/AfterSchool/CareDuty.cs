@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Globalization;
 using Dapper;
 using EduDing.Api.Data;
@@ -8,7 +9,7 @@ using EduDing.Api.Hosting;
 namespace EduDing.Api.Features.AfterSchool;
 
 /// <summary>A teacher's duty sign-in for one session: theirs, or covering for the group's teacher.</summary>
-internal sealed record DutySignIn(long OfferingId, DateOnly Day, string TeacherUserId, string Role, int Minutes, DateTime SignedAt);
+internal sealed record DutySignIn(long OfferingId, DateOnly Day, string TeacherUserId, [property: CodeValues(typeof(CareDuty))] string Role, int Minutes, DateTime SignedAt);
 
 /// <summary>The cover (代课) named for a group on a day, when its teacher is away.</summary>
 internal sealed record CareCover(long OfferingId, DateOnly Day, string TeacherUserId, string Reason);
@@ -23,7 +24,9 @@ internal sealed record TeacherHours(string TeacherUserId, string Name, bool Scho
 /// </summary>
 internal sealed class CareDuty(Database db, CareRepository care, CareDaily loop, OrgDirectory directory, AccessPolicy access, TimeProvider time)
 {
+    [Description("本组教师")]
     public const string TeacherRole = "teacher";
+    [Description("代岗教师")]
     public const string CoverRole = "cover";
 
     /// <summary>A school admin names a cover teacher (school staff) for a group's session on a day.</summary>

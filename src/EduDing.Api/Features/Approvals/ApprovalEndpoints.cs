@@ -9,7 +9,7 @@ namespace EduDing.Api.Features.Approvals;
 
 internal sealed record ApprovalPersonDto(string CorpId, string UserId);
 
-internal sealed record ApprovalListItemDto(long Id, string Kind, string KindName, string CorpId, string Title, ApprovalPersonDto Requester,
+internal sealed record ApprovalListItemDto(long Id, [property: CodeValues(typeof(ApprovalKindNames))] string Kind, string KindName, string CorpId, string Title, ApprovalPersonDto Requester,
     [property: CodeValues(typeof(ApprovalStatus))] string Status, string Route, int CurrentStep, DateTime CreatedAt, DateTime UpdatedAt, DateTime WaitingSince, DateTime? DecidedAt);
 
 /// <summary>"待我审批": one page of what waits for the caller, newest first, and how many per kind in all.</summary>
@@ -23,7 +23,7 @@ internal sealed record ApprovalStepDto(int Index, string Approvers, [property: C
 
 internal sealed record ApprovalActionDto(DateTime At, int Step, ApprovalPersonDto Actor, string Action, string? Comment);
 
-internal sealed record ApprovalDto(long Id, string Kind, string KindName, string CorpId, string SubjectId, long? ClassId, string Title,
+internal sealed record ApprovalDto(long Id, [property: CodeValues(typeof(ApprovalKindNames))] string Kind, string KindName, string CorpId, string SubjectId, long? ClassId, string Title,
     string? Summary, ApprovalPersonDto Requester, [property: CodeValues(typeof(ApprovalStatus))] string Status, string Route, int CurrentStep, DateTime CreatedAt, DateTime UpdatedAt,
     DateTime? DecidedAt, IReadOnlyList<ApprovalStepDto> Steps, IReadOnlyList<ApprovalActionDto> Actions);
 
@@ -42,7 +42,8 @@ internal sealed record ChainStepDto(string Approvers, [property: CodeValues(type
 [RequestSchema("steps")]
 internal sealed record ChainRequest(IReadOnlyList<ChainStepDto?>? Steps, bool? AutoApprove, string? ProcessCode);
 
-internal sealed record ChainDto(string Kind, string KindName, string Source, IReadOnlyList<ChainStepDto> Steps, bool AutoApprove,
+internal sealed record ChainDto([property: CodeValues(typeof(ApprovalKindNames))] string Kind, string KindName,
+    [property: CodeValues(typeof(ChainSource))] string Source, IReadOnlyList<ChainStepDto> Steps, bool AutoApprove,
     string? ProcessCode)
 {
     public static ChainDto From(EffectiveChain c, string kindName) => new(c.Kind, kindName, c.Source,

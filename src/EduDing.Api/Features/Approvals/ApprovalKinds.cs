@@ -1,4 +1,34 @@
+using System.ComponentModel;
+
 namespace EduDing.Api.Features.Approvals;
+
+/// <summary>
+/// The names of the kinds features register, with their display names, for the contract's enum. A test holds this list
+/// to the registered kinds (each kind's <see cref="IApprovalKind.DisplayName"/> is its label here).
+/// </summary>
+internal static class ApprovalKindNames
+{
+    [Description("数据访问授权")]
+    public const string AccessGrant = "access-grant";
+    [Description("数据访问授权（儿童个人信息保护负责人审批）")]
+    public const string AccessGrantConfirmation = "access-grant-confirmation";
+    [Description("教师通知")]
+    public const string Notice = "notice";
+    [Description("课后服务报名")]
+    public const string AfterSchool = "after-school";
+    [Description("课后服务考勤更正")]
+    public const string CareRollCorrection = "care-roll-correction";
+    [Description("培训学分年度更正")]
+    public const string TrainingYearReopen = "training-year-reopen";
+    [Description("培训学分认定")]
+    public const string TrainingCredit = "training-credit";
+    [Description("参训报名")]
+    public const string TrainingEnrolment = "training-enrolment";
+    [Description("非审核机构培训事前审批")]
+    public const string TrainingPriorApproval = "training-prior-approval";
+    [Description("个人信息更正/删除申请")]
+    public const string DataRequest = "data-request";
+}
 
 /// <summary>What the requester is told when their request is decided (through the notice pipeline).</summary>
 internal sealed record ApprovalMessage(string Category, string Title, string Body, string Page);

@@ -66,6 +66,17 @@ internal sealed record ApprovalStep(string Approvers, string Mode, string? CorpI
 /// <summary>A kind's chain: its steps in order, whether it is approved on submission, and the OA process code when DingTalk decides.</summary>
 internal sealed record ApprovalChain(IReadOnlyList<ApprovalStep> Steps, bool AutoApprove = false, string? ProcessCode = null);
 
+/// <summary>Where a chain in force came from.</summary>
+internal static class ChainSource
+{
+    [Description("本校配置")]
+    public const string School = "school";
+    [Description("全市默认（教育局配置）")]
+    public const string City = "city";
+    [Description("系统默认")]
+    public const string Default = "default";
+}
+
 /// <summary>Where a chain came from: the school's own, the bureau's city default, or the kind's built-in default.</summary>
 internal sealed record EffectiveChain(string Kind, string Source, ApprovalChain Chain);
 

@@ -65,9 +65,9 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         var registered = kinds.Get(kind);
         var effective = await repo.ChainsAsync(corpId, kind, ct) switch
         {
-            ({ } school, _) => new EffectiveChain(kind, "school", school),
-            (_, { } city) => new EffectiveChain(kind, "city", city),
-            _ => new EffectiveChain(kind, "default", registered.DefaultChain),
+            ({ } school, _) => new EffectiveChain(kind, ChainSource.School, school),
+            (_, { } city) => new EffectiveChain(kind, ChainSource.City, city),
+            _ => new EffectiveChain(kind, ChainSource.Default, registered.DefaultChain),
         };
         // A step the law requires (the child-data officer's) ends every chain of its kind, whatever a school or the
         // bureau configured, and nothing of that kind is approved without it.

@@ -81,7 +81,7 @@ internal static class CallbackEndpoints
         if (eventType != "check_url")
         {
             await inbox.TryAddAsync(corp.CorpId, EventInbox.KeyFor(payload!["eventId"]?.ToString(), eventType, plaintext),
-                eventType, plaintext, "http", ct);
+                eventType, plaintext, EventSource.Http, ct);
         }
 
         return Results.Json(crypto.CreateSuccessReply(timestamp, nonce));

@@ -8,6 +8,17 @@ using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.DingTalk;
 
+/// <summary>How an event reached the inbox.</summary>
+internal static class EventSource
+{
+    [Description("HTTP 回调推送")]
+    public const string Http = "http";
+    [Description("Stream 长连接")]
+    public const string Stream = "stream";
+    [Description("推送失败事件列表（补取）")]
+    public const string FailedList = "failed-list";
+}
+
 /// <summary>Where an inbox event stands, for operators.</summary>
 internal static class InboxStatus
 {
@@ -54,7 +65,7 @@ internal sealed class EventInbox(Database db, TimeProvider time, PushBudget? pus
     public async Task<bool> TryAddAsync(string corpId, string eventKey, string eventType, string payload, string source,
         CancellationToken ct)
     {
-        if (source != "failed-list")
+        if (source != EventSource.FailedList)
         {
             pushes?.OnPushed(corpId, eventType);
         }

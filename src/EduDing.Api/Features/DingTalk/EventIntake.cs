@@ -18,7 +18,7 @@ internal sealed class EventIntake(EventInbox inbox, DingTalkClient client, ILogg
             var payload = JsonNode.Parse(ev.Data) as JsonObject ?? [];
             payload["EventType"] = ev.EventType;
             var text = payload.ToJsonString();
-            await inbox.TryAddAsync(corp.CorpId, EventInbox.KeyFor(ev.EventId, ev.EventType, text), ev.EventType, text, "stream", ct);
+            await inbox.TryAddAsync(corp.CorpId, EventInbox.KeyFor(ev.EventId, ev.EventType, text), ev.EventType, text, EventSource.Stream, ct);
             return StreamAck.Success;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
@@ -41,7 +41,7 @@ internal sealed class EventIntake(EventInbox inbox, DingTalkClient client, ILogg
                 payload["EventType"] = failed.EventType;
                 var text = payload.ToJsonString();
                 await inbox.TryAddAsync(corp.CorpId, EventInbox.KeyFor(payload["eventId"]?.ToString(), failed.EventType, text),
-                    failed.EventType, text, "failed-list", ct);
+                    failed.EventType, text, EventSource.FailedList, ct);
                 taken++;
             }
 

@@ -10,7 +10,7 @@ internal sealed record FanOutCorpDto(string CorpId, long RecipientsPending, long
     long BatchesClaimed, long BatchesUncertain, DateTime? NextAttemptAt);
 
 /// <summary>A notice whose fan-out is in progress or scheduled, for operators.</summary>
-internal sealed record FanOutDto(long NoticeId, string Kind, string SenderCorpId, string Title, [property: CodeValues(typeof(NoticeStatus))] string Status, DateTime SendAt,
+internal sealed record FanOutDto(long NoticeId, [property: CodeValues(typeof(NoticeService))] string Kind, string SenderCorpId, string Title, [property: CodeValues(typeof(NoticeStatus))] string Status, DateTime SendAt,
     IReadOnlyList<FanOutCorpDto> Corps);
 
 /// <summary>

@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using System.Text.Json;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Approvals;
@@ -21,7 +22,9 @@ internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbo
     ApprovalService approvals, ApprovalRepository approvalRequests, IOptions<NoticeOptions> options,
     TimeProvider time)
 {
+    [Description("通知公告")]
     public const string AnnouncementKind = "announcement";
+    [Description("系统消息")]
     public const string SystemKind = "system";
 
     private static readonly TimeSpan RecallWindow = TimeSpan.FromHours(24);

@@ -34,7 +34,7 @@ internal sealed record PersonRoleDto(string CorpId, [property: CodeValues(typeof
 
 internal sealed record PersonDto(string UnionId, IReadOnlyList<PersonRoleDto> Roles);
 
-internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Trigger, [property: CodeValues(typeof(SyncRunRepository))] string Status, string Phase, DateTime StartedAt,
+internal sealed record SyncRunDto(long Id, string CorpId, [property: CodeValues(typeof(OrgSyncService))] string Kind, string Trigger, [property: CodeValues(typeof(SyncRunRepository))] string Status, string Phase, DateTime StartedAt,
     DateTime UpdatedAt, DateTime? FinishedAt, IReadOnlyDictionary<string, long> Counts, IReadOnlyDictionary<string, long> Calls,
     string? Note, string? Error)
 {
@@ -45,7 +45,8 @@ internal sealed record SyncRunDto(long Id, string CorpId, string Kind, string Tr
 
 internal sealed record SyncRequestedDto(string CorpId, DateTime RequestedAt);
 
-internal sealed record InboxEventDto(long Id, string CorpId, string EventKey, string EventType, string Source, [property: CodeValues(typeof(InboxStatus))] string Status,
+internal sealed record InboxEventDto(long Id, string CorpId, string EventKey, string EventType,
+    [property: CodeValues(typeof(EventSource))] string Source, [property: CodeValues(typeof(InboxStatus))] string Status,
     DateTime ReceivedAt, int Attempts, DateTime? NextAttemptAt, DateTime? ProcessedAt, DateTime? ParkedAt, string? LastError)
 {
     public static InboxEventDto From(InboxEventView e) => new(e.Id, e.CorpId, e.EventKey, e.EventType, e.Source, e.Status, e.ReceivedAt,

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.ComponentModel;
 using System.Runtime.CompilerServices;
 using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
@@ -19,6 +20,7 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
     LeaseRepository leases, CallUsageTracker usage, ServiceInstance instance, IOptions<OrgSyncOptions> options,
     TimeProvider time, ILogger<OrgSyncService> log)
 {
+    [Description("全量同步")]
     public const string Kind = "full";
 
     public static string LeaseName(string corpId) => $"org-sync:{corpId}";

@@ -157,7 +157,17 @@ internal sealed record TeacherSituation(IReadOnlyList<TeacherRole> Roles, IReadO
 }
 
 /// <summary>A requirement beyond the credit counts (a role's training, a mandatory training): met, in progress, or missed.</summary>
-internal sealed record Requirement(string Name, string Status, string Detail);
+internal sealed record Requirement(string Name, [property: CodeValues(typeof(RequirementStatus))] string Status, string Detail);
+
+internal static class RequirementStatus
+{
+    [Description("已完成")]
+    public const string Met = "met";
+    [Description("进行中")]
+    public const string InProgress = "in-progress";
+    [Description("未按期完成")]
+    public const string Missed = "missed";
+}
 
 /// <summary>A teacher's standing in a cycle, with every reason it falls short.</summary>
 internal sealed record CycleCompliance(int CycleStart, int CycleEnd, decimal Total, decimal Minimum, IReadOnlyList<YearCredits> Years,
@@ -276,9 +286,9 @@ internal static class CreditCompliance
         var requirements = new List<Requirement>();
         void Add(string name, bool met, DateOnly? due, string detail)
         {
-            var status = met ? "met" : due is { } d && d < situation.Today ? "missed" : "in-progress";
+            var status = met ? RequirementStatus.Met : due is { } d && d < situation.Today ? RequirementStatus.Missed : RequirementStatus.InProgress;
             requirements.Add(new Requirement(name, status, detail));
-            if (status == "missed")
+            if (status == RequirementStatus.Missed)
             {
                 reasons.Add($"{name}: {detail}");
             }

@@ -38,7 +38,8 @@ internal static class CreditStatus
 }
 
 /// <summary>A training the teacher enrolled in, with its result and certificate code.</summary>
-internal sealed record ArchivedTraining(long TrainingId, string Title, string OrganiserCorpId, string CorpId, string UserId, string Status, string? Result,
+internal sealed record ArchivedTraining(long TrainingId, string Title, string OrganiserCorpId, string CorpId, string UserId,
+    [property: CodeValues(typeof(Approvals.ApprovalStatus))] string Status, string? Result,
     string? CertificateCode, DateTime EnrolledAt, DateTime? ResultAt);
 
 /// <summary>The teacher's line in a 定期注册 run, as frozen.</summary>

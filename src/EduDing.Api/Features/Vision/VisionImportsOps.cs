@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using Dapper;
 using EduDing.Api.Data;
 using EduDing.Api.Hosting;
@@ -9,7 +10,17 @@ namespace EduDing.Api.Features.Vision;
 /// One finished xlsx import of screening records, as operators see it: what came in and what it did, never its rows or
 /// problems (they name children, which operators are not entitled to see).
 /// </summary>
-internal sealed record VisionImportOpsDto(long Id, long RoundId, string CorpId, string FileName, string FileSha256, string Mode, int TotalRows,
+/// <summary>What an import does with a file that has bad rows: stores nothing, or stores the valid rows.</summary>
+internal static class VisionImportMode
+{
+    [Description("有错误则整份不导入")]
+    public const string Reject = "reject";
+    [Description("导入无误的行")]
+    public const string ImportValid = "import-valid";
+}
+
+internal sealed record VisionImportOpsDto(long Id, long RoundId, string CorpId, string FileName, string FileSha256,
+    [property: CodeValues(typeof(VisionImportMode))] string Mode, int TotalRows,
     int BadRows, int Created, int Updated, int Unchanged, string ImportedByUserId, DateTime ImportedAt);
 
 /// <summary>The imports of screening records, newest first, for operators (system-admin).</summary>

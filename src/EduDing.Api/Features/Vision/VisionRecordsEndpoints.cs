@@ -123,7 +123,7 @@ internal static class VisionRecordsEndpoints
         await service.RequireImportScopeAsync(caller, roundId, corpId, ct);
         var (fileName, content) = await Xlsx.ReadUploadAsync(http, 30 * 1024 * 1024, "at most 30 MB (split the school's file by grade)", ct);
         return TypedResults.Ok(await service.ImportAsync(caller, roundId, corpId, fileName, content,
-            onErrors ?? "reject", ct));
+            onErrors ?? VisionImportMode.Reject, ct));
     }
 
     internal static FileContentHttpResult Template() =>

@@ -215,7 +215,7 @@ internal sealed class VisionService(VisionRepository vision, OrgDirectory direct
     public async Task<ImportReport> ImportAsync(Caller caller, long roundId, string corpId, string fileName, byte[] file, string onErrors,
         CancellationToken ct)
     {
-        if (onErrors is not ("reject" or "import-valid"))
+        if (onErrors is not (VisionImportMode.Reject or VisionImportMode.ImportValid))
         {
             throw new RequestValidationException("onErrors", "must be reject (store nothing while any row is bad) or import-valid");
         }
@@ -224,7 +224,7 @@ internal sealed class VisionService(VisionRepository vision, OrgDirectory direct
         VisionAccess.RequireSchoolAdmin(caller, corpId);
         var parsed = VisionImport.Parse(new MemoryStream(file), round, await RosterAsync(corpId, ct), Today);
         var fileProblem = parsed.Problems.Any(p => p.Column == "file");
-        var store = !fileProblem && (parsed.Problems.Count == 0 || onErrors == "import-valid") && parsed.Rows.Count > 0;
+        var store = !fileProblem && (parsed.Problems.Count == 0 || onErrors == VisionImportMode.ImportValid) && parsed.Rows.Count > 0;
         var outcome = new SaveOutcome(0, 0, 0);
         var sha = Convert.ToHexString(SHA256.HashData(file)).ToLowerInvariant();
         if (store)
