@@ -4457,8 +4457,12 @@ export interface components {
             code: string;
             /** @description The request's trace id, as in the service's logs. */
             traceId: string;
-            /** @description For 400 and 415: each field (JSON name or path, or parameter) with its reasons. */
+            /** @description For 400 and 415: each field (JSON name or path, or parameter) with its reasons, in Chinese, fit to show next to the field. */
             errors?: null | {
+                [key: string]: string[];
+            };
+            /** @description The same fields with the English reasons, as the logs have them. */
+            errorsEn?: null | {
                 [key: string]: string[];
             };
         };

@@ -46,7 +46,13 @@ internal static class ContractResponses
                 ["errors"] = new OpenApiSchema
                 {
                     Type = JsonSchemaType.Object | JsonSchemaType.Null,
-                    Description = "For 400 and 415: each field (JSON name or path, or parameter) with its reasons.",
+                    Description = "For 400 and 415: each field (JSON name or path, or parameter) with its reasons, in Chinese, fit to show next to the field.",
+                    AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
+                },
+                ["errorsEn"] = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object | JsonSchemaType.Null,
+                    Description = "The same fields with the English reasons, as the logs have them.",
                     AdditionalProperties = new OpenApiSchema { Type = JsonSchemaType.Array, Items = new OpenApiSchema { Type = JsonSchemaType.String } },
                 },
             },

@@ -6,8 +6,9 @@ namespace EduDing.Api.Hosting;
 
 /// <summary>
 /// What every problem detail carries besides RFC 9457's fields (docs/errors.md): a stable machine-readable
-/// <c>code</c> the mini-app switches on, a Chinese <c>title</c> and <c>detail</c> it may show, the English ones as
-/// <c>titleEn</c> and <c>detailEn</c>, and
+/// <c>code</c> the mini-app switches on, a Chinese <c>title</c> and <c>detail</c> it may show (and, for a 400, each
+/// field's reasons in Chinese, <see cref="ValidationReasons"/>), the English ones as <c>titleEn</c>, <c>detailEn</c> and
+/// <c>errorsEn</c>, and
 /// the <c>traceId</c> of the request exactly as the logs write it (the W3C trace id, 32 hex digits).
 /// </summary>
 internal static class ProblemCodes
@@ -57,6 +58,15 @@ internal static class ProblemCodes
             }
 
             problem.Extensions["code"] = code;
+        }
+
+        if (problem is HttpValidationProblemDetails { Errors.Count: > 0 } withReasons)
+        {
+            problem.Extensions["errorsEn"] = withReasons.Errors.ToDictionary(e => e.Key, e => e.Value, StringComparer.Ordinal);
+            foreach (var field in withReasons.Errors.Keys.ToList())
+            {
+                withReasons.Errors[field] = withReasons.Errors[field].Select(ValidationReasons.ToChinese).ToArray();
+            }
         }
 
         problem.Extensions["titleEn"] = problem.Title;

@@ -89,6 +89,12 @@ public sealed class MalformedInputSweepTests(LiveOrgFixture fixture) : IClassFix
                         {
                             failures.Add($"no Chinese detail in {(int)response.StatusCode} for {what}: {text[..Math.Min(text.Length, 300)]}");
                         }
+                        else if ((int)response.StatusCode >= 400 && text.StartsWith('{') && JsonNode.Parse(text)?["errors"] is JsonObject errors &&
+                                 (errors.SelectMany(e => e.Value!.AsArray()).Any(r => !System.Text.RegularExpressions.Regex.IsMatch(r!.ToString(), "\\p{IsCJKUnifiedIdeographs}"))
+                                  || JsonNode.Parse(text)?["errorsEn"] is not JsonObject english || english.Count != errors.Count))
+                        {
+                            failures.Add($"a reason not in Chinese, or no English beside it, in {(int)response.StatusCode} for {what}: {text[..Math.Min(text.Length, 300)]}");
+                        }
                     }
                 }
             }

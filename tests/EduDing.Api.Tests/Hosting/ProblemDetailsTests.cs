@@ -107,7 +107,8 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         var response = await _app.CreateClient().GetAsync("/probe/page?page=first");
 
         var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal("must be a whole number", problem.GetProperty("errors").GetProperty("page")[0].GetString());
+        Assert.Equal("须为整数", problem.GetProperty("errors").GetProperty("page")[0].GetString());
+        Assert.Equal("must be a whole number", problem.GetProperty("errorsEn").GetProperty("page")[0].GetString());
         Assert.DoesNotContain("Nullable", problem.GetRawText());
     }
 
@@ -142,8 +143,28 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
         var response = await _app.CreateClient().GetAsync("/probe/invalid");
 
         var problem = await ReadProblemAsync(response, HttpStatusCode.BadRequest);
-        Assert.Equal("must be 1 to 12", problem.GetProperty("errors").GetProperty("grade")[0].GetString());
+        Assert.Equal("须在 1 至 12 之间", problem.GetProperty("errors").GetProperty("grade")[0].GetString());
+        Assert.Equal("must be 1 to 12", problem.GetProperty("errorsEn").GetProperty("grade")[0].GetString());
     }
+
+    /// <summary>The recurring shapes of a field's reason are said in Chinese with their values; any other is the general sentence.</summary>
+    [Theory]
+    [InlineData("is required", "必填")]
+    [InlineData("is required, at most 100 characters", "必填，最多 100 个字")]
+    [InlineData("is required (why the bureau needs to see identifiable records), at most 500 characters", "必填，最多 500 个字")]
+    [InlineData("at most 20,000 characters", "最多 20,000 个字")]
+    [InlineData("must be one of give, refuse, withdraw for vision-screening", "须为以下之一：give, refuse, withdraw")]
+    [InlineData("must be one of left-behind, migrant (留守儿童, 随迁子女) or omitted", "须为以下之一：left-behind, migrant")]
+    [InlineData("must name 1 to 5 pickup people", "须为 1 至 5 项")]
+    [InlineData("must be 1 to 1,000,000", "须在 1 至 1,000,000 之间")]
+    [InlineData("must be on or after from, within a year", "不能早于开始日期，且跨度不超过一年")]
+    [InlineData("must be a date, e.g. 2026-09-01", "须为日期，例如 2026-09-01")]
+    [InlineData("must be none, frame, contact or ok-lens", "须为以下之一：none, frame, contact, ok-lens")]
+    [InlineData("is required: the school through which the credits are claimed", "必填")]
+    [InlineData("programId, corpId and studentUserId are required", "有必填项未填写或不符合要求")]
+    [InlineData("'}' is invalid after a single JSON value. Expected end of data.", "请求内容不是有效的 JSON")]
+    [InlineData("offering 12 is not for this child's grade (3) and class", ValidationReasons.General)]
+    public void AReason_IsSaidInChinese(string english, string chinese) => Assert.Equal(chinese, ValidationReasons.ToChinese(english));
 
     [Fact]
     public async Task Get_UnexpectedException_Is500WithoutInternals()

@@ -1,0 +1,154 @@
+using System.Text.RegularExpressions;
+
+namespace EduDing.Api.Hosting;
+
+/// <summary>
+/// A 400's per-field reasons in Chinese for the mini-app (docs/errors.md): the features write each reason in English where
+/// they check the field; the recurring shapes of those sentences ("is required", "must be one of …", "at most N
+/// characters", a count or range, a date) are said here in Chinese with their values, and any other reason gets the
+/// general "此项填写有误". The English stays in <c>errorsEn</c>.
+/// </summary>
+internal static partial class ValidationReasons
+{
+    public const string General = "此项填写有误";
+
+    private static readonly Dictionary<string, string> Exact = new(StringComparer.Ordinal)
+    {
+        ["is required"] = "必填",
+        ["must be an array"] = "须为数组",
+        ["must be an object"] = "须为对象",
+        ["must be a number"] = "须为数字",
+        ["must be a whole number"] = "须为整数",
+        ["must be true or false"] = "须为 true 或 false",
+        ["must be a string"] = "须为文本",
+        ["must be a date, e.g. 2026-09-01"] = "须为日期，例如 2026-09-01",
+        ["must be a date and time, e.g. 2026-09-01T08:30:00+08:00"] = "须为日期时间，例如 2026-09-01T08:30:00+08:00",
+        ["must be a date yyyy-MM-dd"] = "须为日期（yyyy-MM-dd）",
+        ["must not be after to"] = "开始日期不能晚于结束日期",
+        ["must not be in the future"] = "不能晚于今天",
+        ["must be today or later"] = "不能早于今天",
+        ["must be json or xlsx"] = "须为 json 或 xlsx",
+        ["is not a corp this deployment serves"] = "不是本系统服务的单位",
+        ["must be another corp this deployment serves"] = "须为本系统服务的另一单位",
+        ["must be your own school"] = "须为本人所在学校",
+        ["is answered twice"] = "重复作答",
+        ["is not covered by the notice in force"] = "现行处理规则未涵盖此用途",
+        ["is not bureau staff in the synced organization"] = "不是教育局的工作人员",
+        ["must be the bureau's corp id (grants are for named bureau staff)"] = "须为教育局的单位（授权只给教育局的具体人员）",
+        ["must be the 18-character unified social credit code (统一社会信用代码)"] = "须为18位统一社会信用代码",
+        ["a file is required (multipart/form-data, field 'file')"] = "请上传文件（multipart/form-data，字段 file）",
+        ["Expected an ISO 8601 date and time, e.g. 2026-09-01T08:30:00+08:00."] = "须为日期时间，例如 2026-09-01T08:30:00+08:00",
+        ["is the year the school year starts, e.g. 2026 for 2026–2027"] = "须为学年的起始年份，例如 2026 表示 2026–2027 学年",
+        ["must be a current teacher of the school"] = "须为本校在职教师",
+        ["a contact name (≤ 50) and phone number are required"] = "须填写联系人姓名（不超过 50 字）和电话",
+        ["must be basic (基础托管) or elective (拓展课程)"] = "须为 basic（基础托管）或 elective（拓展课程）",
+        ["is required and not in the future"] = "必填，且不能晚于今天",
+        ["is required, 0 to the number of desks"] = "必填，0 至课桌数",
+        ["must be a mobile number"] = "须为手机号码",
+        ["must be pending, parked, unhandled or processed"] = "须为 pending、parked、unhandled 或 processed",
+        ["must be term or a month yyyy-MM"] = "须为 term 或月份（yyyy-MM）",
+    };
+
+    private static readonly (Regex Pattern, Func<Match, string> Chinese)[] Shapes =
+    [
+        (NotJson(), _ => "请求内容不是有效的 JSON"),
+        (RequiredOneOf(), m => $"必填，须为以下之一：{m.Groups["values"].Value}"),
+        (RequiredRange(), m => $"必填，须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
+        (SeveralRequired(), _ => "有必填项未填写或不符合要求"),
+        (FutureWithin(), m => $"须为将来的时间，且不超过 {m.Groups["days"].Value} 天后"),
+        (YearFrom(), m => $"须为 {m.Groups["year"].Value} 年及以后的年份"),
+        (TimeOfDay(), _ => "须为时间（HH:mm）"),
+        (SchoolServed(), _ => "须为本系统服务的学校"),
+        (ListOf(), m => $"须列出以下各项（不重复）：{m.Groups["values"].Value}"),
+        (RequiredAtMost(), m => $"必填，最多 {m.Groups["n"].Value} 个字"),
+        (RequiredWhy(), _ => "必填"),
+        (OneOfOr(), m => $"须为以下之一：{m.Groups["some"].Value}, {m.Groups["last"].Value}"),
+        (AtMost(), m => $"最多 {m.Groups["n"].Value} 个字"),
+        (OneOf(), m => $"须为以下之一：{m.Groups["values"].Value}"),
+        (WhenSetOneOf(), m => $"如填写，须为以下之一：{m.Groups["values"].Value}"),
+        (CountRange(), m => $"须为 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 项"),
+        (Range(), m => $"须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
+        (MoreThanZero(), m => $"须大于 0 且不超过 {m.Groups["max"].Value}"),
+        (OnOrAfter(), m => m.Groups["span"].Value == "a year" ? "不能早于开始日期，且跨度不超过一年" : "不能早于开始日期，且跨度不超过两年"),
+        (GradeLevels(), _ => "年级须为 1 至 12"),
+    ];
+
+    /// <summary>The reason in Chinese: its shape's sentence with the values, or the general one.</summary>
+    public static string ToChinese(string english)
+    {
+        if (Exact.TryGetValue(english, out var exact))
+        {
+            return exact;
+        }
+
+        foreach (var (pattern, chinese) in Shapes)
+        {
+            if (pattern.Match(english) is { Success: true } match)
+            {
+                return chinese(match);
+            }
+        }
+
+        return General;
+    }
+
+    [GeneratedRegex(@"^is required.*, at most (?<n>[\d,]+) characters$")]
+    private static partial Regex RequiredAtMost();
+
+    [GeneratedRegex(@"^is required(?: \(.*\)|: .*)?$")]
+    private static partial Regex RequiredWhy();
+
+    [GeneratedRegex(@"^at most (?<n>[\d,]+) characters$")]
+    private static partial Regex AtMost();
+
+    [GeneratedRegex(@"^must be one of (?<values>[\w\-:./]+(?:, [\w\-:./]+)*)(?: .*)?$")]
+    private static partial Regex OneOf();
+
+    [GeneratedRegex(@"^when set, one of (?<values>[\w\-:./]+(?:, [\w\-:./]+)*)(?: .*)?$")]
+    private static partial Regex WhenSetOneOf();
+
+    [GeneratedRegex(@"^must (?:list|hold|name|have|mark|choose) (?<from>\d[\d,]*) to (?<to>\d[\d,]*)\b")]
+    private static partial Regex CountRange();
+
+    [GeneratedRegex(@"^must be (?<from>\d[\d,]*) to (?<to>\d[\d,]*)\b")]
+    private static partial Regex Range();
+
+    [GeneratedRegex(@"^must be more than 0 and at most (?<max>\d[\d,.]*)")]
+    private static partial Regex MoreThanZero();
+
+    [GeneratedRegex(@"^must be on or after \w+, within (?<span>a year|two years)$")]
+    private static partial Regex OnOrAfter();
+
+    [GeneratedRegex(@"^(must list )?grade levels( are)? 1 to 12$")]
+    private static partial Regex GradeLevels();
+
+    [GeneratedRegex(@"JSON|end of data|invalid start of a value|is invalid after|Expected depth")]
+    private static partial Regex NotJson();
+
+    [GeneratedRegex(@"^is required, one of (?<values>[\w\-:./]+(?:, [\w\-:./]+)*)")]
+    private static partial Regex RequiredOneOf();
+
+    [GeneratedRegex(@"^is required, (?<from>\d[\d,]*) to (?<to>\d[\d,]*)$")]
+    private static partial Regex RequiredRange();
+
+    [GeneratedRegex(@"^[\w]+(?:, \w+)*(?:,? and \w+) are required")]
+    private static partial Regex SeveralRequired();
+
+    [GeneratedRegex(@"^must be in the future and at most (?<days>\d+) days away")]
+    private static partial Regex FutureWithin();
+
+    [GeneratedRegex(@"^(?:must be )?a year from (?<year>\d{4})")]
+    private static partial Regex YearFrom();
+
+    [GeneratedRegex(@"^must be HH:mm")]
+    private static partial Regex TimeOfDay();
+
+    [GeneratedRegex(@"^must be a school this deployment serves")]
+    private static partial Regex SchoolServed();
+
+    [GeneratedRegex(@"^must list .*, of (?<values>[\w\-:./]+(?:, [\w\-:./]+)*)$")]
+    private static partial Regex ListOf();
+
+    [GeneratedRegex(@"^must be (?<some>[\w\-]+(?:, [\w\-]+)*) or (?<last>[\w\-]+)$")]
+    private static partial Regex OneOfOr();
+}
