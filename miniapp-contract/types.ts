@@ -4453,7 +4453,7 @@ export interface components {
             detail?: null | string;
             /** @description The English detail, as the logs have it. */
             detailEn?: null | string;
-            /** @description Stable: {area}.{kind}[.{field}], e.g. after_school.invalid.pickups.phone_number. */
+            /** @description Stable: {area}.{kind}, with the field for a 400 or the reason for a 409 or 422, e.g. after_school.invalid.pickups.phone_number, care.conflict.already_applied. */
             code: string;
             /** @description The request's trace id, as in the service's logs. */
             traceId: string;

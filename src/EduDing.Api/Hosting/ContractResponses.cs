@@ -40,7 +40,7 @@ internal static class ContractResponses
                 ["detailEn"] = new OpenApiSchema { Type = JsonSchemaType.String | JsonSchemaType.Null, Description = "The English detail, as the logs have it." },
                 ["code"] = new OpenApiSchema
                 {
-                    Type = JsonSchemaType.String, Description = "Stable: {area}.{kind}[.{field}], e.g. after_school.invalid.pickups.phone_number.",
+                    Type = JsonSchemaType.String, Description = "Stable: {area}.{kind}, with the field for a 400 or the reason for a 409 or 422, e.g. after_school.invalid.pickups.phone_number, care.conflict.already_applied.",
                 },
                 ["traceId"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The request's trace id, as in the service's logs." },
                 ["errors"] = new OpenApiSchema

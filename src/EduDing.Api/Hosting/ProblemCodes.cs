@@ -42,6 +42,9 @@ internal static class ProblemCodes
     /// <summary>Where the exception handler leaves an exception's Chinese sentence for <see cref="Customize"/>.</summary>
     public const string ChineseDetailItem = "EduDing.ProblemDetailZh";
 
+    /// <summary>Where the exception handler leaves a conflict's or rule's reason, the last part of the code.</summary>
+    public const string ReasonItem = "EduDing.ProblemReason";
+
     public static void Customize(ProblemDetailsContext context)
     {
         var problem = context.ProblemDetails;
@@ -55,6 +58,10 @@ internal static class ProblemCodes
             if (status == 400 && problem is HttpValidationProblemDetails { Errors.Count: > 0 } invalid)
             {
                 code += "." + Snake(invalid.Errors.Keys.Order(StringComparer.Ordinal).First());
+            }
+            else if (context.HttpContext.Items[ReasonItem] is string reason)
+            {
+                code += "." + reason;
             }
 
             problem.Extensions["code"] = code;

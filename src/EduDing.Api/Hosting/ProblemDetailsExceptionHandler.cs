@@ -50,6 +50,11 @@ internal sealed partial class ProblemDetailsExceptionHandler(IProblemDetailsServ
             httpContext.Items[ProblemCodes.ChineseDetailItem] = chinese;
         }
 
+        if (exception is IProblemReason { Reason: { } reason })
+        {
+            httpContext.Items[ProblemCodes.ReasonItem] = reason;
+        }
+
         httpContext.Response.StatusCode = problem.Status!.Value;
         if (exception is DependencyUnavailableException unavailable)
         {

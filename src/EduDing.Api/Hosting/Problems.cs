@@ -16,16 +16,29 @@ internal sealed class NotFoundException(string detail, string? chinese = null) :
     public string? Chinese { get; } = chinese;
 }
 
-/// <summary>The request clashes with stored state (a duplicate, a stale version); becomes 409.</summary>
-internal sealed class ConflictException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+/// <summary>
+/// The request clashes with stored state (a duplicate, a stale version); becomes 409. <paramref name="reason"/> (snake
+/// case) ends the problem's code, so that the mini-app tells one conflict from another (docs/errors.md).
+/// </summary>
+internal sealed class ConflictException(string detail, string? chinese = null, string? reason = null) : Exception(detail), IChineseDetail, IProblemReason
 {
     public string? Chinese { get; } = chinese;
+
+    public string? Reason { get; } = reason;
 }
 
-/// <summary>Well-formed input that a business rule refuses (a closed window, a full class); becomes 422.</summary>
-internal sealed class RuleViolationException(string detail, string? chinese = null) : Exception(detail), IChineseDetail
+/// <summary>Well-formed input that a business rule refuses (a closed window, a full class); becomes 422. <paramref name="reason"/> as for 409.</summary>
+internal sealed class RuleViolationException(string detail, string? chinese = null, string? reason = null) : Exception(detail), IChineseDetail, IProblemReason
 {
     public string? Chinese { get; } = chinese;
+
+    public string? Reason { get; } = reason;
+}
+
+/// <summary>The last part of a problem's code: which conflict or which rule (e.g. <c>care.rule_violated.signup_window</c>).</summary>
+internal interface IProblemReason
+{
+    string? Reason { get; }
 }
 
 /// <summary>Input that fails validation, keyed by the field's JSON name; becomes 400 with per-field errors.</summary>

@@ -144,7 +144,7 @@ internal sealed class CareDaily(CareRepository care, CareDailyRepository daily, 
 
         if (Settings.RollLocked(day, today))
         {
-            throw new RuleViolationException($"The roll of {day:yyyy-MM-dd} is locked: late entries are allowed for {Settings.RollCorrectionDays} days.", $"{day:M月d日}的考勤已锁定：补签限 {Settings.RollCorrectionDays} 天内。");
+            throw new RuleViolationException($"The roll of {day:yyyy-MM-dd} is locked: late entries are allowed for {Settings.RollCorrectionDays} days.", $"{day:M月d日}的考勤已锁定：补签限 {Settings.RollCorrectionDays} 天内。", reason: "roll_locked");
         }
 
         var expected = (await ExpectedAsync(program, offering, day, ct)).Select(a => a.Id).ToHashSet();

@@ -84,7 +84,7 @@ internal sealed class CareDuty(Database db, CareRepository care, CareDaily loop,
 
         if (await loop.SessionOnAsync(program, today, ct) is not { } session)
         {
-            throw new RuleViolationException("The group has no session today.", "该班组今天没有托管安排。");
+            throw new RuleViolationException("The group has no session today.", "该班组今天没有托管安排。", reason: "no_session_today");
         }
 
         var minutes = (int)(session.EndsAt - TimeOnly.Parse(session.Session.StartsAt, CultureInfo.InvariantCulture)).TotalMinutes;

@@ -31,7 +31,7 @@ internal sealed class CareOffers(CareRepository care, OrgDirectory directory, Sy
             : await care.DeclineOfferAsync(applicationId, offeringId, time.UtcNowForDatabase(), ct);
         if (!resolved)
         {
-            throw new ConflictException($"No place in offering {offeringId} is offered to application {applicationId} now (claimed, declined, or the claim window ended).", "当前没有为您保留的名额（已确认、已放弃或确认时间已过）。");
+            throw new ConflictException($"No place in offering {offeringId} is offered to application {applicationId} now (claimed, declined, or the claim window ended).", "当前没有为您保留的名额（已确认、已放弃或确认时间已过）。", reason: "offer_closed");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, claim ? "care.offer.claim" : "care.offer.decline", application.CorpId,

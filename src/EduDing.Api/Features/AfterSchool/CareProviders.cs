@@ -73,7 +73,7 @@ internal sealed class CareProviders(Database db, AccessPolicy access, AuditLog a
         }
         catch (System.Data.Common.DbException ex) when (db.Dialect.IsUniqueViolation(ex))
         {
-            throw new ConflictException($"Provider {request.CreditCode} is already on the school's list.", "该机构已在学校的白名单中。");
+            throw new ConflictException($"Provider {request.CreditCode} is already on the school's list.", "该机构已在学校的白名单中。", reason: "provider_listed");
         }
 
         var provider = (await ListAsync(corpId, ct)).Single(p => p.CreditCode == request.CreditCode);

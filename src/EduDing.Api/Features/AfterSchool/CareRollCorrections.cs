@@ -39,7 +39,7 @@ internal sealed class CareRollCorrections(CareDaily daily, CareDailyRepository r
 
         if (options.Value.RollLocked(day, today))
         {
-            throw new RuleViolationException($"The roll of {day:yyyy-MM-dd} is locked: corrections are requested within {options.Value.RollCorrectionDays} days.", $"{day:M月d日}的考勤已锁定：更正须在 {options.Value.RollCorrectionDays} 天内申请。");
+            throw new RuleViolationException($"The roll of {day:yyyy-MM-dd} is locked: corrections are requested within {options.Value.RollCorrectionDays} days.", $"{day:M月d日}的考勤已锁定：更正须在 {options.Value.RollCorrectionDays} 天内申请。", reason: "roll_locked");
         }
 
         var application = (await daily.ExpectedAsync(program, offering, day, ct)).FirstOrDefault(a => a.Id == request.ApplicationId)
@@ -57,17 +57,17 @@ internal sealed class CareRollCorrections(CareDaily daily, CareDailyRepository r
         var current = (await roll.RollAsync(offeringId, day, ct)).GetValueOrDefault(application.Id);
         if (current is null)
         {
-            throw new RuleViolationException($"Nothing is marked for this child on {day:yyyy-MM-dd}: mark it as a late entry (补签) on the roll.", $"孩子{day:M月d日}还没有考勤记录，请在点名中补签。");
+            throw new RuleViolationException($"Nothing is marked for this child on {day:yyyy-MM-dd}: mark it as a late entry (补签) on the roll.", $"孩子{day:M月d日}还没有考勤记录，请在点名中补签。", reason: "nothing_marked");
         }
 
         if (current.Status == request.Status)
         {
-            throw new RuleViolationException($"The child is already marked {current.Status} on {day:yyyy-MM-dd}.", $"孩子{day:M月d日}的考勤已经是这个状态。");
+            throw new RuleViolationException($"The child is already marked {current.Status} on {day:yyyy-MM-dd}.", $"孩子{day:M月d日}的考勤已经是这个状态。", reason: "already_marked");
         }
 
         var id = await roll.AddCorrectionAsync(offeringId, application.Id, day, current.Status, request.Status, request.Reason.Trim(),
                      caller.UserIdIn(corpId), time.UtcNowForDatabase(), ct)
-                 ?? throw new ConflictException("A correction of this child's mark on this day is already waiting for the school.", "该孩子当天的考勤更正已在等待学校审核。");
+                 ?? throw new ConflictException("A correction of this child's mark on this day is already waiting for the school.", "该孩子当天的考勤更正已在等待学校审核。", reason: "correction_pending");
         var student = await directory.FindStudentAsync(corpId, application.StudentUserId, ct);
         var approval = await approvals.SubmitAsync(new ApprovalSubmission(RollCorrectionKind.Name, corpId, RollCorrectionKind.SubjectOf(id),
                 $"{student?.Name ?? application.StudentUserId}：{offering.Name} {day:M月d日} {current.Status} → {request.Status}", request.Reason.Trim(),

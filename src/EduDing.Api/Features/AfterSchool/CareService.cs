@@ -223,7 +223,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         var program = await ProgramOfSchoolAsync(corpId, id, ct);
         if (program.Status == CareProgramStatus.Closed)
         {
-            throw new ConflictException($"Program {id} is closed.", "该托管项目已结束。");
+            throw new ConflictException($"Program {id} is closed.", "该托管项目已结束。", reason: "program_closed");
         }
 
         var errors = new Dictionary<string, string[]>();
@@ -252,7 +252,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         if (!await care.ReviseTermsAsync(id, terms, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Program {id} is {program.Status}; the terms of a closed program stay as they were.", "项目已结束，须知不能再修改。");
+            throw new ConflictException($"Program {id} is {program.Status}; the terms of a closed program stay as they were.", "项目已结束，须知不能再修改。", reason: "program_closed");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.terms.revise", corpId, [],
@@ -277,12 +277,12 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         {
             throw new RuleViolationException($"The program breaks \"5+2\" on {violations.Count} day(s) and stays a draft: " +
                                              string.Join("; ", violations.Take(5).Select(v => $"{v.Day:yyyy-MM-dd} {v.Rule}: {v.Detail}")),
-                $"该项目有 {violations.Count} 天不符合“5+2”要求（每个上课日至少 2 小时、不早于下班时间结束），暂保存为草稿。");
+                $"该项目有 {violations.Count} 天不符合“5+2”要求（每个上课日至少 2 小时、不早于下班时间结束），暂保存为草稿。", reason: "five_plus_two");
         }
 
         if (!await care.SetProgramStatusAsync(id, CareProgramStatus.Draft, CareProgramStatus.Open, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Program {id} is {program.Status}; only a draft is opened.", "只有草稿状态的项目可以开放报名。");
+            throw new ConflictException($"Program {id} is {program.Status}; only a draft is opened.", "只有草稿状态的项目可以开放报名。", reason: "not_draft");
         }
 
         return (await care.FindProgramAsync(id, ct))!;
@@ -306,7 +306,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         var now = time.UtcNowForDatabase();
         if (now < program.SignupClosesAt)
         {
-            throw new RuleViolationException("The lottery is drawn after the signup window closes, so that every family is in it.", "报名截止后才能摇号，以保证每个家庭都参与。");
+            throw new RuleViolationException("The lottery is drawn after the signup window closes, so that every family is in it.", "报名截止后才能摇号，以保证每个家庭都参与。", reason: "lottery_before_close");
         }
 
         var draws = new List<(long, string, IReadOnlyList<long>)>();
@@ -378,12 +378,12 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         {
             throw new RuleViolationException(
                 $"Signup for this program is open from {ShanghaiTime.FromUtc(program.SignupOpensAt):yyyy-MM-dd HH:mm} (Beijing time) until it ends on {program.EndsOn:yyyy-MM-dd}.",
-                $"不在报名时间内：本项目自 {ShanghaiTime.FromUtc(program.SignupOpensAt):M月d日 HH:mm} 起可报名，至 {program.EndsOn:M月d日} 结束。");
+                $"不在报名时间内：本项目自 {ShanghaiTime.FromUtc(program.SignupOpensAt):M月d日 HH:mm} 起可报名，至 {program.EndsOn:M月d日} 结束。", reason: "signup_window");
         }
 
         if (grade is null || !program.Grades.Contains(grade.Value))
         {
-            throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.", "孩子所在年级不在本项目的招收范围内。");
+            throw new RuleViolationException($"The program is for grades {program.GradeLevels}; this child's class is not.", "孩子所在年级不在本项目的招收范围内。", reason: "grade_not_eligible");
         }
 
         var paperConsent = await RequireCareConsentAsync(corpId, request.StudentUserId, onBehalf, request.PaperConsent == true, ct);
@@ -449,7 +449,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             JsonSerializer.Serialize(pickup, JsonSerializerOptions.Web), request.Priority, request.Exemption, program.TermsVersion,
             CareApplicationStatus.Pending, now, null);
         var (id, places) = await care.SubmitAsync(application, chosen, now, ct)
-                           ?? throw new ConflictException("This child already has an application for the program.", "已为孩子报名过本项目，请勿重复提交。");
+                           ?? throw new ConflictException("This child already has an application for the program.", "已为孩子报名过本项目，请勿重复提交。", reason: "already_applied");
         if (paperConsent is { } notice)
         {
             await consentRecords.RecordAsync(corpId, request.StudentUserId, [(ConsentPurpose.AfterSchoolCare, ConsentDecision.Give)], notice,
@@ -497,7 +497,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             $"The guardian's consent to after-school care under the processing notice in force is {standing}; the application needs it.",
             standing is ConsentStanding.Refused or ConsentStanding.Withdrawn
                 ? "监护人已拒绝或撤回课后服务个人信息处理的同意，不能报名。"
-                : "报名前请先在“隐私与授权”中阅读个人信息处理规则并同意课后服务用途。");
+                : "报名前请先在“隐私与授权”中阅读个人信息处理规则并同意课后服务用途。", reason: "consent_missing");
     }
 
     /// <summary>
@@ -510,7 +510,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         if (application.Status is not (CareApplicationStatus.Pending or CareApplicationStatus.Approved))
         {
-            throw new ConflictException($"Application {id} is {application.Status}; only a live application changes groups.", "该报名已结束，不能再调整班组或课程。");
+            throw new ConflictException($"Application {id} is {application.Status}; only a live application changes groups.", "该报名已结束，不能再调整班组或课程。", reason: "application_ended");
         }
 
         var offerings = (await care.OfferingsAsync(application.ProgramId, ct)).ToDictionary(o => o.Id);
@@ -529,7 +529,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
 
         if (!await care.SwitchAsync(id, from, to, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Application {id} changed meanwhile; read it again.", "报名信息刚被修改过，请刷新后再试。");
+            throw new ConflictException($"Application {id} changed meanwhile; read it again.", "报名信息刚被修改过，请刷新后再试。", reason: "changed_meanwhile");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "care.switch", application.CorpId, [application.StudentUserId],
@@ -552,7 +552,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
         else if (!await care.SettleAsync(id, [CareApplicationStatus.Approved], CareApplicationStatus.Withdrawn, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Application {id} is {application.Status}; there is nothing to withdraw.", "该报名已结束，无需退出。");
+            throw new ConflictException($"Application {id} is {application.Status}; there is nothing to withdraw.", "该报名已结束，无需退出。", reason: "application_ended");
         }
 
         return (await care.FindApplicationAsync(id, ct))!;

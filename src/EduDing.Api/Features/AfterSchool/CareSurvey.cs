@@ -30,7 +30,7 @@ internal sealed class CareSurvey(Database db, CareRepository care, AccessPolicy 
         var program = (await care.FindProgramAsync(application.ProgramId, ct))!;
         if (ShanghaiTime.Today(time) < program.EndsOn.AddDays(-14))
         {
-            throw new RuleViolationException($"The survey opens on {program.EndsOn.AddDays(-14):yyyy-MM-dd}, in the program's last fortnight.", $"满意度评价将于 {program.EndsOn.AddDays(-14):M月d日} 开放（项目最后两周）。");
+            throw new RuleViolationException($"The survey opens on {program.EndsOn.AddDays(-14):yyyy-MM-dd}, in the program's last fortnight.", $"满意度评价将于 {program.EndsOn.AddDays(-14):M月d日} 开放（项目最后两周）。", reason: "survey_not_open");
         }
 
         if (rating is not (>= 1 and <= 5))
@@ -58,7 +58,7 @@ internal sealed class CareSurvey(Database db, CareRepository care, AccessPolicy 
         }
         catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
         {
-            throw new ConflictException("This course was already rated for this child.", "已为孩子评价过这门课程。");
+            throw new ConflictException("This course was already rated for this child.", "已为孩子评价过这门课程。", reason: "already_rated");
         }
     }
 

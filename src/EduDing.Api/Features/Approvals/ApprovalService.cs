@@ -103,7 +103,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         return pending ?? await AfterChangeAsync(id, opened, ct);
     }
 
-    private static ConflictException AlreadySubmitted(IApprovalKind kind) => new($"This {kind.DisplayName} was already submitted for approval.");
+    private static ConflictException AlreadySubmitted(IApprovalKind kind) => new($"This {kind.DisplayName} was already submitted for approval.", reason: "already_submitted");
 
     /// <summary>The new request's id, the approvers of its first step and, when it waits for them in the app, the request as stored.</summary>
     private async Task<(long Id, IReadOnlyList<Approver> Opened, ApprovalRequest? Pending)> SubmitOnceAsync(ApprovalSubmission submission, IApprovalKind kind,
@@ -320,7 +320,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             if (mine is null)
             {
                 throw assignees.Any(a => caller.Identities.Contains((a.CorpId, a.UserId)))
-                    ? new ConflictException($"Request {id} has moved on: your step was already decided.", "该申请已由他人处理，请刷新查看。")
+                    ? new ConflictException($"Request {id} has moved on: your step was already decided.", "该申请已由他人处理，请刷新查看。", reason: "step_decided")
                     : new ForbiddenException("Missing scope: an approver of this request's open step.");
             }
 
@@ -403,8 +403,8 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         }
 
         return request is { Status: ApprovalStatus.Pending, Route: ApprovalRoute.DingTalk }
-            ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); act on it there.", "该申请走钉钉 OA 审批，请在钉钉审批中处理。")
-            : new ConflictException($"Request {id} is {request.Status}, not awaiting a decision.", "该申请已处理完毕，不需要再审批。");
+            ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); act on it there.", "该申请走钉钉 OA 审批，请在钉钉审批中处理。", reason: "decided_in_dingtalk")
+            : new ConflictException($"Request {id} is {request.Status}, not awaiting a decision.", "该申请已处理完毕，不需要再审批。", reason: "not_pending");
     }
 
     /// <summary>Approves each of <paramref name="ids"/> the caller may decide; the others are reported with why not.</summary>
@@ -439,8 +439,8 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
                 !await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
             {
                 throw request.Route == ApprovalRoute.DingTalk
-                    ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); withdraw (撤销) it there.", "该申请走钉钉 OA 审批，请在钉钉审批中撤销。")
-                    : new ConflictException($"Request {id} was decided already; it cannot be withdrawn.", "申请已有审批结果，不能撤回。");
+                    ? new ConflictException($"Request {id} is decided in DingTalk (OA approval); withdraw (撤销) it there.", "该申请走钉钉 OA 审批，请在钉钉审批中撤销。", reason: "decided_in_dingtalk")
+                    : new ConflictException($"Request {id} was decided already; it cannot be withdrawn.", "申请已有审批结果，不能撤回。", reason: "already_decided");
             }
 
             var current = await repo.GetAsync(tx, id, token);
@@ -465,7 +465,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         {
             if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Returned, ApprovalRoute.InApp, now, token))
             {
-                throw new ConflictException($"Request {id} is not returned for changes; only a returned request is resubmitted.", "只有被退回的申请可以重新提交。");
+                throw new ConflictException($"Request {id} is not returned for changes; only a returned request is resubmitted.", "只有被退回的申请可以重新提交。", reason: "not_returned");
             }
 
             await repo.AddActionAsync(tx, id, 0, request.RequesterCorpId, request.RequesterUserId, "resubmit", comment?.Trim(), now, token);

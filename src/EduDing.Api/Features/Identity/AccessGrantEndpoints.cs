@@ -120,7 +120,7 @@ internal static class AccessGrantEndpoints
 
         if (!await grants.RevokeAsync(id, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Grant {id} was already revoked.", "该授权已被撤销。");
+            throw new ConflictException($"Grant {id} was already revoked.", "该授权已被撤销。", reason: "already_revoked");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, RevokeAction, corpId, [], $"grant #{id} revoked", AuditLog.Allowed, ct);

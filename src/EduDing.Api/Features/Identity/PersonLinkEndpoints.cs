@@ -52,12 +52,12 @@ internal static class PersonLinkEndpoints
         var other = await sessions.VerifyCodeAsync(request.CorpId!, request.AuthCode!, "corpId", ct);
         if (caller.Identities.Contains((other.CorpId, other.UserId)))
         {
-            throw new ConflictException("These accounts are already the same person here; nothing to link.", "这两个账号已识别为同一人，无需关联。");
+            throw new ConflictException("These accounts are already the same person here; nothing to link.", "这两个账号已识别为同一人，无需关联。", reason: "same_person");
         }
 
         var link = await identity.LinkAsync(caller.Account.CorpId, caller.Account.UserId, other.CorpId, other.UserId, "sign-in",
                        "both accounts proved by their own 免登 codes", caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct)
-                   ?? throw new ConflictException("These accounts are already linked.", "这两个账号已经关联。");
+                   ?? throw new ConflictException("These accounts are already linked.", "这两个账号已经关联。", reason: "already_linked");
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, LinkAction, other.CorpId, [],
             $"link #{link.Id}: {link.CorpIdA}/{link.UserIdA} ↔ {link.CorpIdB}/{link.UserIdB} by sign-in", AuditLog.Allowed, ct);
         return TypedResults.Created($"/api/me/links/{link.Id}", PersonLinkDto.From(link));
@@ -119,7 +119,7 @@ internal static class PersonLinkEndpoints
                      ?? throw new RequestValidationException("otherUserId", "is not a person of that corp");
         var link = await identity.LinkAsync(mine.CorpId, mine.UserId, theirs.CorpId, theirs.UserId, Roles.SchoolAdmin, request.Evidence!.Trim(),
                        caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct)
-                   ?? throw new ConflictException("These accounts are already linked.", "这两个账号已经关联。");
+                   ?? throw new ConflictException("These accounts are already linked.", "这两个账号已经关联。", reason: "already_linked");
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, LinkAction, corpId, [],
             $"link #{link.Id}: {link.CorpIdA}/{link.UserIdA} ↔ {link.CorpIdB}/{link.UserIdB} by the school admin: {link.Evidence}", AuditLog.Allowed, ct);
         return TypedResults.Created($"/api/corps/{corpId}/person-links/{link.Id}", PersonLinkDto.From(link));
@@ -149,7 +149,7 @@ internal static class PersonLinkEndpoints
     {
         if (!await identity.UnlinkAsync(link.Id, caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Link {link.Id} was already ended.", "该关联已解除。");
+            throw new ConflictException($"Link {link.Id} was already ended.", "该关联已解除。", reason: "link_ended");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, UnlinkAction, link.CorpIdA, [],

@@ -117,7 +117,7 @@ internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbo
 
         if (!await resolver.ReachesAnyoneAsync(normalized, ct))
         {
-            throw new RuleViolationException("The audience reaches nobody in the synced organizations.", "所选范围内没有可接收通知的人，请调整发送对象。");
+            throw new RuleViolationException("The audience reaches nobody in the synced organizations.", "所选范围内没有可接收通知的人，请调整发送对象。", reason: "audience_empty");
         }
 
         var needsApproval = asTeacher && (await notices.TeacherNoticesNeedApprovalAsync(corpId, ct) ?? Settings.TeacherNoticesNeedApproval);
@@ -250,7 +250,7 @@ internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbo
         }
 
         var request = await approvalRequests.FindBySubjectAsync(NoticeApprovalKind.Name, NoticeApprovalKind.SubjectOf(id), ct)
-                      ?? throw new ConflictException($"Notice {id} is {notice.Status}, not awaiting approval.", "该通知不在待审批状态。");
+                      ?? throw new ConflictException($"Notice {id} is {notice.Status}, not awaiting approval.", "该通知不在待审批状态。", reason: "not_awaiting_approval");
         await approvals.DecideAsync(caller, request.Id, approve ? ApprovalDecision.Approve : ApprovalDecision.Reject, comment, ct);
         return (await notices.FindAsync(id, ct))!;
     }
@@ -260,7 +260,7 @@ internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbo
         var notice = await FindManagedAsync(caller, id, ct);
         if (notice.Status is not (NoticeStatus.Sending or NoticeStatus.Sent))
         {
-            throw new RuleViolationException($"Notice {id} is {notice.Status}; only a sent notice has unread recipients to remind.", "通知发送后才能提醒未读的人。");
+            throw new RuleViolationException($"Notice {id} is {notice.Status}; only a sent notice has unread recipients to remind.", "通知发送后才能提醒未读的人。", reason: "not_sent");
         }
 
         var now = time.UtcNowForDatabase();
@@ -268,7 +268,7 @@ internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbo
         return await outbox.QueueReminderAsync(id, today, (corpId, _) => NoticeMessages.ReminderFor(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings), today), Settings.BatchSize,
                    now, ct)
                ?? throw new RuleViolationException(
-                   "The unread were already reminded today; DingTalk delivers one identical message per person per day, so try tomorrow.", "今天已经提醒过未读的人，钉钉每天只能发送一次相同消息，请明天再试。");
+                   "The unread were already reminded today; DingTalk delivers one identical message per person per day, so try tomorrow.", "今天已经提醒过未读的人，钉钉每天只能发送一次相同消息，请明天再试。", reason: "reminded_today");
     }
 
     public async Task RecallAsync(Caller caller, long id, CancellationToken ct)
@@ -277,13 +277,13 @@ internal sealed class NoticeService(NoticeRepository notices, NoticeOutbox outbo
         var now = time.UtcNowForDatabase();
         if (notice.ResolvedAt is { } resolved && now - resolved > RecallWindow)
         {
-            throw new RuleViolationException("A notice can be recalled within 24 hours of sending (DingTalk's recall window).", "通知发出超过 24 小时，已不能撤回。");
+            throw new RuleViolationException("A notice can be recalled within 24 hours of sending (DingTalk's recall window).", "通知发出超过 24 小时，已不能撤回。", reason: "recall_window_passed");
         }
 
         var userId = caller.UserIdIn(notice.SenderCorpId);
         if (!await outbox.RecallAsync(id, userId, now, now - RecallWindow, ct))
         {
-            throw new ConflictException($"Notice {id} is {notice.Status}; there is nothing to recall.", "该通知无需撤回。");
+            throw new ConflictException($"Notice {id} is {notice.Status}; there is nothing to recall.", "该通知无需撤回。", reason: "nothing_to_recall");
         }
     }
 

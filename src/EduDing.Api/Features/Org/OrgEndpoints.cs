@@ -166,7 +166,7 @@ internal static class OrgEndpoints
         var now = time.UtcNowForDatabase();
         if (!await org.RequestSyncAsync(corpId, now, ct))
         {
-            throw new ConflictException($"Corp {corpId} has not been registered yet; the first reconcile does that. Try again shortly.", "该组织尚未完成首次同步，请稍后再试。");
+            throw new ConflictException($"Corp {corpId} has not been registered yet; the first reconcile does that. Try again shortly.", "该组织尚未完成首次同步，请稍后再试。", reason: "corp_not_registered");
         }
 
         return TypedResults.Accepted($"/api/org/sync-runs?corpId={Uri.EscapeDataString(corpId)}", new SyncRequestedDto(corpId, now));

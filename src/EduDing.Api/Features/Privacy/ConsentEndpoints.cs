@@ -122,7 +122,7 @@ internal static class ConsentEndpoints
         catch (System.Data.Common.DbException ex) when (repo.IsUniqueViolation(ex))
         {
             throw new ConflictException("Another version of this notice was published at the same moment; read the list and publish again.",
-                "同一时间已有另一版本发布，请刷新后重试。");
+                "同一时间已有另一版本发布，请刷新后重试。", reason: "concurrent_publish");
         }
 
         var notice = (await repo.FindNoticeAsync(id, ct))!;
@@ -196,7 +196,7 @@ internal static class ConsentEndpoints
         if (notice is null || notice.Id != request.NoticeId)
         {
             throw new ConflictException("The processing notice has changed since it was read: read the one in force and answer again.",
-                "个人信息处理规则已更新，请阅读最新版本后再作答。");
+                "个人信息处理规则已更新，请阅读最新版本后再作答。", reason: "notice_changed");
         }
 
         var uncovered = answers.Select((a, i) => (a, i)).Where(x => !notice.PurposeList.Contains(x.a.Purpose!)).ToList();
@@ -212,7 +212,7 @@ internal static class ConsentEndpoints
             if (standing != ConsentStanding.Given)
             {
                 throw new ConflictException($"answers[{index}]: there is no consent to withdraw for {answer.Purpose}.",
-                    "该用途目前没有可撤回的同意。");
+                    "该用途目前没有可撤回的同意。", reason: "nothing_to_withdraw");
             }
         }
 

@@ -108,7 +108,7 @@ internal sealed class ProvincialImports(Database db, CorpDirectory corps, Traini
         }
         catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
         {
-            throw new ConflictException("Another import of the same records ran at the same moment; import the file again.", "有人同时导入了相同的记录，请重新导入该文件。");
+            throw new ConflictException("Another import of the same records ran at the same moment; import the file again.", "有人同时导入了相同的记录，请重新导入该文件。", reason: "concurrent_import");
         }
     }
 

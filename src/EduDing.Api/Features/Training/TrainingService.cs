@@ -73,7 +73,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
         }
         catch (System.Data.Common.DbException ex) when (repo.IsUniqueViolation(ex))
         {
-            throw new ConflictException($"Prior approval {prior} is already named by another claim.", "该事前审批已被另一条学分申报使用。");
+            throw new ConflictException($"Prior approval {prior} is already named by another claim.", "该事前审批已被另一条学分申报使用。", reason: "prior_approval_used");
         }
 
         var approval = await approvals.SubmitAsync(new ApprovalSubmission(TrainingCreditKind.Name, corpId, TrainingCreditKind.SubjectOf(id),
@@ -108,7 +108,7 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
 
         if (credit.Status is not (CreditStatus.Pending or CreditStatus.Returned))
         {
-            throw new ConflictException($"Claim {id} is {credit.Status}; evidence is attached while it is under review.", "只有审核中的申报可以上传证明材料。");
+            throw new ConflictException($"Claim {id} is {credit.Status}; evidence is attached while it is under review.", "只有审核中的申报可以上传证明材料。", reason: "claim_not_pending");
         }
 
         var contentType = EvidenceType(content)
@@ -183,13 +183,13 @@ internal sealed class TrainingService(TrainingRepository repo, OrgDirectory dire
 
         if (credit.Parts is { Count: > 0 })
         {
-            throw new ConflictException($"Claim {id} is split across domains with its credits per part; the teacher claims again to change them.", "该申报已按领域分配学分，如需修改请教师重新申报。");
+            throw new ConflictException($"Claim {id} is split across domains with its credits per part; the teacher claims again to change them.", "该申报已按领域分配学分，如需修改请教师重新申报。", reason: "claim_split");
         }
 
         await years.RequireOpenAsync(corpId, credit.EarnedOn, ct);
         if (!await repo.SetCreditsAsync(id, credits.Value, ct))
         {
-            throw new ConflictException($"Claim {id} is {credit.Status}; credits are set while it is under review.", "只有审核中的申报可以认定学分。");
+            throw new ConflictException($"Claim {id} is {credit.Status}; credits are set while it is under review.", "只有审核中的申报可以认定学分。", reason: "claim_not_pending");
         }
 
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, "training.set-credits", corpId, [],

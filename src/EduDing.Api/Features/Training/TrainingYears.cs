@@ -100,7 +100,7 @@ internal sealed class TrainingYears(Database db, CorpDirectory corps, AccessPoli
         var closing = await FindAsync(corpId, year, ct);
         if (closing?.LockedAt is not { } lockedAt)
         {
-            throw new ConflictException($"Year {year} is not locked for this school.", $"本校 {year} 年度尚未锁定。");
+            throw new ConflictException($"Year {year} is not locked for this school.", $"本校 {year} 年度尚未锁定。", reason: "year_not_locked");
         }
 
         var request = await approvals.SubmitAsync(new ApprovalSubmission(TrainingYearReopenKind.Name, corpId,
@@ -118,7 +118,7 @@ internal sealed class TrainingYears(Database db, CorpDirectory corps, AccessPoli
     {
         if (await FindAsync(corpId, year, ct) is { LockedAt: not null })
         {
-            throw new ConflictException($"Year {year} is closed for this school: ask the bureau to reopen it for a correction.", $"本校 {year} 年度已关账，如需更正请向教育局申请重新开放。");
+            throw new ConflictException($"Year {year} is closed for this school: ask the bureau to reopen it for a correction.", $"本校 {year} 年度已关账，如需更正请向教育局申请重新开放。", reason: "year_closed");
         }
     }
 

@@ -247,7 +247,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                 new { id }, tx, cancellationToken: token));
             if (taken >= training.Capacity)
             {
-                throw new ConflictException($"Training {id} is full ({training.Capacity} places).", $"该培训名额已满（共 {training.Capacity} 人）。");
+                throw new ConflictException($"Training {id} is full ({training.Capacity} places).", $"该培训名额已满（共 {training.Capacity} 人）。", reason: "training_full");
             }
 
             // With quotas, a school's teachers take only its own places.
@@ -262,7 +262,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
                     throw new ConflictException(places == 0
                         ? $"Training {id} has no places for this school."
                         : $"This school's {places} places in training {id} are taken.",
-                        places == 0 ? "该培训没有分配给本校的名额。" : $"本校在该培训的 {places} 个名额已报满。");
+                        places == 0 ? "该培训没有分配给本校的名额。" : $"本校在该培训的 {places} 个名额已报满。", reason: "school_places_taken");
                 }
             }
 
@@ -281,7 +281,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         }, ct);
         if (!added)
         {
-            throw new ConflictException($"You are already enrolled in training {id}.", "您已报名该培训。");
+            throw new ConflictException($"You are already enrolled in training {id}.", "您已报名该培训。", reason: "already_enrolled");
         }
 
         var request = await approvals.SubmitAsync(new ApprovalSubmission(TrainingEnrolmentKind.Name, corpId,
@@ -312,7 +312,7 @@ internal sealed class Trainings(Database db, TrainingRepository credits, OrgDire
         {
             throw new RuleViolationException(
                 $"Sign-in for this session is open from {ShanghaiTime.FromUtc(session.StartsAt - SignInOpensBefore):yyyy-MM-dd HH:mm} to {ShanghaiTime.FromUtc(session.EndsAt):HH:mm} (Beijing time).",
-                $"签到时间为 {ShanghaiTime.FromUtc(session.StartsAt - SignInOpensBefore):M月d日 HH:mm} 至 {ShanghaiTime.FromUtc(session.EndsAt):HH:mm}。");
+                $"签到时间为 {ShanghaiTime.FromUtc(session.StartsAt - SignInOpensBefore):M月d日 HH:mm} 至 {ShanghaiTime.FromUtc(session.EndsAt):HH:mm}。", reason: "sign_in_window");
         }
 
         await using var connection = await db.OpenConnectionAsync(ct);

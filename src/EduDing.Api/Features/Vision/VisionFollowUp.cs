@@ -30,7 +30,7 @@ internal sealed class VisionFollowUp(VisionRepository vision, VisionAccess acces
         var referral = await GuardiansReferralAsync(caller, id, ct);
         if (!await vision.AcknowledgeReferralAsync(id, caller.UserIdIn(referral.CorpId), time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Referral {id} is {referral.Status}; only an open referral is acknowledged.", "该转诊提醒已确认过或已结束。");
+            throw new ConflictException($"Referral {id} is {referral.Status}; only an open referral is acknowledged.", "该转诊提醒已确认过或已结束。", reason: "referral_not_open");
         }
 
         return (await vision.FindReferralAsync(id, ct))!;
@@ -75,7 +75,7 @@ internal sealed class VisionFollowUp(VisionRepository vision, VisionAccess acces
         if (!await vision.ReportVisitAsync(id, caller.UserIdIn(referral.CorpId), request.VisitDate!.Value, request.Hospital!.Trim(),
                 request.Diagnosis!.Trim(), request.Prescription?.Trim(), time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Referral {id} is {referral.Status}; its visit was already reported.", "已经填报过就诊情况。");
+            throw new ConflictException($"Referral {id} is {referral.Status}; its visit was already reported.", "已经填报过就诊情况。", reason: "visit_reported");
         }
 
         return (await vision.FindReferralAsync(id, ct))!;

@@ -251,7 +251,7 @@ internal sealed class VisionService(VisionRepository vision, OrgDirectory direct
         VisionAccess.RequireSchoolAdmin(caller, corpId);
         if (!await vision.PublishAsync(roundId, corpId, caller.UserIdIn(corpId), time.UtcNowForDatabase(), ct))
         {
-            throw new ConflictException($"Round {roundId} is already published for this school.", "本校该轮筛查结果已发布。");
+            throw new ConflictException($"Round {roundId} is already published for this school.", "本校该轮筛查结果已发布。", reason: "already_published");
         }
 
         var guardians = await directory.GuardiansOfStudentsAsync(corpId, await vision.ScreenedStudentsAsync(roundId, corpId, ct), ct);

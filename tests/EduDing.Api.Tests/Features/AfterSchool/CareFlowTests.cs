@@ -90,6 +90,7 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         var duplicate = (await again.Content.ReadFromJsonAsync<JsonObject>())!;
         Assert.Equal("已为孩子报名过本项目，请勿重复提交。", duplicate["detail"]!.ToString());
         Assert.Equal("This child already has an application for the program.", duplicate["detailEn"]!.ToString());
+        Assert.Equal("care.conflict.already_applied", duplicate["code"]!.ToString());
         var bad = await secondClient.PostAsJsonAsync("/api/me/care/applications", new
         {
             programId, corpId = school.CorpId, studentUserId = families[1].Student, offeringIds = new[] { basic }, weekdays = new[] { 1 },

@@ -118,6 +118,7 @@ public abstract class ConsentTests<TDb>(ConsentFixture<TDb> fixture) where TDb :
         Assert.Equal(2, (int)v2["version"]!);
         var stale = await AnswerAsync(guardian, school, families[0].Child, (long)city["id"]!, "vision-screening", "withdraw");
         Assert.Equal(HttpStatusCode.Conflict, stale.StatusCode);
+        Assert.Equal("privacy.conflict.notice_changed", (await stale.Content.ReadFromJsonAsync<JsonObject>())!["code"]!.ToString());
         Assert.Equal([families[0].Child], await ShownAsync());
 
         // Withdrawn: the child disappears from the school's lists again; a second withdrawal has nothing to withdraw.
