@@ -57,13 +57,17 @@ internal sealed class Database
     /// Runs <paramref name="work"/> in a transaction and commits it. On a transient error the transaction is rolled
     /// back and the whole of <paramref name="work"/> runs again, so it must not have effects outside the database.
     /// </summary>
-    public async Task<T> InTransactionAsync<T>(Func<DbTransaction, CancellationToken, Task<T>> work,
+    public Task<T> InTransactionAsync<T>(Func<DbTransaction, CancellationToken, Task<T>> work,
+        CancellationToken ct) => InTransactionAsync(work, System.Data.IsolationLevel.Unspecified, ct);
+
+    /// <summary>As <see cref="InTransactionAsync{T}(Func{DbTransaction, CancellationToken, Task{T}}, CancellationToken)"/>, at <paramref name="isolation"/>.</summary>
+    public async Task<T> InTransactionAsync<T>(Func<DbTransaction, CancellationToken, Task<T>> work, System.Data.IsolationLevel isolation,
         CancellationToken ct)
     {
         return await _transactionRetry.ExecuteAsync(async token =>
         {
             await using var connection = await DataSource.OpenConnectionAsync(token);
-            await using var tx = await connection.BeginTransactionAsync(token);
+            await using var tx = await connection.BeginTransactionAsync(isolation, token);
             var result = await work(tx, token);
             await tx.CommitAsync(token);
             return result;

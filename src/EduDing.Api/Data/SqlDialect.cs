@@ -49,6 +49,14 @@ internal abstract class SqlDialect
     public abstract string ForUpdate { get; }
 
     /// <summary>
+    /// The isolation of transactions that must lock no gaps another writer needs (docs/org-mirror.md "Lock scope"):
+    /// READ COMMITTED on MySQL, where a scan or a missed update then locks only the rows it changes, so writers of
+    /// different corps (or two instances adding a month's first row) never wait for each other's gaps. Where such a
+    /// transaction needs its own turn, it takes a lock row first. SQLite's single writer needs none.
+    /// </summary>
+    public abstract IsolationLevel GapFreeIsolation { get; }
+
+    /// <summary>
     /// INSERT … VALUES (@column, …) that updates <paramref name="updates"/> when a row with the same
     /// <paramref name="keys"/> exists. Parameters are named after the columns.
     /// </summary>
@@ -172,6 +180,8 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string ForUpdate => "";
 
+    public override IsolationLevel GapFreeIsolation => IsolationLevel.Unspecified;
+
     protected override string UpsertTail(string[] keys, string[] updates) =>
         $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {string.Join(", ", updates.Select(c => $"{c} = excluded.{c}"))}";
 
@@ -282,6 +292,8 @@ internal sealed class MySqlDialect : SqlDialect
     public override string SelectLastInsertId => "SELECT LAST_INSERT_ID()";
 
     public override string ForUpdate => " FOR UPDATE";
+
+    public override IsolationLevel GapFreeIsolation => IsolationLevel.ReadCommitted;
 
     // VALUES() is deprecated on MySQL 8 but works there, and the row alias form is not accepted by MariaDB.
     protected override string UpsertTail(string[] keys, string[] updates) =>

@@ -101,19 +101,30 @@ internal sealed class CallUsageTracker(Database db, TimeProvider time) : IDingTa
 
             try
             {
-                await db.InTransactionAsync(async (tx, token) =>
+                // At READ COMMITTED the update of a month's first row locks no gap, so two instances adding their first
+                // calls of a month never deadlock; the one whose insert comes second adds to the other's row instead.
+                await db.InTransactionAsync<bool>(async (tx, token) =>
                 {
                     var args = new { corpId = key.CorpId, month = key.Month, api = key.Api, calls };
-                    var updated = await tx.Connection!.ExecuteAsync(new CommandDefinition(
-                        "UPDATE dingtalk_call_usage SET calls = calls + @calls WHERE corp_id = @corpId AND month = @month AND api = @api",
-                        args, tx, cancellationToken: token));
-                    if (updated == 0)
+                    const string add = "UPDATE dingtalk_call_usage SET calls = calls + @calls WHERE corp_id = @corpId AND month = @month AND api = @api";
+                    if (await tx.Connection!.ExecuteAsync(new CommandDefinition(add, args, tx, cancellationToken: token)) > 0)
+                    {
+                        return true;
+                    }
+
+                    try
                     {
                         await tx.Connection!.ExecuteAsync(new CommandDefinition(
                             "INSERT INTO dingtalk_call_usage (corp_id, month, api, calls) VALUES (@corpId, @month, @api, @calls)",
                             args, tx, cancellationToken: token));
                     }
-                }, ct);
+                    catch (System.Data.Common.DbException ex) when (db.Dialect.IsUniqueViolation(ex))
+                    {
+                        await tx.Connection!.ExecuteAsync(new CommandDefinition(add, args, tx, cancellationToken: token));
+                    }
+
+                    return true;
+                }, db.Dialect.GapFreeIsolation, ct);
             }
             catch
             {

@@ -61,14 +61,15 @@ internal sealed class OrgRepository(Database db)
     // Two writers keep the mirror: events (one person, department, node or class re-read after DingTalk said it changed;
     // stamped event_at / roster_event_at) and the full reconcile (a snapshot read over seconds to minutes). A reconcile
     // write passes eventsSince, when its read began: rows an event wrote since then are newer than the snapshot and are
-    // left as the event left them; any later change brings its own event. The reconcile locks the corp's rows before it
-    // looks (FOR UPDATE on MySQL; SQLite transactions hold the write lock from BEGIN), and every event write touches its
-    // row first, so the two serialize and neither can slip between the other's check and write. docs/org-mirror.md.
+    // left as the event left them; any later change brings its own event. Every write of a corp's mirror first locks the
+    // corp's row in `corps` (WriteCorpAsync; SQLite transactions hold the write lock from BEGIN), so the writers of one
+    // corp serialize and neither can slip between the other's check and write, while the whole-corp reconciles run at
+    // READ COMMITTED and lock no gaps a neighbouring corp's writer needs. docs/org-mirror.md "Lock scope".
 
     /// <summary>Reconcile: every department of the corp confirmed, the missing marked removed, event-fresh rows kept.</summary>
     public Task ReplaceDepartmentsAsync(string corpId, IReadOnlyList<DepartmentRow> departments, DateTime now, DateTime eventsSince,
         CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             var fresh = await EventFreshAsync<long>(tx, "departments", "dept_id", corpId, eventsSince, token);
             await tx.Connection!.ExecuteAsync(new CommandDefinition(DepartmentUpsert(stamped: false),
@@ -82,24 +83,27 @@ internal sealed class OrgRepository(Database db)
 
     /// <summary>Event: one department as DingTalk has it now.</summary>
     public Task UpsertDepartmentAsync(string corpId, DepartmentRow department, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(DepartmentUpsert(stamped: true),
-            DepartmentArgs(corpId, department, now, now), tx, cancellationToken: token)), ct);
+        WriteCorpAsync(corpId, async (tx, token) =>
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition(DepartmentUpsert(stamped: true), DepartmentArgs(corpId, department, now, now), tx,
+                cancellationToken: token));
+        }, ct);
 
     /// <summary>Event: the department is gone from DingTalk.</summary>
-    public async Task MarkDepartmentRemovedAsync(string corpId, long deptId, DateTime now, CancellationToken ct)
-    {
-        await using var connection = await db.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE departments SET removed_at = COALESCE(removed_at, @now), event_at = @now WHERE corp_id = @corpId AND dept_id = @deptId
-            """, new { corpId, deptId, now }, cancellationToken: ct));
-    }
+    public Task MarkDepartmentRemovedAsync(string corpId, long deptId, DateTime now, CancellationToken ct) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
+        {
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE departments SET removed_at = COALESCE(removed_at, @now), event_at = @now WHERE corp_id = @corpId AND dept_id = @deptId
+                """, new { corpId, deptId, now }, tx, cancellationToken: token));
+        }, ct);
 
     /// <summary>
     /// Reconcile: every staff member of the corp confirmed, department memberships replaced, the missing marked removed;
     /// people an event wrote since <paramref name="eventsSince"/> keep the event's row and memberships.
     /// </summary>
     public Task ReplaceStaffAsync(string corpId, IReadOnlyList<StaffRow> staff, DateTime now, DateTime eventsSince, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             var connection = tx.Connection!;
             var fresh = await EventFreshAsync<string>(tx, "staff", "user_id", corpId, eventsSince, token);
@@ -122,7 +126,7 @@ internal sealed class OrgRepository(Database db)
 
     /// <summary>Event: one person re-read; row and department memberships replaced.</summary>
     public Task UpsertStaffAsync(string corpId, StaffRow staff, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             await tx.Connection!.ExecuteAsync(new CommandDefinition(StaffUpsert(stamped: true), StaffArgs(corpId, staff, now, now), tx,
                 cancellationToken: token));
@@ -135,7 +139,7 @@ internal sealed class OrgRepository(Database db)
 
     /// <summary>Event: the person left the corp; their department memberships go with them.</summary>
     public Task MarkStaffRemovedAsync(string corpId, string userId, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             await tx.Connection!.ExecuteAsync(new CommandDefinition("""
                 UPDATE staff SET removed_at = COALESCE(removed_at, @now), event_at = @now WHERE corp_id = @corpId AND user_id = @userId
@@ -152,7 +156,7 @@ internal sealed class OrgRepository(Database db)
     /// since <paramref name="eventsSince"/> are left as the event left them.
     /// </summary>
     public Task ReplaceEduNodesAsync(string corpId, IReadOnlyList<EduNodeRow> nodes, DateTime now, DateTime eventsSince, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             var connection = tx.Connection!;
             var fresh = await EventFreshAsync<long>(tx, "edu_nodes", "node_id", corpId, eventsSince, token);
@@ -172,12 +176,12 @@ internal sealed class OrgRepository(Database db)
 
     /// <summary>Event: one node as DingTalk has it now.</summary>
     public Task UpsertEduNodeAsync(string corpId, EduNodeRow node, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync((tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(EduNodeUpsert(stamped: true),
+        WriteCorpAsync(corpId, (tx, token) => tx.Connection!.ExecuteAsync(new CommandDefinition(EduNodeUpsert(stamped: true),
             EduNodeArgs(corpId, node, now, now), tx, cancellationToken: token)), ct);
 
     /// <summary>Event: the node is gone from DingTalk (graduated, deleted): marked removed, its class emptied.</summary>
     public Task MarkEduNodeRemovedAsync(string corpId, long nodeId, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             await tx.Connection!.ExecuteAsync(new CommandDefinition(
                 "UPDATE edu_nodes SET event_at = @now WHERE corp_id = @corpId AND node_id = @nodeId",
@@ -191,7 +195,7 @@ internal sealed class OrgRepository(Database db)
     /// roster since <paramref name="eventsSince"/>.
     /// </summary>
     public Task<bool> ReconcileEduNodeRemovedAsync(string corpId, long nodeId, DateTime now, DateTime eventsSince, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             if (await ClassIsEventFreshAsync(tx, corpId, nodeId, eventsSince, token))
             {
@@ -207,7 +211,7 @@ internal sealed class OrgRepository(Database db)
     /// left in no class are marked removed.
     /// </summary>
     public Task ApplyClassRosterAsync(string corpId, long classId, ClassRoster roster, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             // First statement: takes the class's row lock, so a reconcile writing this class waits for us or we for it.
             await tx.Connection!.ExecuteAsync(new CommandDefinition(
@@ -223,7 +227,7 @@ internal sealed class OrgRepository(Database db)
     /// </summary>
     public Task<bool> ReconcileClassRosterAsync(string corpId, long classId, ClassRoster roster, DateTime now, DateTime eventsSince,
         CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+        WriteCorpAsync(corpId, async (tx, token) =>
         {
             if (await ClassIsEventFreshAsync(tx, corpId, classId, eventsSince, token))
             {
@@ -343,15 +347,38 @@ internal sealed class OrgRepository(Database db)
             ordered.Where(p => !existing.Contains(p.UserId)).Select(p => p.Row), tx, cancellationToken: token));
     }
 
-    /// <summary>The corp's rows (locked until commit) that an event wrote at or after <paramref name="since"/>.</summary>
+    /// <summary>The corp's rows that an event wrote at or after <paramref name="since"/> (read under the corp's lock, so no event writes meanwhile).</summary>
     private async Task<HashSet<TKey>> EventFreshAsync<TKey>(DbTransaction tx, string table, string keyColumn, string corpId, DateTime since,
         CancellationToken ct)
     {
         var rows = await tx.Connection!.QueryAsync<(TKey Key, DateTime? EventAt)>(new CommandDefinition(
-            $"SELECT {keyColumn}, event_at FROM {table} WHERE corp_id = @corpId{Dialect.ForUpdate}", new { corpId }, tx,
+            $"SELECT {keyColumn}, event_at FROM {table} WHERE corp_id = @corpId", new { corpId }, tx,
             cancellationToken: ct));
         return rows.Where(r => r.EventAt >= since).Select(r => r.Key).ToHashSet();
     }
+
+    /// <summary>
+    /// One write of a corp's mirror: its transaction first locks the corp's row in <c>corps</c>, so the corp's writers
+    /// (events and reconciles) take turns, and runs at the dialect's range-writer isolation (READ COMMITTED on MySQL), so
+    /// that its range reads and updates lock no gaps that another corp's writer needs (docs/org-mirror.md "Lock scope").
+    /// </summary>
+    private Task<T> WriteCorpAsync<T>(string corpId, Func<DbTransaction, CancellationToken, Task<T>> work, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            // An upsert that changes nothing takes the row's exclusive lock, and creates the row when the scheduler has not
+            // yet (its kind, name and time follow with the scheduler's upsert): a missing row would lock nothing at READ COMMITTED.
+            await tx.Connection!.ExecuteAsync(new CommandDefinition($"""
+                INSERT INTO corps (corp_id, kind, name, updated_at) VALUES (@corpId, '', '', @now) {Dialect.OnConflictSet(["corp_id"], ["corp_id"])}
+                """, new { corpId, now = DateTime.UnixEpoch }, tx, cancellationToken: token));
+            return await work(tx, token);
+        }, Dialect.GapFreeIsolation, ct);
+
+    private Task WriteCorpAsync(string corpId, Func<DbTransaction, CancellationToken, Task> work, CancellationToken ct) =>
+        WriteCorpAsync<bool>(corpId, async (tx, token) =>
+        {
+            await work(tx, token);
+            return true;
+        }, ct);
 
     private async Task<bool> ClassIsEventFreshAsync(DbTransaction tx, string corpId, long classId, DateTime since, CancellationToken ct)
     {
@@ -362,7 +389,7 @@ internal sealed class OrgRepository(Database db)
     }
 
     public Task MarkOrphansRemovedAsync(string corpId, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync((tx, token) => MarkOrphansRemovedAsync(tx, corpId, now, token), ct);
+        WriteCorpAsync(corpId, (tx, token) => MarkOrphansRemovedAsync(tx, corpId, now, token), ct);
 
     /// <summary>Classes of the corp, least recently reconciled first (for a budget-limited pass).</summary>
     public async Task<IReadOnlyList<long>> ClassesByRosterAgeAsync(string corpId, CancellationToken ct)
