@@ -3001,7 +3001,7 @@ export interface components {
             gradeIds?: null | number[];
             classIds?: null | number[];
             gradeLevels?: null | number[];
-            narrowsClasses?: boolean;
+            readonly narrowsClasses?: boolean;
         };
         AuditEntryDto: {
             /** Format: int64 */
@@ -4714,7 +4714,12 @@ export interface components {
             ruleSet: string;
             /** Format: int32 */
             version: number;
-            source: string;
+            /**
+             * @description single: 单人录入; class: 整班录入; import: 表格导入
+             * @enum {string}
+             */
+            source: "single" | "class" | "import";
+            importFileSha: null | string;
             enteredByUserId: string;
             /** Format: date-time */
             enteredAt: string;

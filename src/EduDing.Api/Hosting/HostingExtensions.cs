@@ -64,6 +64,12 @@ internal static class HostingExtensions
 
             ContractTypes.Normalize(schema, context.JsonTypeInfo.Type);
             CodeValues.Describe(schema, context);
+            // A property computed from the others (no setter) is sent, never read: readOnly, so that a request's schema
+            // does not offer it.
+            if (context.JsonPropertyInfo is { Set: null, Get: not null } && context.JsonPropertyInfo.AssociatedParameter is null)
+            {
+                schema.ReadOnly = true;
+            }
             return Task.CompletedTask;
         }).AddDocumentTransformer(ContractResponses.AddComponentsAsync).AddOperationTransformer(ContractResponses.DescribeAsync)
         .AddOperationTransformer(ContractSummaries.DescribeAsync)

@@ -87,7 +87,7 @@ internal sealed class DemoData(Database db, CorpDirectory corps, OrgDirectory di
                 """, new { corpId = school, classId = schoolClass.ClassId }, ct)).ToList();
             var age = 5 + (schoolClass.GradeLevel ?? 3);
             var inputs = students.Select(s => (VisionRecordInput?)Record(s, age, today.AddDays(-1), random)).ToList();
-            var outcome = await vision.EnterAsync(await CallerAsync(school, adviser, ct), round.Id, school, inputs, "class", ct);
+            var outcome = await vision.EnterAsync(await CallerAsync(school, adviser, ct), round.Id, school, inputs, VisionRecordSource.Class, ct);
             records += outcome.Created;
         }
 

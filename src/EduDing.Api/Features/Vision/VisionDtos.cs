@@ -1,3 +1,4 @@
+using System.ComponentModel;
 using EduDing.Api.Hosting;
 
 namespace EduDing.Api.Features.Vision;
@@ -27,15 +28,35 @@ internal sealed record RoundProgressDto(RoundDto Round, IReadOnlyList<ProgressIt
 internal sealed record EyeDto(decimal? Ucva, decimal? WalkDistance, decimal? Cva, decimal? Sphere, decimal? Cylinder, int? Axis, decimal? AxialLength,
     decimal? SphericalEquivalent);
 
+/// <summary>How a record was entered; an import's file is named by the start of its SHA-256 (<c>importFileSha</c>).</summary>
+internal static class VisionRecordSource
+{
+    [Description("单人录入")]
+    public const string Single = "single";
+    [Description("整班录入")]
+    public const string Class = "class";
+    [Description("表格导入")]
+    public const string Import = "import";
+
+    private const string ImportPrefix = Import + ":";
+
+    /// <summary>The stored source of an import: "import:" and the start of the file's SHA-256.</summary>
+    public static string ForImport(string sha256Hex) => ImportPrefix + sha256Hex[..12];
+
+    public static string Of(string stored) => stored.StartsWith(ImportPrefix, StringComparison.Ordinal) ? Import : stored;
+
+    public static string? ImportFileOf(string stored) => stored.StartsWith(ImportPrefix, StringComparison.Ordinal) ? stored[ImportPrefix.Length..] : null;
+}
+
 internal sealed record RecordDto(long RoundId, string CorpId, string StudentUserId, long ClassId, [property: CodeValues(typeof(SexCode))] string Sex, DateOnly BirthDate, DateOnly ScreenedOn,
     int AgeYears, [property: CodeValues(typeof(GlassesCode))] string Glasses, EyeDto Right, EyeDto Left, string? NotTestableReason, [property: CodeValues(typeof(PoorVisionCode))] string? PoorVision, bool? Myopic, [property: CodeValues(typeof(MyopiaGradeCode))] string? MyopiaGrade,
-    bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet, int Version, string Source, string EnteredByUserId,
-    DateTime EnteredAt)
+    bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet, int Version,
+    [property: CodeValues(typeof(VisionRecordSource))] string Source, string? ImportFileSha, string EnteredByUserId, DateTime EnteredAt)
 {
     public static RecordDto From(VisionRecord r) => new(r.RoundId, r.CorpId, r.StudentUserId, r.ClassId, r.Sex, r.BirthDate, r.ScreenedOn, r.AgeYears,
         r.Glasses, new EyeDto(r.UcvaR, r.WalkDistanceR, r.CvaR, r.SphereR, r.CylinderR, r.AxisR, r.AxialLengthR, r.SeR),
         new EyeDto(r.UcvaL, r.WalkDistanceL, r.CvaL, r.SphereL, r.CylinderL, r.AxisL, r.AxialLengthL, r.SeL), r.NotTestableReason, r.PoorVision,
-        r.Myopic, r.MyopiaGrade, r.Valid, r.FollowUp, r.BelowAgeNorm, r.NeedsReferral, r.RuleSet, r.Version, r.Source, r.EnteredByUserId, r.EnteredAt);
+        r.Myopic, r.MyopiaGrade, r.Valid, r.FollowUp, r.BelowAgeNorm, r.NeedsReferral, r.RuleSet, r.Version, VisionRecordSource.Of(r.Source), VisionRecordSource.ImportFileOf(r.Source), r.EnteredByUserId, r.EnteredAt);
 }
 
 internal sealed record SavedDto(int Created, int Updated, int Unchanged);

@@ -56,7 +56,7 @@ internal static class VisionRecordsEndpoints
             throw new RequestValidationException(errors);
         }
 
-        var outcome = await service.EnterAsync(caller, roundId, corpId, [input], "single", ct);
+        var outcome = await service.EnterAsync(caller, roundId, corpId, [input], VisionRecordSource.Single, ct);
         return TypedResults.Ok(new SavedDto(outcome.Created, outcome.Updated, outcome.Unchanged));
     }
 
@@ -74,7 +74,7 @@ internal static class VisionRecordsEndpoints
             throw new RequestValidationException(errors);
         }
 
-        var outcome = await service.EnterAsync(caller, roundId, corpId, inputs, "class", ct);
+        var outcome = await service.EnterAsync(caller, roundId, corpId, inputs, VisionRecordSource.Class, ct);
         return TypedResults.Ok(new SavedDto(outcome.Created, outcome.Updated, outcome.Unchanged));
     }
 

@@ -125,7 +125,7 @@ internal sealed class VisionService(VisionRepository vision, OrgDirectory direct
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var i = 0; i < inputs.Count; i++)
         {
-            var prefix = inputs.Count == 1 && source == "single" ? "" : $"records[{i}].";
+            var prefix = inputs.Count == 1 && source == VisionRecordSource.Single ? "" : $"records[{i}].";
             if (inputs[i] is not { } input)
             {
                 errors[$"{prefix.TrimEnd('.')}"] = ["must be an object"];
@@ -230,7 +230,7 @@ internal sealed class VisionService(VisionRepository vision, OrgDirectory direct
         if (store)
         {
             outcome = await vision.SaveRecordsAsync(roundId, corpId,
-                parsed.Rows.Select(r => new ClassifiedInput(r.Input, r.ClassId, Classify(r.Input))).ToList(), $"import:{sha[..12]}",
+                parsed.Rows.Select(r => new ClassifiedInput(r.Input, r.ClassId, Classify(r.Input))).ToList(), VisionRecordSource.ForImport(sha),
                 caller.Account.CorpId, caller.Account.UserId, time.UtcNowForDatabase(), ct);
             await access.AuditWriteAsync(caller, corpId, [],
                 $"round {roundId} import {fileName} ({sha[..12]}): {outcome.Created} new, {outcome.Updated} corrected, {outcome.Unchanged} unchanged", ct);
