@@ -45,6 +45,13 @@ internal static partial class ValidationReasons
         ["is required and not in the future"] = "必填，且不能晚于今天",
         ["is required, 0 to the number of desks"] = "必填，0 至课桌数",
         ["must be a mobile number"] = "须为手机号码",
+        ["must be male or female (男/女)"] = "须为男或女",
+        ["goes only with an uncorrected acuity below 4.0"] = "仅在裸眼视力低于 4.0 时填写",
+        ["a walking-closer distance goes only with values below 4.0"] = "走近距离仅在视力低于 4.0 时填写",
+        ["values below 4.0 come from walking closer (走近法): give the distance in metres (0.5 to 4.5)"] = "低于 4.0 的视力须用走近法测得：请填写走近距离（0.5 至 4.5 米）",
+        ["sphere and cylinder go together (write 0 for no cylinder)"] = "球镜与柱镜须同时填写（无柱镜填 0）",
+        ["is required with a non-zero cylinder"] = "柱镜不为 0 时必填",
+        ["must be 15 to 35 mm"] = "须在 15 至 35 毫米之间",
         ["must be pending, parked, unhandled or processed"] = "须为 pending、parked、unhandled 或 processed",
         ["must be term or a month yyyy-MM"] = "须为 term 或月份（yyyy-MM）",
     };
@@ -52,6 +59,12 @@ internal static partial class ValidationReasons
     private static readonly (Regex Pattern, Func<Match, string> Chinese)[] Shapes =
     [
         (NotJson(), _ => "请求内容不是有效的 JSON"),
+        (OffGrid(), m => $"{m.Groups["v"].Value} 不在五分记录表的 0.1 刻度上"),
+        (AboveChart(), m => $"{m.Groups["v"].Value} 超出视力表上限 5.3"),
+        (WalkingCloser(), m => $"走近 {m.Groups["d"].Value} 米时 4.0 行对应 {m.Groups["e"].Value}，不是 {m.Groups["v"].Value}"),
+        (RoundWindow(), m => $"须在本轮筛查时间 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 内，且不晚于今天"),
+        (AgeOnScreening(), m => $"按筛查日期计算年龄为 {m.Groups["age"].Value} 岁，应在 3 至 20 岁之间"),
+        (DioptreMultiple(), m => $"须为 0.25 D 的倍数，在 {m.Groups["min"].Value} 至 {m.Groups["max"].Value} 之间"),
         (RequiredOneOf(), m => $"必填，须为以下之一：{m.Groups["values"].Value}"),
         (RequiredRange(), m => $"必填，须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
         (SeveralRequired(), _ => "有必填项未填写或不符合要求"),
@@ -148,6 +161,24 @@ internal static partial class ValidationReasons
 
     [GeneratedRegex(@"^must list .*, of (?<values>[\w\-:./]+(?:, [\w\-:./]+)*)$")]
     private static partial Regex ListOf();
+
+    [GeneratedRegex(@"^(?<v>[\d.]+) is not on the 0.1 grid of the 5-point chart$")]
+    private static partial Regex OffGrid();
+
+    [GeneratedRegex(@"^(?<v>[\d.]+) is above the chart maximum 5.3$")]
+    private static partial Regex AboveChart();
+
+    [GeneratedRegex(@"^at (?<d>[\d.]+) m the 4.0 line reads (?<e>[\d.]+), not (?<v>[\d.]+)$")]
+    private static partial Regex WalkingCloser();
+
+    [GeneratedRegex(@"^must be within the round's window (?<from>[\d-]+) to (?<to>[\d-]+), and not in the future$")]
+    private static partial Regex RoundWindow();
+
+    [GeneratedRegex(@"^gives age (?<age>-?\d+) on the screening date; expected 3 to 20$")]
+    private static partial Regex AgeOnScreening();
+
+    [GeneratedRegex(@"^must be a multiple of 0.25 D between (?<min>[-+]?\d+) and (?<max>[-+]?\d+)$")]
+    private static partial Regex DioptreMultiple();
 
     [GeneratedRegex(@"^must be (?<some>[\w\-]+(?:, [\w\-]+)*) or (?<last>[\w\-]+)$")]
     private static partial Regex OneOfOr();

@@ -163,6 +163,8 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [InlineData("is required: the school through which the credits are claimed", "必填")]
     [InlineData("programId, corpId and studentUserId are required", "有必填项未填写或不符合要求")]
     [InlineData("'}' is invalid after a single JSON value. Expected end of data.", "请求内容不是有效的 JSON")]
+    [InlineData("4.75 is not on the 0.1 grid of the 5-point chart", "4.75 不在五分记录表的 0.1 刻度上")]
+    [InlineData("must be a multiple of 0.25 D between -30 and +30", "须为 0.25 D 的倍数，在 -30 至 +30 之间")]
     [InlineData("offering 12 is not for this child's grade (3) and class", ValidationReasons.General)]
     public void AReason_IsSaidInChinese(string english, string chinese) => Assert.Equal(chinese, ValidationReasons.ToChinese(english));
 
