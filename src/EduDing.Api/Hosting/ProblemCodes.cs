@@ -57,7 +57,12 @@ internal static class ProblemCodes
             var code = $"{Area(context.HttpContext)}.{kind}";
             if (status == 400 && problem is HttpValidationProblemDetails { Errors.Count: > 0 } invalid)
             {
-                code += "." + Snake(invalid.Errors.Keys.Order(StringComparer.Ordinal).First());
+                var field = invalid.Errors.Keys.Order(StringComparer.Ordinal).First();
+                code += "." + Snake(field);
+                if (invalid.Errors[field].FirstOrDefault() is { } reason && ValidationReasons.SlugOf(reason) is { } slug)
+                {
+                    code += "." + slug;
+                }
             }
             else if (context.HttpContext.Items[ReasonItem] is string reason)
             {

@@ -56,34 +56,34 @@ internal static partial class ValidationReasons
         ["must be term or a month yyyy-MM"] = "须为 term 或月份（yyyy-MM）",
     };
 
-    private static readonly (Regex Pattern, Func<Match, string> Chinese)[] Shapes =
+    private static readonly (Regex Pattern, string Slug, Func<Match, string> Chinese)[] Shapes =
     [
-        (NotJson(), _ => "请求内容不是有效的 JSON"),
-        (OffGrid(), m => $"{m.Groups["v"].Value} 不在五分记录表的 0.1 刻度上"),
-        (AboveChart(), m => $"{m.Groups["v"].Value} 超出视力表上限 5.3"),
-        (WalkingCloser(), m => $"走近 {m.Groups["d"].Value} 米时 4.0 行对应 {m.Groups["e"].Value}，不是 {m.Groups["v"].Value}"),
-        (RoundWindow(), m => $"须在本轮筛查时间 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 内，且不晚于今天"),
-        (AgeOnScreening(), m => $"按筛查日期计算年龄为 {m.Groups["age"].Value} 岁，应在 3 至 20 岁之间"),
-        (DioptreMultiple(), m => $"须为 0.25 D 的倍数，在 {m.Groups["min"].Value} 至 {m.Groups["max"].Value} 之间"),
-        (RequiredOneOf(), m => $"必填，须为以下之一：{m.Groups["values"].Value}"),
-        (RequiredRange(), m => $"必填，须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
-        (SeveralRequired(), _ => "有必填项未填写或不符合要求"),
-        (FutureWithin(), m => $"须为将来的时间，且不超过 {m.Groups["days"].Value} 天后"),
-        (YearFrom(), m => $"须为 {m.Groups["year"].Value} 年及以后的年份"),
-        (TimeOfDay(), _ => "须为时间（HH:mm）"),
-        (SchoolServed(), _ => "须为本系统服务的学校"),
-        (ListOf(), m => $"须列出以下各项（不重复）：{m.Groups["values"].Value}"),
-        (RequiredAtMost(), m => $"必填，最多 {m.Groups["n"].Value} 个字"),
-        (RequiredWhy(), _ => "必填"),
-        (OneOfOr(), m => $"须为以下之一：{m.Groups["some"].Value}, {m.Groups["last"].Value}"),
-        (AtMost(), m => $"最多 {m.Groups["n"].Value} 个字"),
-        (OneOf(), m => $"须为以下之一：{m.Groups["values"].Value}"),
-        (WhenSetOneOf(), m => $"如填写，须为以下之一：{m.Groups["values"].Value}"),
-        (CountRange(), m => $"须为 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 项"),
-        (Range(), m => $"须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
-        (MoreThanZero(), m => $"须大于 0 且不超过 {m.Groups["max"].Value}"),
-        (OnOrAfter(), m => m.Groups["span"].Value == "a year" ? "不能早于开始日期，且跨度不超过一年" : "不能早于开始日期，且跨度不超过两年"),
-        (GradeLevels(), _ => "年级须为 1 至 12"),
+        (NotJson(), "not_json", _ => "请求内容不是有效的 JSON"),
+        (OffGrid(), "off_grid", m => $"{m.Groups["v"].Value} 不在五分记录表的 0.1 刻度上"),
+        (AboveChart(), "above_chart", m => $"{m.Groups["v"].Value} 超出视力表上限 5.3"),
+        (WalkingCloser(), "walking_closer_mismatch", m => $"走近 {m.Groups["d"].Value} 米时 4.0 行对应 {m.Groups["e"].Value}，不是 {m.Groups["v"].Value}"),
+        (RoundWindow(), "outside_round", m => $"须在本轮筛查时间 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 内，且不晚于今天"),
+        (AgeOnScreening(), "age_out_of_range", m => $"按筛查日期计算年龄为 {m.Groups["age"].Value} 岁，应在 3 至 20 岁之间"),
+        (DioptreMultiple(), "off_step", m => $"须为 0.25 D 的倍数，在 {m.Groups["min"].Value} 至 {m.Groups["max"].Value} 之间"),
+        (RequiredOneOf(), "not_one_of", m => $"必填，须为以下之一：{m.Groups["values"].Value}"),
+        (RequiredRange(), "out_of_range", m => $"必填，须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
+        (SeveralRequired(), "required", _ => "有必填项未填写或不符合要求"),
+        (FutureWithin(), "out_of_range", m => $"须为将来的时间，且不超过 {m.Groups["days"].Value} 天后"),
+        (YearFrom(), "out_of_range", m => $"须为 {m.Groups["year"].Value} 年及以后的年份"),
+        (TimeOfDay(), "not_a_time", _ => "须为时间（HH:mm）"),
+        (SchoolServed(), "unknown_school", _ => "须为本系统服务的学校"),
+        (ListOf(), "not_one_of", m => $"须列出以下各项（不重复）：{m.Groups["values"].Value}"),
+        (RequiredAtMost(), "required_or_too_long", m => $"必填，最多 {m.Groups["n"].Value} 个字"),
+        (RequiredWhy(), "required", _ => "必填"),
+        (OneOfOr(), "not_one_of", m => $"须为以下之一：{m.Groups["some"].Value}, {m.Groups["last"].Value}"),
+        (AtMost(), "too_long", m => $"最多 {m.Groups["n"].Value} 个字"),
+        (OneOf(), "not_one_of", m => $"须为以下之一：{m.Groups["values"].Value}"),
+        (WhenSetOneOf(), "not_one_of", m => $"如填写，须为以下之一：{m.Groups["values"].Value}"),
+        (CountRange(), "count_out_of_range", m => $"须为 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 项"),
+        (Range(), "out_of_range", m => $"须在 {m.Groups["from"].Value} 至 {m.Groups["to"].Value} 之间"),
+        (MoreThanZero(), "out_of_range", m => $"须大于 0 且不超过 {m.Groups["max"].Value}"),
+        (OnOrAfter(), "out_of_range", m => m.Groups["span"].Value == "a year" ? "不能早于开始日期，且跨度不超过一年" : "不能早于开始日期，且跨度不超过两年"),
+        (GradeLevels(), "out_of_range", _ => "年级须为 1 至 12"),
     ];
 
     /// <summary>The reason in Chinese: its shape's sentence with the values, or the general one.</summary>
@@ -94,7 +94,7 @@ internal static partial class ValidationReasons
             return exact;
         }
 
-        foreach (var (pattern, chinese) in Shapes)
+        foreach (var (pattern, _, chinese) in Shapes)
         {
             if (pattern.Match(english) is { Success: true } match)
             {
@@ -104,6 +104,42 @@ internal static partial class ValidationReasons
 
         return General;
     }
+
+    /// <summary>
+    /// What kind of wrong the reason says, for the end of a 400's code (<c>vision.invalid.records.ucva_right.off_grid</c>):
+    /// <c>required</c>, <c>wrong_type</c>, <c>too_long</c>, <c>not_one_of</c>, <c>out_of_range</c>, <c>off_grid</c>, …; null when
+    /// the reason has no recognised shape (the code then ends with the field).
+    /// </summary>
+    public static string? SlugOf(string english) =>
+        ExactSlugs.GetValueOrDefault(english) ?? Shapes.FirstOrDefault(s => s.Pattern.IsMatch(english)).Slug;
+
+    private static readonly Dictionary<string, string> ExactSlugs = new(StringComparer.Ordinal)
+    {
+        ["is required"] = "required",
+        ["must be an array"] = "wrong_type",
+        ["must be an object"] = "wrong_type",
+        ["must be a number"] = "wrong_type",
+        ["must be a whole number"] = "wrong_type",
+        ["must be true or false"] = "wrong_type",
+        ["must be a string"] = "wrong_type",
+        ["must be a date, e.g. 2026-09-01"] = "not_a_date",
+        ["must be a date and time, e.g. 2026-09-01T08:30:00+08:00"] = "not_a_date",
+        ["Expected an ISO 8601 date and time, e.g. 2026-09-01T08:30:00+08:00."] = "not_a_date",
+        ["must be a date yyyy-MM-dd"] = "not_a_date",
+        ["must not be after to"] = "out_of_range",
+        ["must not be in the future"] = "out_of_range",
+        ["must be today or later"] = "out_of_range",
+        ["must be a mobile number"] = "not_a_phone",
+        ["a file is required (multipart/form-data, field 'file')"] = "required",
+        ["is required and not in the future"] = "required",
+        ["is required with a non-zero cylinder"] = "required",
+        ["goes only with an uncorrected acuity below 4.0"] = "not_expected",
+        ["a walking-closer distance goes only with values below 4.0"] = "not_expected",
+        ["values below 4.0 come from walking closer (走近法): give the distance in metres (0.5 to 4.5)"] = "walking_closer_missing",
+        ["sphere and cylinder go together (write 0 for no cylinder)"] = "incomplete",
+        ["must be male or female (男/女)"] = "not_one_of",
+        ["must be 15 to 35 mm"] = "out_of_range",
+    };
 
     [GeneratedRegex(@"^is required.*, at most (?<n>[\d,]+) characters$")]
     private static partial Regex RequiredAtMost();

@@ -168,6 +168,17 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     [InlineData("offering 12 is not for this child's grade (3) and class", ValidationReasons.General)]
     public void AReason_IsSaidInChinese(string english, string chinese) => Assert.Equal(chinese, ValidationReasons.ToChinese(english));
 
+    /// <summary>A 400's code ends with what kind of wrong its first reason says, where the reason's shape is known.</summary>
+    [Theory]
+    [InlineData("4.75 is not on the 0.1 grid of the 5-point chart", "off_grid")]
+    [InlineData("5.5 is above the chart maximum 5.3", "above_chart")]
+    [InlineData("is required", "required")]
+    [InlineData("is required, at most 100 characters", "required_or_too_long")]
+    [InlineData("must be one of give, refuse", "not_one_of")]
+    [InlineData("must be a whole number", "wrong_type")]
+    [InlineData("offering 12 is not for this child's grade (3) and class", null)]
+    public void AReasonsShape_EndsTheCode(string english, string? slug) => Assert.Equal(slug, ValidationReasons.SlugOf(english));
+
     [Fact]
     public async Task Get_UnexpectedException_Is500WithoutInternals()
     {
@@ -239,7 +250,7 @@ public sealed class ProblemDetailsTests : IAsyncLifetime
     }
 
     [Theory]
-    [InlineData("/api/corps/ding1/widgets/7", HttpStatusCode.BadRequest, "widgets.invalid.pickups.phone_number")]
+    [InlineData("/api/corps/ding1/widgets/7", HttpStatusCode.BadRequest, "widgets.invalid.pickups.phone_number.not_a_phone")]
     [InlineData("/api/widgets/7", HttpStatusCode.Conflict, "widgets.conflict")]
     [InlineData("/api/nothing-here", HttpStatusCode.NotFound, "nothing_here.not_found")]
     public async Task Problem_CarriesAStableCodeOfItsFeatureAndKind(string path, HttpStatusCode status, string code)
