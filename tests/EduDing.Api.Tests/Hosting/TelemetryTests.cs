@@ -56,8 +56,12 @@ public sealed class TelemetryTests : IAsyncLifetime
         }
 
         // Each corp's full sync is one span, with its DingTalk calls (and their HTTP requests) inside its trace.
+        // Other tests' services run in this process at the same time and their spans reach this listener too: only this
+        // test's corps count.
         var corps = _live.Factory.Services.GetRequiredService<CorpDirectory>().All;
-        var syncs = spans.Where(s => s.Source.Name == EduDingTelemetry.Name && s.DisplayName == "org full sync").ToList();
+        var ours = corps.Select(c => c.CorpId).ToHashSet();
+        var syncs = spans.Where(s => s.Source.Name == EduDingTelemetry.Name && s.DisplayName == "org full sync"
+                                     && ours.Contains((string)s.GetTagItem("dingtalk.corp_id")!)).ToList();
         Assert.Equal(corps.Select(c => c.CorpId).Order(), syncs.Select(s => (string)s.GetTagItem("dingtalk.corp_id")!).Distinct().Order());
         var sync = syncs[0];
         var calls = spans.Where(s => s.Source.Name == "EduDing.DingTalk" && s.TraceId == sync.TraceId).ToList();
