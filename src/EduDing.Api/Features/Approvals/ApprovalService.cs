@@ -307,7 +307,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     {
         var now = time.UtcNowForDatabase();
         (string CorpId, string UserId) decider = default;
-        var (_, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
+        var (settled, opened) = await repo.Database.InTransactionAsync(async (tx, token) =>
         {
             if (!await repo.TryTakeAsync(tx, id, ApprovalStatus.Pending, ApprovalRoute.InApp, now, token))
             {
@@ -365,7 +365,9 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             opened = [];
         }
 
-        var result = await AfterChangeAsync(id, opened, ct);
+        // Only the decision that settled the request hands its outcome on: the others of an "all" step, deciding at the
+        // same moment, may see it settled too, and the requester is told once.
+        var result = await AfterChangeAsync(id, opened, ct, applyOutcome: settled);
         await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, $"approval.{decision}", result.CorpId, [],
             $"{result.Kind} {result.SubjectId} (request {id}, {result.Title}){(string.IsNullOrWhiteSpace(comment) ? "" : ": " + comment)}",
             AuditLog.Allowed, ct);
@@ -485,7 +487,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
     }
 
     /// <summary>After a committed change: tell the newly opened step, and apply and announce an outcome.</summary>
-    private async Task<ApprovalRequest> AfterChangeAsync(long id, IReadOnlyList<Approver> opened, CancellationToken ct)
+    private async Task<ApprovalRequest> AfterChangeAsync(long id, IReadOnlyList<Approver> opened, CancellationToken ct, bool applyOutcome = true)
     {
         var request = (await repo.FindAsync(id, ct))!;
         if (opened.Count > 0 && kinds.Get(request.Kind) is { MessagesApproversPerRequest: true } kind)
@@ -493,7 +495,7 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             await notifier.ApproversAsync(request, kind.DisplayName, opened, ct);
         }
 
-        if (request.Status == ApprovalStatus.Pending)
+        if (request.Status == ApprovalStatus.Pending || !applyOutcome)
         {
             return request;
         }
