@@ -12,48 +12,49 @@ internal static partial class ValidationReasons
 {
     public const string General = "此项填写有误";
 
-    private static readonly Dictionary<string, string> Exact = new(StringComparer.Ordinal)
+    /// <summary>Reasons said word for word, each with what kind of wrong it is (null: left to the shapes below).</summary>
+    private static readonly Dictionary<string, (string Chinese, string? Slug)> Exact = new(StringComparer.Ordinal)
     {
-        ["is required"] = "必填",
-        ["must be an array"] = "须为数组",
-        ["must be an object"] = "须为对象",
-        ["must be a number"] = "须为数字",
-        ["must be a whole number"] = "须为整数",
-        ["must be true or false"] = "须为 true 或 false",
-        ["must be a string"] = "须为文本",
-        ["must be a date, e.g. 2026-09-01"] = "须为日期，例如 2026-09-01",
-        ["must be a date and time, e.g. 2026-09-01T08:30:00+08:00"] = "须为日期时间，例如 2026-09-01T08:30:00+08:00",
-        ["must be a date yyyy-MM-dd"] = "须为日期（yyyy-MM-dd）",
-        ["must not be after to"] = "开始日期不能晚于结束日期",
-        ["must not be in the future"] = "不能晚于今天",
-        ["must be today or later"] = "不能早于今天",
-        ["must be json or xlsx"] = "须为 json 或 xlsx",
-        ["is not a corp this deployment serves"] = "不是本系统服务的单位",
-        ["must be another corp this deployment serves"] = "须为本系统服务的另一单位",
-        ["must be your own school"] = "须为本人所在学校",
-        ["is answered twice"] = "重复作答",
-        ["is not covered by the notice in force"] = "现行处理规则未涵盖此用途",
-        ["is not bureau staff in the synced organization"] = "不是教育局的工作人员",
-        ["must be the bureau's corp id (grants are for named bureau staff)"] = "须为教育局的单位（授权只给教育局的具体人员）",
-        ["must be the 18-character unified social credit code (统一社会信用代码)"] = "须为18位统一社会信用代码",
-        ["a file is required (multipart/form-data, field 'file')"] = "请上传文件（multipart/form-data，字段 file）",
-        ["Expected an ISO 8601 date and time, e.g. 2026-09-01T08:30:00+08:00."] = "须为日期时间，例如 2026-09-01T08:30:00+08:00",
-        ["is the year the school year starts, e.g. 2026 for 2026–2027"] = "须为学年的起始年份，例如 2026 表示 2026–2027 学年",
-        ["must be a current teacher of the school"] = "须为本校在职教师",
-        ["a contact name (≤ 50) and phone number are required"] = "须填写联系人姓名（不超过 50 字）和电话",
-        ["must be basic (基础托管) or elective (拓展课程)"] = "须为 basic（基础托管）或 elective（拓展课程）",
-        ["is required and not in the future"] = "必填，且不能晚于今天",
-        ["is required, 0 to the number of desks"] = "必填，0 至课桌数",
-        ["must be a mobile number"] = "须为手机号码",
-        ["must be male or female (男/女)"] = "须为男或女",
-        ["goes only with an uncorrected acuity below 4.0"] = "仅在裸眼视力低于 4.0 时填写",
-        ["a walking-closer distance goes only with values below 4.0"] = "走近距离仅在视力低于 4.0 时填写",
-        ["values below 4.0 come from walking closer (走近法): give the distance in metres (0.5 to 4.5)"] = "低于 4.0 的视力须用走近法测得：请填写走近距离（0.5 至 4.5 米）",
-        ["sphere and cylinder go together (write 0 for no cylinder)"] = "球镜与柱镜须同时填写（无柱镜填 0）",
-        ["is required with a non-zero cylinder"] = "柱镜不为 0 时必填",
-        ["must be 15 to 35 mm"] = "须在 15 至 35 毫米之间",
-        ["must be pending, parked, unhandled or processed"] = "须为 pending、parked、unhandled 或 processed",
-        ["must be term or a month yyyy-MM"] = "须为 term 或月份（yyyy-MM）",
+        ["is required"] = ("必填", "required"),
+        ["must be an array"] = ("须为数组", "wrong_type"),
+        ["must be an object"] = ("须为对象", "wrong_type"),
+        ["must be a number"] = ("须为数字", "wrong_type"),
+        ["must be a whole number"] = ("须为整数", "wrong_type"),
+        ["must be true or false"] = ("须为 true 或 false", "wrong_type"),
+        ["must be a string"] = ("须为文本", "wrong_type"),
+        ["must be a date, e.g. 2026-09-01"] = ("须为日期，例如 2026-09-01", "not_a_date"),
+        ["must be a date and time, e.g. 2026-09-01T08:30:00+08:00"] = ("须为日期时间，例如 2026-09-01T08:30:00+08:00", "not_a_date"),
+        ["must be a date yyyy-MM-dd"] = ("须为日期（yyyy-MM-dd）", "not_a_date"),
+        ["must not be after to"] = ("开始日期不能晚于结束日期", "out_of_range"),
+        ["must not be in the future"] = ("不能晚于今天", "out_of_range"),
+        ["must be today or later"] = ("不能早于今天", "out_of_range"),
+        ["must be json or xlsx"] = ("须为 json 或 xlsx", null),
+        ["is not a corp this deployment serves"] = ("不是本系统服务的单位", null),
+        ["must be another corp this deployment serves"] = ("须为本系统服务的另一单位", null),
+        ["must be your own school"] = ("须为本人所在学校", null),
+        ["is answered twice"] = ("重复作答", null),
+        ["is not covered by the notice in force"] = ("现行处理规则未涵盖此用途", null),
+        ["is not bureau staff in the synced organization"] = ("不是教育局的工作人员", null),
+        ["must be the bureau's corp id (grants are for named bureau staff)"] = ("须为教育局的单位（授权只给教育局的具体人员）", null),
+        ["must be the 18-character unified social credit code (统一社会信用代码)"] = ("须为18位统一社会信用代码", null),
+        ["a file is required (multipart/form-data, field 'file')"] = ("请上传文件（multipart/form-data，字段 file）", "required"),
+        ["Expected an ISO 8601 date and time, e.g. 2026-09-01T08:30:00+08:00."] = ("须为日期时间，例如 2026-09-01T08:30:00+08:00", "not_a_date"),
+        ["is the year the school year starts, e.g. 2026 for 2026–2027"] = ("须为学年的起始年份，例如 2026 表示 2026–2027 学年", null),
+        ["must be a current teacher of the school"] = ("须为本校在职教师", null),
+        ["a contact name (≤ 50) and phone number are required"] = ("须填写联系人姓名（不超过 50 字）和电话", null),
+        ["must be basic (基础托管) or elective (拓展课程)"] = ("须为 basic（基础托管）或 elective（拓展课程）", null),
+        ["is required and not in the future"] = ("必填，且不能晚于今天", "required"),
+        ["is required, 0 to the number of desks"] = ("必填，0 至课桌数", null),
+        ["must be a mobile number"] = ("须为手机号码", "not_a_phone"),
+        ["must be male or female (男/女)"] = ("须为男或女", "not_one_of"),
+        ["goes only with an uncorrected acuity below 4.0"] = ("仅在裸眼视力低于 4.0 时填写", "not_expected"),
+        ["a walking-closer distance goes only with values below 4.0"] = ("走近距离仅在视力低于 4.0 时填写", "not_expected"),
+        ["values below 4.0 come from walking closer (走近法): give the distance in metres (0.5 to 4.5)"] = ("低于 4.0 的视力须用走近法测得：请填写走近距离（0.5 至 4.5 米）", "walking_closer_missing"),
+        ["sphere and cylinder go together (write 0 for no cylinder)"] = ("球镜与柱镜须同时填写（无柱镜填 0）", "incomplete"),
+        ["is required with a non-zero cylinder"] = ("柱镜不为 0 时必填", "required"),
+        ["must be 15 to 35 mm"] = ("须在 15 至 35 毫米之间", "out_of_range"),
+        ["must be pending, parked, unhandled or processed"] = ("须为 pending、parked、unhandled 或 processed", null),
+        ["must be term or a month yyyy-MM"] = ("须为 term 或月份（yyyy-MM）", null),
     };
 
     private static readonly (Regex Pattern, string Slug, Func<Match, string> Chinese)[] Shapes =
@@ -91,7 +92,7 @@ internal static partial class ValidationReasons
     {
         if (Exact.TryGetValue(english, out var exact))
         {
-            return exact;
+            return exact.Chinese;
         }
 
         foreach (var (pattern, _, chinese) in Shapes)
@@ -111,35 +112,7 @@ internal static partial class ValidationReasons
     /// the reason has no recognised shape (the code then ends with the field).
     /// </summary>
     public static string? SlugOf(string english) =>
-        ExactSlugs.GetValueOrDefault(english) ?? Shapes.FirstOrDefault(s => s.Pattern.IsMatch(english)).Slug;
-
-    private static readonly Dictionary<string, string> ExactSlugs = new(StringComparer.Ordinal)
-    {
-        ["is required"] = "required",
-        ["must be an array"] = "wrong_type",
-        ["must be an object"] = "wrong_type",
-        ["must be a number"] = "wrong_type",
-        ["must be a whole number"] = "wrong_type",
-        ["must be true or false"] = "wrong_type",
-        ["must be a string"] = "wrong_type",
-        ["must be a date, e.g. 2026-09-01"] = "not_a_date",
-        ["must be a date and time, e.g. 2026-09-01T08:30:00+08:00"] = "not_a_date",
-        ["Expected an ISO 8601 date and time, e.g. 2026-09-01T08:30:00+08:00."] = "not_a_date",
-        ["must be a date yyyy-MM-dd"] = "not_a_date",
-        ["must not be after to"] = "out_of_range",
-        ["must not be in the future"] = "out_of_range",
-        ["must be today or later"] = "out_of_range",
-        ["must be a mobile number"] = "not_a_phone",
-        ["a file is required (multipart/form-data, field 'file')"] = "required",
-        ["is required and not in the future"] = "required",
-        ["is required with a non-zero cylinder"] = "required",
-        ["goes only with an uncorrected acuity below 4.0"] = "not_expected",
-        ["a walking-closer distance goes only with values below 4.0"] = "not_expected",
-        ["values below 4.0 come from walking closer (走近法): give the distance in metres (0.5 to 4.5)"] = "walking_closer_missing",
-        ["sphere and cylinder go together (write 0 for no cylinder)"] = "incomplete",
-        ["must be male or female (男/女)"] = "not_one_of",
-        ["must be 15 to 35 mm"] = "out_of_range",
-    };
+        (Exact.TryGetValue(english, out var exact) ? exact.Slug : null) ?? Shapes.FirstOrDefault(s => s.Pattern.IsMatch(english)).Slug;
 
     [GeneratedRegex(@"^is required.*, at most (?<n>[\d,]+) characters$")]
     private static partial Regex RequiredAtMost();

@@ -206,10 +206,11 @@ internal static class ConsentEndpoints
                 _ => new[] { "is not covered by the notice in force" }));
         }
 
-        foreach (var (answer, index) in answers.Select((a, i) => (a, i)).Where(x => x.a.Decision == ConsentDecision.Withdraw))
+        var withdrawals = answers.Select((a, i) => (a, i)).Where(x => x.a.Decision == ConsentDecision.Withdraw).ToList();
+        var current = withdrawals.Count == 0 ? null : (await consents.ChildAsync(corpId, studentUserId, ct)).ByPurpose;
+        foreach (var (answer, index) in withdrawals)
         {
-            var standing = (await consents.StandingsAsync(corpId, answer.Purpose!, [studentUserId], ct))[studentUserId];
-            if (standing != ConsentStanding.Given)
+            if (current![answer.Purpose!] != ConsentStanding.Given)
             {
                 throw new ConflictException($"answers[{index}]: there is no consent to withdraw for {answer.Purpose}.",
                     "该用途目前没有可撤回的同意。", reason: "nothing_to_withdraw");
@@ -276,8 +277,7 @@ internal static class ConsentEndpoints
         var items = rows.Skip((int)Math.Min(paging.Skip, int.MaxValue)).Take(paging.PageSize)
             .Select(s => new ChildConsentDto(s.UserId, s.Name, s.ClassId, classNames.GetValueOrDefault((corpId, s.ClassId)) ?? "", standings[s.UserId]))
             .ToList();
-        var counts = ConsentStanding.All.ToDictionary(k => k, k => standings.Values.Count(v => v == k)).Where(c => c.Value > 0)
-            .ToDictionary(c => c.Key, c => c.Value);
+        var counts = standings.Values.GroupBy(v => v).ToDictionary(g => g.Key, g => g.Count());
         var notice = await consents.NoticeInForceAsync(corpId, ct);
         return TypedResults.Ok(new SchoolConsentsDto(purpose!, consents.BasisOf(purpose!), notice is null ? null : PrivacyNoticeDto.From(notice), counts,
             new Paged<ChildConsentDto>(items, paging.Page, paging.PageSize, rows.Count)));
@@ -286,14 +286,9 @@ internal static class ConsentEndpoints
     private static async Task<ChildPrivacyDto> ChildViewAsync(string corpId, string studentUserId, ConsentService consents, ConsentRepository repo,
         CancellationToken ct)
     {
-        var notice = await consents.NoticeInForceAsync(corpId, ct);
-        var purposes = new List<PurposeStandingDto>();
-        foreach (var purpose in ConsentPurpose.All)
-        {
-            var standing = (await consents.StandingsAsync(corpId, purpose, [studentUserId], ct))[studentUserId];
-            purposes.Add(new PurposeStandingDto(purpose, consents.BasisOf(purpose), standing != ConsentStanding.NoNotice, standing,
-                standing is ConsentStanding.Missing or ConsentStanding.Unacknowledged));
-        }
+        var (notice, standings) = await consents.ChildAsync(corpId, studentUserId, ct);
+        var purposes = standings.Select(s => new PurposeStandingDto(s.Key, consents.BasisOf(s.Key), s.Value != ConsentStanding.NoNotice, s.Value,
+            s.Value is ConsentStanding.Missing or ConsentStanding.Unacknowledged)).ToList();
 
         var history = (await repo.HistoryAsync(corpId, studentUserId, ct))
             .Select(r => new ConsentHistoryDto(r.Purpose, r.Decision, r.NoticeVersion, r.Channel, r.GuardianUserId, r.At)).ToList();

@@ -224,17 +224,17 @@ internal sealed class ConsentRepository(Database db)
             return 0;
         }, ct);
 
-    /// <summary>The latest answers for these children of the school, for one purpose (all of the school's children when null).</summary>
-    public async Task<IReadOnlyDictionary<string, ConsentState>> StatesAsync(string corpId, string purpose, IReadOnlyCollection<string>? students,
+    /// <summary>The latest answers for these children of the school, for one purpose.</summary>
+    public async Task<IReadOnlyDictionary<string, ConsentState>> StatesAsync(string corpId, string purpose, IReadOnlyCollection<string> students,
         CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
         var states = new Dictionary<string, ConsentState>(StringComparer.Ordinal);
-        foreach (var chunk in students is null ? [null] : students.Distinct().Chunk(500).Select(c => (string[]?)c))
+        foreach (var chunk in students.Distinct().Chunk(500))
         {
-            foreach (var state in await connection.QueryAsync<ConsentState>(new CommandDefinition($"""
+            foreach (var state in await connection.QueryAsync<ConsentState>(new CommandDefinition("""
                          SELECT student_user_id, purpose, decision, notice_id, at FROM consent_states
-                         WHERE corp_id = @corpId AND purpose = @purpose {(chunk is null ? "" : "AND student_user_id IN @chunk")}
+                         WHERE corp_id = @corpId AND purpose = @purpose AND student_user_id IN @chunk
                          """, new { corpId, purpose, chunk }, cancellationToken: ct)))
             {
                 states[state.StudentUserId] = state;
@@ -280,9 +280,26 @@ internal sealed class ConsentService(ConsentRepository repo, IOptions<PrivacyOpt
 
     /// <summary>Where each of these children stands for the purpose under the notice in force.</summary>
     public async Task<IReadOnlyDictionary<string, string>> StandingsAsync(string corpId, string purpose, IReadOnlyCollection<string> students,
+        CancellationToken ct) =>
+        await StandingsAsync(await repo.NoticesAsync(corpId, ct), corpId, purpose, students, ct);
+
+    /// <summary>One child's notice in force and standing for every purpose, the notices read once.</summary>
+    public async Task<(PrivacyNotice? Notice, IReadOnlyDictionary<string, string> ByPurpose)> ChildAsync(string corpId, string studentUserId,
         CancellationToken ct)
     {
         var notices = await repo.NoticesAsync(corpId, ct);
+        var byPurpose = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var purpose in ConsentPurpose.All)
+        {
+            byPurpose[purpose] = (await StandingsAsync(notices, corpId, purpose, [studentUserId], ct))[studentUserId];
+        }
+
+        return (InForce(notices, corpId), byPurpose);
+    }
+
+    private async Task<IReadOnlyDictionary<string, string>> StandingsAsync(IReadOnlyList<PrivacyNotice> notices, string corpId, string purpose,
+        IReadOnlyCollection<string> students, CancellationToken ct)
+    {
         var notice = InForce(notices, corpId);
         if (notice is null || !notice.PurposeList.Contains(purpose))
         {

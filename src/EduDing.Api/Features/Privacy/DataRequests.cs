@@ -214,6 +214,4 @@ internal sealed class DataRequestApprovalKind(DataRequestRepository requests, Ch
                 $"data request #{subject.Id} ({subject.Kind} {subject.Purpose}): {status}: {outcome}", AuditLog.Allowed, ct);
         }
     }
-
-    public ApprovalMessage? OutcomeMessage(ApprovalRequest request, ApprovalAction? decision) => null;
 }
