@@ -238,6 +238,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/privacy/encryption": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Encryption at rest (docs/encryption.md): the active key id, how many values of each sealed column are under it, under an older key or still in the clear, and the re-encryption's passes
+         * @description Encryption at rest (docs/encryption.md): the active key id, how many values of each sealed column are under it, under an older key or still in the clear, and the re-encryption's passes. Bureau admins. Never a value.
+         */
+        get: operations["Privacy_Encryption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/org/corps": {
         parameters: {
             query?: never;
@@ -3764,6 +3784,13 @@ export interface components {
             /** Format: int32 */
             waitlisted: number;
         };
+        /** @description The encryption at rest as the bureau sees it: the active key, every sealed column's standing, the passes of the re-encryption. */
+        EncryptionStatusDto: {
+            enabled: boolean;
+            activeKeyId: string;
+            columns: components["schemas"]["SealedColumnDto"][];
+            passes: components["schemas"]["ReencryptionProgressDto"][];
+        };
         EnrolmentDto: {
             enrolment: components["schemas"]["TrainingEnrolment"];
             /** Format: int64 */
@@ -4771,6 +4798,19 @@ export interface components {
             axialLengthLeft?: null | number;
             notTestableReason?: null | string;
         };
+        /** @description The latest pass of the re-encryption over one table. */
+        ReencryptionProgressDto: {
+            tableName: string;
+            keyId: string;
+            /** Format: int64 */
+            rowsRewritten: number;
+            /** Format: date-time */
+            startedAt: string;
+            /** Format: date-time */
+            updatedAt: string;
+            /** Format: date-time */
+            finishedAt: null | string;
+        };
         /** @description Referral completion of a school (ClassId null) or a class; a suppressed class (too few to show outside the school) has only its name. */
         ReferralCompletion: {
             corpId: string;
@@ -5150,6 +5190,19 @@ export interface components {
             corpId: string;
             name: string;
             counts: components["schemas"]["DeliveryCounts"];
+        };
+        /** @description Where the sealed values of one table stand: how many are under the active key, under another one, or still in the clear. */
+        SealedColumnDto: {
+            table: string;
+            column: string;
+            /** Format: int64 */
+            values: number;
+            /** Format: int64 */
+            underActiveKey: number;
+            /** Format: int64 */
+            underOtherKeys: number;
+            /** Format: int64 */
+            inTheClear: number;
         };
         SeriesPoint: {
             /** Format: int64 */
@@ -6330,6 +6383,44 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["RetentionRunDto"][];
+                };
+            };
+            /** @description Not signed in, or the token expired. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+            /** @description Signed in without the role or scope this needs. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["ProblemDetails"];
+                };
+            };
+        };
+    };
+    Privacy_Encryption: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EncryptionStatusDto"];
                 };
             };
             /** @description Not signed in, or the token expired. */

@@ -24,13 +24,17 @@ internal sealed class BenchDatabase : IAsyncDisposable
 
     public DatabaseProvider Provider { get; }
 
-    public static async Task<BenchDatabase> CreateAsync(string? mySqlConnectionString)
+    /// <summary>The master key of every bench database and service host (one per bench process).</summary>
+    public static string MasterKey { get; } = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+
+    public static async Task<BenchDatabase> CreateAsync(string? mySqlConnectionString, bool encrypted = true)
     {
         var provider = mySqlConnectionString is null ? DatabaseProvider.Sqlite : DatabaseProvider.MySql;
         var path = mySqlConnectionString is null ? Path.Combine(Path.GetTempPath(), $"eduding-bench-{Guid.NewGuid():N}.db") : null;
         var connectionString = mySqlConnectionString ?? $"Data Source={path}";
         var dialect = SqlDialect.For(provider);
-        var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance);
+        var db = new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect, NullLogger<Database>.Instance,
+            FieldKeys.From(new Dictionary<string, string> { ["bench"] = MasterKey }, null, encrypted));
         await new Migrator(db, Options.Create(new DatabaseOptions { Provider = provider.ToString(), ConnectionString = connectionString }),
             TimeProvider.System, NullLogger<Migrator>.Instance).MigrateAsync(default);
         return new BenchDatabase(db, provider, connectionString, path);

@@ -25,6 +25,7 @@ internal static class BenchService
         }
 
         builder.Configuration["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        builder.Configuration["Encryption:MasterKeys:bench"] = BenchDatabase.MasterKey;
         builder.Configuration["OrgSync:RunWorkers"] = "false";
         builder.Configuration["DingTalk:Client:OapiBaseUrl"] = sandboxUrl.ToString();
         builder.Configuration["DingTalk:Client:ApiBaseUrl"] = sandboxUrl.ToString();

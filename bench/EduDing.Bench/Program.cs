@@ -25,6 +25,9 @@ switch (which)
     case "vision":
         await VisionBenchmarks.ImportAndStatisticsAsync(args.Length > 1 ? args[1] : null);
         break;
+    case "vision-encryption":
+        await VisionBenchmarks.EncryptionOverheadAsync(args.Length > 1 ? args[1] : null);
+        break;
     case "approvals":
         await ApprovalBenchmarks.InboxAsync(args.Length > 1 ? args[1] : null);
         break;
@@ -46,7 +49,7 @@ switch (which)
         await DingTalkBenchmarks.PacingAsync();
         break;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|approvals [mysql-connection-string]|signup [mysql-connection-string [guardians]]|training [mysql-connection-string]|training-reports [mysql-connection-string]|audit [mysql-connection-string]|all]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|vision-encryption [mysql-connection-string]|approvals [mysql-connection-string]|signup [mysql-connection-string [guardians]]|training [mysql-connection-string]|training-reports [mysql-connection-string]|audit [mysql-connection-string]|all]");
         return 2;
 }
 

@@ -200,6 +200,7 @@ internal static class TrainingBenchmarks
         builder.Configuration["Database:Provider"] = bench.Provider.ToString();
         builder.Configuration["Database:ConnectionString"] = bench.ConnectionString;
         builder.Configuration["Auth:SigningKey"] = Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32));
+        builder.Configuration["Encryption:MasterKeys:bench"] = BenchDatabase.MasterKey;
         foreach (var (corpId, i) in corpIds.Append("bench-bureau").Select((c, i) => (c, i)))
         {
             builder.Configuration[$"DingTalk:Corps:{i}:CorpId"] = corpId;

@@ -201,7 +201,11 @@ public sealed class SandboxMutations(DingTalkSandbox sandbox)
         events.Add(SandboxEvents.EduDept("edu_dept_update", corp, Now, node, SandboxEdu.Chain(corp, node), SandboxEdu.Feature(node)));
     });
 
-    public SandboxEduMember AddStudent(string corpId, long classId, string name, bool withUnionId = true) => Apply(events =>
+    /// <summary>
+    /// Adds a student. Pass the <paramref name="unionId"/> of a student known elsewhere (a school they left) to make it
+    /// the same person: the app sees it scoped to this corp's developer account, as for a guardian.
+    /// </summary>
+    public SandboxEduMember AddStudent(string corpId, long classId, string name, bool withUnionId = true, string? unionId = null) => Apply(events =>
     {
         var corp = World.GetCorp(corpId);
         var roster = SandboxWorld.Roster(corp, classId);
@@ -209,7 +213,7 @@ public sealed class SandboxMutations(DingTalkSandbox sandbox)
         {
             UserId = World.NewUserId("2"),
             Name = name,
-            UnionId = withUnionId ? Guid.NewGuid().ToString("N")[..20] : "",
+            UnionId = !withUnionId ? "" : unionId is null ? Guid.NewGuid().ToString("N")[..20] : World.ScopeUnionId(corp, unionId),
             StudentNo = $"{corp.EduNodes[classId].StartYear}{roster.Students.Count + 1:D3}",
         };
         roster.Students.Add(student);

@@ -16,10 +16,11 @@ internal sealed class Database
 
     static Database() => DapperConfiguration.EnsureConfigured();
 
-    public Database(DbDataSource dataSource, SqlDialect dialect, ILogger<Database> log)
+    public Database(DbDataSource dataSource, SqlDialect dialect, ILogger<Database> log, FieldKeys keys)
     {
         DataSource = dataSource;
         Dialect = dialect;
+        Fields = new FieldProtector(keys, dataSource, dialect);
         _transactionRetry = new ResiliencePipelineBuilder()
             .AddRetry(new RetryStrategyOptions
             {
@@ -50,6 +51,9 @@ internal sealed class Database
     public long TransientRetries => Interlocked.Read(ref _transientRetries);
 
     public SqlDialect Dialect { get; }
+
+    /// <summary>Encryption of the fields kept sealed at rest (docs/encryption.md), with its keys in this database.</summary>
+    public FieldProtector Fields { get; }
 
     public ValueTask<DbConnection> OpenConnectionAsync(CancellationToken ct) => DataSource.OpenConnectionAsync(ct);
 

@@ -14,6 +14,10 @@ internal static class DatabaseExtensions
         services.AddSingleton<DbDataSource>(sp => sp.GetRequiredService<SqlDialect>().CreateDataSource(
             sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ConnectionString,
             sp.GetRequiredService<IHostEnvironment>().ContentRootPath));
+        services.AddValidatedOptions<EncryptionOptions>();
+        services.AddSingleton(sp => sp.GetRequiredService<IOptions<EncryptionOptions>>().Value.Resolve(
+            sp.GetRequiredService<IOptions<DatabaseOptions>>().Value.ProviderKind, sp.GetRequiredService<IHostEnvironment>().ContentRootPath,
+            sp.GetRequiredService<ILoggerFactory>().CreateLogger<EncryptionOptions>()));
         services.AddSingleton<Database>();
         services.AddSingleton<Migrator>();
         services.AddSingleton<LeaseRepository>();

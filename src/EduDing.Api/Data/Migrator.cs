@@ -106,6 +106,7 @@ internal sealed partial class Migrator(Database db, IOptions<DatabaseOptions> op
         }
 
         await scope.CompleteAsync(ct);
+        await db.Fields.EnsureKeysAsync(ct);
         if (count > 0)
         {
             log.LogInformation("Applied {Count} migration(s); the {Dialect} schema is at version {Version}",
@@ -146,13 +147,18 @@ internal sealed partial class Migrator(Database db, IOptions<DatabaseOptions> op
 }
 
 /// <summary>Migrates at start, before the server accepts requests, when Database:AutoMigrate is on.</summary>
-internal sealed class MigrationHostedService(Migrator migrator, IOptions<DatabaseOptions> options) : IHostedService
+internal sealed class MigrationHostedService(Migrator migrator, Database db, IOptions<DatabaseOptions> options) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         if (options.Value.AutoMigrate)
         {
             await migrator.MigrateAsync(cancellationToken);
+        }
+        else
+        {
+            // The schema is migrated elsewhere; this instance's active master key still needs its data key.
+            await db.Fields.EnsureKeysAsync(cancellationToken);
         }
     }
 

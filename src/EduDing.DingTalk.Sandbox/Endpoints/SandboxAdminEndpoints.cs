@@ -23,7 +23,7 @@ public static class SandboxAdminEndpoints
 
     public sealed record ClassRequest(long GradeId, string Name);
 
-    public sealed record StudentRequest(string Name, bool WithUnionId = true);
+    public sealed record StudentRequest(string Name, bool WithUnionId = true, string? UnionId = null);
 
     public sealed record StudentMoveRequest(long FromClassId, long ToClassId);
 
@@ -105,7 +105,7 @@ public static class SandboxAdminEndpoints
         group.MapPost("/corps/{corpId}/edu/classes", (string corpId, ClassRequest r) =>
             Guard(() => Results.Ok(new { ClassId = mutate.AddClass(corpId, r.GradeId, r.Name).Id })));
         group.MapPost("/corps/{corpId}/edu/classes/{classId:long}/students", (string corpId, long classId, StudentRequest r) =>
-            Guard(() => Results.Ok(new { mutate.AddStudent(corpId, classId, r.Name, r.WithUnionId).UserId })));
+            Guard(() => Results.Ok(new { mutate.AddStudent(corpId, classId, r.Name, r.WithUnionId, r.UnionId).UserId })));
         group.MapPost("/corps/{corpId}/edu/students/{studentId}/move", (string corpId, string studentId, StudentMoveRequest r) =>
             Guard(() => Done(() => mutate.MoveStudent(corpId, r.FromClassId, studentId, r.ToClassId))));
         group.MapDelete("/corps/{corpId}/edu/classes/{classId:long}/students/{studentId}", (string corpId, long classId, string studentId) =>

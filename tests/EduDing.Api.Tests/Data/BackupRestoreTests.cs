@@ -57,6 +57,7 @@ public sealed class BackupRestoreTests(EmptyMySqlTestDb db) : IClassFixture<Empt
         ["Database__Provider"] = "MySql",
         ["Database__ConnectionString"] = connectionString,
         ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+        ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
         ["Logging__LogLevel__Default"] = "Information",
     };
 

@@ -20,6 +20,7 @@ public sealed class MySqlStartupTests(EmptyMySqlTestDb db) : IClassFixture<Empty
             ["Database__Provider"] = "MySql",
             ["Database__ConnectionString"] = db.ConnectionString,
             ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
         };
 
         await using var first = ServiceProcess.Start(environment);
@@ -45,9 +46,25 @@ public sealed class MySqlStartupTests(EmptyMySqlTestDb db) : IClassFixture<Empty
         {
             ["Database__Provider"] = "MySql",
             ["Database__ConnectionString"] = db.ConnectionString,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
         });
 
         Assert.NotEqual(0, await service.WaitForExitAsync(Deadline));
         Assert.Contains("Auth:SigningKey", service.Output);
+    }
+
+    [Fact]
+    public async Task Start_OnMySqlWithoutMasterKey_ExitsNamingTheKey()
+    {
+        db.SkipUnlessAvailable();
+        await using var service = ServiceProcess.Start(new Dictionary<string, string>
+        {
+            ["Database__Provider"] = "MySql",
+            ["Database__ConnectionString"] = db.ConnectionString,
+            ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+        });
+
+        Assert.NotEqual(0, await service.WaitForExitAsync(Deadline));
+        Assert.Contains("Encryption:MasterKeys", service.Output);
     }
 }

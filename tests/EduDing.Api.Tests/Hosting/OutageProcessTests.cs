@@ -87,6 +87,7 @@ public sealed class OutageProcessTests(SqliteTestDb db) : IClassFixture<SqliteTe
             ["Database__Provider"] = db.Provider.ToString(),
             ["Database__ConnectionString"] = db.ConnectionString,
             ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
             ["DingTalk__Client__OapiBaseUrl"] = proxy.BaseUrl.ToString(),
             ["DingTalk__Client__ApiBaseUrl"] = proxy.BaseUrl.ToString(),
             ["DingTalk__Client__MaxCallsPerSecondPerApi"] = "1000",

@@ -36,6 +36,7 @@ public sealed class ServiceProcessTests : IDisposable
         await using var service = ServiceProcess.Start(new Dictionary<string, string>
         {
             ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
             ["DingTalk__Sandbox__Delivery"] = "Http",
             ["DingTalk__Sandbox__Url"] = $"http://127.0.0.1:{sandboxPort}",
             ["Logging__LogLevel__Default"] = "Warning",
@@ -67,6 +68,7 @@ public sealed class ServiceProcessTests : IDisposable
         var environment = new Dictionary<string, string>
         {
             ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
             ["DingTalk__Client__OapiBaseUrl"] = server.BaseUrl.ToString(),
             ["DingTalk__Client__ApiBaseUrl"] = server.BaseUrl.ToString(),
             ["DingTalk__Client__MaxCallsPerSecondPerApi"] = "1000",

@@ -20,6 +20,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("Database:Provider", "Sqlite");
         builder.UseSetting("Database:ConnectionString", $"Data Source={_dbPath}");
         builder.UseSetting("Auth:SigningKey", TestTokens.SigningKeyBase64);
+        builder.UseSetting("Encryption:MasterKeys:test1", TestTokens.MasterKeyBase64);
         // Development's sandbox port is fixed for a person at the terminal; tests run many sandboxes side by side.
         builder.UseSetting("DingTalk:Sandbox:Url", "http://127.0.0.1:0");
         // Development's demo data would put rounds and notices into every test's database; DemoDataTests turn it on.
@@ -32,6 +33,7 @@ public sealed class ApiFactory : WebApplicationFactory<Program>
         builder.UseSetting("AfterSchool:RunWorker", "false");
         builder.UseSetting("Training:RunWorker", "false");
         builder.UseSetting("Privacy:RunRetention", "false");
+        builder.UseSetting("Encryption:RunReencryption", "false");
         foreach (var (key, value) in Settings)
         {
             builder.UseSetting(key, value);

@@ -33,6 +33,7 @@ public sealed class ProbeApp : IAsyncDisposable
         builder.WebHost.UseTestServer();
         builder.Configuration["Database:ConnectionString"] = $"Data Source={dbPath}";
         builder.Configuration["Auth:SigningKey"] = TestTokens.SigningKeyBase64;
+        builder.Configuration["Encryption:MasterKeys:test1"] = TestTokens.MasterKeyBase64;
         builder.AddEduDingDefaults();
         var logs = new CapturedLogs();
         builder.Logging.AddProvider(logs);

@@ -50,11 +50,15 @@ public abstract class TestDb : IAsyncLifetime
         }
     }
 
-    internal Database CreateDatabase(string connectionString)
+    /// <summary>The test master key, as the services the tests start have it.</summary>
+    internal static FieldKeys TestKeys { get; } = FieldKeys.From(new Dictionary<string, string> { ["test1"] = TestTokens.MasterKeyBase64 }, null, true);
+
+    /// <summary>Another handle on the database, as a second instance would have it (with other keys for a rotation).</summary>
+    internal Database CreateDatabase(string connectionString, FieldKeys? keys = null)
     {
         var dialect = SqlDialect.For(Provider);
         return new Database(dialect.CreateDataSource(connectionString, Path.GetTempPath()), dialect,
-            NullLogger<Database>.Instance);
+            NullLogger<Database>.Instance, keys ?? TestKeys);
     }
 
     internal Migrator CreateMigrator(Database? database = null) => new(database ?? Database,

@@ -29,6 +29,9 @@ public static class TestTokens
 
     public const string SigningKeyBase64 = "ZWR1ZGluZy10ZXN0cy1zaWduaW5nLWtleS0zMi1ieXRlcyE=";
 
+    /// <summary>The master key (id test1) every test's service and database share, so that two instances read each other's values.</summary>
+    public const string MasterKeyBase64 = "ZWR1ZGluZy10ZXN0cy1tYXN0ZXIta2V5LTMyYnl0ZXM=";
+
     public static string Create(string subject = "test-user", string issuer = "eduding",
         string audience = "eduding-miniapp", DateTime? expires = null, string signingKeyBase64 = SigningKeyBase64,
         string? role = null)

@@ -50,7 +50,7 @@ internal sealed class CareDailyRepository(Database db)
             new
             {
                 application_id = delegation.ApplicationId, day = delegation.Day, name = delegation.Name, relation = delegation.Relation,
-                phone = delegation.Phone, set_by_user_id = byUserId, set_at = now,
+                phone = db.Fields.Protect(delegation.Phone), set_by_user_id = byUserId, set_at = now,
             }, cancellationToken: ct));
     }
 
@@ -65,7 +65,8 @@ internal sealed class CareDailyRepository(Database db)
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<CareDelegate>(new CommandDefinition(
             "SELECT application_id, day, name, relation, phone FROM care_delegates WHERE application_id IN @ids AND day = @day",
-            new { ids = applicationIds.ToList(), day }, cancellationToken: ct))).ToDictionary(d => d.ApplicationId);
+            new { ids = applicationIds.ToList(), day }, cancellationToken: ct)))
+            .ToDictionary(d => d.ApplicationId, d => d with { Phone = db.Fields.Unprotect(d.Phone) });
     }
 
     /// <summary>Records the roll of one offering and day, each child once (a later mark replaces an earlier one).</summary>
@@ -128,7 +129,7 @@ internal sealed class CareDailyRepository(Database db)
             FROM care_places p JOIN care_applications a ON a.id = p.application_id
             WHERE p.offering_id = @offeringId AND p.status = 'enrolled' AND a.status = 'approved'
             ORDER BY a.id
-            """, new { offeringId }, cancellationToken: ct))).ToList();
+            """, new { offeringId }, cancellationToken: ct))).Select(a => CareRepository.Opened(db, a)).ToList();
     }
 
     /// <summary>Claims one alert for a child, day and kind; false when it was sent (or is being sent) already.</summary>

@@ -206,7 +206,8 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     {
         try
         {
-            return await SubmitOnceAsync(application, offeringIds, now, ct);
+            // Pickup people's phones are sealed at rest (docs/encryption.md).
+            return await SubmitOnceAsync(application with { Pickup = db.Fields.Protect(application.Pickup) }, offeringIds, now, ct);
         }
         catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
         {
@@ -520,11 +521,16 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             $"SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled', 'offered'){db.Dialect.ForUpdate}",
             new { offeringId }, tx, cancellationToken: ct));
 
+    /// <summary>An application as read, with its pickup people unsealed.</summary>
+    internal static CareApplication Opened(Database db, CareApplication application) =>
+        application with { Pickup = db.Fields.Unprotect(application.Pickup) };
+
     public async Task<CareApplication?> FindApplicationAsync(long id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<CareApplication>(new CommandDefinition(
+        var application = await connection.QuerySingleOrDefaultAsync<CareApplication>(new CommandDefinition(
             $"SELECT {ApplicationColumns} FROM care_applications WHERE id = @id", new { id }, cancellationToken: ct));
+        return application is null ? null : Opened(db, application);
     }
 
     public async Task<IReadOnlyList<CareApplication>> ApplicationsOfGuardianAsync(IReadOnlyList<(string CorpId, string UserId)> identities,
@@ -533,7 +539,8 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         var (mine, args) = IdentityFilter.Of(identities, "guardian_corp_id", "guardian_user_id");
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<CareApplication>(new CommandDefinition(
-            $"SELECT {ApplicationColumns} FROM care_applications WHERE {mine} ORDER BY id DESC", args, cancellationToken: ct))).ToList();
+            $"SELECT {ApplicationColumns} FROM care_applications WHERE {mine} ORDER BY id DESC", args, cancellationToken: ct)))
+            .Select(a => Opened(db, a)).ToList();
     }
 
     public async Task<IReadOnlyList<CarePlace>> PlacesAsync(IReadOnlyCollection<long> applicationIds, CancellationToken ct)

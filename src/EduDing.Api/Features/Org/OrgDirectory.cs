@@ -167,14 +167,14 @@ internal sealed class OrgDirectory(Database db)
         await using var connection = await db.OpenConnectionAsync(ct);
         foreach (var (corpId, userId) in identities)
         {
-            children.AddRange(await connection.QueryAsync<Child>(new CommandDefinition("""
+            children.AddRange((await connection.QueryAsync<Child>(new CommandDefinition("""
                 SELECT r.corp_id, r.student_user_id, s.name, s.student_number, r.class_id, n.name AS class_name, r.relation_code
                 FROM guardian_students r
                 JOIN students s ON s.corp_id = r.corp_id AND s.user_id = r.student_user_id
                 JOIN edu_nodes n ON n.corp_id = r.corp_id AND n.node_id = r.class_id
                 WHERE r.corp_id = @corpId AND r.guardian_user_id = @userId AND s.removed_at IS NULL
                 ORDER BY r.class_id, r.student_user_id
-                """, new { corpId, userId }, cancellationToken: ct)));
+                """, new { corpId, userId }, cancellationToken: ct))).Select(c => c with { StudentNumber = db.Fields.Unprotect(c.StudentNumber) }));
         }
 
         return children;
@@ -220,10 +220,11 @@ internal sealed class OrgDirectory(Database db)
     public async Task<StudentView?> FindStudentAsync(string corpId, string userId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<StudentView>(new CommandDefinition("""
+        var student = await connection.QuerySingleOrDefaultAsync<StudentView>(new CommandDefinition("""
             SELECT user_id, union_id, name, student_number, removed_at FROM students
             WHERE corp_id = @corpId AND user_id = @userId AND removed_at IS NULL
             """, new { corpId, userId }, cancellationToken: ct));
+        return student is null ? null : student with { StudentNumber = db.Fields.Unprotect(student.StudentNumber) };
     }
 
     /// <summary>A current student's name and first class with its grade, in one statement; null when not a current student in a class.</summary>
@@ -275,7 +276,7 @@ internal sealed class OrgDirectory(Database db)
             FROM students s JOIN class_members m ON m.corp_id = s.corp_id AND m.user_id = s.user_id AND m.role = 'student'
             WHERE s.corp_id = @corpId AND s.removed_at IS NULL
             GROUP BY s.user_id, s.name, s.student_number
-            """, new { corpId }, cancellationToken: ct))).ToList();
+            """, new { corpId }, cancellationToken: ct))).Select(s => (s.Item1, s.Item2, db.Fields.Unprotect(s.Item3), s.Item4)).ToList();
     }
 
     /// <summary>The current guardians of the given students, each once, with a class of theirs.</summary>
@@ -424,7 +425,7 @@ internal sealed class OrgDirectory(Database db)
             FROM class_members m JOIN students s ON s.corp_id = m.corp_id AND s.user_id = m.user_id
             WHERE m.corp_id = @corpId AND m.class_id = @classId AND m.role = 'student' AND s.removed_at IS NULL
             ORDER BY s.user_id
-            """, args, cancellationToken: ct))).ToList();
+            """, args, cancellationToken: ct))).Select(s => s with { StudentNumber = db.Fields.Unprotect(s.StudentNumber) }).ToList();
         var guardians = (await connection.QueryAsync<(string, string, string, string)>(new CommandDefinition("""
             SELECT r.guardian_user_id, r.student_user_id, g.name, r.relation_code
             FROM guardian_students r JOIN guardians g ON g.corp_id = r.corp_id AND g.user_id = r.guardian_user_id

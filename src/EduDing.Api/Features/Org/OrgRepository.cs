@@ -254,7 +254,8 @@ internal sealed class OrgRepository(Database db)
             roster.Students.DistinctBy(s => s.UserId).Select(s => (s.UserId, (object)new
             {
                 corp_id = corpId, user_id = s.UserId, union_id = NullIfEmpty(s.UnionId), name = s.Name,
-                student_number = s.StudentNumber, synced_at = now, removed_at = (DateTime?)null,
+                // 学号 is sealed at rest (docs/encryption.md).
+                student_number = db.Fields.Protect(s.StudentNumber), synced_at = now, removed_at = (DateTime?)null,
             })).ToList(), token);
         await WritePeopleAsync(tx, "guardians", ["union_id", "name", "synced_at", "removed_at"], corpId,
             roster.Guardians.DistinctBy(g => g.UserId).Select(g => (g.UserId, (object)new
@@ -427,11 +428,11 @@ internal sealed class OrgRepository(Database db)
             WHERE corp_id = @corpId AND removed_at IS NULL ORDER BY node_id
             """, new { corpId }, ct);
 
-    public Task<IReadOnlyList<StudentView>> ListStudentsAsync(string corpId, bool includeRemoved, CancellationToken ct) =>
-        QueryAsync<StudentView>("""
+    public async Task<IReadOnlyList<StudentView>> ListStudentsAsync(string corpId, bool includeRemoved, CancellationToken ct) =>
+        (await QueryAsync<StudentView>("""
             SELECT user_id, union_id, name, student_number, removed_at FROM students
             WHERE corp_id = @corpId AND (@includeRemoved = 1 OR removed_at IS NULL) ORDER BY user_id
-            """, new { corpId, includeRemoved = includeRemoved ? 1 : 0 }, ct);
+            """, new { corpId, includeRemoved = includeRemoved ? 1 : 0 }, ct)).Select(s => s with { StudentNumber = db.Fields.Unprotect(s.StudentNumber) }).ToList();
 
     public Task<IReadOnlyList<GuardianView>> ListGuardiansAsync(string corpId, bool includeRemoved, CancellationToken ct) =>
         QueryAsync<GuardianView>("""

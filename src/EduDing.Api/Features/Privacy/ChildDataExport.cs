@@ -1,5 +1,6 @@
 using Dapper;
 using EduDing.Api.Data;
+using EduDing.Api.Features.Vision;
 
 namespace EduDing.Api.Features.Privacy;
 
@@ -46,12 +47,26 @@ internal sealed class ChildDataExport(Database db, TimeProvider time)
         foreach (var (section, sql) in Sections)
         {
             var rows = await connection.QueryAsync(new CommandDefinition(sql, new { corpId, studentUserId }, cancellationToken: ct));
-            sections[section] = rows.Cast<IDictionary<string, object?>>()
-                .Select(r => (IReadOnlyDictionary<string, object?>)r.ToDictionary(c => c.Key, c => c.Value is DBNull ? null : c.Value, StringComparer.Ordinal))
-                .ToList();
+            sections[section] = rows.Cast<IDictionary<string, object?>>().Select(Opened).ToList();
         }
 
         return new ChildDataDto(corpId, studentUserId, time.GetUtcNow().UtcDateTime, sections);
+    }
+
+    /// <summary>A row as the guardian reads it: sealed values decrypted, a vision record's sealed eyes back in their columns (docs/encryption.md).</summary>
+    private IReadOnlyDictionary<string, object?> Opened(IDictionary<string, object?> row)
+    {
+        var opened = row.ToDictionary(c => c.Key, c => c.Value is DBNull ? null : c.Value is string s ? db.Fields.Unprotect(s) : c.Value,
+            StringComparer.Ordinal);
+        if (opened.Remove("eyes_sealed", out var eyes) && eyes is string json)
+        {
+            foreach (var (column, value) in EyeValues.FromJson(json).Columns())
+            {
+                opened[column] = value;
+            }
+        }
+
+        return opened;
     }
 
     /// <summary>The same copy as workbook sheets: one per section, with a row saying so where a section is empty.</summary>

@@ -147,7 +147,7 @@ internal sealed class ChildDataEraser(IOptions<PrivacyOptions> options, ConsentS
                 UPDATE vision_records SET student_user_id = @standIn, birth_date = screened_on, ucva_r = NULL, ucva_l = NULL, walk_distance_r = NULL,
                     walk_distance_l = NULL, cva_r = NULL, cva_l = NULL, sphere_r = NULL, cylinder_r = NULL, axis_r = NULL, sphere_l = NULL,
                     cylinder_l = NULL, axis_l = NULL, axial_length_r = NULL, axial_length_l = NULL, not_testable_reason = NULL, se_r = NULL,
-                    se_l = NULL, input_hash = 'erased', entered_by_user_id = 'erased'
+                    se_l = NULL, eyes_sealed = NULL, input_hash = 'erased', entered_by_user_id = 'erased'
                 WHERE corp_id = @corpId AND student_user_id = @studentUserId
                 """);
             var referrals = await Run("""

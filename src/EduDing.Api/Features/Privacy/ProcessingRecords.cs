@@ -169,6 +169,8 @@ internal static class PrivacyEndpoints
         services.AddApprovalKind<DataRequestApprovalKind>();
         services.AddSingleton<RetentionService>();
         services.AddHostedService<RetentionWorker>();
+        services.AddSingleton<FieldReencryption>();
+        services.AddHostedService<ReencryptionWorker>();
         return services;
     }
 
@@ -180,7 +182,23 @@ internal static class PrivacyEndpoints
         app.MapDataRequestEndpoints();
         app.MapGet("/api/privacy/retention-runs", RetentionRunsAsync).RequireAudience(Audience.Bureau).WithTags("Privacy")
             .WithName("Privacy_RetentionRuns");
+        app.MapGet("/api/privacy/encryption", EncryptionAsync).RequireAudience(Audience.Bureau).WithTags("Privacy")
+            .WithName("Privacy_Encryption");
         return app;
+    }
+
+    /// <summary>
+    /// Encryption at rest (docs/encryption.md): the active key id, how many values of each sealed column are under it,
+    /// under an older key or still in the clear, and the re-encryption's passes. Bureau admins. Never a value.
+    /// </summary>
+    private static async Task<Ok<EncryptionStatusDto>> EncryptionAsync(Caller caller, FieldReencryption reencryption, CancellationToken ct)
+    {
+        if (!AccessPolicy.IsBureauAdmin(caller))
+        {
+            throw new ForbiddenException("Missing scope: admin of the bureau.");
+        }
+
+        return TypedResults.Ok(await reencryption.StatusAsync(ct));
     }
 
     /// <summary>What the retention job did, its latest 100 runs first (bureau admins).</summary>

@@ -189,7 +189,44 @@ internal sealed record VisionRecord(long RoundId, string CorpId, string StudentU
     decimal? CvaR, decimal? CvaL, decimal? SphereR, decimal? CylinderR, int? AxisR, decimal? SphereL, decimal? CylinderL, int? AxisL,
     decimal? AxialLengthR, decimal? AxialLengthL, string? NotTestableReason, decimal? SeR, decimal? SeL, string? PoorVision, bool? Myopic,
     string? MyopiaGrade, bool Valid, bool FollowUp, bool BelowAgeNorm, bool NeedsReferral, string RuleSet, string InputHash, int Version,
-    string Source, string EnteredByCorpId, string EnteredByUserId, DateTime EnteredAt);
+    string Source, string EnteredByCorpId, string EnteredByUserId, DateTime EnteredAt, string? EyesSealed);
+
+/// <summary>
+/// The per-eye values of one record, sealed together in vision_records.eyes_sealed (docs/encryption.md): everything
+/// measured, while the classification stays in its columns for the statistics.
+/// </summary>
+internal sealed record EyeValues(decimal? UcvaR, decimal? UcvaL, decimal? WalkDistanceR, decimal? WalkDistanceL, decimal? CvaR, decimal? CvaL,
+    decimal? SphereR, decimal? CylinderR, int? AxisR, decimal? SphereL, decimal? CylinderL, int? AxisL, decimal? AxialLengthR,
+    decimal? AxialLengthL, string? NotTestableReason, decimal? SeR, decimal? SeL)
+{
+    private static readonly System.Text.Json.JsonSerializerOptions Json = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
+    public static EyeValues Of(VisionRecord r) => new(r.UcvaR, r.UcvaL, r.WalkDistanceR, r.WalkDistanceL, r.CvaR, r.CvaL, r.SphereR, r.CylinderR,
+        r.AxisR, r.SphereL, r.CylinderL, r.AxisL, r.AxialLengthR, r.AxialLengthL, r.NotTestableReason, r.SeR, r.SeL);
+
+    public static EyeValues FromJson(string json) => System.Text.Json.JsonSerializer.Deserialize<EyeValues>(json, Json)!;
+
+    public string ToJson() => System.Text.Json.JsonSerializer.Serialize(this, Json);
+
+    /// <summary>The values by the column names a row from before encryption keeps them in (a guardian's copy shows them so).</summary>
+    public IEnumerable<(string Column, object? Value)> Columns() =>
+    [
+        ("ucva_r", UcvaR), ("ucva_l", UcvaL), ("walk_distance_r", WalkDistanceR), ("walk_distance_l", WalkDistanceL), ("cva_r", CvaR),
+        ("cva_l", CvaL), ("sphere_r", SphereR), ("cylinder_r", CylinderR), ("axis_r", AxisR), ("sphere_l", SphereL), ("cylinder_l", CylinderL),
+        ("axis_l", AxisL), ("axial_length_r", AxialLengthR), ("axial_length_l", AxialLengthL), ("not_testable_reason", NotTestableReason),
+        ("se_r", SeR), ("se_l", SeL),
+    ];
+
+    public VisionRecord ApplyTo(VisionRecord r) => r with
+    {
+        UcvaR = UcvaR, UcvaL = UcvaL, WalkDistanceR = WalkDistanceR, WalkDistanceL = WalkDistanceL, CvaR = CvaR, CvaL = CvaL, SphereR = SphereR,
+        CylinderR = CylinderR, AxisR = AxisR, SphereL = SphereL, CylinderL = CylinderL, AxisL = AxisL, AxialLengthR = AxialLengthR,
+        AxialLengthL = AxialLengthL, NotTestableReason = NotTestableReason, SeR = SeR, SeL = SeL, EyesSealed = null,
+    };
+}
 
 internal sealed record VisionReferral(long Id, long RoundId, string CorpId, string StudentUserId, long ClassId, string Reason, string Status,
     DateTime CreatedAt, DateTime? AcknowledgedAt, string? AcknowledgedByUserId, DateOnly? VisitDate, string? Hospital, string? Diagnosis,

@@ -28,7 +28,7 @@ internal sealed class VisionRepository(Database db)
         round_id, corp_id, student_user_id, class_id, sex, birth_date, screened_on, age_years, glasses, ucva_r, ucva_l, walk_distance_r,
         walk_distance_l, cva_r, cva_l, sphere_r, cylinder_r, axis_r, sphere_l, cylinder_l, axis_l, axial_length_r, axial_length_l,
         not_testable_reason, se_r, se_l, poor_vision, myopic, myopia_grade, valid, follow_up, below_age_norm, needs_referral, rule_set,
-        input_hash, version, source, entered_by_corp_id, entered_by_user_id, entered_at
+        input_hash, version, source, entered_by_corp_id, entered_by_user_id, entered_at, eyes_sealed
         """;
 
     private static readonly string[] RecordColumnList = RecordColumns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
@@ -162,15 +162,17 @@ internal sealed class VisionRepository(Database db)
                 }
             }
 
-            var inserts = new List<(ClassifiedInput Row, int Version)>();
+            var inserts = new List<(ClassifiedInput Row, int Version, string Hash)>();
             var changed = new List<string>();
             var unchanged = 0;
             var touchedClasses = new HashSet<long>();
             foreach (var row in rows.DistinctBy(r => r.Input.StudentUserId))
             {
+                // Keyed: a plain hash of a few measured values is as good as the values to anyone who can guess them.
+                var hash = db.Fields.KeyedHash(row.Input.Hash());
                 if (current.TryGetValue(row.Input.StudentUserId, out var existing))
                 {
-                    if (existing.Hash == row.Input.Hash() && existing.ClassId == row.ClassId)
+                    if (existing.Hash == hash && existing.ClassId == row.ClassId)
                     {
                         unchanged++;
                         continue;
@@ -178,11 +180,11 @@ internal sealed class VisionRepository(Database db)
 
                     changed.Add(row.Input.StudentUserId);
                     touchedClasses.Add(existing.ClassId);
-                    inserts.Add((row, existing.Version + 1));
+                    inserts.Add((row, existing.Version + 1, hash));
                 }
                 else
                 {
-                    inserts.Add((row, 1));
+                    inserts.Add((row, 1, hash));
                 }
 
                 touchedClasses.Add(row.ClassId);
@@ -203,15 +205,18 @@ internal sealed class VisionRepository(Database db)
             await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_records", RecordColumnList, inserts, i =>
             {
                 var (input, result) = (i.Row.Input, i.Row.Result);
+                var eyes = new EyeValues(input.UcvaRight, input.UcvaLeft, input.WalkDistanceRight, input.WalkDistanceLeft, input.CvaRight,
+                    input.CvaLeft, input.SphereRight, input.CylinderRight, input.AxisRight, input.SphereLeft, input.CylinderLeft, input.AxisLeft,
+                    input.AxialLengthRight, input.AxialLengthLeft, input.NotTestableReason, result.Right.SphericalEquivalent,
+                    result.Left.SphericalEquivalent);
+                // The per-eye values live only in eyes_sealed (docs/encryption.md); their own columns hold rows from before.
                 return
                 [
                     roundId, corpId, input.StudentUserId, i.Row.ClassId, input.Sex, input.BirthDate, input.ScreenedOn, input.AgeYears,
-                    GlassesCode(input.Glasses), input.UcvaRight, input.UcvaLeft, input.WalkDistanceRight, input.WalkDistanceLeft, input.CvaRight,
-                    input.CvaLeft, input.SphereRight, input.CylinderRight, input.AxisRight, input.SphereLeft, input.CylinderLeft, input.AxisLeft,
-                    input.AxialLengthRight, input.AxialLengthLeft, input.NotTestableReason, result.Right.SphericalEquivalent,
-                    result.Left.SphericalEquivalent, Code(result.PoorVision), result.Myopic, Code(result.MyopiaGrade), result.Valid,
-                    result.FollowUp, result.BelowAgeNorm, result.NeedsReferral, result.RuleSet, input.Hash(), i.Version, source,
-                    enteredByCorpId, enteredByUserId, now,
+                    GlassesCode(input.Glasses), null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    Code(result.PoorVision), result.Myopic, Code(result.MyopiaGrade), result.Valid, result.FollowUp, result.BelowAgeNorm,
+                    result.NeedsReferral, result.RuleSet, i.Hash, i.Version, source, enteredByCorpId, enteredByUserId, now,
+                    db.Fields.Protect(eyes.ToJson()),
                 ];
             }, token);
 
@@ -295,15 +300,16 @@ internal sealed class VisionRepository(Database db)
         await using var connection = await db.OpenConnectionAsync(ct);
         return (await connection.QueryAsync<VisionRecord>(new CommandDefinition(
             $"SELECT {RecordColumns} FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId AND class_id = @classId ORDER BY student_user_id",
-            new { roundId, corpId, classId }, cancellationToken: ct))).ToList();
+            new { roundId, corpId, classId }, cancellationToken: ct))).Select(Opened).ToList();
     }
 
     public async Task<VisionRecord?> FindRecordAsync(long roundId, string corpId, string studentUserId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<VisionRecord>(new CommandDefinition(
+        var record = await connection.QuerySingleOrDefaultAsync<VisionRecord>(new CommandDefinition(
             $"SELECT {RecordColumns} FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id = @studentUserId",
             new { roundId, corpId, studentUserId }, cancellationToken: ct));
+        return record is null ? null : Opened(record);
     }
 
     public async Task<IReadOnlyList<VisionRecord>> HistoryAsync(long roundId, string corpId, string studentUserId, CancellationToken ct)
@@ -312,7 +318,7 @@ internal sealed class VisionRepository(Database db)
         return (await connection.QueryAsync<VisionRecord>(new CommandDefinition($"""
             SELECT {RecordColumns} FROM vision_record_history
             WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id = @studentUserId ORDER BY version
-            """, new { roundId, corpId, studentUserId }, cancellationToken: ct))).ToList();
+            """, new { roundId, corpId, studentUserId }, cancellationToken: ct))).Select(Opened).ToList();
     }
 
     /// <summary>The child's current records across rounds (only published ones when <paramref name="publishedOnly"/>), oldest first.</summary>
@@ -328,7 +334,7 @@ internal sealed class VisionRepository(Database db)
             SELECT {RecordColumns} FROM vision_records r WHERE r.corp_id = @corpId AND r.student_user_id = @studentUserId {published}
             UNION ALL
             SELECT {RecordColumns} FROM vision_records_transferred WHERE corp_id = @corpId AND student_user_id = @studentUserId
-            """, new { corpId, studentUserId }, cancellationToken: ct))).ToList();
+            """, new { corpId, studentUserId }, cancellationToken: ct))).Select(Opened).ToList();
         var result = new List<(VisionRound, VisionRecord)>();
         foreach (var record in records)
         {
@@ -354,7 +360,7 @@ internal sealed class VisionRepository(Database db)
                                                  WHERE s.round_id = vision_referrals.round_id AND s.corp_id = vision_referrals.corp_id
                                                    AND s.published_at IS NOT NULL))
             ORDER BY class_id, student_user_id, round_id
-            """, new { corpId, classId, roundId, status, publishedOnly = publishedOnly ? 1 : 0 }, cancellationToken: ct))).ToList();
+            """, new { corpId, classId, roundId, status, publishedOnly = publishedOnly ? 1 : 0 }, cancellationToken: ct))).Select(Opened).ToList();
     }
 
     public async Task<IReadOnlyList<VisionReferral>> ReferralsOfStudentAsync(string corpId, string studentUserId, CancellationToken ct)
@@ -363,14 +369,15 @@ internal sealed class VisionRepository(Database db)
         return (await connection.QueryAsync<VisionReferral>(new CommandDefinition($"""
             SELECT {ReferralColumns} FROM vision_referrals
             WHERE corp_id = @corpId AND student_user_id = @studentUserId AND status <> 'cancelled' ORDER BY round_id
-            """, new { corpId, studentUserId }, cancellationToken: ct))).ToList();
+            """, new { corpId, studentUserId }, cancellationToken: ct))).Select(Opened).ToList();
     }
 
     public async Task<VisionReferral?> FindReferralAsync(long id, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.QuerySingleOrDefaultAsync<VisionReferral>(new CommandDefinition(
+        var referral = await connection.QuerySingleOrDefaultAsync<VisionReferral>(new CommandDefinition(
             $"SELECT {ReferralColumns} FROM vision_referrals WHERE id = @id", new { id }, cancellationToken: ct));
+        return referral is null ? null : Opened(referral);
     }
 
     public async Task<bool> AcknowledgeReferralAsync(long id, string guardianUserId, DateTime now, CancellationToken ct)
@@ -392,7 +399,11 @@ internal sealed class VisionRepository(Database db)
                 reported_at = @now, acknowledged_at = COALESCE(acknowledged_at, @now),
                 acknowledged_by_user_id = COALESCE(acknowledged_by_user_id, @guardianUserId)
             WHERE id = @id AND status IN ('open', 'acknowledged')
-            """, new { id, guardianUserId, visitDate, hospital, diagnosis, prescription, now }, cancellationToken: ct)) == 1;
+            """, new
+        {
+            id, guardianUserId, visitDate, hospital = db.Fields.Protect(hospital), diagnosis = db.Fields.Protect(diagnosis),
+            prescription = db.Fields.Protect(prescription), now,
+        }, cancellationToken: ct)) == 1;
     }
 
     /// <summary>
@@ -483,6 +494,19 @@ internal sealed class VisionRepository(Database db)
             FROM vision_classrooms WHERE (@corpId IS NULL OR corp_id = @corpId) ORDER BY corp_id, classroom_id
             """, new { corpId }, cancellationToken: ct))).ToList();
     }
+
+    // ---- sealed fields (docs/encryption.md) ----
+
+    /// <summary>A record with its per-eye values read out of eyes_sealed (a row from before encryption has them in its own columns).</summary>
+    private VisionRecord Opened(VisionRecord record) => record.EyesSealed is null
+        ? record
+        : EyeValues.FromJson(db.Fields.Unprotect(record.EyesSealed)).ApplyTo(record);
+
+    private VisionReferral Opened(VisionReferral referral) => referral with
+    {
+        Hospital = db.Fields.Unprotect(referral.Hospital), Diagnosis = db.Fields.Unprotect(referral.Diagnosis),
+        Prescription = db.Fields.Unprotect(referral.Prescription),
+    };
 
     internal static string GlassesCode(GlassesType glasses) => glasses switch
     {

@@ -72,6 +72,17 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
 
         var (firstClient, first) = await ApplyAsync(families[0]);
         var (secondClient, second) = await ApplyAsync(families[1]);
+        // Pickup people's phones are sealed at rest (docs/encryption.md) and read back whole.
+        await using (var connection = await Live.Factory.Services.GetRequiredService<Api.Data.Database>().OpenConnectionAsync(default))
+        {
+            var stored = await Dapper.SqlMapper.ExecuteScalarAsync<string>(connection, "SELECT pickup FROM care_applications WHERE id = @id",
+                new { id = (long)first["id"]! });
+            Assert.StartsWith("ed1.", stored);
+            Assert.DoesNotContain("13800000000", stored);
+        }
+
+        var mine = (await firstClient.GetFromJsonAsync<JsonArray>("/api/me/care/applications"))!;
+        Assert.Equal("13800000000", mine.First(a => (long)a!["id"]! == (long)first["id"]!)!["pickup"]![0]!["phone"]!.ToString());
         string PlaceIn(JsonObject application, long offering) =>
             application["places"]!.AsArray().First(p => (long)p!["offeringId"]! == offering)!["status"]!.ToString();
         Assert.Equal("held", PlaceIn(first, elective));

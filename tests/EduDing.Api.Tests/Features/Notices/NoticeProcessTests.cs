@@ -27,6 +27,7 @@ public abstract class NoticeProcessTests<TDb>(TDb db) where TDb : TestDb
             ["Database__Provider"] = db.Provider.ToString(),
             ["Database__ConnectionString"] = db.ConnectionString,
             ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
             ["DingTalk__Client__OapiBaseUrl"] = server.BaseUrl.ToString(),
             ["DingTalk__Client__ApiBaseUrl"] = server.BaseUrl.ToString(),
             ["DingTalk__Client__MaxCallsPerSecondPerApi"] = "1000",

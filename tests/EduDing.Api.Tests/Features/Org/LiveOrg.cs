@@ -228,6 +228,9 @@ public abstract class LiveOrgOnDbFixture<TDb> : IAsyncLifetime where TDb : TestD
     /// <summary>Settings beyond the database's.</summary>
     protected virtual IReadOnlyDictionary<string, string> Settings => new Dictionary<string, string>();
 
+    /// <summary>The sandbox's options; null: <see cref="LiveOrg.DefaultSandboxOptions"/>.</summary>
+    protected virtual SandboxOptions? SandboxOptions => null;
+
     protected virtual void AddServices(IServiceCollection services)
     {
     }
@@ -240,7 +243,7 @@ public abstract class LiveOrgOnDbFixture<TDb> : IAsyncLifetime where TDb : TestD
             return;
         }
 
-        Live = await LiveOrg.StartAsync(EventDelivery.Http, extraSettings: new Dictionary<string, string>(Settings)
+        Live = await LiveOrg.StartAsync(EventDelivery.Http, SandboxOptions, extraSettings: new Dictionary<string, string>(Settings)
         {
             ["Database:Provider"] = Db.Provider.ToString(),
             ["Database:ConnectionString"] = Db.ConnectionString,

@@ -24,6 +24,7 @@ public sealed class TwoInstanceSyncTests(EmptyMySqlTestDb db) : IClassFixture<Em
             ["Database__Provider"] = "MySql",
             ["Database__ConnectionString"] = db.ConnectionString,
             ["Auth__SigningKey"] = TestTokens.SigningKeyBase64,
+            ["Encryption__MasterKeys__test1"] = TestTokens.MasterKeyBase64,
             ["DingTalk__Client__OapiBaseUrl"] = server.BaseUrl.ToString(),
             ["DingTalk__Client__ApiBaseUrl"] = server.BaseUrl.ToString(),
             ["DingTalk__Client__MaxCallsPerSecondPerApi"] = "1000",

@@ -53,7 +53,7 @@ public abstract class RetentionTests<TDb>(TDb db) where TDb : TestDb
     private Task RecordAsync(long roundId, string corpId, long classId, string studentUserId, decimal ucva) => db.ExecuteAsync($"""
         INSERT INTO vision_records ({VisionRepository.RecordColumns})
         VALUES (@roundId, @corpId, @studentUserId, @classId, 'male', @birth, @screened, 9, 'none', @ucva, 5.0, NULL, NULL, NULL, NULL, -1.25, 0, 180,
-                0.25, 0, 180, NULL, NULL, NULL, -1.25, 0.25, 'mild', 1, 'low', 1, 1, 0, 1, 'test', 'hash', 1, 'app', @corpId, 'teacher', @at)
+                0.25, 0, 180, NULL, NULL, NULL, -1.25, 0.25, 'mild', 1, 'low', 1, 1, 0, 1, 'test', 'hash', 1, 'app', @corpId, 'teacher', @at, NULL)
         """, new
     {
         roundId, corpId, studentUserId, classId, ucva, birth = new DateOnly(2017, 3, 1), screened = new DateOnly(2026, 1, 10 + (int)roundId % 10),
@@ -102,7 +102,7 @@ public abstract class RetentionTests<TDb>(TDb db) where TDb : TestDb
         Assert.Equal(1, later!.VisionErased);
         Assert.Equal(0, await connection.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM vision_records WHERE student_user_id = 'kid-a'"));
         Assert.Equal((2, 2, 0), await connection.QuerySingleAsync<(int, int, int)>("""
-            SELECT COUNT(*), SUM(CASE WHEN myopic = 1 AND myopia_grade = 'low' THEN 1 ELSE 0 END), COUNT(ucva_r)
+            SELECT COUNT(*), SUM(CASE WHEN myopic = 1 AND myopia_grade = 'low' THEN 1 ELSE 0 END), COUNT(ucva_r) + COUNT(eyes_sealed)
             FROM vision_records WHERE corp_id = @SchoolA AND student_user_id LIKE 'erased:%'
             """, new { SchoolA }));
         Assert.Equal(2, (await vision.StudentRecordsAsync(SchoolB, "kid-b", publishedOnly: true, default)).Count);
