@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Reflection;
 using System.Security.Cryptography;
 using System.Text;
@@ -147,7 +148,8 @@ internal sealed partial class Migrator(Database db, IOptions<DatabaseOptions> op
 }
 
 /// <summary>Migrates at start, before the server accepts requests, when Database:AutoMigrate is on.</summary>
-internal sealed class MigrationHostedService(Migrator migrator, Database db, IOptions<DatabaseOptions> options) : IHostedService
+internal sealed class MigrationHostedService(Migrator migrator, Database db, IOptions<DatabaseOptions> options,
+    ILogger<MigrationHostedService> log) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
@@ -157,8 +159,16 @@ internal sealed class MigrationHostedService(Migrator migrator, Database db, IOp
         }
         else
         {
-            // The schema is migrated elsewhere; this instance's active master key still needs its data key.
-            await db.Fields.EnsureKeysAsync(cancellationToken);
+            // The schema is migrated elsewhere; this instance's active master key still needs its data key. Until the
+            // schema is there (readiness says so), the re-encryption worker tries again on its every run.
+            try
+            {
+                await db.Fields.EnsureKeysAsync(cancellationToken);
+            }
+            catch (DbException ex)
+            {
+                log.LogWarning("The data keys are not ready yet ({Error}); they are created once the schema is migrated", ex.Message);
+            }
         }
     }
 
