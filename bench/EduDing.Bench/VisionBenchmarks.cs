@@ -76,7 +76,7 @@ internal static class VisionBenchmarks
         import.Stop();
         figures.ImportSeconds = import.Elapsed.TotalSeconds;
         Console.WriteLine($"vision import ({provider}, encryption {(encrypted ? "on" : "off")}): {rows} rows in {Schools} xlsx files of {ClassesPerSchool * StudentsPerClass} rows: " +
-                          $"{import.Elapsed.TotalSeconds:F1} s = {rows / import.Elapsed.TotalSeconds:F0} rows/s (target >= 5000 rows/s); " +
+                          $"{import.Elapsed.TotalSeconds:F1} s = {rows / import.Elapsed.TotalSeconds:F0} rows/s (target >= 10000 rows/s); " +
                           $"peak working set {Process.GetCurrentProcess().PeakWorkingSet64 / 1024 / 1024} MiB");
 
         var earlier = Stopwatch.StartNew();
@@ -96,35 +96,46 @@ internal static class VisionBenchmarks
         Console.WriteLine($"  nine earlier rounds stored directly (no xlsx): {9 * rows} rows in {earlier.Elapsed.TotalSeconds:F1} s");
 
         await SettleAsync(db);
-        const int iterations = 30;
+        const int iterations = 50;
+        // What a request of the bureau does, through the endpoint's own method: the grouping with its total, the same round a
+        // year earlier (by the same grouping where the plan's targets are checked per row), the targets and the small-cell rule;
+        // five requests of each kind first, untimed.
+        var bureau = new Caller(new Account("bench-bureau", "bureau", "局长", null), [("bench-bureau", "bureau")],
+            new HashSet<string> { "bureau-admin@bench-bureau" });
         foreach (var dimension in VisionStatistics.DimensionNames)
         {
+            for (var i = 0; i < 5; i++)
+            {
+                await VisionStatisticsEndpoints.StatisticsAsync(roundIds[^1], dimension, null, bureau, vision, statistics, options, default);
+            }
+
             var samples = new List<double>();
             for (var i = 0; i < iterations; i++)
             {
                 var stopwatch = Stopwatch.StartNew();
-                // What one statistics request does: the grouping, the total, and the same round a year earlier.
-                await statistics.ByAsync(roundIds[^1], dimension, null, default);
-                await statistics.ByAsync(roundIds[^1], "city", null, default);
-                await statistics.ByAsync(roundIds[^5], "city", null, default);
+                await VisionStatisticsEndpoints.StatisticsAsync(roundIds[^1], dimension, null, bureau, vision, statistics, options, default);
                 samples.Add(stopwatch.Elapsed.TotalMilliseconds);
             }
 
-            Console.WriteLine($"  statistics of a {rows}-student round by {dimension,-6}: {Percentiles(samples)}");
+            Console.WriteLine($"  statistics of a {rows}-student round by {dimension,-6}: {Percentiles(samples)} (target p95 <= 25 ms)");
             figures.StatisticsP95[dimension] = Percentile(samples, 0.95);
             figures.StatisticsP50[dimension] = Percentile(samples, 0.5);
+        }
+
+        for (var i = 0; i < 5; i++)
+        {
+            await VisionStatisticsEndpoints.TrendAsync(10, null, bureau, vision, statistics, options, default);
         }
 
         var trend = new List<double>();
         for (var i = 0; i < 50; i++)
         {
             var stopwatch = Stopwatch.StartNew();
-            var recent = await vision.RecentCityRoundsAsync(10, default);
-            await statistics.TotalsAsync(recent.Select(r => r.Id).ToList(), null, default);
+            await VisionStatisticsEndpoints.TrendAsync(10, null, bureau, vision, statistics, options, default);
             trend.Add(stopwatch.Elapsed.TotalMilliseconds);
         }
 
-        Console.WriteLine($"  10-round city trend ({10 * rows} records): {Percentiles(trend)} (target p95 <= 100 ms)");
+        Console.WriteLine($"  10-round city trend ({10 * rows} records): {Percentiles(trend)} (target p95 <= 25 ms)");
         figures.StatisticsP95["trend"] = Percentile(trend, 0.95);
         figures.StatisticsP50["trend"] = Percentile(trend, 0.5);
         return figures;

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Data.Common;
 using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -159,6 +160,11 @@ internal sealed class FieldProtector(FieldKeys keys, DbDataSource dataSource, Sq
     private const int NonceSize = 12;
     private const int TagSize = 16;
 
+    // An AesGcm keeps its key schedule but is not safe to share between threads: one per thread and data key, made once
+    // rather than per value (a 4,000-row import seals 4,000 values and reads 4,000 学号).
+    [ThreadStatic]
+    private static ConditionalWeakTable<byte[], AesGcm>? t_ciphers;
+
     private readonly ConcurrentDictionary<string, byte[]> _dataKeys = new(StringComparer.Ordinal);
     private readonly Lock _loading = new();
 
@@ -186,15 +192,11 @@ internal sealed class FieldProtector(FieldKeys keys, DbDataSource dataSource, Sq
             return plaintext;
         }
 
-        var key = DataKey(keys.ActiveId);
         var input = Encoding.UTF8.GetBytes(plaintext);
         var sealedBytes = new byte[NonceSize + TagSize + input.Length];
         var nonce = sealedBytes.AsSpan(0, NonceSize);
         RandomNumberGenerator.Fill(nonce);
-        using (var aes = new AesGcm(key, TagSize))
-        {
-            aes.Encrypt(nonce, input, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize));
-        }
+        Cipher(DataKey(keys.ActiveId)).Encrypt(nonce, input, sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize));
 
         return ActivePrefix + Convert.ToBase64String(sealedBytes);
     }
@@ -215,10 +217,8 @@ internal sealed class FieldProtector(FieldKeys keys, DbDataSource dataSource, Sq
         }
 
         var plain = new byte[sealedBytes.Length - NonceSize - TagSize];
-        using (var aes = new AesGcm(DataKey(keyId), TagSize))
-        {
-            aes.Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize), plain);
-        }
+        Cipher(DataKey(keyId)).Decrypt(sealedBytes.AsSpan(0, NonceSize), sealedBytes.AsSpan(NonceSize + TagSize), sealedBytes.AsSpan(NonceSize, TagSize),
+            plain);
 
         return Encoding.UTF8.GetString(plain);
     }
@@ -299,6 +299,8 @@ internal sealed class FieldProtector(FieldKeys keys, DbDataSource dataSource, Sq
 
         return rewrapped;
     }
+
+    private static AesGcm Cipher(byte[] dataKey) => (t_ciphers ??= []).GetValue(dataKey, static key => new AesGcm(key, TagSize));
 
     private byte[] DataKey(string id)
     {

@@ -22,18 +22,57 @@ internal static class MultiRowInsert
     {
         shared ??= [];
         var rowsPerStatement = Math.Max(1, Math.Min(1000, (dialect.MaxParametersPerStatement - shared.Count) / columns.Length));
-        var sharedNames = string.Concat(shared.Select((_, i) => $", @s{i}"));
         var written = 0;
-        for (var start = 0; start < rows.Count; start += rowsPerStatement)
+        Task<int>? running = null;
+        try
         {
-            var count = Math.Min(rowsPerStatement, rows.Count - start);
-            await using var command = tx.Connection!.CreateCommand();
+            for (var start = 0; start < rows.Count; start += rowsPerStatement)
+            {
+                // The next statement is built while the server stores the previous one (on MySQL the execution awaits the
+                // server; SQLite's completes before it returns): the values, their sealing and the parameters cost as much
+                // as the insert itself.
+                var command = Statement(tx, table, columns, rows, start, Math.Min(rowsPerStatement, rows.Count - start), values, tail, shared);
+                if (running is not null)
+                {
+                    written += await running;
+                    running = null;
+                }
+
+                running = ExecuteAndDisposeAsync(command, ct);
+            }
+
+            if (running is not null)
+            {
+                written += await running;
+                running = null;
+            }
+        }
+        finally
+        {
+            // A statement may still run when building the next one failed: the connection is not free until it ends,
+            // and the failure already on its way out is the one to report.
+            if (running is not null)
+            {
+                await running.ContinueWith(static _ => { }, CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+            }
+        }
+
+        return written;
+    }
+
+    private static DbCommand Statement<T>(DbTransaction tx, string table, string[] columns, IReadOnlyList<T> rows, int start, int count,
+        Func<T, object?[]> values, string? tail, IReadOnlyList<(string Column, object? Value)> shared)
+    {
+        var command = tx.Connection!.CreateCommand();
+        try
+        {
             command.Transaction = tx;
             for (var i = 0; i < shared.Count; i++)
             {
                 command.Parameters.Add(Parameter(command, $"@s{i}", shared[i].Value));
             }
 
+            var sharedNames = string.Concat(shared.Select((_, i) => $", @s{i}"));
             var tuples = new string[count];
             var names = new string[columns.Length];
             for (var r = 0; r < count; r++)
@@ -50,10 +89,21 @@ internal static class MultiRowInsert
 
             var allColumns = columns.Concat(shared.Select(s => s.Column));
             command.CommandText = $"INSERT INTO {table} ({string.Join(", ", allColumns)}) VALUES {string.Join(", ", tuples)} {tail}";
-            written += await command.ExecuteNonQueryAsync(ct);
+            return command;
         }
+        catch
+        {
+            command.Dispose();
+            throw;
+        }
+    }
 
-        return written;
+    private static async Task<int> ExecuteAndDisposeAsync(DbCommand command, CancellationToken ct)
+    {
+        await using (command)
+        {
+            return await command.ExecuteNonQueryAsync(ct);
+        }
     }
 
     /// <summary>As the Dapper type handlers bind them: instants as UTC, dates as dates, null as DBNull.</summary>

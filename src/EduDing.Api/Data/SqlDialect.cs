@@ -82,6 +82,15 @@ internal abstract class SqlDialect
     /// <summary>Appended to a multi-row INSERT: adds the new row's <paramref name="column"/> to the existing one's.</summary>
     public abstract string AddOnConflict(string[] keys, string column);
 
+    /// <summary>
+    /// Appended to a multi-row INSERT: a row whose <paramref name="keys"/> exist gets <paramref name="assignments"/> instead,
+    /// in which a bare column is the existing row's and <see cref="Incoming"/> the value the INSERT brought.
+    /// </summary>
+    public abstract string OnConflictAssign(string[] keys, string assignments);
+
+    /// <summary>In <see cref="OnConflictAssign"/>: the value of <paramref name="column"/> in the row the INSERT brought.</summary>
+    public abstract string Incoming(string column);
+
     public static SqlDialect For(DatabaseProvider provider) => provider switch
     {
         DatabaseProvider.Sqlite => new SqliteDialect(),
@@ -191,6 +200,10 @@ internal sealed class SqliteDialect : SqlDialect
 
     public override string AddOnConflict(string[] keys, string column) =>
         $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {column} = {column} + excluded.{column}";
+
+    public override string OnConflictAssign(string[] keys, string assignments) => $"ON CONFLICT ({string.Join(", ", keys)}) DO UPDATE SET {assignments}";
+
+    public override string Incoming(string column) => $"excluded.{column}";
 
     /// <summary>
     /// Switches a file database to WAL (persistent in the file) the first time a connection opens, and gives every
@@ -305,4 +318,10 @@ internal sealed class MySqlDialect : SqlDialect
 
     public override string AddOnConflict(string[] keys, string column) =>
         $"ON DUPLICATE KEY UPDATE {column} = {column} + VALUES({column})";
+
+    // MySQL applies the assignments left to right, each seeing the ones before: callers list a column before the ones
+    // that assign what it was.
+    public override string OnConflictAssign(string[] keys, string assignments) => $"ON DUPLICATE KEY UPDATE {assignments}";
+
+    public override string Incoming(string column) => $"VALUES({column})";
 }

@@ -31,7 +31,12 @@ internal sealed class VisionRepository(Database db)
         input_hash, version, source, entered_by_corp_id, entered_by_user_id, entered_at, eyes_sealed
         """;
 
-    private static readonly string[] RecordColumnList = RecordColumns.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+    /// <summary>The columns a new record's row binds per row (the rest are shared by the statement or stay NULL).</summary>
+    private static readonly string[] InsertedRecordColumns =
+    [
+        "student_user_id", "class_id", "sex", "birth_date", "screened_on", "age_years", "glasses", "poor_vision", "myopic", "myopia_grade", "valid",
+        "follow_up", "below_age_norm", "needs_referral", "rule_set", "input_hash", "version", "eyes_sealed",
+    ];
 
     private const string ReferralColumns = """
         id, round_id, corp_id, student_user_id, class_id, reason, status, created_at, acknowledged_at, acknowledged_by_user_id, visit_date,
@@ -150,16 +155,19 @@ internal sealed class VisionRepository(Database db)
         db.InTransactionAsync(async (tx, token) =>
         {
             var connection = tx.Connection!;
+            // Writers of one school's round take turns (its row in vision_round_schools first): the school's summed cells
+            // are rebuilt from all of its class cells, which a concurrent writer of another class would change underneath.
+            await connection.ExecuteAsync(new CommandDefinition(
+                "UPDATE vision_round_schools SET corp_id = corp_id WHERE round_id = @roundId AND corp_id = @corpId",
+                new { roundId, corpId }, tx, cancellationToken: token));
+            // The school's whole round in one range read of the key: cheaper than asking for a file's students by name,
+            // which is most of the school anyway.
             var current = new Dictionary<string, (string Hash, int Version, long ClassId)>(StringComparer.Ordinal);
-            foreach (var chunk in rows.Select(r => r.Input.StudentUserId).Distinct().Chunk(1000))
+            foreach (var (student, hash, version, classId) in await connection.QueryAsync<(string, string, int, long)>(new CommandDefinition(
+                         "SELECT student_user_id, input_hash, version, class_id FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId",
+                         new { roundId, corpId }, tx, cancellationToken: token)))
             {
-                foreach (var (student, hash, version, classId) in await connection.QueryAsync<(string, string, int, long)>(new CommandDefinition("""
-                             SELECT student_user_id, input_hash, version, class_id FROM vision_records
-                             WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk
-                             """, new { roundId, corpId, chunk }, tx, cancellationToken: token)))
-                {
-                    current[student] = (hash, version, classId);
-                }
+                current[student] = (hash, version, classId);
             }
 
             var inserts = new List<(ClassifiedInput Row, int Version, string Hash)>();
@@ -202,31 +210,42 @@ internal sealed class VisionRepository(Database db)
                     new { roundId, corpId, chunk }, tx, cancellationToken: token));
             }
 
-            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_records", RecordColumnList, inserts, i =>
+            // In key order: appended to the clustered index rather than split into it.
+            inserts.Sort((a, b) => string.CompareOrdinal(a.Row.Input.StudentUserId, b.Row.Input.StudentUserId));
+
+            // The legacy per-eye columns are left NULL (the values live only in eyes_sealed, docs/encryption.md), and what every
+            // row shares is bound once per statement: 18 parameters a row instead of 41.
+            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "vision_records", InsertedRecordColumns, inserts, i =>
             {
                 var (input, result) = (i.Row.Input, i.Row.Result);
                 var eyes = new EyeValues(input.UcvaRight, input.UcvaLeft, input.WalkDistanceRight, input.WalkDistanceLeft, input.CvaRight,
                     input.CvaLeft, input.SphereRight, input.CylinderRight, input.AxisRight, input.SphereLeft, input.CylinderLeft, input.AxisLeft,
                     input.AxialLengthRight, input.AxialLengthLeft, input.NotTestableReason, result.Right.SphericalEquivalent,
                     result.Left.SphericalEquivalent);
-                // The per-eye values live only in eyes_sealed (docs/encryption.md); their own columns hold rows from before.
                 return
                 [
-                    roundId, corpId, input.StudentUserId, i.Row.ClassId, input.Sex, input.BirthDate, input.ScreenedOn, input.AgeYears,
-                    GlassesCode(input.Glasses), null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
+                    input.StudentUserId, i.Row.ClassId, input.Sex, input.BirthDate, input.ScreenedOn, input.AgeYears, GlassesCode(input.Glasses),
                     Code(result.PoorVision), result.Myopic, Code(result.MyopiaGrade), result.Valid, result.FollowUp, result.BelowAgeNorm,
-                    result.NeedsReferral, result.RuleSet, i.Hash, i.Version, source, enteredByCorpId, enteredByUserId, now,
-                    db.Fields.Protect(eyes.ToJson()),
+                    result.NeedsReferral, result.RuleSet, i.Hash, i.Version, db.Fields.Protect(eyes.ToJson()),
                 ];
-            }, token);
+            }, token, shared:
+            [
+                ("round_id", roundId), ("corp_id", corpId), ("source", source), ("entered_by_corp_id", enteredByCorpId),
+                ("entered_by_user_id", enteredByUserId), ("entered_at", now),
+            ]);
 
             await RebuildCellsAsync(tx, roundId, corpId, touchedClasses.ToList(), token);
-            await SyncReferralsAsync(tx, roundId, corpId, inserts.Select(i => (i.Row.Input.StudentUserId, i.Row.Result.ReferralReason)).ToList(), now,
-                token);
+            await SyncReferralsAsync(tx, roundId, corpId,
+                inserts.Select(i => (i.Row.Input.StudentUserId, i.Row.ClassId, i.Row.Result.ReferralReason)).ToList(), now, token);
             return new SaveOutcome(inserts.Count - changed.Count, changed.Count, unchanged) { Corrected = changed };
         }, ct);
 
-    private async Task RebuildCellsAsync(DbTransaction tx, long roundId, string corpId, IReadOnlyList<long> classIds, CancellationToken ct)
+    /// <summary>
+    /// Rebuilds the cells of <paramref name="classIds"/>, each carrying what the round recorded of its class (whether it
+    /// is one of the round's classes, its grade and 学段) so that statistics read the cells alone, then the school's cells
+    /// summed over its classes.
+    /// </summary>
+    private static async Task RebuildCellsAsync(DbTransaction tx, long roundId, string corpId, IReadOnlyList<long> classIds, CancellationToken ct)
     {
         foreach (var chunk in classIds.Chunk(500))
         {
@@ -236,63 +255,67 @@ internal sealed class VisionRepository(Database db)
                 cancellationToken: ct));
             // Myopia counts are among valid records only, so the numerator is always part of the denominator.
             await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                INSERT INTO vision_stat_cells (round_id, corp_id, class_id, sex, age_years, screened, valid, myopic, myopia_low, myopia_moderate,
-                                               myopia_high, ok_lens, poor_known, poor_vision, poor_mild, poor_moderate, poor_severe)
-                SELECT round_id, corp_id, class_id, sex, age_years, COUNT(*),
-                       SUM(CASE WHEN valid THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN valid AND myopic THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN valid AND myopia_grade = 'low' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN valid AND myopia_grade = 'moderate' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN valid AND myopia_grade = 'high' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN valid AND glasses = 'ok-lens' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN poor_vision IS NOT NULL THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN poor_vision IN ('mild', 'moderate', 'severe') THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN poor_vision = 'mild' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN poor_vision = 'moderate' THEN 1 ELSE 0 END),
-                       SUM(CASE WHEN poor_vision = 'severe' THEN 1 ELSE 0 END)
-                FROM vision_records
-                WHERE round_id = @roundId AND corp_id = @corpId AND class_id IN @chunk
-                GROUP BY round_id, corp_id, class_id, sex, age_years
+                INSERT INTO vision_stat_cells (round_id, corp_id, class_id, sex, age_years, in_round, grade_level, period_name, screened, valid,
+                                               myopic, myopia_low, myopia_moderate, myopia_high, ok_lens, poor_known, poor_vision, poor_mild,
+                                               poor_moderate, poor_severe)
+                SELECT r.round_id, r.corp_id, r.class_id, r.sex, r.age_years,
+                       MAX(CASE WHEN c.class_id IS NULL THEN 0 ELSE 1 END), MAX(c.grade_level), MAX(c.period_name), COUNT(*),
+                       SUM(CASE WHEN r.valid THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.valid AND r.myopic THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.valid AND r.myopia_grade = 'low' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.valid AND r.myopia_grade = 'moderate' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.valid AND r.myopia_grade = 'high' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.valid AND r.glasses = 'ok-lens' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.poor_vision IS NOT NULL THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.poor_vision IN ('mild', 'moderate', 'severe') THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.poor_vision = 'mild' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.poor_vision = 'moderate' THEN 1 ELSE 0 END),
+                       SUM(CASE WHEN r.poor_vision = 'severe' THEN 1 ELSE 0 END)
+                FROM vision_records r
+                LEFT JOIN vision_round_classes c ON c.round_id = r.round_id AND c.corp_id = r.corp_id AND c.class_id = r.class_id
+                WHERE r.round_id = @roundId AND r.corp_id = @corpId AND r.class_id IN @chunk
+                GROUP BY r.round_id, r.corp_id, r.class_id, r.sex, r.age_years
                 """, args, tx, cancellationToken: ct));
         }
+
+        var school = new { roundId, corpId };
+        await tx.Connection!.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM vision_stat_school_cells WHERE round_id = @roundId AND corp_id = @corpId", school, tx, cancellationToken: ct));
+        await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+            INSERT INTO vision_stat_school_cells (round_id, corp_id, in_round, grade_level, period_name, sex, age_years, screened, valid, myopic,
+                                                 myopia_low, myopia_moderate, myopia_high, ok_lens, poor_known, poor_vision, poor_mild,
+                                                 poor_moderate, poor_severe)
+            SELECT round_id, corp_id, in_round, COALESCE(grade_level, 0), COALESCE(period_name, ''), sex, age_years, SUM(screened), SUM(valid),
+                   SUM(myopic), SUM(myopia_low), SUM(myopia_moderate), SUM(myopia_high), SUM(ok_lens), SUM(poor_known), SUM(poor_vision),
+                   SUM(poor_mild), SUM(poor_moderate), SUM(poor_severe)
+            FROM vision_stat_cells
+            WHERE round_id = @roundId AND corp_id = @corpId
+            GROUP BY round_id, corp_id, in_round, COALESCE(grade_level, 0), COALESCE(period_name, ''), sex, age_years
+            """, school, tx, cancellationToken: ct));
     }
 
     /// <summary>
     /// A referral for every stored record that needs one, for the reason the classifier gave (a correction moves the
     /// reason with it); an open one is cancelled when a correction removes the need, and reopened when it returns.
     /// </summary>
-    private static async Task SyncReferralsAsync(DbTransaction tx, long roundId, string corpId,
-        IReadOnlyList<(string StudentUserId, string? Reason)> students, DateTime now, CancellationToken ct)
+    private async Task SyncReferralsAsync(DbTransaction tx, long roundId, string corpId,
+        IReadOnlyList<(string StudentUserId, long ClassId, string? Reason)> students, DateTime now, CancellationToken ct)
     {
-        foreach (var group in students.GroupBy(s => s.Reason))
+        foreach (var chunk in students.Where(s => s.Reason is null).Select(s => s.StudentUserId).Chunk(1000))
         {
-            foreach (var chunk in group.Select(s => s.StudentUserId).Chunk(1000))
-            {
-                var args = new { roundId, corpId, chunk, now, reason = group.Key };
-                if (group.Key is null)
-                {
-                    await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                        UPDATE vision_referrals SET status = 'cancelled', cancelled_at = @now
-                        WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'open'
-                        """, args, tx, cancellationToken: ct));
-                    continue;
-                }
-
-                await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                    INSERT INTO vision_referrals (round_id, corp_id, student_user_id, class_id, reason, status, created_at)
-                    SELECT r.round_id, r.corp_id, r.student_user_id, r.class_id, @reason, 'open', @now
-                    FROM vision_records r
-                    WHERE r.round_id = @roundId AND r.corp_id = @corpId AND r.student_user_id IN @chunk
-                      AND NOT EXISTS (SELECT 1 FROM vision_referrals f
-                                      WHERE f.round_id = r.round_id AND f.corp_id = r.corp_id AND f.student_user_id = r.student_user_id)
-                    """, args, tx, cancellationToken: ct));
-                await tx.Connection!.ExecuteAsync(new CommandDefinition("""
-                    UPDATE vision_referrals SET status = CASE WHEN status = 'cancelled' THEN 'open' ELSE status END,
-                                                cancelled_at = NULL, reason = @reason
-                    WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk
-                    """, args, tx, cancellationToken: ct));
-            }
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE vision_referrals SET status = 'cancelled', cancelled_at = @now
+                WHERE round_id = @roundId AND corp_id = @corpId AND student_user_id IN @chunk AND status = 'open'
+                """, new { roundId, corpId, chunk, now }, tx, cancellationToken: ct));
         }
+
+        // New ones inserted, existing ones (of a corrected record) take the new reason, reopened if a correction had cancelled them.
+        var dialect = db.Dialect;
+        await MultiRowInsert.ExecuteAsync(tx, dialect, "vision_referrals", ["student_user_id", "class_id", "reason"],
+            students.Where(s => s.Reason is not null).ToList(), s => [s.StudentUserId, s.ClassId, s.Reason], ct,
+            tail: dialect.OnConflictAssign(["round_id", "corp_id", "student_user_id"],
+                $"status = CASE WHEN status = 'cancelled' THEN 'open' ELSE status END, cancelled_at = NULL, reason = {dialect.Incoming("reason")}"),
+            shared: [("round_id", roundId), ("corp_id", corpId), ("status", "open"), ("created_at", now)]);
     }
 
     public async Task<IReadOnlyList<VisionRecord>> ClassRecordsAsync(long roundId, string corpId, long classId, CancellationToken ct)

@@ -19,20 +19,22 @@ internal static class VisionStatisticsEndpoints
 
         VisionAccess.RequireStatistics(caller, corpId);
         var round = await vision.FindRoundAsync(roundId, ct) ?? throw new NotFoundException($"No screening round {roundId}.");
-        var rows = await statistics.ByAsync(roundId, by, corpId, ct);
-        var total = (await statistics.ByAsync(roundId, "city", corpId, ct)).FirstOrDefault();
         var previous = await vision.SameRoundAYearEarlierAsync(round, ct);
-        var yoy = previous is null ? null
-            : VisionTargets.YearOnYear(previous, (await statistics.ByAsync(previous.Id, "city", corpId, ct)).FirstOrDefault()?.MyopiaRate,
-                total?.MyopiaRate);
 
-        // Both checks of the plan, for the total (the city, or the school asked for) and for each row of a school, period or grade.
+        // Both checks of the plan, for the total (the city, or the school asked for) and for each row of a school, period or grade:
+        // those need the year-earlier round by the same grouping, the rest its total alone. The two rounds are read at once.
+        var current = statistics.WithTotalAsync(roundId, by, corpId, ct);
+        var earlier = previous is null
+            ? Task.FromResult<(IReadOnlyList<StatRow> Rows, StatRow? Total)>(([], null))
+            : by is "school" or "period" or "grade"
+                ? statistics.WithTotalAsync(previous.Id, by, corpId, ct)
+                : statistics.WithTotalAsync(previous.Id, "city", corpId, ct);
+        await Task.WhenAll(current, earlier);
+        var (rows, total) = current.Result;
+        var (previousRows, previousTotal) = earlier.Result;
+
+        var yoy = previous is null ? null : VisionTargets.YearOnYear(previous, previousTotal?.MyopiaRate, total?.MyopiaRate);
         var o = options.Value;
-        IReadOnlyList<StatRow> previousRows = [];
-        if (previous is not null && by is "school" or "period" or "grade")
-        {
-            previousRows = await statistics.ByAsync(previous.Id, by, corpId, ct);
-        }
 
         TargetsDto Targets(decimal? rate, decimal? previousRate) => VisionTargets.Check(o, previous?.Id, rate, previousRate);
 

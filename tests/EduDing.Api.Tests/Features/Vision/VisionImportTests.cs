@@ -275,11 +275,51 @@ public abstract class VisionImportTests<TFixture>(TFixture school) where TFixtur
             var actual = stats["rows"]!.AsArray().Where(r => (int)r!["screened"]! > 0)
                 .ToDictionary(r => r!["key"]!.ToString(), r => ((int)r!["screened"]!, (int)r["valid"]!, (decimal?)r["myopiaRate"]));
             Assert.Equal(groups.OrderBy(g => g.Key), actual.OrderBy(g => g.Key));
-        }
 
-        var total = (await admin.GetFromJsonAsync<JsonObject>($"/api/vision/rounds/{roundId}/statistics?by=class&corpId={school.CorpId}"))!["total"]!;
-        Assert.Equal(Rate(good), (decimal?)total["myopiaRate"]);
-        Assert.Equal(Math.Round(100m * good.Count / 3000, 2), (decimal?)total["coverage"]);
+            // The total under every grouping is the school's: the same counts, rate and coverage whichever way it is cut.
+            var total = stats["total"]!;
+            Assert.Equal((good.Count, good.Count(Valid), Rate(good)), ((int)total["screened"]!, (int)total["valid"]!, (decimal?)total["myopiaRate"]));
+            Assert.Equal(Math.Round(100m * good.Count / 3000, 2), (decimal?)total["coverage"]);
+        }
+    }
+
+    /// <summary>
+    /// Two imports of one school's round at once, each of different classes, then two more correcting them: the school's
+    /// summed cells (what the trend and every grouping but the class read) agree with the records and with the class cells.
+    /// </summary>
+    [Fact]
+    public async Task ConcurrentImportsOfOneSchool_TheSchoolTotalsAgreeWithTheRecords()
+    {
+        using var admin = Admin();
+        var roundId = await NewRoundAsync(admin);
+        var good = Sheet().Where(r => !r.Bad).ToList();
+        var halves = good.GroupBy(r => r.ClassId % 2).Select(g => g.ToList()).ToList();
+
+        await Task.WhenAll(halves.Select(half => Task.Run(() => ImportAsync(admin, roundId, Xlsx(half), "reject"))));
+        // Corrections: every other pupil of each half is now without glasses and sees 5.0 with no refractive error.
+        var corrected = halves.Select(half => half.Select((r, i) => i % 2 == 0 ? r : r with
+        {
+            Cells = new Dictionary<string, object?>(r.Cells)
+            {
+                ["戴镜类型"] = "不戴镜", ["右眼裸眼视力"] = 5.0m, ["左眼裸眼视力"] = 5.0m, ["右眼戴镜视力"] = null, ["左眼戴镜视力"] = null,
+                ["右眼球镜"] = 0m, ["右眼柱镜"] = 0m, ["右眼轴位"] = null, ["左眼球镜"] = 0m, ["左眼柱镜"] = 0m, ["左眼轴位"] = null,
+            },
+        }).ToList()).ToList();
+        await Task.WhenAll(corrected.Select(half => Task.Run(() => ImportAsync(admin, roundId, Xlsx(half), "reject"))));
+
+        var args = new { roundId, corpId = school.CorpId };
+        var records = (Screened: await CountAsync("SELECT COUNT(*) FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId", args),
+            Myopic: await CountAsync("SELECT COUNT(*) FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId AND valid AND myopic", args));
+        var cells = (Screened: await CountAsync("SELECT SUM(screened) FROM vision_stat_cells WHERE round_id = @roundId AND corp_id = @corpId", args),
+            Myopic: await CountAsync("SELECT SUM(myopic) FROM vision_stat_cells WHERE round_id = @roundId AND corp_id = @corpId", args));
+        var totals = (await school.Factory.Services.GetRequiredService<VisionStatistics>().TotalsAsync([roundId], school.CorpId, default))[roundId];
+
+        Assert.Equal(good.Count, records.Screened);
+        Assert.Equal(records, cells);
+        Assert.Equal(records, (totals.Screened, totals.Myopic));
+        var byGrade = (await admin.GetFromJsonAsync<JsonObject>($"/api/vision/rounds/{roundId}/statistics?by=grade&corpId={school.CorpId}"))!;
+        Assert.Equal(good.GroupBy(r => r.Grade.ToString()).Select(g => (g.Key, g.Count())).OrderBy(g => g.Key),
+            byGrade["rows"]!.AsArray().Select(r => (r!["key"]!.ToString(), (int)r["screened"]!)).OrderBy(g => g.Item1));
     }
 
     /// <summary>The template's example sheet shows a row that imports as it stands once it names a pupil of the school and a day of the round.</summary>
