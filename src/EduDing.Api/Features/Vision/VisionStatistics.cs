@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using Dapper;
 using EduDing.Api.Data;
 using EduDing.Api.Features.Org;
@@ -33,6 +34,10 @@ internal sealed record Dimension(string Name, string KeySql, string? EnrolledKey
 internal sealed class VisionStatistics(Database db, OrgDirectory directory)
 {
     public static readonly string[] DimensionNames = ["city", "school", "period", "grade", "class", "sex", "age"];
+
+    private const int RoundsKept = 32;
+
+    private readonly ConcurrentDictionary<long, IReadOnlyList<RoundClass>> _roundClasses = new();
 
     private const string Sums = """
         SUM(s.screened), SUM(s.valid), SUM(s.myopic), SUM(s.myopia_low), SUM(s.myopia_moderate), SUM(s.myopia_high), SUM(s.ok_lens),
@@ -88,26 +93,45 @@ internal sealed class VisionStatistics(Database db, OrgDirectory directory)
 
     /// <summary>
     /// By class: the class cells grouped in the order of their key (the database streams the groups instead of sorting
-    /// 3,000 composed strings), and each class's name and enrolment in one read of the round's classes.
+    /// 3,000 composed strings), with each class's name and enrolment as the round recorded them.
     /// </summary>
     private async Task<IReadOnlyList<StatRow>> ByClassAsync(long roundId, string? corpId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        var args = new { roundId, corpId };
         var sums = (await connection.QueryAsync<(string CorpId, long ClassId, long Screened, long Valid, long Myopic, long Low, long Moderate,
             long High, long Ok, long PoorKnown, long Poor, long Mild, long PoorModerate, long Severe)>(new CommandDefinition($"""
             SELECT s.corp_id, s.class_id, {Sums}
             FROM vision_stat_cells s
             WHERE s.round_id = @roundId AND s.in_round = 1 AND (@corpId IS NULL OR s.corp_id = @corpId)
             GROUP BY s.corp_id, s.class_id
-            """, args, cancellationToken: ct))).ToDictionary(r => ClassKey(r.CorpId, r.ClassId),
+            """, new { roundId, corpId }, cancellationToken: ct))).ToDictionary(r => ClassKey(r.CorpId, r.ClassId),
             r => new Counts(r.Screened, r.Valid, r.Myopic, r.Low, r.Moderate, r.High, r.Ok, r.PoorKnown, r.Poor, r.Mild, r.PoorModerate, r.Severe));
-        var classes = (await connection.QueryAsync<(string CorpId, long ClassId, string Name, long Enrolled)>(new CommandDefinition("""
-            SELECT corp_id, class_id, class_name, enrolled FROM vision_round_classes
-            WHERE round_id = @roundId AND (@corpId IS NULL OR corp_id = @corpId)
-            """, args, cancellationToken: ct))).ToList();
-        return Rows(sums, classes.ToDictionary(c => ClassKey(c.CorpId, c.ClassId), c => c.Enrolled),
-            classes.ToDictionary(c => ClassKey(c.CorpId, c.ClassId), c => c.Name));
+        var classes = (await RoundClassesAsync(connection, roundId, ct)).Where(c => corpId is null || c.CorpId == corpId).ToList();
+        return Rows(sums, classes.ToDictionary(c => c.Key, c => c.Enrolled), classes.ToDictionary(c => c.Key, c => c.Name));
+    }
+
+    /// <summary>
+    /// The round's classes with their names and enrolment: written once when the round is created and never changed (they
+    /// are the round's record of its classes), so every instance may keep them; a city round has 3,000.
+    /// </summary>
+    private async Task<IReadOnlyList<RoundClass>> RoundClassesAsync(System.Data.Common.DbConnection connection, long roundId, CancellationToken ct)
+    {
+        if (_roundClasses.TryGetValue(roundId, out var kept))
+        {
+            return kept;
+        }
+
+        var classes = (await connection.QueryAsync<(string CorpId, long ClassId, string Name, long Enrolled)>(new CommandDefinition(
+                "SELECT corp_id, class_id, class_name, enrolled FROM vision_round_classes WHERE round_id = @roundId", new { roundId },
+                cancellationToken: ct)))
+            .Select(c => new RoundClass(c.CorpId, ClassKey(c.CorpId, c.ClassId), c.Name, c.Enrolled)).ToList();
+        if (_roundClasses.Count >= RoundsKept)
+        {
+            _roundClasses.Clear();
+        }
+
+        _roundClasses[roundId] = classes;
+        return classes;
     }
 
     private static string ClassKey(string corpId, long classId) => $"{corpId}:{classId.ToString(System.Globalization.CultureInfo.InvariantCulture)}";
@@ -196,6 +220,8 @@ internal sealed class VisionStatistics(Database db, OrgDirectory directory)
         "sex" => new Dictionary<string, string> { ["male"] = "男", ["female"] = "女" },
         _ => new Dictionary<string, string>(),
     };
+
+    private sealed record RoundClass(string CorpId, string Key, string Name, long Enrolled);
 
     /// <summary>The twelve counts of a group, as the database summed them.</summary>
     private sealed record Counts(long Screened, long Valid, long Myopic, long Low, long Moderate, long High, long Ok, long PoorKnown, long Poor,
