@@ -39,10 +39,13 @@ internal sealed class VisionStatistics(Database db, OrgDirectory directory)
 
     private readonly ConcurrentDictionary<long, IReadOnlyList<RoundClass>> _roundClasses = new();
 
-    private const string Sums = """
-        SUM(s.screened), SUM(s.valid), SUM(s.myopic), SUM(s.myopia_low), SUM(s.myopia_moderate), SUM(s.myopia_high), SUM(s.ok_lens),
-        SUM(s.poor_known), SUM(s.poor_vision), SUM(s.poor_mild), SUM(s.poor_moderate), SUM(s.poor_severe)
-        """;
+    // As integers: MariaDB sums integers as DECIMAL, which the client would then read as text and convert (3,000 rows of
+    // twelve by class). SIGNED INTEGER is an integer type name to both databases.
+    private static readonly string Sums = string.Join(", ", new[]
+    {
+        "screened", "valid", "myopic", "myopia_low", "myopia_moderate", "myopia_high", "ok_lens", "poor_known", "poor_vision", "poor_mild",
+        "poor_moderate", "poor_severe",
+    }.Select(c => $"CAST(SUM(s.{c}) AS SIGNED INTEGER)"));
 
     private static Dimension DimensionOf(string name) => name switch
     {
