@@ -160,12 +160,16 @@ internal sealed class VisionRepository(Database db)
             await connection.ExecuteAsync(new CommandDefinition(
                 "UPDATE vision_round_schools SET corp_id = corp_id WHERE round_id = @roundId AND corp_id = @corpId",
                 new { roundId, corpId }, tx, cancellationToken: token));
-            // The school's whole round in one range read of the key: cheaper than asking for a file's students by name,
-            // which is most of the school anyway.
+            // A file of the school is most of its round: one range read of the key is cheaper than asking for its students
+            // by name, a thousand at a time. A few records (a teacher's entry) are asked for by name.
+            var students = rows.Select(r => r.Input.StudentUserId).Distinct().ToList();
+            var (byName, args) = students.Count <= 100
+                ? ("AND student_user_id IN @students", (object)new { roundId, corpId, students })
+                : ("", new { roundId, corpId });
             var current = new Dictionary<string, (string Hash, int Version, long ClassId)>(StringComparer.Ordinal);
             foreach (var (student, hash, version, classId) in await connection.QueryAsync<(string, string, int, long)>(new CommandDefinition(
-                         "SELECT student_user_id, input_hash, version, class_id FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId",
-                         new { roundId, corpId }, tx, cancellationToken: token)))
+                         $"SELECT student_user_id, input_hash, version, class_id FROM vision_records WHERE round_id = @roundId AND corp_id = @corpId {byName}",
+                         args, tx, cancellationToken: token)))
             {
                 current[student] = (hash, version, classId);
             }
