@@ -100,6 +100,7 @@ internal sealed class VisionStatistics(Database db, OrgDirectory directory)
     /// </summary>
     private async Task<IReadOnlyList<StatRow>> ByClassAsync(long roundId, string? corpId, CancellationToken ct)
     {
+        var classes = (await RoundClassesAsync(roundId, ct)).Where(c => corpId is null || c.CorpId == corpId).ToList();
         await using var connection = await db.OpenConnectionAsync(ct);
         var sums = (await connection.QueryAsync<(string CorpId, long ClassId, long Screened, long Valid, long Myopic, long Low, long Moderate,
             long High, long Ok, long PoorKnown, long Poor, long Mild, long PoorModerate, long Severe)>(new CommandDefinition($"""
@@ -109,21 +110,22 @@ internal sealed class VisionStatistics(Database db, OrgDirectory directory)
             GROUP BY s.corp_id, s.class_id
             """, new { roundId, corpId }, cancellationToken: ct))).ToDictionary(r => ClassKey(r.CorpId, r.ClassId),
             r => new Counts(r.Screened, r.Valid, r.Myopic, r.Low, r.Moderate, r.High, r.Ok, r.PoorKnown, r.Poor, r.Mild, r.PoorModerate, r.Severe));
-        var classes = (await RoundClassesAsync(connection, roundId, ct)).Where(c => corpId is null || c.CorpId == corpId).ToList();
         return Rows(sums, classes.ToDictionary(c => c.Key, c => c.Enrolled), classes.ToDictionary(c => c.Key, c => c.Name));
     }
 
     /// <summary>
-    /// The round's classes with their names and enrolment: written once when the round is created and never changed (they
-    /// are the round's record of its classes), so every instance may keep them; a city round has 3,000.
+    /// The round's classes with their names and enrolment (the class grouping's labels, sex's and age's total enrolment):
+    /// written once when the round is created and never changed (they are the round's record of its classes), so every
+    /// instance may keep them; a city round has 3,000.
     /// </summary>
-    private async Task<IReadOnlyList<RoundClass>> RoundClassesAsync(System.Data.Common.DbConnection connection, long roundId, CancellationToken ct)
+    private async Task<IReadOnlyList<RoundClass>> RoundClassesAsync(long roundId, CancellationToken ct)
     {
         if (_roundClasses.TryGetValue(roundId, out var kept))
         {
             return kept;
         }
 
+        await using var connection = await db.OpenConnectionAsync(ct);
         var classes = (await connection.QueryAsync<(string CorpId, long ClassId, string Name, long Enrolled)>(new CommandDefinition(
                 "SELECT corp_id, class_id, class_name, enrolled FROM vision_round_classes WHERE round_id = @roundId", new { roundId },
                 cancellationToken: ct)))
@@ -171,16 +173,13 @@ internal sealed class VisionStatistics(Database db, OrgDirectory directory)
         else
         {
             // Sex and age have no enrolment of their own: the round's classes give the total's.
-            await using var connection = await db.OpenConnectionAsync(ct);
-            var (classes, sum) = await connection.QuerySingleAsync<(long Classes, long? Enrolled)>(new CommandDefinition("""
-                SELECT COUNT(*), SUM(c.enrolled) FROM vision_round_classes c WHERE c.round_id = @roundId AND (@corpId IS NULL OR c.corp_id = @corpId)
-                """, new { roundId, corpId }, cancellationToken: ct));
-            if (rows.Count == 0 && classes == 0)
+            var classes = (await RoundClassesAsync(roundId, ct)).Where(c => corpId is null || c.CorpId == corpId).ToList();
+            if (rows.Count == 0 && classes.Count == 0)
             {
                 return (rows, null);
             }
 
-            enrolled = (int)(sum ?? 0);
+            enrolled = (int)classes.Sum(c => c.Enrolled);
         }
 
         var label = (await LabelsAsync("city", corpId, ct))["city"];
