@@ -234,6 +234,13 @@ public abstract class KeyRotationTests<TDb>(TDb db) : EncryptionTestsBase<TDb>(d
 
         // On their own threads: SQLite's async calls complete synchronously, so a loop of them would never hand the thread back.
         var load = new[] { Task.Run(() => WriteAsync(newer, 0)), Task.Run(() => WriteAsync(older, 1)), Task.Run(ReadAsync) };
+        // The passes start once the service is writing and reading: on a busy machine the load's threads can start after
+        // a pass has already finished.
+        while ((Volatile.Read(ref writes) == 0 || Volatile.Read(ref reads) == 0) && !load.Any(t => t.IsCompleted))
+        {
+            await Task.Delay(5);
+        }
+
         var passes = await Task.WhenAll(Reencryption(newer, batch: 25).RunAsync(default),
             Reencryption(Db.CreateDatabase(Db.ConnectionString, Keys("test2", "test1", "test2")), batch: 25).RunAsync(default));
         await stop.CancelAsync();
