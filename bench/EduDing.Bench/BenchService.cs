@@ -17,7 +17,8 @@ internal static class BenchService
     {
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { EnvironmentName = "Production" });
         builder.WebHost.UseUrls("http://127.0.0.1:0");
-        builder.Logging.ClearProviders();
+        // Only errors are shown (on stderr): an unexpected 500 in a run then says what it was.
+        builder.Logging.ClearProviders().AddSimpleConsole(o => o.SingleLine = true).AddConsole(o => o.LogToStandardErrorThreshold = LogLevel.Error).SetMinimumLevel(LogLevel.Error);
         builder.Configuration["Database:ConnectionString"] = mySqlConnectionString ?? $"Data Source={sqlitePath}";
         if (mySqlConnectionString is not null)
         {

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text;
 using System.Data.Common;
 using Dapper;
 using EduDing.Api.Data;
@@ -100,6 +102,22 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             new { corpIds = corpIds.ToList(), status }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>A program with its offerings and weekday sessions, in one round trip (what an application is checked against).</summary>
+    public async Task<(CareProgram Program, IReadOnlyList<CareOffering> Offerings, IReadOnlyList<CareSession> Sessions)?> ProgramWithDetailsAsync(
+        long id, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        await using var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
+            SELECT {ProgramColumns} FROM care_programs WHERE id = @id;
+            SELECT {OfferingColumns} FROM care_offerings WHERE program_id = @id ORDER BY id;
+            SELECT program_id, weekday, starts_at, ends_at FROM care_program_sessions WHERE program_id = @id ORDER BY weekday;
+            """, new { id }, cancellationToken: ct));
+        var program = await grid.ReadSingleOrDefaultAsync<CareProgram>();
+        var offerings = (await grid.ReadAsync<CareOffering>()).ToList();
+        var sessions = (await grid.ReadAsync<CareSession>()).ToList();
+        return program is null ? null : (program, offerings, sessions);
+    }
+
     public async Task<IReadOnlyList<CareSession>> SessionsAsync(long programId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
@@ -200,14 +218,16 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     /// (in id order, so that concurrent applications queue rather than deadlock), so applications are allocated in the
     /// order they commit, which is the order of their ids. Basic care always holds a place; an elective holds one while
     /// its held and enrolled places are under capacity, and waitlists the application otherwise. Null when the student
-    /// already has an application for the program.
+    /// already has an application for the program. <paramref name="alsoInTransaction"/> writes what must commit with the
+    /// application (its review request), given its id.
     /// </summary>
-    public async Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct)
+    public async Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now,
+        CancellationToken ct, Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction = null)
     {
         try
         {
             // Pickup people's phones are sealed at rest (docs/encryption.md).
-            return await SubmitOnceAsync(application with { Pickup = db.Fields.Protect(application.Pickup) }, offeringIds, now, ct);
+            return await SubmitOnceAsync(application with { Pickup = db.Fields.Protect(application.Pickup) }, offeringIds, now, alsoInTransaction, ct);
         }
         catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
         {
@@ -216,40 +236,71 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         }
     }
 
-    private Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitOnceAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now, CancellationToken ct) =>
+    private Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitOnceAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now,
+        Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction, CancellationToken ct) =>
         db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places)?>(async (tx, token) =>
         {
+            // Three round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
+            // the electives' rows are taken and the offerings read; their live places counted; the application and its
+            // places written.
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
-            await TakeOfferingsAsync(tx, ids, token, placesCounted: true);
-            var chosen = await OfferingsAsync(tx, ids, token);
+            IReadOnlyList<CareOffering> chosen;
+            await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
+                UPDATE care_offerings SET version = version + 1 WHERE id IN @ids AND kind <> 'basic';
+                SELECT {OfferingColumns} FROM care_offerings WHERE id IN @ids ORDER BY id;
+                """, new { ids }, tx, cancellationToken: token)))
+            {
+                chosen = (await grid.ReadAsync<CareOffering>()).ToList();
+            }
+
+            // Once a lottery or the ranked batch is drawn, a later application (a mid-term join) queues after the drawn order.
+            var waiting = new HashSet<long>();
+            foreach (var offering in chosen.Where(o => o.Kind != OfferingKind.Basic && AllocationMode.AfterWindow(o.Allocation)))
+            {
+                if (!await DrawnAsync(tx, offering, token))
+                {
+                    waiting.Add(offering.Id);
+                }
+            }
+
+            var counted = chosen.Where(o => o.Kind != OfferingKind.Basic && !waiting.Contains(o.Id)).Select(o => o.Id).ToList();
+            var taken = await TakenAsync(tx, counted, token);
             // A ranked-choice elective keeps the family's rank for it: its place among the ranked ones they listed.
             var ranks = offeringIds.Distinct().Where(o => chosen.Any(c => c.Id == o && c.Allocation == AllocationMode.Ranked))
                 .Select((o, i) => (o, i + 1)).ToDictionary(x => x.o, x => x.Item2);
+            var statuses = chosen.Select(offering => (offering.Id, Status: offering.Kind == OfferingKind.Basic ? PlaceStatus.Held
+                : waiting.Contains(offering.Id) ? PlaceStatus.Applied
+                : taken.GetValueOrDefault(offering.Id) < offering.Capacity ? PlaceStatus.Held
+                : PlaceStatus.Waitlisted, Rank: ranks.TryGetValue(offering.Id, out var r) ? r : (int?)null)).ToList();
+
+            // The places name the application by its unique key (program, student): its id is not known until it is written.
+            var args = new DynamicParameters(application);
+            args.Add("now", now);
+            var places = new StringBuilder();
+            for (var i = 0; i < statuses.Count; i++)
+            {
+                args.Add($"offering{i}", statuses[i].Id);
+                args.Add($"status{i}", statuses[i].Status);
+                args.Add($"rank{i}", statuses[i].Rank);
+                places.Append(i == 0 ? "" : " UNION ALL ").Append(CultureInfo.InvariantCulture,
+                    $"SELECT a.id, @offering{i}, @status{i}, a.id, @rank{i}, @now FROM care_applications a WHERE a.program_id = @ProgramId AND a.student_user_id = @StudentUserId");
+            }
+
             var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
                 INSERT INTO care_applications (program_id, corp_id, student_user_id, class_id, guardian_corp_id, guardian_user_id, on_behalf_by_user_id,
                                                weekdays, pickup, priority, exemption, terms_version, status, submitted_at)
                 VALUES (@ProgramId, @CorpId, @StudentUserId, @ClassId, @GuardianCorpId, @GuardianUserId, @OnBehalfByUserId,
                         @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
-                {db.Dialect.SelectLastInsertId};
-                """, application, tx, cancellationToken: token));
-            var places = new List<CarePlace>();
-            foreach (var offering in chosen)
+                {(statuses.Count == 0 ? "" : $"INSERT INTO care_places (application_id, offering_id, status, queue_position, choice_rank, updated_at) {places};")}
+                SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId;
+                """, args, tx, cancellationToken: token));
+            if (alsoInTransaction is not null)
             {
-                // Once a lottery or the ranked batch is drawn, a later application (a mid-term join) queues after the drawn order.
-                var waitsForDraw = AllocationMode.AfterWindow(offering.Allocation) && !await DrawnAsync(tx, offering, token);
-                var status = offering.Kind == OfferingKind.Basic ? PlaceStatus.Held
-                    : waitsForDraw ? PlaceStatus.Applied
-                    : await TakenAsync(tx, offering.Id, token) < offering.Capacity ? PlaceStatus.Held
-                    : PlaceStatus.Waitlisted;
-                places.Add(new CarePlace(id, offering.Id, status, id, null, now, ranks.TryGetValue(offering.Id, out var r) ? r : null, null));
+                await alsoInTransaction(tx, id, token);
             }
 
-            await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "care_places",
-                ["application_id", "offering_id", "status", "queue_position", "choice_rank", "updated_at"], places,
-                p => [p.ApplicationId, p.OfferingId, p.Status, p.QueuePosition, p.ChoiceRank, p.UpdatedAt], token);
-
-            return (id, places);
+            return (id, statuses.Select(p => new CarePlace(id, p.Id, p.Status, id, null, now, p.Rank, null)).ToList());
         }, ct);
 
     /// <summary>
@@ -520,6 +571,15 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
             $"SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled', 'offered'){db.Dialect.ForUpdate}",
             new { offeringId }, tx, cancellationToken: ct));
+
+    /// <summary>As <see cref="TakenAsync(DbTransaction, long, CancellationToken)"/>, for several offerings in one statement.</summary>
+    private async Task<IReadOnlyDictionary<long, long>> TakenAsync(DbTransaction tx, IReadOnlyList<long> offeringIds, CancellationToken ct) =>
+        offeringIds.Count == 0
+            ? new Dictionary<long, long>()
+            : (await tx.Connection!.QueryAsync<(long OfferingId, long Taken)>(new CommandDefinition($"""
+                SELECT offering_id, COUNT(*) FROM care_places WHERE offering_id IN @offeringIds AND status IN ('held', 'enrolled', 'offered')
+                GROUP BY offering_id{db.Dialect.ForUpdate}
+                """, new { offeringIds }, tx, cancellationToken: ct))).ToDictionary(t => t.OfferingId, t => t.Taken);
 
     /// <summary>An application as read, with its pickup people unsealed.</summary>
     internal static CareApplication Opened(Database db, CareApplication application) =>

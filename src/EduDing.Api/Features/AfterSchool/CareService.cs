@@ -347,8 +347,8 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
 
         var corpId = request.CorpId;
-        var program = await care.FindProgramAsync(request.ProgramId.Value, ct);
-        if (program is null || program.CorpId != corpId || program.Status != CareProgramStatus.Open)
+        if (await care.ProgramWithDetailsAsync(request.ProgramId.Value, ct) is not var (program, programOfferings, sessions)
+            || program.CorpId != corpId || program.Status != CareProgramStatus.Open)
         {
             throw new NotFoundException($"No open after-school program {request.ProgramId} in {corpId}.");
         }
@@ -387,7 +387,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
 
         var paperConsent = await RequireCareConsentAsync(corpId, request.StudentUserId, onBehalf, request.PaperConsent == true, ct);
-        var offerings = (await care.OfferingsAsync(program.Id, ct)).ToDictionary(o => o.Id);
+        var offerings = programOfferings.ToDictionary(o => o.Id);
         var chosen = request.OfferingIds?.Distinct().ToList() ?? [];
         if (chosen.Count is 0 or > 10 || chosen.Any(id => !offerings.ContainsKey(id)))
         {
@@ -402,7 +402,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             Error("offeringIds", $"offering {wrong} is not for this child's grade ({grade}) and class");
         }
 
-        var sessionDays = (await care.SessionsAsync(program.Id, ct)).Select(s => s.Weekday).ToHashSet();
+        var sessionDays = sessions.Select(s => s.Weekday).ToHashSet();
         var weekdays = request.Weekdays?.Distinct().Order().ToList() ?? [];
         if (weekdays.Count == 0 || weekdays.Any(d => !sessionDays.Contains(d)))
         {
@@ -448,21 +448,28 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
             onBehalf ? caller.UserIdIn(applicantCorp) : null, string.Join(',', weekdays),
             JsonSerializer.Serialize(pickup, JsonSerializerOptions.Web), request.Priority, request.Exemption, program.TermsVersion,
             CareApplicationStatus.Pending, now, null);
-        var (id, places) = await care.SubmitAsync(application, chosen, now, ct)
+        var requester = (applicantCorp, caller.UserIdIn(applicantCorp));
+        ApprovalSubmission Review(long id) => new(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id), $"{studentName}：{program.Name}",
+            string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : "") + (midTerm ? "（学期中加入）" : ""), classId);
+
+        // The review request is written with the application, in its transaction, where the chain lets it (in the app):
+        // no application without its review, and one transaction for the busiest minute's write (docs/after-school.md).
+        var prepared = await approvals.PrepareInAppAsync(CareApprovalKind.Name, corpId, classId, ct);
+        SubmittedRequest? submitted = null;
+        var (id, places) = await care.SubmitAsync(application, chosen, now, ct, prepared is null
+                               ? null
+                               : async (tx, newId, token) => submitted = await approvals.SubmitInTransactionAsync(tx, prepared, Review(newId), requester, now, token))
                            ?? throw new ConflictException("This child already has an application for the program.", "已为孩子报名过本项目，请勿重复提交。", reason: "already_applied");
         if (paperConsent is { } notice)
         {
             await consentRecords.RecordAsync(corpId, request.StudentUserId, [(ConsentPurpose.AfterSchoolCare, ConsentDecision.Give)], notice,
-                ConsentChannel.Paper, null, (applicantCorp, caller.UserIdIn(applicantCorp)), now, ct);
+                ConsentChannel.Paper, null, requester, now, ct);
             await audit.WriteAsync(caller.Account.CorpId, caller.Account.UserId, ConsentEndpoints.AnswerAction, corpId, [request.StudentUserId],
                 $"paper consent to {ConsentPurpose.AfterSchoolCare} under notice {notice.Scope} v{notice.Version}, recorded by the adviser with application {id}",
                 AuditLog.Allowed, ct);
         }
 
-        var review = await approvals.SubmitAsync(new ApprovalSubmission(CareApprovalKind.Name, corpId, CareApprovalKind.SubjectOf(id),
-            $"{studentName}：{program.Name}",
-            string.Join("、", chosen.Select(o => offerings[o].Name)) + (onBehalf ? "（班主任代为申请）" : "") + (midTerm ? "（学期中加入）" : ""), classId),
-            (applicantCorp, caller.UserIdIn(applicantCorp)), ct);
+        var review = submitted is not null ? await approvals.CompleteAsync(submitted, ct) : await approvals.SubmitAsync(Review(id), requester, ct);
         // While the review is pending nothing has changed what was just written; a chain that decided at once (auto-approval) has.
         return review.Status == ApprovalStatus.Pending
             ? (application with { Id = id }, places.OrderBy(p => p.OfferingId).ToList(), review)

@@ -73,19 +73,30 @@ internal sealed class ApprovalRepository(Database db)
         process_instance_id, version, created_at, updated_at, step_opened_at, decided_at, outcome_applied_at, checked_at
         """;
 
-    public async Task<long> InsertRequestAsync(DbTransaction tx, ApprovalSubmission s, string requesterCorpId, string requesterUserId,
-        string route, IReadOnlyList<ApprovalStep> steps, DateTime now, CancellationToken ct) =>
-        await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
+    /// <summary>
+    /// A new pending request with its first step open and its submission recorded, in one round trip (the action names
+    /// the request by its unique kind and subject); the request as written.
+    /// </summary>
+    public async Task<ApprovalRequest> InsertRequestAsync(DbTransaction tx, ApprovalSubmission s, string requesterCorpId, string requesterUserId,
+        string route, IReadOnlyList<ApprovalStep> steps, DateTime now, CancellationToken ct)
+    {
+        var written = WriteSteps(steps);
+        var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition("""
             INSERT INTO approval_requests (kind, corp_id, subject_id, class_id, title, summary, requester_corp_id, requester_user_id, status,
                                            route, steps, current_step, version, created_at, updated_at, step_opened_at)
             VALUES (@Kind, @CorpId, @SubjectId, @ClassId, @Title, @Summary, @requesterCorpId, @requesterUserId, @pending,
                     @route, @steps, 0, 0, @now, @now, @now);
-            {db.Dialect.SelectLastInsertId};
+            INSERT INTO approval_actions (request_id, step, actor_corp_id, actor_user_id, action, comment, at)
+            SELECT id, 0, @requesterCorpId, @requesterUserId, 'submit', NULL, @now FROM approval_requests WHERE kind = @Kind AND subject_id = @SubjectId;
+            SELECT id FROM approval_requests WHERE kind = @Kind AND subject_id = @SubjectId;
             """, new
         {
             s.Kind, s.CorpId, s.SubjectId, s.ClassId, s.Title, s.Summary, requesterCorpId, requesterUserId,
-            pending = ApprovalStatus.Pending, route, steps = WriteSteps(steps), now,
+            pending = ApprovalStatus.Pending, route, steps = written, now,
         }, tx, cancellationToken: ct));
+        return new ApprovalRequest(id, s.Kind, s.CorpId, s.SubjectId, s.ClassId, s.Title, s.Summary, requesterCorpId, requesterUserId,
+            ApprovalStatus.Pending, route, written, 0, null, 0, now, now, now, null, null, null);
+    }
 
     public async Task<ApprovalRequest?> FindAsync(long id, CancellationToken ct)
     {

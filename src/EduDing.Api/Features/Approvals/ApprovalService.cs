@@ -103,6 +103,47 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         return pending ?? await AfterChangeAsync(id, opened, ct);
     }
 
+    /// <summary>
+    /// For a feature that writes its subject and the request in one transaction (so that neither exists without the
+    /// other): the chain and the first step's approvers, read before that transaction, which then holds one connection
+    /// only. Null when the chain approves at once or may start a DingTalk OA instance: those go through
+    /// <see cref="SubmitAsync"/> after the feature's own transaction.
+    /// </summary>
+    public async Task<PreparedSubmission?> PrepareInAppAsync(string kind, string corpId, long? classId, CancellationToken ct)
+    {
+        var chain = (await EffectiveChainAsync(corpId, kind, ct)).Chain;
+        if (chain.AutoApprove || chain.Steps.Count == 0 || !string.IsNullOrWhiteSpace(chain.ProcessCode))
+        {
+            return null;
+        }
+
+        var (people, escalated) = await ResolveStepAsync(chain.Steps[0], corpId, classId, new HashSet<(string, string)>(), ct);
+        return new PreparedSubmission(kind, corpId, classId, chain, people, escalated);
+    }
+
+    /// <summary>
+    /// Writes the request of <paramref name="prepared"/> inside the feature's transaction, its first step open in the
+    /// app; after the commit the feature calls <see cref="CompleteAsync"/>. A second submission of the subject fails
+    /// on the unique key like any other write of that transaction.
+    /// </summary>
+    public async Task<SubmittedRequest> SubmitInTransactionAsync(DbTransaction tx, PreparedSubmission prepared, ApprovalSubmission submission,
+        (string CorpId, string UserId) requester, DateTime now, CancellationToken ct)
+    {
+        if (submission.Kind != prepared.Kind || submission.CorpId != prepared.CorpId || submission.ClassId != prepared.ClassId)
+        {
+            throw new InvalidOperationException($"The submission of {submission.SubjectId} was not the one prepared.");
+        }
+
+        var request = await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, ApprovalRoute.InApp, prepared.Chain.Steps, now, ct);
+        return new SubmittedRequest(request, await AssignAsync(tx, request, 0, prepared.FirstStep, prepared.Escalated, now, ct));
+    }
+
+    /// <summary>After the feature's commit: the first step's approvers are messaged where the kind does so per request.</summary>
+    public async Task<ApprovalRequest> CompleteAsync(SubmittedRequest submitted, CancellationToken ct) =>
+        submitted.Opened.Count > 0 && kinds.Get(submitted.Request.Kind).MessagesApproversPerRequest
+            ? await AfterChangeAsync(submitted.Request.Id, submitted.Opened, ct)
+            : submitted.Request;
+
     private static ConflictException AlreadySubmitted(IApprovalKind kind) => new($"This {kind.DisplayName} was already submitted for approval.", reason: "already_submitted");
 
     /// <summary>The new request's id, the approvers of its first step and, when it waits for them in the app, the request as stored.</summary>
@@ -126,8 +167,8 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         async Task<(long, IReadOnlyList<Approver>, ApprovalRequest?)> InsertAsync(DbTransaction tx, CancellationToken token)
         {
             var route = instanceId is null ? ApprovalRoute.InApp : ApprovalRoute.DingTalk;
-            var id = await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, route, chain.Steps, now, token);
-            await repo.AddActionAsync(tx, id, 0, requester.CorpId, requester.UserId, "submit", null, now, token);
+            var request = await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, route, chain.Steps, now, token);
+            var id = request.Id;
             if (chain.AutoApprove || chain.Steps.Count == 0)
             {
                 await repo.AddActionAsync(tx, id, 0, SystemActor, SystemActor, "auto-approve", null, now, token);
@@ -143,7 +184,6 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
             }
 
             // The request was inserted with its first step open; only its approvers, found before the transaction, are added.
-            var request = await repo.GetAsync(tx, id, token);
             var opened = await AssignAsync(tx, request, 0, firstStep!.Value.People, firstStep.Value.Escalated, now, token);
             return (id, opened, opened.Count > 0 && kind.MessagesApproversPerRequest ? null : request);
         }

@@ -36,7 +36,7 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
     {
         var school = Live.Sandbox.World.Schools.First();
         var admin = await AsAsync(school.CorpId, school.Users.Values.First(u => u.Admin).UserId);
-        var (classId, roster) = school.Classes.First(c => c.Value.Teachers.Any(t => t.IsAdviser) && c.Value.Relations.Select(r => r.StudentUserId).Distinct().Count() >= 2);
+        var (classId, roster) = school.Classes.First(c => c.Value.Teachers.Any(t => t.IsAdviser) && c.Value.Relations.Select(r => r.StudentUserId).Distinct().Count() >= 3);
         var grade = (int)(await admin.GetFromJsonAsync<JsonArray>($"/api/corps/{school.CorpId}/classes"))!
             .First(c => (long)c!["classId"]! == classId)!["gradeLevel"]!;
 
@@ -56,7 +56,7 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         var basic = (long)offerings.First(o => o!["kind"]!.ToString() == "basic")!["id"]!;
         var elective = (long)offerings.First(o => o!["kind"]!.ToString() == "elective")!["id"]!;
 
-        var families = roster.Relations.GroupBy(r => r.StudentUserId).Take(2).Select(g => (Student: g.Key, Guardian: g.First().GuardianUserId)).ToList();
+        var families = roster.Relations.GroupBy(r => r.StudentUserId).Take(3).Select(g => (Student: g.Key, Guardian: g.First().GuardianUserId)).ToList();
         async Task<(HttpClient Client, JsonObject Application)> ApplyAsync((string Student, string Guardian) family)
         {
             var client = await AsAsync(school.CorpId, family.Guardian);
@@ -110,6 +110,29 @@ public sealed class CareFlowTests(LiveOrgFixture fixture) : IClassFixture<LiveOr
         var problem = (await bad.Content.ReadFromJsonAsync<JsonObject>())!["errors"]!.AsObject();
         Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
         Assert.True(problem.ContainsKey("pickup") && problem.ContainsKey("termsVersion"));
+
+        // The application and its review request commit together: when the request cannot be written (here a request
+        // already holds the subject the next application would get), no application is left without its review.
+        var third = await AsAsync(school.CorpId, families[2].Guardian);
+        await using (var connection = await Live.Factory.Services.GetRequiredService<Api.Data.Database>().OpenConnectionAsync(default))
+        {
+            await Dapper.SqlMapper.ExecuteAsync(connection, """
+                INSERT INTO approval_requests (kind, corp_id, subject_id, class_id, title, summary, requester_corp_id, requester_user_id, status,
+                                               route, steps, current_step, version, created_at, updated_at, step_opened_at)
+                SELECT 'after-school', @corpId, CAST(COALESCE(MAX(id), 0) + 1 AS TEXT), NULL, 'blocker', NULL, @corpId, 'nobody', 'withdrawn',
+                       'in-app', '[]', 0, 0, @now, @now, @now FROM care_applications
+                """, new { corpId = school.CorpId, now = DateTime.UtcNow });
+            var refused = await third.PostAsJsonAsync("/api/me/care/applications", new
+            {
+                programId, corpId = school.CorpId, studentUserId = families[2].Student, offeringIds = new[] { basic, elective },
+                weekdays = new[] { 1, 2, 3, 4, 5 }, pickup = new[] { new { name = "李爷爷", relation = "祖父", phone = "13900000000" } }, termsVersion = 1,
+            });
+            Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+            Assert.Equal(0, await Dapper.SqlMapper.ExecuteScalarAsync<int>(connection,
+                "SELECT COUNT(*) FROM care_applications WHERE program_id = @programId AND student_user_id = @student",
+                new { programId, student = families[2].Student }));
+            await Dapper.SqlMapper.ExecuteAsync(connection, "DELETE FROM approval_requests WHERE title = 'blocker'");
+        }
 
         // The class adviser reviews, then the school's admin confirms both in bulk.
         var adviser = await AsAsync(school.CorpId, roster.Teachers.First(t => t.IsAdviser).UserId);
