@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Text;
-using System.Data.Common;
 using Dapper;
 using EduDing.Api.Data;
 using Microsoft.Extensions.Options;
@@ -241,8 +241,9 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places)?>(async (tx, token) =>
         {
             // Three round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
-            // the electives' rows are taken and the offerings read; their live places counted; the application and its
-            // places written.
+            // the electives' rows are taken (as TakeOfferingsAsync, but not a basic care group's: it holds every child, so
+            // applications to it need not queue behind each other) and the offerings read; their live places counted; the
+            // application and its places written.
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
             IReadOnlyList<CareOffering> chosen;
@@ -544,17 +545,12 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             return true;
         }, ct);
 
-    /// <summary>
-    /// Takes the offerings' rows for the rest of the transaction (in id order). With <paramref name="placesCounted"/>
-    /// only those whose places are counted (electives): a basic care group holds every child, so applications to it
-    /// need not queue behind each other.
-    /// </summary>
-    private static Task TakeOfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct, bool placesCounted = false) =>
+    /// <summary>Takes the offerings' rows for the rest of the transaction (in id order).</summary>
+    private static Task TakeOfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
         ids.Count == 0
             ? Task.CompletedTask
             : tx.Connection!.ExecuteAsync(new CommandDefinition(
-                $"UPDATE care_offerings SET version = version + 1 WHERE id IN @ids{(placesCounted ? " AND kind <> 'basic'" : "")}", new { ids }, tx,
-                cancellationToken: ct));
+                "UPDATE care_offerings SET version = version + 1 WHERE id IN @ids", new { ids }, tx, cancellationToken: ct));
 
     private static async Task<IReadOnlyList<CareOffering>> OfferingsAsync(DbTransaction tx, IReadOnlyList<long> ids, CancellationToken ct) =>
         ids.Count == 0
@@ -567,10 +563,8 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     /// see the snapshot taken before this transaction queued for the offering, and two instances would promote the same
     /// family).
     /// </summary>
-    private Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
-        tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition(
-            $"SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled', 'offered'){db.Dialect.ForUpdate}",
-            new { offeringId }, tx, cancellationToken: ct));
+    private async Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
+        (int)(await TakenAsync(tx, [offeringId], ct)).GetValueOrDefault(offeringId);
 
     /// <summary>As <see cref="TakenAsync(DbTransaction, long, CancellationToken)"/>, for several offerings in one statement.</summary>
     private async Task<IReadOnlyDictionary<long, long>> TakenAsync(DbTransaction tx, IReadOnlyList<long> offeringIds, CancellationToken ct) =>

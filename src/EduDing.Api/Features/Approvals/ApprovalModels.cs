@@ -94,13 +94,13 @@ internal sealed record ApprovalAction(long Id, long RequestId, int Step, string 
 /// <summary>A person a step was resolved to, and how (resolved from the chain, or escalated because the pool was empty).</summary>
 internal sealed record Approver(string CorpId, string UserId, string Name, string? UnionId, string How);
 
-/// <summary>What a feature submits for approval: its kind, the school deciding, the subject's id in the feature, and what approvers read.</summary>
 /// <summary>A submission's chain and first-step approvers, read before the feature's transaction that writes it.</summary>
 internal sealed record PreparedSubmission(string Kind, string CorpId, long? ClassId, ApprovalChain Chain, IReadOnlyList<Approver> FirstStep, bool Escalated);
 
 /// <summary>A request written in a feature's transaction, with the approvers its first step opened for.</summary>
 internal sealed record SubmittedRequest(ApprovalRequest Request, IReadOnlyList<Approver> Opened);
 
+/// <summary>What a feature submits for approval: its kind, the school deciding, the subject's id in the feature, and what approvers read.</summary>
 internal sealed record ApprovalSubmission(string Kind, string CorpId, string SubjectId, string Title, string? Summary, long? ClassId = null);
 
 /// <summary>The decisions a person can take on a pending request.</summary>
