@@ -32,13 +32,7 @@ internal static class BenchService
         builder.Configuration["DingTalk:Client:ApiBaseUrl"] = sandboxUrl.ToString();
         for (var i = 0; i < corps.Count; i++)
         {
-            var corp = corps[i];
-            foreach (var (key, value) in new Dictionary<string, string>
-                     {
-                         ["CorpId"] = corp.CorpId, ["Kind"] = corp.Kind.ToString(), ["Name"] = corp.Name, ["AppKey"] = corp.AppKey,
-                         ["AppSecret"] = corp.AppSecret, ["AgentId"] = corp.AgentId.ToString(), ["Delivery"] = "Http",
-                         ["CallbackToken"] = corp.CallbackToken, ["CallbackAesKey"] = corp.CallbackAesKey,
-                     })
+            foreach (var (key, value) in CorpSettings(corps[i]))
             {
                 builder.Configuration[$"DingTalk:Corps:{i}:{key}"] = value;
             }
@@ -46,4 +40,12 @@ internal static class BenchService
 
         return builder;
     }
+
+    /// <summary>A sandbox corp as the service's DingTalk:Corps:N settings name it, with HTTP push delivery.</summary>
+    public static Dictionary<string, string> CorpSettings(SandboxCorp corp) => new()
+    {
+        ["CorpId"] = corp.CorpId, ["Kind"] = corp.Kind.ToString(), ["Name"] = corp.Name, ["AppKey"] = corp.AppKey,
+        ["AppSecret"] = corp.AppSecret, ["AgentId"] = corp.AgentId.ToString(), ["Delivery"] = "Http",
+        ["CallbackToken"] = corp.CallbackToken, ["CallbackAesKey"] = corp.CallbackAesKey,
+    };
 }

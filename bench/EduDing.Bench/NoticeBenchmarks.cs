@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Dapper;
+using EduDing.Api.Data;
 using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Notices;
 using EduDing.Api.Features.Org;
@@ -45,7 +46,7 @@ internal static class NoticeBenchmarks
         var corps = new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance));
         var notices = new NoticeRepository(db);
         var options = Options.Create(new NoticeOptions { ResultCheckDelay = TimeSpan.FromSeconds(2) });
-        var dispatcher = new NoticeDispatcher(notices, new NoticeOutbox(db, notices), new AudienceResolver(new OrgDirectory(db)), client, corps, new ServiceInstance(), options,
+        var dispatcher = new NoticeDispatcher(notices, new NoticeOutbox(db, notices), new AudienceResolver(new OrgDirectory(db)), client, corps, new ServiceInstance(), new LeaseRepository(db, TimeProvider.System), options,
             Options.Create(clientOptions), TimeProvider.System, NullLogger<NoticeDispatcher>.Instance);
 
         var guardians = school.Classes.Values.SelectMany(c => c.Guardians.Select(g => (g.UserId, g.Name))).DistinctBy(g => g.UserId)

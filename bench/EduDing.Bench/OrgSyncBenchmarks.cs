@@ -77,7 +77,7 @@ internal static class OrgSyncBenchmarks
     }
 
     /// <summary>The pages the data needs: root get, listsub and user/list per department, edu tree listings, class lists.</summary>
-    private static long MinimumCalls(DingTalk.Sandbox.Model.SandboxCorp corp)
+    internal static long MinimumCalls(DingTalk.Sandbox.Model.SandboxCorp corp)
     {
         static int Pages(int count, int size) => Math.Max(1, (count + size - 1) / size);
         var departments = corp.Departments.Values.ToList();

@@ -43,13 +43,16 @@ switch (which)
     case "signup":
         await CareBenchmarks.SignupOpeningAsync(args.Length > 1 ? args[1] : null, args.Length > 2 ? int.Parse(args[2]) : 20_000);
         break;
+    case "city":
+        await CityBenchmarks.ScenarioAsync(args.Length > 1 ? args[1] : throw new ArgumentException("city needs a MySQL connection string"));
+        break;
     case "all":
         DingTalkBenchmarks.Generate();
         await DingTalkBenchmarks.StreamAsync();
         await DingTalkBenchmarks.PacingAsync();
         break;
     default:
-        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|vision-encryption [mysql-connection-string]|approvals [mysql-connection-string]|signup [mysql-connection-string [guardians]]|training [mysql-connection-string]|training-reports [mysql-connection-string]|audit [mysql-connection-string]|all]");
+        Console.Error.WriteLine("usage: dotnet run -c Release --project bench/EduDing.Bench -- [pacing|generate|stream|orgsync [mysql-connection-string]|callback [mysql-connection-string]|notices [mysql-connection-string]|vision [mysql-connection-string]|vision-encryption [mysql-connection-string]|approvals [mysql-connection-string]|signup [mysql-connection-string [guardians]]|training [mysql-connection-string]|training-reports [mysql-connection-string]|audit [mysql-connection-string]|city mysql-connection-string|all]");
         return 2;
 }
 

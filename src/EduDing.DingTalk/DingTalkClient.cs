@@ -148,7 +148,7 @@ public sealed partial class DingTalkClient : IDisposable
         }
 
         var waiting = Stopwatch.GetTimestamp();
-        using var lease = await _limits.AcquireCallAsync(app, api, ct);
+        await _limits.WaitForCallSlotAsync(app, api, ct);
         PacingWait.Record(Stopwatch.GetElapsedTime(waiting).TotalSeconds, new KeyValuePair<string, object?>("api", api.Name));
         using var activity = Activities.StartActivity($"DingTalk {api.Name}", ActivityKind.Client);
         activity?.SetTag("dingtalk.api", api.Name);

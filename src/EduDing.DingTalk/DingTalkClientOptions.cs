@@ -14,6 +14,13 @@ public sealed class DingTalkClientOptions
     /// <summary>Calls per second per app per API; DingTalk's standard-edition limit is 20 (§10c).</summary>
     public double MaxCallsPerSecondPerApi { get; set; } = 20;
 
+    /// <summary>
+    /// Calls per second of this instance, all apps and APIs together; 0 is unlimited. DingTalk bans an egress IP for
+    /// 5 minutes above 10,000 calls in 20 s (§10c), and instances behind one egress IP share that: give each its share
+    /// (the default, 450, keeps one instance clear of the ban with room for the token calls of a cold start).
+    /// </summary>
+    public double MaxCallsPerSecond { get; set; } = 450;
+
     /// <summary>Work-notice recipients per app per minute; above 5,000 DingTalk drops messages silently (§5a).</summary>
     public int WorkNoticeRecipientsPerMinute { get; set; } = 5000;
 

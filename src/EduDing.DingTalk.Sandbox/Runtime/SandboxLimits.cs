@@ -31,6 +31,9 @@ public sealed class SandboxLimits(SandboxOptions options, TimeProvider time)
 
     public ConcurrentDictionary<string, long> FaultsPerKind { get; } = new();
 
+    /// <summary>Calls per corp and API, as the per-app limits see them (benchmarks compute their bounds from it).</summary>
+    public ConcurrentDictionary<(string CorpId, string Api), long> CallsPerCorpAndApi { get; } = new();
+
     /// <summary>Counts the call from "this IP"; a fault when the IP is (or just became) banned.</summary>
     public SandboxFaultKind? CheckIp()
     {
@@ -85,6 +88,7 @@ public sealed class SandboxLimits(SandboxOptions options, TimeProvider time)
     public SandboxFaultKind? CheckCall(SandboxCorp corp, DingTalkApi api)
     {
         CallsPerApi.AddOrUpdate(api.Name, 1, (_, n) => n + 1);
+        CallsPerCorpAndApi.AddOrUpdate((corp.CorpId, api.Name), 1, (_, n) => n + 1);
         if (options.DeniedApis.Contains(api.Name))
         {
             return Fault(SandboxFaultKind.PermissionDenied);
@@ -136,6 +140,7 @@ public sealed class SandboxLimits(SandboxOptions options, TimeProvider time)
     public void ResetCounters()
     {
         CallsPerApi.Clear();
+        CallsPerCorpAndApi.Clear();
         FaultsPerKind.Clear();
         lock (_sync)
         {

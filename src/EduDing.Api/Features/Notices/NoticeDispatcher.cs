@@ -13,9 +13,16 @@ namespace EduDing.Api.Features.Notices;
 /// rows in the database first, so N instances (or a restarted one) neither send a batch twice nor lose one.
 /// </summary>
 internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox outbox, AudienceResolver resolver, DingTalkClient client, CorpDirectory corps,
-    ServiceInstance instance, IOptions<NoticeOptions> options, IOptions<DingTalkClientOptions> clientOptions, TimeProvider time,
-    ILogger<NoticeDispatcher> log)
+    ServiceInstance instance, LeaseRepository leases, IOptions<NoticeOptions> options, IOptions<DingTalkClientOptions> clientOptions,
+    TimeProvider time, ILogger<NoticeDispatcher> log)
 {
+    /// <summary>
+    /// How long one instance resolves a notice before another may: only to spare the work twice (a city-wide audience is
+    /// 200,000 people, seconds of both instances' CPU while the notice waits), never for correctness, which the
+    /// notice's status guards when the outbox is queued. A resolver that dies delays the notice by at most this.
+    /// </summary>
+    private static readonly TimeSpan ResolveLease = TimeSpan.FromSeconds(30);
+
     /// <summary>One second longer than DingTalk's minute, so that a budget spent at any instant is back only after it.</summary>
     public static readonly TimeSpan BudgetWindow = TimeSpan.FromSeconds(61);
 
@@ -42,14 +49,27 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
                 continue;
             }
 
-            var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
-            var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
-            if (await outbox.BeginSendingAsync(notice.Id, recipients, (corpId, _) => NoticeMessages.For(notice, Settings,
-                    NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize,
-                    time.UtcNowForDatabase(), ct))
+            var lease = $"notice-resolve:{notice.Id}";
+            if (!await leases.TryAcquireAsync(lease, instance.Id, ResolveLease, ct))
             {
-                log.LogInformation("Notice {NoticeId} resolved to {Recipients} recipients", notice.Id, recipients.Count);
-                started++;
+                continue;
+            }
+
+            try
+            {
+                var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
+                var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
+                if (await outbox.BeginSendingAsync(notice.Id, recipients, (corpId, _) => NoticeMessages.For(notice, Settings,
+                        NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize,
+                        time.UtcNowForDatabase(), ct))
+                {
+                    log.LogInformation("Notice {NoticeId} resolved to {Recipients} recipients", notice.Id, recipients.Count);
+                    started++;
+                }
+            }
+            finally
+            {
+                await leases.ReleaseAsync(lease, instance.Id, CancellationToken.None);
             }
         }
 

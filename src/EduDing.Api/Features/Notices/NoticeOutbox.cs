@@ -106,7 +106,10 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
     /// Claims the corp's next due batch if its app's recipient budget allows it now. The corp's lock row serializes
     /// claims across instances; the budget is a sliding window over what every instance handed to DingTalk, and
     /// batches are spaced evenly within it. A batch whose earlier claim expired mid-send is claimed as uncertain.
-    /// People at the per-day limit are moved to a batch of their own for the next day.
+    /// People at the per-day limit are moved to a batch of their own for the next day. It runs at the dialect's gap-free
+    /// isolation (READ COMMITTED on MySQL): at REPEATABLE READ the update of a corp's lock row that is not there yet
+    /// locked the gap, and the first claims of a corp by two instances then deadlocked inserting it (hundreds of re-run
+    /// transactions when a city-wide notice started in the city-scale bench, #17).
     /// </summary>
     public Task<BatchClaim> ClaimNextBatchAsync(string corpId, string holder, int recipientsPerMinute, TimeSpan window,
         TimeSpan claimTimeout, int messagesPerUserPerDay, DateTime now, DateOnly today, DateTime nextDayStart, CancellationToken ct) =>
@@ -193,7 +196,7 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
                 Uncertain = batch.Uncertain || expiredMidSend,
                 Attempts = batch.Attempts + 1,
             }, null);
-        }, ct);
+        }, db.Dialect.GapFreeIsolation, ct);
 
     public async Task<bool> MarkSentAsync(NoticeBatch batch, string holder, long taskId, DateTime now, CancellationToken ct) =>
         await db.InTransactionAsync(async (tx, token) =>

@@ -393,11 +393,11 @@ internal sealed class OrgRepository(Database db)
         WriteCorpAsync(corpId, (tx, token) => MarkOrphansRemovedAsync(tx, corpId, now, token), ct);
 
     /// <summary>Classes of the corp, least recently reconciled first (for a budget-limited pass).</summary>
-    public async Task<IReadOnlyList<long>> ClassesByRosterAgeAsync(string corpId, CancellationToken ct)
+    public async Task<IReadOnlyList<(long ClassId, DateTime? RosteredAt)>> ClassesByRosterAgeAsync(string corpId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return (await connection.QueryAsync<long>(new CommandDefinition("""
-            SELECT node_id FROM edu_nodes
+        return (await connection.QueryAsync<(long, DateTime?)>(new CommandDefinition("""
+            SELECT node_id, roster_synced_at FROM edu_nodes
             WHERE corp_id = @corpId AND node_type = 'class' AND removed_at IS NULL
             ORDER BY CASE WHEN roster_synced_at IS NULL THEN 0 ELSE 1 END, roster_synced_at, node_id
             """, new { corpId }, cancellationToken: ct))).ToList();

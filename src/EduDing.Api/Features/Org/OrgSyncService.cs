@@ -14,7 +14,8 @@ namespace EduDing.Api.Features.Org;
 /// class's people and relations. Exactly one runner per corp across all instances (a lease renewed while it runs).
 /// A permission or scope error fails the run naming what is missing; an org that answers with nobody in it is a
 /// failure too, never a "successful" empty sync. When the month's call budget cannot cover every class, a rotating
-/// share is reconciled (least recently reconciled first) and the run says so.
+/// share is reconciled (never-read classes first, then the least recently reconciled) and the run says so
+/// (docs/org-mirror.md "The monthly call budget").
 /// </summary>
 internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory corps, OrgRepository org, SyncRunRepository runs,
     LeaseRepository leases, CallUsageTracker usage, ServiceInstance instance, IOptions<OrgSyncOptions> options,
@@ -201,7 +202,9 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
 
     /// <summary>
     /// All classes when the month's remaining budget covers a full pass every remaining night; otherwise tonight's
-    /// share of what is left, least recently reconciled classes first.
+    /// share of what is left, least recently reconciled classes first. A class never read is read as soon as the month's
+    /// budget allows, whatever tonight's share: events keep a class current only once it has been read, and until then
+    /// its children are missing from the mirror (a first deployment would otherwise show half a city for weeks).
     /// </summary>
     private async Task<(IReadOnlyList<long> Classes, string? Note)> ChooseClassesAsync(string corpId, IReadOnlyList<long> classes,
         CancellationToken ct)
@@ -225,10 +228,17 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         }
 
         var allowance = Math.Max(0, available) / nightsLeft;
-        var take = (int)Math.Min(classes.Count, allowance / perClass);
         var ordered = await org.ClassesByRosterAgeAsync(corpId, ct);
-        var chosen = ordered.Where(classes.Contains).Take(take).ToList();
-        return (chosen, $"partial: reconciled {chosen.Count} of {classes.Count} classes (least recently reconciled first) " +
+        var neverRead = classes.Count - ordered.Count(c => c.RosteredAt is not null && classes.Contains(c.ClassId));
+        var firstReads = Math.Min(neverRead, Math.Max(0, available) / perClass);
+        var take = (int)Math.Max(firstReads, Math.Min(classes.Count, allowance / perClass));
+        if (take >= classes.Count)
+        {
+            return (classes, null);
+        }
+
+        var chosen = ordered.Select(c => c.ClassId).Where(classes.Contains).Take(take).ToList();
+        return (chosen, $"partial: reconciled {chosen.Count} of {classes.Count} classes (never read first, then least recently reconciled) " +
                         $"because the monthly budget of {o.MonthlyCallBudget} metered calls has {Math.Max(0, available)} left " +
                         $"after the {o.EventReserveShare:P0} event reserve, {nightsLeft} nights remain and a full pass needs about " +
                         $"{fullPass}; events keep the other classes current");

@@ -136,28 +136,53 @@ public sealed class OrgSyncFailureTests(SqliteTestDb db) : IClassFixture<SqliteT
     }
 
     [Fact]
-    public async Task FullSync_MonthlyBudgetTooSmall_ReconcilesARotatingShareAndSaysSo()
+    public async Task FullSync_MonthlyBudgetTooSmall_ReadsEveryClassOnceThenARotatingShareAndSaysSo()
     {
-        // Mid-month: 21 nights left, so a budget of 1,000 covers a few classes a night but not a full pass each night.
+        // Mid-month: 21 nights left, so a budget of 1,000 covers a first read of every class but then only a few
+        // classes a night, not a full pass each night.
         var november10 = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 10, 18, 10, 0, TimeSpan.Zero));
         await using var harness = await OrgHarness.StartAsync(db,
             sync: new OrgSyncOptions { MonthlyCallBudget = 1000, EventReserveShare = 0.2 }, time: november10);
         var corp = harness.Sandbox.World.Schools.First();
 
         var first = await harness.FullSyncAsync(corp.CorpId);
-        var afterFirst = await harness.Org.ClassesByRosterAgeAsync(corp.CorpId, default);
         var second = await harness.FullSyncAsync(corp.CorpId);
+        var afterSecond = (await harness.Org.ClassesByRosterAgeAsync(corp.CorpId, default)).Select(c => c.ClassId).ToList();
+        var third = await harness.FullSyncAsync(corp.CorpId);
 
+        // Never-read classes are read whatever the night's share: events only keep current what was read once.
         Assert.Equal(SyncRunRepository.Succeeded, first.Status);
-        Assert.StartsWith("partial: reconciled", first.Note);
-        var reconciledFirst = SyncRunDto.From(first).Counts.GetValueOrDefault("classesReconciled");
-        Assert.InRange(reconciledFirst, 1, corp.Classes.Count - 1);
-        Assert.StartsWith("partial", second.Note);
-        // The second pass starts with the classes the first one left out.
+        Assert.Null(first.Note);
+        Assert.Equal(corp.Classes.Count, SyncRunDto.From(first).Counts["classesReconciled"]);
+        Assert.StartsWith("partial: reconciled", second.Note);
         var reconciledSecond = (int)SyncRunDto.From(second).Counts.GetValueOrDefault("classesReconciled");
-        var neverBefore = afterFirst.Take(corp.Classes.Count - (int)reconciledFirst).ToHashSet();
-        Assert.Subset(neverBefore, afterFirst.Take(Math.Min(reconciledSecond, neverBefore.Count)).ToHashSet());
+        Assert.InRange(reconciledSecond, 1, corp.Classes.Count - 1);
+        // The third pass starts with the classes the second one left out.
+        Assert.StartsWith("partial", third.Note);
+        var reconciledThird = (int)SyncRunDto.From(third).Counts.GetValueOrDefault("classesReconciled");
+        var leftOut = afterSecond.Take(corp.Classes.Count - reconciledSecond).ToHashSet();
+        Assert.Subset(leftOut, afterSecond.Take(Math.Min(reconciledThird, leftOut.Count)).ToHashSet());
         Assert.True(await harness.Usage.MeteredThisMonthAsync(corp.CorpId, default) > 0);
+        await harness.AssertMirrorsAsync(corp.CorpId);
+    }
+
+    [Fact]
+    public async Task FullSync_BudgetShortOfAFirstRead_ReadsAsManyNeverReadClassesAsItCovers()
+    {
+        // 21 nights left: 80 metered calls after the reserve are 3 a night, under one class; a first read takes them all.
+        // Corps of their own (seed 17): the other tests' calls to the demo corps count against the same month.
+        var november10 = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 11, 10, 18, 10, 0, TimeSpan.Zero));
+        await using var harness = await OrgHarness.StartAsync(db, new SandboxOptions { Preset = "demo", Seed = 17, QpsPerApi = 0 },
+            sync: new OrgSyncOptions { MonthlyCallBudget = 100, EventReserveShare = 0.2 }, time: november10);
+        var corp = harness.Sandbox.World.Schools.First();
+
+        var run = await harness.FullSyncAsync(corp.CorpId);
+
+        Assert.Equal(SyncRunRepository.Succeeded, run.Status);
+        Assert.StartsWith("partial: reconciled", run.Note);
+        var reconciled = SyncRunDto.From(run).Counts.GetValueOrDefault("classesReconciled");
+        Assert.InRange(reconciled, 1, corp.Classes.Count - 1);
+        Assert.InRange(await harness.Usage.MeteredThisMonthAsync(corp.CorpId, default), 1, 100);
     }
 
     [Fact]
