@@ -63,21 +63,22 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
         var chunks = recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
             .SelectMany(corp => corp.Chunk(batchSize).Select(chunk => (CorpId: corp.Key, People: chunk)))
             .ToList();
+        // What every row shares is bound once per statement: a city-wide notice queues 200,000 recipients here.
         await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_batches",
-            ["notice_id", "corp_id", "purpose", "user_ids", "recipient_count", "message", "status", "next_attempt_at", "created_at"],
+            ["corp_id", "user_ids", "recipient_count", "message"],
             chunks, c =>
             {
                 var userIds = c.People.Select(p => p.UserId).ToList();
-                return [noticeId, c.CorpId, BatchPurpose.Notice, string.Join(',', userIds), userIds.Count, messageFor(c.CorpId, userIds),
-                    BatchStatus.Pending, now, now];
-            }, token);
+                return [c.CorpId, string.Join(',', userIds), userIds.Count, messageFor(c.CorpId, userIds)];
+            }, token, shared: [("notice_id", noticeId), ("purpose", BatchPurpose.Notice), ("status", BatchStatus.Pending),
+                ("next_attempt_at", now), ("created_at", now)]);
         var batchIds = (await connection.QueryAsync<long>(new CommandDefinition(
             "SELECT id FROM notice_batches WHERE notice_id = @noticeId ORDER BY id", new { noticeId }, tx, cancellationToken: token))).ToList();
         var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i]))).ToList();
         await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_recipients",
-            ["notice_id", "corp_id", "user_id", "union_id", "name", "role", "class_id", "reason", "status", "batch_id"],
-            rows, r => [noticeId, r.Person.CorpId, r.Person.UserId, r.Person.UnionId, r.Person.Name, r.Person.Role, r.Person.ClassId,
-                r.Person.Reason, RecipientStatus.Pending, r.BatchId], token);
+            ["corp_id", "user_id", "union_id", "name", "role", "class_id", "reason", "batch_id"],
+            rows, r => [r.Person.CorpId, r.Person.UserId, r.Person.UnionId, r.Person.Name, r.Person.Role, r.Person.ClassId,
+                r.Person.Reason, r.BatchId], token, shared: [("notice_id", noticeId), ("status", RecipientStatus.Pending)]);
         return true;
     }
 
