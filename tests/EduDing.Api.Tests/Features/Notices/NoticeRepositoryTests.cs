@@ -1,7 +1,13 @@
 using System.Collections.Concurrent;
+using EduDing.Api.Data;
+using EduDing.Api.Features.DingTalk;
 using EduDing.Api.Features.Notices;
+using EduDing.Api.Features.Org;
 using EduDing.Api.Hosting;
 using EduDing.Api.Tests.Infrastructure;
+using EduDing.DingTalk;
+using Microsoft.Extensions.Logging.Abstractions;
+using Microsoft.Extensions.Options;
 
 namespace EduDing.Api.Tests.Features.Notices;
 
@@ -43,6 +49,31 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var rows = await repo.ProgressAsync(id, default);
         Assert.Equal(250, rows.Sum(r => r.Recipients));
         Assert.Equal((3, 0), await repo.BatchCountsAsync(id, default));
+    }
+
+    [Fact]
+    public async Task ResolvingANotice_IsLeftToTheInstanceHoldingItsLease()
+    {
+        db.SkipUnlessAvailable();
+        var repo = new NoticeRepository(db.Database);
+        var leases = new LeaseRepository(db.Database, TimeProvider.System);
+        var id = await repo.CreateAsync("announcement", "notice", $"corp-{Guid.NewGuid():N}"[..20], "sender", "学校", "标题", "正文", "[]", "[]",
+            null, NoticeStatus.Scheduled, Start, Start, default);
+        var dingTalk = Options.Create(new DingTalkOptions());
+        using var client = DingTalkClient.Create(new HttpClient(), new DingTalkClientOptions());
+        var dispatcher = new NoticeDispatcher(repo, OutboxOf(repo), new AudienceResolver(new OrgDirectory(db.Database)), client,
+            new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance)), new ServiceInstance(), leases,
+            Options.Create(new NoticeOptions()), Options.Create(new DingTalkClientOptions()), TimeProvider.System, NullLogger<NoticeDispatcher>.Instance);
+        Assert.True(await leases.TryAcquireAsync($"notice-resolve:{id}", "another-instance", TimeSpan.FromMinutes(1), default));
+
+        await dispatcher.ResolveDueAsync(default);
+        var whileHeld = (await repo.FindAsync(id, default))!.Status;
+        await leases.ReleaseAsync($"notice-resolve:{id}", "another-instance", default);
+        await dispatcher.ResolveDueAsync(default);
+
+        Assert.Equal(NoticeStatus.Scheduled, whileHeld);
+        // Its audience is empty, so resolving it ends it at once.
+        Assert.Equal(NoticeStatus.Sent, (await repo.FindAsync(id, default))!.Status);
     }
 
     [Fact]
