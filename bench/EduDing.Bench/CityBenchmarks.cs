@@ -43,9 +43,13 @@ internal static class CityBenchmarks
             Convert.ToBase64String(System.Security.Cryptography.RandomNumberGenerator.GetBytes(32)), BenchDatabase.MasterKey);
         // A city deployment's settings for two instances behind one egress IP: each its half of the IP's 500 calls/s
         // (less a margin), and enough corps at once per instance to use it.
-        settings["DingTalk__Client__MaxCallsPerSecond"] = "240";
-        settings["OrgSync__CorpConcurrency"] = "16";
-        Console.WriteLine("city: each instance: DingTalk:Client:MaxCallsPerSecond=240, OrgSync:CorpConcurrency=16 (other settings: defaults)");
+        var deployment = new Dictionary<string, string> { ["DingTalk:Client:MaxCallsPerSecond"] = "240", ["OrgSync:CorpConcurrency"] = "16" };
+        foreach (var (key, value) in deployment)
+        {
+            settings[key.Replace(":", "__", StringComparison.Ordinal)] = value;
+        }
+
+        Console.WriteLine($"city: each instance: {string.Join(", ", deployment.Select(d => $"{d.Key}={d.Value}"))} (other settings: defaults)");
         var launched = DateTime.UtcNow;
         var instances = await Task.WhenAll(ServiceProcess.StartAsync("a", settings), ServiceProcess.StartAsync("b", settings));
         try

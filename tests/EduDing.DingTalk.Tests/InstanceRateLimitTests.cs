@@ -14,6 +14,9 @@ public sealed class InstanceRateLimitTests
         Preset = "demo", Seed = 7, QpsPerApi = 0, IpBanThreshold = 60, IpBanWindow = TimeSpan.FromSeconds(2),
     });
 
+    private static DingTalkClient Client(SandboxServer server, CallLog log, Action<DingTalkClientOptions> configure) =>
+        DingTalkClient.Create(new HttpClient(), server.ClientOptions(configure), observers: [log]);
+
     private static async Task CallEveryAppAsync(SandboxServer server, DingTalkClient client, int calls)
     {
         var apps = server.Sandbox.World.Corps.Select(c => c.App).ToList();
@@ -44,11 +47,11 @@ public sealed class InstanceRateLimitTests
         await using var server = await StartAsync();
         var log = new CallLog();
         // 20/s: at most 40 and a portion in any 2 s, against the ban's 60.
-        using var client = DingTalkClient.Create(new HttpClient(), server.ClientOptions(o =>
+        using var client = Client(server, log, o =>
         {
             o.MaxCallsPerSecondPerApi = 1000;
             o.MaxCallsPerSecond = 20;
-        }), observers: [log]);
+        });
 
         await CallEveryAppAsync(server, client, 80);
 
@@ -65,12 +68,12 @@ public sealed class InstanceRateLimitTests
         // per-second count; 2,091 of them in the city-scale bench); one send slot for both spacings does not.
         await using var server = await SandboxServer.StartAsync(new SandboxOptions { Preset = "demo", Seed = 7, QpsPerApi = 5 });
         var log = new CallLog();
-        using var client = DingTalkClient.Create(new HttpClient(), server.ClientOptions(o =>
+        using var client = Client(server, log, o =>
         {
             o.MaxCallsPerSecondPerApi = 4;
             o.MaxCallsPerSecond = 6;
             o.AppQpsRetries = 10;
-        }), observers: [log]);
+        });
         var apps = server.Sandbox.World.Corps.Take(3).Select(c => c.App).ToList();
 
         await Task.WhenAll(Enumerable.Range(0, 36).Select(i => client.ListSubDepartmentIdsAsync(apps[i % 3], 1, default)));
@@ -85,11 +88,11 @@ public sealed class InstanceRateLimitTests
         // The control: the same calls without the instance's pacing cross the limit.
         await using var server = await StartAsync();
         var log = new CallLog();
-        using var client = DingTalkClient.Create(new HttpClient(), server.ClientOptions(o =>
+        using var client = Client(server, log, o =>
         {
             o.MaxCallsPerSecondPerApi = 1000;
             o.MaxCallsPerSecond = 0;
-        }), observers: [log]);
+        });
 
         await CallEveryAppAsync(server, client, 200);
 

@@ -228,8 +228,9 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
         }
 
         var allowance = Math.Max(0, available) / nightsLeft;
-        var ordered = await org.ClassesByRosterAgeAsync(corpId, ct);
-        var neverRead = classes.Count - ordered.Count(c => c.RosteredAt is not null && classes.Contains(c.ClassId));
+        var listed = classes.ToHashSet();
+        var ordered = (await org.ClassesByRosterAgeAsync(corpId, ct)).Where(c => listed.Contains(c.ClassId)).ToList();
+        var neverRead = classes.Count - ordered.Count(c => c.RosteredAt is not null);
         var firstReads = Math.Min(neverRead, Math.Max(0, available) / perClass);
         var take = (int)Math.Max(firstReads, Math.Min(classes.Count, allowance / perClass));
         if (take >= classes.Count)
@@ -237,7 +238,7 @@ internal sealed class OrgSyncService(DingTalkOrgReader reader, CorpDirectory cor
             return (classes, null);
         }
 
-        var chosen = ordered.Select(c => c.ClassId).Where(classes.Contains).Take(take).ToList();
+        var chosen = ordered.Select(c => c.ClassId).Take(take).ToList();
         return (chosen, $"partial: reconciled {chosen.Count} of {classes.Count} classes (never read first, then least recently reconciled) " +
                         $"because the monthly budget of {o.MonthlyCallBudget} metered calls has {Math.Max(0, available)} left " +
                         $"after the {o.EventReserveShare:P0} event reserve, {nightsLeft} nights remain and a full pass needs about " +
