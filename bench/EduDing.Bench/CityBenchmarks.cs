@@ -55,7 +55,7 @@ internal static class CityBenchmarks
         try
         {
             Console.WriteLine($"city: instances {string.Join(", ", instances.Select(i => $"{i.Name} pid {i.Pid} at {i.BaseUrl} (log {i.LogPath})"))}");
-            await ReconcileAsync(connectionString, world, launched, instances);
+            await ReconcileAsync(connectionString, world, server.Sandbox.Limits, launched, instances);
             ReportMemory(instances, "the reconcile");
 
             await CityNoticeAsync(connectionString, server, instances);
@@ -93,18 +93,28 @@ internal static class CityBenchmarks
     /// bound is DingTalk's: a corp's calls to one API at 20 QPS (its APIs run side by side, corps too, each corp its own
     /// app), and all calls through the one egress IP at 500/s.
     /// </summary>
-    private static async Task ReconcileAsync(string connectionString, DingTalk.Sandbox.Runtime.SandboxWorld world, DateTime launched,
-        IReadOnlyList<ServiceProcess> instances)
+    private static async Task ReconcileAsync(string connectionString, DingTalk.Sandbox.Runtime.SandboxWorld world,
+        DingTalk.Sandbox.Runtime.SandboxLimits limits, DateTime launched, IReadOnlyList<ServiceProcess> instances)
     {
         await using var connection = new MySqlConnection(connectionString);
         var corpIds = world.Corps.Select(c => c.CorpId).ToHashSet();
         List<SyncRunRow> runs;
-        while (true)
+        // Every 5 s: the calls DingTalk answered since the last sample, and the corps each instance was reconciling.
+        var timeline = new List<string>();
+        var sampledCalls = 0L;
+        for (var tick = 0; ; tick++)
         {
             runs = (await connection.QueryAsync<SyncRunRow>(
                 "SELECT corp_id AS CorpId, status AS Status, holder AS Holder, started_at AS StartedAt, finished_at AS FinishedAt, calls AS Calls, error AS Error " +
                 "FROM sync_runs WHERE kind = 'full'")).ToList();
             var succeeded = runs.Where(r => r.Status == "succeeded").Select(r => r.CorpId).ToHashSet();
+            if (tick % 5 == 0 && runs.Count > 0)
+            {
+                var callsNow = limits.CallsPerCorpAndApi.Values.Sum();
+                var running = runs.Where(r => r.Status == "running").GroupBy(r => r.Holder.Split(':')[0]).Select(g => g.Count()).Order();
+                timeline.Add($"{(DateTime.UtcNow - launched).TotalSeconds:F0}s {(callsNow - sampledCalls) / 5}/s [{string.Join('+', running)}]");
+                sampledCalls = callsNow;
+            }
             if (corpIds.All(succeeded.Contains))
             {
                 break;
@@ -142,6 +152,7 @@ internal static class CityBenchmarks
                           $"busiest API at {QpsPerApi} QPS ({corpBounds.Max():F1} s) and all calls through one IP at {CallsPerSecondPerIp}/s " +
                           $"({calls / CallsPerSecondPerIp:F1} s); corp after corp it would be {corpBounds.Sum():F1} s");
         Console.WriteLine($"city: reconcile calls {calls} vs the {minimum} the data requires = {(double)calls / minimum:F3}x (target <= 1.01x)");
+        Console.WriteLine($"city: reconcile timeline (from launch, every 5 s: calls a second, corps running per instance): {string.Join(", ", timeline)}");
     }
 
     /// <summary>

@@ -28,23 +28,68 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
 
     private NoticeOptions Settings => options.Value;
 
-    /// <summary>Runs every step once; the worker's whole loop body.</summary>
+    /// <summary>
+    /// How many recipients one transaction of a notice's outbox queues (whole schools, the largest first): a city-wide
+    /// notice's 200,000 took 3 s in one transaction, all before its first message; in parts the largest school sends
+    /// while the rest is queued (city-scale bench, #17).
+    /// </summary>
+    internal const int QueuePartSize = 10_000;
+
+    /// <summary>
+    /// Runs every step once; the worker's whole loop body. A corp's batches are sent from the moment they are queued,
+    /// also while the same pass is still queueing the rest of a notice.
+    /// </summary>
     public async Task RunOnceAsync(TimeSpan sendSlice, CancellationToken ct)
     {
-        await ResolveDueAsync(ct);
-        var corpIds = await outbox.CorpsWithDueBatchesAsync(time.UtcNowForDatabase(), ct);
-        await Task.WhenAll(corpIds.Select(c => SendDueAsync(c, sendSlice, ct)).Append(CheckResultsAsync(sendSlice, ct)));
+        var sending = new Dictionary<string, Task>(StringComparer.Ordinal);
+        void Send(string corpId)
+        {
+            lock (sending)
+            {
+                if (!sending.ContainsKey(corpId))
+                {
+                    sending[corpId] = SendDueAsync(corpId, sendSlice, ct);
+                }
+            }
+        }
+
+        foreach (var corpId in await outbox.CorpsWithDueBatchesAsync(time.UtcNowForDatabase(), ct))
+        {
+            Send(corpId);
+        }
+
+        try
+        {
+            await Task.WhenAll(ResolveDueAsync(ct, Send), CheckResultsAsync(sendSlice, ct));
+        }
+        finally
+        {
+            Task[] started;
+            lock (sending)
+            {
+                started = [.. sending.Values];
+            }
+
+            await Task.WhenAll(started);
+        }
+
         await RecallAsync(ct);
     }
 
-    /// <summary>Resolves the audience of each due notice and queues its batches; the number of notices started.</summary>
-    public async Task<int> ResolveDueAsync(CancellationToken ct)
+    /// <summary>
+    /// Resolves the audience of each due notice and queues its batches in parts, the largest schools first, telling
+    /// <paramref name="queued"/> of each corp as soon as its batches are in; then queues what is missing of any notice
+    /// whose queueing instance died part-way. The number of notices started.
+    /// </summary>
+    public async Task<int> ResolveDueAsync(CancellationToken ct, Action<string>? queued = null)
     {
         var started = 0;
-        foreach (var id in await notices.DueNoticeIdsAsync(time.UtcNowForDatabase(), 20, ct))
+        var due = await notices.DueNoticeIdsAsync(time.UtcNowForDatabase(), 20, ct);
+        var partlyQueued = await notices.PartlyQueuedNoticeIdsAsync(20, ct);
+        foreach (var (id, resuming) in due.Select(id => (id, false)).Concat(partlyQueued.Select(id => (id, true))))
         {
             var notice = await notices.FindAsync(id, ct);
-            if (notice is null || notice.Status != NoticeStatus.Scheduled)
+            if (notice is null || notice.Status != (resuming ? NoticeStatus.Sending : NoticeStatus.Scheduled))
             {
                 continue;
             }
@@ -57,14 +102,9 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
 
             try
             {
-                var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
-                var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
-                if (await outbox.BeginSendingAsync(notice.Id, recipients, (corpId, _) => NoticeMessages.For(notice, Settings,
-                        NoticeMessages.MiniAppOf(corpId, corps, Settings)), Settings.BatchSize,
-                        time.UtcNowForDatabase(), ct))
+                if (await QueueAsync(notice, resuming, queued, ct))
                 {
-                    log.LogInformation("Notice {NoticeId} resolved to {Recipients} recipients", notice.Id, recipients.Count);
-                    started++;
+                    started += resuming ? 0 : 1;
                 }
             }
             finally
@@ -74,6 +114,41 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
         }
 
         return started;
+    }
+
+    private async Task<bool> QueueAsync(Notice notice, bool resuming, Action<string>? queued, CancellationToken ct)
+    {
+        var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
+        var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
+        string MessageFor(string corpId, IReadOnlyList<string> _) =>
+            NoticeMessages.For(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings));
+
+        var parts = NoticeOutbox.QueueInParts(recipients, QueuePartSize);
+        for (var i = 0; i < parts.Count; i++)
+        {
+            var last = i == parts.Count - 1;
+            var now = time.UtcNowForDatabase();
+            var done = i == 0 && !resuming
+                ? await outbox.BeginSendingAsync(notice.Id, recipients.Count, parts[i], last, MessageFor, Settings.BatchSize, now, ct)
+                : await outbox.QueueMoreAsync(notice.Id, parts[i], last, MessageFor, Settings.BatchSize, now, ct);
+            if (!done)
+            {
+                return false;
+            }
+
+            if (i == 0)
+            {
+                log.LogInformation("Notice {NoticeId} resolved to {Recipients} recipients{Resumed}", notice.Id, recipients.Count,
+                    resuming ? ", the rest of its outbox queued after an instance stopped part-way" : "");
+            }
+
+            foreach (var corpId in parts[i].Select(r => r.CorpId).Distinct(StringComparer.Ordinal))
+            {
+                queued?.Invoke(corpId);
+            }
+        }
+
+        return true;
     }
 
     /// <summary>

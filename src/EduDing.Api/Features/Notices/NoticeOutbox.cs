@@ -19,12 +19,100 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
     private const string OpenBatchStatuses = "('pending', 'sending', 'sent', 'checking')";
 
     /// <summary>
-    /// The transactional outbox: in one transaction the notice moves from scheduled to sending (only one instance
-    /// wins), its recipients are recorded and its batches queued. False when another instance got there first.
+    /// The transactional outbox, all at once: in one transaction the notice moves from scheduled to sending (only one
+    /// instance wins), its recipients are recorded and its batches queued. False when another instance got there first.
     /// </summary>
     public Task<bool> BeginSendingAsync(long noticeId, IReadOnlyList<NoticeRecipient> recipients,
         Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync((tx, token) => EnqueueAsync(tx, noticeId, recipients, messageFor, batchSize, now, token), ct);
+        BeginSendingAsync(noticeId, recipients.Count, recipients, audienceQueued: true, messageFor, batchSize, now, ct);
+
+    /// <summary>
+    /// The first part of a notice queued in parts (<see cref="QueueInParts"/>): the notice moves from scheduled to
+    /// sending (only one instance wins) with <paramref name="firstPart"/> queued; until <paramref name="audienceQueued"/>
+    /// the rest follows through <see cref="QueueMoreAsync"/>. False when another instance got there first.
+    /// </summary>
+    public Task<bool> BeginSendingAsync(long noticeId, int targeted, IReadOnlyList<NoticeRecipient> firstPart, bool audienceQueued,
+        Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, audience_queued = @audienceQueued, updated_at = @now
+                    WHERE id = @noticeId AND status = 'scheduled'
+                    """, new { noticeId, now, targeted, audienceQueued }, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            await EnqueueAsync(tx, noticeId, firstPart, messageFor, batchSize, now, token);
+            await CompleteIfDoneAsync(tx, noticeId, now, token);
+            return true;
+        }, ct);
+
+    /// <summary>
+    /// Queues one more part of a notice that is sending and not yet wholly queued, skipping the schools already
+    /// queued (by an instance that died after them, when this one resumes); with <paramref name="audienceQueued"/> the
+    /// notice's audience is complete and the notice may complete. The notice's row is locked first, so two instances
+    /// queueing the same notice take turns and the second sees what the first queued. False when the notice no longer
+    /// takes parts (recalled, or wholly queued by another instance).
+    /// </summary>
+    public Task<bool> QueueMoreAsync(long noticeId, IReadOnlyList<NoticeRecipient> part, bool audienceQueued,
+        Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct) =>
+        db.InTransactionAsync(async (tx, token) =>
+        {
+            var connection = tx.Connection!;
+            if (await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notices SET updated_at = @now WHERE id = @noticeId AND status = 'sending' AND audience_queued = 0
+                    """, new { noticeId, now }, tx, cancellationToken: token)) == 0)
+            {
+                return false;
+            }
+
+            var corpIds = part.Select(r => r.CorpId).Distinct(StringComparer.Ordinal).ToList();
+            var queued = corpIds.Count == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition("""
+                SELECT DISTINCT corp_id FROM notice_batches WHERE notice_id = @noticeId AND purpose = 'notice' AND corp_id IN @corpIds
+                """, new { noticeId, corpIds }, tx, cancellationToken: token))).ToHashSet(StringComparer.Ordinal);
+            await EnqueueAsync(tx, noticeId, part.Where(r => !queued.Contains(r.CorpId)).ToList(), messageFor, batchSize, now, token);
+            if (audienceQueued)
+            {
+                await connection.ExecuteAsync(new CommandDefinition("""
+                    UPDATE notices SET audience_queued = @audienceQueued,
+                                       targeted = (SELECT COUNT(*) FROM notice_recipients WHERE notice_id = @noticeId)
+                    WHERE id = @noticeId
+                    """, new { noticeId, audienceQueued }, tx, cancellationToken: token));
+                await CompleteIfDoneAsync(tx, noticeId, now, token);
+            }
+
+            return true;
+        }, db.Dialect.GapFreeIsolation, ct);
+
+    /// <summary>
+    /// A notice's recipients in the parts it is queued in: whole schools, the largest first, each part closed once it
+    /// holds <paramref name="partSize"/> people. The largest school's share takes longest at its app's cap, so it is
+    /// sending while the rest of the city is still being queued (docs/notices.md "Queued school by school").
+    /// </summary>
+    public static IReadOnlyList<IReadOnlyList<NoticeRecipient>> QueueInParts(IReadOnlyList<NoticeRecipient> recipients, int partSize)
+    {
+        var parts = new List<IReadOnlyList<NoticeRecipient>>();
+        var part = new List<NoticeRecipient>();
+        foreach (var corp in recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
+                     .OrderByDescending(c => c.Count()).ThenBy(c => c.Key, StringComparer.Ordinal))
+        {
+            part.AddRange(corp);
+            if (part.Count >= partSize)
+            {
+                parts.Add(part);
+                part = [];
+            }
+        }
+
+        if (part.Count > 0 || parts.Count == 0)
+        {
+            parts.Add(part);
+        }
+
+        return parts;
+    }
 
     /// <summary>A system notice and its whole outbox, in one transaction.</summary>
     public Task<long> CreateSystemAsync(SystemNotice notice, IReadOnlyList<NoticeRecipient> recipients, Func<Notice, string, string> messageFor,
@@ -36,30 +124,24 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
                 notice.Body, "[]", "[]", notice.LinkPage, NoticeStatus.Scheduled, now, now, token);
             var stored = await connection.QuerySingleAsync<Notice>(new CommandDefinition(
                 $"SELECT {NoticeRepository.NoticeColumns} FROM notices WHERE id = @id", new { id }, tx, cancellationToken: token));
+            await connection.ExecuteAsync(new CommandDefinition("""
+                UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, updated_at = @now WHERE id = @id
+                """, new { id, now, targeted = recipients.Count }, tx, cancellationToken: token));
             await EnqueueAsync(tx, id, recipients, (corpId, _) => messageFor(stored, corpId), batchSize, now, token);
+            await CompleteIfDoneAsync(tx, id, now, token);
             return id;
         }, ct);
 
-    private async Task<bool> EnqueueAsync(DbTransaction tx, long noticeId, IReadOnlyList<NoticeRecipient> recipients,
+    /// <summary>Records <paramref name="recipients"/> and queues their batches; every corp among them is queued whole here.</summary>
+    private async Task EnqueueAsync(DbTransaction tx, long noticeId, IReadOnlyList<NoticeRecipient> recipients,
         Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken token)
     {
-        var connection = tx.Connection!;
-        if (await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, updated_at = @now
-                WHERE id = @noticeId AND status = 'scheduled'
-                """, new { noticeId, now, targeted = recipients.Count }, tx, cancellationToken: token)) == 0)
-        {
-            return false;
-        }
-
         if (recipients.Count == 0)
         {
-            await connection.ExecuteAsync(new CommandDefinition(
-                "UPDATE notices SET status = 'sent', completed_at = @now WHERE id = @noticeId", new { noticeId, now }, tx,
-                cancellationToken: token));
-            return true;
+            return;
         }
 
+        var connection = tx.Connection!;
         var chunks = recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
             .SelectMany(corp => corp.Chunk(batchSize).Select(chunk => (CorpId: corp.Key, People: chunk)))
             .ToList();
@@ -72,14 +154,21 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
                 return [c.CorpId, string.Join(',', userIds), userIds.Count, messageFor(c.CorpId, userIds)];
             }, token, shared: [("notice_id", noticeId), ("purpose", BatchPurpose.Notice), ("status", BatchStatus.Pending),
                 ("next_attempt_at", now), ("created_at", now)]);
-        var batchIds = (await connection.QueryAsync<long>(new CommandDefinition(
-            "SELECT id FROM notice_batches WHERE notice_id = @noticeId ORDER BY id", new { noticeId }, tx, cancellationToken: token))).ToList();
-        var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i]))).ToList();
+        // Only this part's corps: their batches are all new here (a corp is queued whole, under the notice's lock).
+        var corpIds = chunks.Select(c => c.CorpId).Distinct(StringComparer.Ordinal).ToList();
+        var batchIds = (await connection.QueryAsync<(long Id, string CorpId)>(new CommandDefinition("""
+            SELECT id, corp_id FROM notice_batches WHERE notice_id = @noticeId AND purpose = 'notice' AND corp_id IN @corpIds ORDER BY id
+            """, new { noticeId, corpIds }, tx, cancellationToken: token))).ToList();
+        if (batchIds.Count != chunks.Count)
+        {
+            throw new InvalidOperationException($"Notice {noticeId}: {chunks.Count} batches queued but {batchIds.Count} found for their corps");
+        }
+
+        var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i].Id))).ToList();
         await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_recipients",
             ["corp_id", "user_id", "union_id", "name", "role", "class_id", "reason", "batch_id"],
             rows, r => [r.Person.CorpId, r.Person.UserId, r.Person.UnionId, r.Person.Name, r.Person.Role, r.Person.ClassId,
                 r.Person.Reason, r.BatchId], token, shared: [("notice_id", noticeId), ("status", RecipientStatus.Pending)]);
-        return true;
     }
 
     // ---- dispatch ----
@@ -474,7 +563,7 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
     private static async Task CompleteIfDoneAsync(DbTransaction tx, long noticeId, DateTime now, CancellationToken ct) =>
         await tx.Connection!.ExecuteAsync(new CommandDefinition($"""
             UPDATE notices SET status = 'sent', completed_at = @now, updated_at = @now
-            WHERE id = @noticeId AND status = 'sending'
+            WHERE id = @noticeId AND status = 'sending' AND audience_queued = 1
               AND NOT EXISTS (SELECT 1 FROM notice_batches b WHERE b.notice_id = @noticeId AND b.purpose = 'notice'
                               AND b.status IN {OpenBatchStatuses})
             """, new { noticeId, now }, tx, cancellationToken: ct));

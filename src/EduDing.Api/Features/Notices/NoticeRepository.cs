@@ -102,6 +102,15 @@ internal sealed class NoticeRepository(Database db)
             new { now, limit }, cancellationToken: ct))).ToList();
     }
 
+    /// <summary>Notices sending whose audience is not wholly queued: the instance queueing them may have died.</summary>
+    public async Task<IReadOnlyList<long>> PartlyQueuedNoticeIdsAsync(int limit, CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        return (await connection.QueryAsync<long>(new CommandDefinition(
+            "SELECT id FROM notices WHERE status = 'sending' AND audience_queued = 0 ORDER BY id LIMIT @limit",
+            new { limit }, cancellationToken: ct))).ToList();
+    }
+
     // ---- reading ----
 
     public async Task<IReadOnlyList<ProgressRow>> ProgressAsync(long noticeId, CancellationToken ct)

@@ -59,11 +59,8 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var leases = new LeaseRepository(db.Database, TimeProvider.System);
         var id = await repo.CreateAsync("announcement", "notice", $"corp-{Guid.NewGuid():N}"[..20], "sender", "学校", "标题", "正文", "[]", "[]",
             null, NoticeStatus.Scheduled, Start, Start, default);
-        var dingTalk = Options.Create(new DingTalkOptions());
         using var client = DingTalkClient.Create(new HttpClient(), new DingTalkClientOptions());
-        var dispatcher = new NoticeDispatcher(repo, OutboxOf(repo), new AudienceResolver(new OrgDirectory(db.Database)), client,
-            new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance)), new ServiceInstance(), leases,
-            Options.Create(new NoticeOptions()), Options.Create(new DingTalkClientOptions()), TimeProvider.System, NullLogger<NoticeDispatcher>.Instance);
+        var dispatcher = DispatcherOf(repo, leases, client);
         Assert.True(await leases.TryAcquireAsync($"notice-resolve:{id}", "another-instance", TimeSpan.FromMinutes(1), default));
 
         await dispatcher.ResolveDueAsync(default);
@@ -74,6 +71,144 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         Assert.Equal(NoticeStatus.Scheduled, whileHeld);
         // Its audience is empty, so resolving it ends it at once.
         Assert.Equal(NoticeStatus.Sent, (await repo.FindAsync(id, default))!.Status);
+    }
+
+    /// <summary>A dispatcher over the test database with no corps configured (it never reaches DingTalk).</summary>
+    private NoticeDispatcher DispatcherOf(NoticeRepository repo, LeaseRepository leases, DingTalkClient client)
+    {
+        var dingTalk = Options.Create(new DingTalkOptions());
+        return new NoticeDispatcher(repo, OutboxOf(repo), new AudienceResolver(new OrgDirectory(db.Database)), client,
+            new CorpDirectory(dingTalk, new SandboxHost(dingTalk, NullLogger<SandboxHost>.Instance)), new ServiceInstance(), leases,
+            Options.Create(new NoticeOptions()), Options.Create(new DingTalkClientOptions()), TimeProvider.System, NullLogger<NoticeDispatcher>.Instance);
+    }
+
+    private static List<NoticeRecipient> People(string corpId, int count) =>
+        Enumerable.Range(0, count).Select(i => new NoticeRecipient(corpId, $"{corpId}-u{i:D4}", null, $"u{i}", "guardians", 1, "test")).ToList();
+
+    private async Task<long> ScheduledNoticeAsync(NoticeRepository repo) =>
+        await repo.CreateAsync("announcement", "notice", $"corp-{Guid.NewGuid():N}"[..20], "sender", "学校", "标题", "正文", "[]", "[]", null,
+            NoticeStatus.Scheduled, Start, Start, default);
+
+    /// <summary>A notice whose first part (school "{prefix}-a") is queued and whose audience is not yet wholly queued.</summary>
+    private async Task<(NoticeRepository Repo, long NoticeId, string Prefix)> PartlyQueuedNoticeAsync(int targeted, int firstSchool)
+    {
+        var repo = new NoticeRepository(db.Database);
+        var id = await ScheduledNoticeAsync(repo);
+        var prefix = $"c{Guid.NewGuid():N}"[..12];
+        Assert.True(await OutboxOf(repo).BeginSendingAsync(id, targeted, People($"{prefix}-a", firstSchool), audienceQueued: false,
+            (_, _) => "{}", 100, Start, default));
+        return (repo, id, prefix);
+    }
+
+    /// <summary>Sends and confirms every batch of <paramref name="corpIds"/> that is due, as the dispatcher would.</summary>
+    private async Task DeliverEverythingQueuedAsync(NoticeRepository repo, params string[] corpIds)
+    {
+        var outbox = OutboxOf(repo);
+        foreach (var corpId in corpIds)
+        {
+            var now = Start;
+            while (await outbox.ClaimNextBatchAsync(corpId, "me", 100_000, Window, ClaimTimeout, 500, now, Day(now),
+                       ShanghaiTime.NextDayStartUtc(Day(now)), default) is { } claim && (claim.Batch is not null || claim.WaitUntil is not null))
+            {
+                if (claim.Batch is { } batch)
+                {
+                    Assert.True(await outbox.MarkSentAsync(batch, "me", batch.Id, now, default));
+                }
+                else
+                {
+                    now = claim.WaitUntil!.Value;
+                }
+            }
+        }
+
+        while (await outbox.ClaimBatchToCheckAsync("me", Start.AddDays(1), ClaimTimeout, Start, default) is { } sent)
+        {
+            await outbox.ApplyOutcomeAsync(sent, "me", sent.UserIdList, [], [], Start, default);
+        }
+    }
+
+    [Fact]
+    public async Task ANoticeQueuedInParts_CompletesOnlyAfterItsLastPart_AndAResumedPartSkipsTheSchoolsAlreadyQueued()
+    {
+        db.SkipUnlessAvailable();
+        var repo = new NoticeRepository(db.Database);
+        var outbox = OutboxOf(repo);
+        var id = await ScheduledNoticeAsync(repo);
+        var prefix = $"c{Guid.NewGuid():N}"[..12];
+        List<NoticeRecipient> everyone = [.. People($"{prefix}-a", 150), .. People($"{prefix}-b", 120), .. People($"{prefix}-c", 50)];
+        var parts = NoticeOutbox.QueueInParts(everyone, 200);
+        Assert.Equal(2, parts.Count);
+
+        // The instance queueing it stops after the first part (the two larger schools) ...
+        Assert.True(await outbox.BeginSendingAsync(id, everyone.Count, parts[0], audienceQueued: false, (_, _) => "{}", 100, Start, default));
+        await DeliverEverythingQueuedAsync(repo, $"{prefix}-a", $"{prefix}-b");
+        Assert.Equal(NoticeStatus.Sending, (await repo.FindAsync(id, default))!.Status);
+
+        // ... and another resolves the whole audience again: only the school not yet queued is added.
+        Assert.True(await outbox.QueueMoreAsync(id, everyone, audienceQueued: true, (_, _) => "{}", 100, Start, default));
+        Assert.False(await outbox.QueueMoreAsync(id, everyone, audienceQueued: true, (_, _) => "{}", 100, Start, default));
+        var progress = await repo.ProgressAsync(id, default);
+        Assert.Equal(everyone.Count, progress.Sum(r => r.Recipients));
+        Assert.Equal((1, 0), await repo.BatchCountsAsync(id, default));
+        Assert.Equal(NoticeStatus.Sending, (await repo.FindAsync(id, default))!.Status);
+
+        await DeliverEverythingQueuedAsync(repo, $"{prefix}-c");
+        var sent = (await repo.FindAsync(id, default))!;
+        Assert.Equal(NoticeStatus.Sent, sent.Status);
+        Assert.Equal(everyone.Count, sent.Targeted);
+        var delivered = await repo.RecipientsAsync(id, RecipientStatus.Delivered, null, null, null, 0, 500, default);
+        Assert.Equal(everyone.Count, delivered.Total);
+    }
+
+    [Fact]
+    public async Task TwoInstancesQueueingTheSamePart_QueueItOnce()
+    {
+        db.SkipUnlessAvailable();
+        var (repo, id, prefix) = await PartlyQueuedNoticeAsync(targeted: 400, firstSchool: 200);
+        List<NoticeRecipient> rest = [.. People($"{prefix}-b", 100), .. People($"{prefix}-c", 100)];
+
+        var results = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+            OutboxOf(repo).QueueMoreAsync(id, rest, audienceQueued: false, (_, _) => "{}", 100, Start, default))));
+        Assert.True(await OutboxOf(repo).QueueMoreAsync(id, [], audienceQueued: true, (_, _) => "{}", 100, Start, default));
+
+        Assert.All(results, Assert.True);
+        Assert.Equal(400, (await repo.ProgressAsync(id, default)).Sum(r => r.Recipients));
+        Assert.Equal((4, 0), await repo.BatchCountsAsync(id, default));
+        Assert.Equal(400, (await repo.FindAsync(id, default))!.Targeted);
+    }
+
+    [Fact]
+    public async Task ANoticeRecalledWhileItIsQueued_QueuesNothingMore()
+    {
+        db.SkipUnlessAvailable();
+        var (repo, id, prefix) = await PartlyQueuedNoticeAsync(targeted: 300, firstSchool: 200);
+        Assert.True(await OutboxOf(repo).RecallAsync(id, "sender", Start, Start.AddDays(-1), default));
+
+        Assert.False(await OutboxOf(repo).QueueMoreAsync(id, People($"{prefix}-b", 100), audienceQueued: true, (_, _) => "{}", 100, Start, default));
+
+        Assert.Equal(200, (await repo.ProgressAsync(id, default)).Sum(r => r.Recipients));
+        Assert.Equal((0, 0), await repo.BatchCountsAsync(id, default));
+        Assert.Equal(NoticeStatus.Recalled, (await repo.FindAsync(id, default))!.Status);
+    }
+
+    [Fact]
+    public async Task ANoticeLeftPartlyQueued_IsQueuedToTheEndByTheNextResolvePass()
+    {
+        db.SkipUnlessAvailable();
+        // What an instance that died after the first part leaves: the notice sending, its audience not wholly queued.
+        var (repo, id, prefix) = await PartlyQueuedNoticeAsync(targeted: 100, firstSchool: 100);
+        var corpId = $"{prefix}-a";
+        await DeliverEverythingQueuedAsync(repo, corpId);
+        Assert.Equal(NoticeStatus.Sending, (await repo.FindAsync(id, default))!.Status);
+        using var client = DingTalkClient.Create(new HttpClient(), new DingTalkClientOptions());
+        var dispatcher = DispatcherOf(repo, new LeaseRepository(db.Database, TimeProvider.System), client);
+
+        // Its audience (no selectors) resolves to no one more: the pass marks it wholly queued, and with every batch done it is sent.
+        Assert.Equal(0, await dispatcher.ResolveDueAsync(default));
+
+        var notice = (await repo.FindAsync(id, default))!;
+        Assert.Equal(NoticeStatus.Sent, notice.Status);
+        Assert.Equal(100, notice.Targeted);
     }
 
     [Fact]
