@@ -102,6 +102,7 @@ internal static class CityBenchmarks
         // Every 5 s: the calls DingTalk answered since the last sample, and the corps each instance was reconciling.
         var timeline = new List<string>();
         var sampledCalls = 0L;
+        var locksBefore = await RowLockWaitsAsync(connection);
         for (var tick = 0; ; tick++)
         {
             runs = (await connection.QueryAsync<SyncRunRow>(
@@ -153,6 +154,17 @@ internal static class CityBenchmarks
                           $"({calls / CallsPerSecondPerIp:F1} s); corp after corp it would be {corpBounds.Sum():F1} s");
         Console.WriteLine($"city: reconcile calls {calls} vs the {minimum} the data requires = {(double)calls / minimum:F3}x (target <= 1.01x)");
         Console.WriteLine($"city: reconcile timeline (from launch, every 5 s: calls a second, corps running per instance): {string.Join(", ", timeline)}");
+        var locksAfter = await RowLockWaitsAsync(connection);
+        Console.WriteLine($"city: reconcile row lock waits in MariaDB: {locksAfter.Waits - locksBefore.Waits}, " +
+                          $"{(locksAfter.Milliseconds - locksBefore.Milliseconds) / 1000.0:F1} s waited in all");
+    }
+
+    /// <summary>InnoDB's row lock waits since the server started, and the time spent in them.</summary>
+    private static async Task<(long Waits, long Milliseconds)> RowLockWaitsAsync(MySqlConnection connection)
+    {
+        var status = (await connection.QueryAsync<(string Name, string Value)>(
+            "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time')")).ToDictionary(s => s.Name, s => long.Parse(s.Value));
+        return (status["Innodb_row_lock_waits"], status["Innodb_row_lock_time"]);
     }
 
     /// <summary>

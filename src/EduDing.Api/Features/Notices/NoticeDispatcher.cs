@@ -29,9 +29,9 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
     private NoticeOptions Settings => options.Value;
 
     /// <summary>
-    /// How many recipients one transaction of a notice's outbox queues (whole schools, the largest first): a city-wide
-    /// notice's 200,000 took 3 s in one transaction, all before its first message; in parts the largest school sends
-    /// while the rest is queued (city-scale bench, #17).
+    /// About how many recipients one transaction of a notice's outbox queues (<see cref="NoticeOutbox.QueueInParts"/>):
+    /// a city-wide notice's 200,000 took 3 s in one transaction, all before its first message; in parts every school
+    /// sends its first batch while the rest is queued (city-scale bench, #17).
     /// </summary>
     internal const int QueuePartSize = 10_000;
 
@@ -77,9 +77,9 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
     }
 
     /// <summary>
-    /// Resolves the audience of each due notice and queues its batches in parts, the largest schools first, telling
-    /// <paramref name="queued"/> of each corp as soon as its batches are in; then queues what is missing of any notice
-    /// whose queueing instance died part-way. The number of notices started.
+    /// Resolves the audience of each due notice and queues its batches in parts, every school's first batch first,
+    /// telling <paramref name="queued"/> of each corp as soon as a part with its batches is in; then queues who is
+    /// missing of any notice whose queueing instance died part-way. The number of notices started.
     /// </summary>
     public async Task<int> ResolveDueAsync(CancellationToken ct, Action<string>? queued = null)
     {
@@ -120,10 +120,15 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
     {
         var audience = JsonSerializer.Deserialize<List<AudienceSelector>>(notice.Audience, JsonSerializerOptions.Web) ?? [];
         var recipients = (await resolver.ResolveAsync(audience, ct)).Where(r => corps.Find(r.CorpId) is not null).ToList();
+        if (resuming)
+        {
+            recipients = [.. await outbox.NotYetQueuedAsync(notice.Id, recipients, ct)];
+        }
+
         string MessageFor(string corpId, IReadOnlyList<string> _) =>
             NoticeMessages.For(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings));
 
-        var parts = NoticeOutbox.QueueInParts(recipients, QueuePartSize);
+        var parts = NoticeOutbox.QueueInParts(recipients, Settings.BatchSize, QueuePartSize);
         for (var i = 0; i < parts.Count; i++)
         {
             var last = i == parts.Count - 1;

@@ -50,59 +50,84 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
         }, ct);
 
     /// <summary>
-    /// Queues one more part of a notice that is sending and not yet wholly queued, skipping the schools already
-    /// queued (by an instance that died after them, when this one resumes); with <paramref name="audienceQueued"/> the
-    /// notice's audience is complete and the notice may complete. The notice's row is locked first, so two instances
-    /// queueing the same notice take turns and the second sees what the first queued. False when the notice no longer
-    /// takes parts (recalled, or wholly queued by another instance).
+    /// Queues one more part of a notice that is sending and not yet wholly queued; with <paramref name="audienceQueued"/>
+    /// the notice's audience is complete and the notice may complete. The notice's row is locked first, so instances
+    /// queueing the same notice take turns; a person already queued (by another instance resuming the same notice) fails
+    /// the part on the recipients' key, and nothing of it is written. False when the part was not queued: the notice no
+    /// longer takes parts (recalled, or wholly queued) or someone in it was queued already.
     /// </summary>
-    public Task<bool> QueueMoreAsync(long noticeId, IReadOnlyList<NoticeRecipient> part, bool audienceQueued,
-        Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
+    public async Task<bool> QueueMoreAsync(long noticeId, IReadOnlyList<NoticeRecipient> part, bool audienceQueued,
+        Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct)
+    {
+        try
         {
-            var connection = tx.Connection!;
-            if (await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE notices SET updated_at = @now WHERE id = @noticeId AND status = 'sending' AND audience_queued = 0
-                    """, new { noticeId, now }, tx, cancellationToken: token)) == 0)
+            return await db.InTransactionAsync(async (tx, token) =>
             {
-                return false;
-            }
+                var connection = tx.Connection!;
+                if (await connection.ExecuteAsync(new CommandDefinition("""
+                        UPDATE notices SET updated_at = @now WHERE id = @noticeId AND status = 'sending' AND audience_queued = 0
+                        """, new { noticeId, now }, tx, cancellationToken: token)) == 0)
+                {
+                    return false;
+                }
 
-            var corpIds = part.Select(r => r.CorpId).Distinct(StringComparer.Ordinal).ToList();
-            var queued = corpIds.Count == 0 ? [] : (await connection.QueryAsync<string>(new CommandDefinition("""
-                SELECT DISTINCT corp_id FROM notice_batches WHERE notice_id = @noticeId AND purpose = 'notice' AND corp_id IN @corpIds
-                """, new { noticeId, corpIds }, tx, cancellationToken: token))).ToHashSet(StringComparer.Ordinal);
-            await EnqueueAsync(tx, noticeId, part.Where(r => !queued.Contains(r.CorpId)).ToList(), messageFor, batchSize, now, token);
-            if (audienceQueued)
-            {
-                await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE notices SET audience_queued = @audienceQueued,
-                                       targeted = (SELECT COUNT(*) FROM notice_recipients WHERE notice_id = @noticeId)
-                    WHERE id = @noticeId
-                    """, new { noticeId, audienceQueued }, tx, cancellationToken: token));
-                await CompleteIfDoneAsync(tx, noticeId, now, token);
-            }
+                await EnqueueAsync(tx, noticeId, part, messageFor, batchSize, now, token);
+                if (audienceQueued)
+                {
+                    await connection.ExecuteAsync(new CommandDefinition("""
+                        UPDATE notices SET audience_queued = @audienceQueued,
+                                           targeted = (SELECT COUNT(*) FROM notice_recipients WHERE notice_id = @noticeId)
+                        WHERE id = @noticeId
+                        """, new { noticeId, audienceQueued }, tx, cancellationToken: token));
+                    await CompleteIfDoneAsync(tx, noticeId, now, token);
+                }
 
-            return true;
-        }, db.Dialect.GapFreeIsolation, ct);
+                return true;
+            }, db.Dialect.GapFreeIsolation, ct);
+        }
+        catch (DbException ex) when (db.Dialect.IsUniqueViolation(ex))
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The people of <paramref name="recipients"/> not yet queued for the notice: what is left to queue when resuming it.</summary>
+    public async Task<IReadOnlyList<NoticeRecipient>> NotYetQueuedAsync(long noticeId, IReadOnlyList<NoticeRecipient> recipients,
+        CancellationToken ct)
+    {
+        await using var connection = await db.OpenConnectionAsync(ct);
+        var queued = (await connection.QueryAsync<(string CorpId, string UserId)>(new CommandDefinition(
+            "SELECT corp_id, user_id FROM notice_recipients WHERE notice_id = @noticeId", new { noticeId }, cancellationToken: ct))).ToHashSet();
+        return recipients.Where(r => !queued.Contains((r.CorpId, r.UserId))).ToList();
+    }
 
     /// <summary>
-    /// A notice's recipients in the parts it is queued in: whole schools, the largest first, each part closed once it
-    /// holds <paramref name="partSize"/> people. The largest school's share takes longest at its app's cap, so it is
-    /// sending while the rest of the city is still being queued (docs/notices.md "Queued school by school").
+    /// A notice's recipients in the parts it is queued in. Each school's people are cut into its batches; the parts
+    /// take the schools' first batches (the largest school first), then their second ones, and so on, each part closed
+    /// at whole batches once it holds <paramref name="partSize"/> people. A school of 2,100 guardians takes 25 s at its
+    /// app's cap whatever the others do, so what matters is that every school starts at once: its next batch is due only
+    /// 1.2 s later, by which time the next parts are in (docs/notices.md "Queued in parts").
     /// </summary>
-    public static IReadOnlyList<IReadOnlyList<NoticeRecipient>> QueueInParts(IReadOnlyList<NoticeRecipient> recipients, int partSize)
+    public static IReadOnlyList<IReadOnlyList<NoticeRecipient>> QueueInParts(IReadOnlyList<NoticeRecipient> recipients, int batchSize,
+        int partSize)
     {
+        var schools = recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
+            .OrderByDescending(c => c.Count()).ThenBy(c => c.Key, StringComparer.Ordinal)
+            .Select(c => c.Chunk(batchSize).ToList())
+            .ToList();
         var parts = new List<IReadOnlyList<NoticeRecipient>>();
         var part = new List<NoticeRecipient>();
-        foreach (var corp in recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
-                     .OrderByDescending(c => c.Count()).ThenBy(c => c.Key, StringComparer.Ordinal))
+        var rounds = schools.Select(s => s.Count).DefaultIfEmpty(0).Max();
+        for (var round = 0; round < rounds; round++)
         {
-            part.AddRange(corp);
-            if (part.Count >= partSize)
+            foreach (var batches in schools.Where(s => round < s.Count))
             {
-                parts.Add(part);
-                part = [];
+                part.AddRange(batches[round]);
+                if (part.Count >= partSize)
+                {
+                    parts.Add(part);
+                    part = [];
+                }
             }
         }
 
@@ -132,7 +157,7 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
             return id;
         }, ct);
 
-    /// <summary>Records <paramref name="recipients"/> and queues their batches; every corp among them is queued whole here.</summary>
+    /// <summary>Records <paramref name="recipients"/> and queues their batches (each corp's people cut into batches in their order).</summary>
     private async Task EnqueueAsync(DbTransaction tx, long noticeId, IReadOnlyList<NoticeRecipient> recipients,
         Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken token)
     {
@@ -145,6 +170,11 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
         var chunks = recipients.GroupBy(r => r.CorpId, StringComparer.Ordinal)
             .SelectMany(corp => corp.Chunk(batchSize).Select(chunk => (CorpId: corp.Key, People: chunk)))
             .ToList();
+        // The part's number tells its batches from those of earlier parts and from re-queued ones; the notice's row lock
+        // (taken by every caller) keeps two parts of one notice from taking the same number.
+        var queuePart = await connection.ExecuteScalarAsync<int>(new CommandDefinition(
+            "SELECT COALESCE(MAX(queue_part), 0) + 1 FROM notice_batches WHERE notice_id = @noticeId", new { noticeId }, tx,
+            cancellationToken: token));
         // What every row shares is bound once per statement: a city-wide notice queues 200,000 recipients here.
         await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_batches",
             ["corp_id", "user_ids", "recipient_count", "message"],
@@ -153,18 +183,16 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
                 var userIds = c.People.Select(p => p.UserId).ToList();
                 return [c.CorpId, string.Join(',', userIds), userIds.Count, messageFor(c.CorpId, userIds)];
             }, token, shared: [("notice_id", noticeId), ("purpose", BatchPurpose.Notice), ("status", BatchStatus.Pending),
-                ("next_attempt_at", now), ("created_at", now)]);
-        // Only this part's corps: their batches are all new here (a corp is queued whole, under the notice's lock).
-        var corpIds = chunks.Select(c => c.CorpId).Distinct(StringComparer.Ordinal).ToList();
-        var batchIds = (await connection.QueryAsync<(long Id, string CorpId)>(new CommandDefinition("""
-            SELECT id, corp_id FROM notice_batches WHERE notice_id = @noticeId AND purpose = 'notice' AND corp_id IN @corpIds ORDER BY id
-            """, new { noticeId, corpIds }, tx, cancellationToken: token))).ToList();
+                ("next_attempt_at", now), ("created_at", now), ("queue_part", queuePart)]);
+        var batchIds = (await connection.QueryAsync<long>(new CommandDefinition("""
+            SELECT id FROM notice_batches WHERE notice_id = @noticeId AND queue_part = @queuePart ORDER BY id
+            """, new { noticeId, queuePart }, tx, cancellationToken: token))).ToList();
         if (batchIds.Count != chunks.Count)
         {
-            throw new InvalidOperationException($"Notice {noticeId}: {chunks.Count} batches queued but {batchIds.Count} found for their corps");
+            throw new InvalidOperationException($"Notice {noticeId}: {chunks.Count} batches queued in part {queuePart} but {batchIds.Count} found");
         }
 
-        var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i].Id))).ToList();
+        var rows = chunks.SelectMany((c, i) => c.People.Select(p => (Person: p, BatchId: batchIds[i]))).ToList();
         await MultiRowInsert.ExecuteAsync(tx, db.Dialect, "notice_recipients",
             ["corp_id", "user_id", "union_id", "name", "role", "class_id", "reason", "batch_id"],
             rows, r => [r.Person.CorpId, r.Person.UserId, r.Person.UnionId, r.Person.Name, r.Person.Role, r.Person.ClassId,
@@ -259,10 +287,12 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
                 }
             }
 
+            // uncertain before status: MySQL evaluates a single-table UPDATE's assignments left to right, each seeing
+            // those before it, so after status it read 'sending' and marked every batch uncertain.
             await connection.ExecuteAsync(new CommandDefinition("""
                 UPDATE notice_batches
-                SET status = 'sending', claimed_by = @holder, claim_expires_at = @expires, attempts = attempts + 1,
-                    uncertain = CASE WHEN status = 'sending' THEN @uncertainValue ELSE uncertain END,
+                SET uncertain = CASE WHEN status = 'sending' THEN @uncertainValue ELSE uncertain END,
+                    status = 'sending', claimed_by = @holder, claim_expires_at = @expires, attempts = attempts + 1,
                     first_attempt_on = COALESCE(first_attempt_on, @today)
                 WHERE id = @id
                 """, new { id = batch.Id, holder, expires = now + claimTimeout, today, uncertainValue = true }, tx, cancellationToken: token));

@@ -128,7 +128,7 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
     }
 
     [Fact]
-    public async Task ANoticeQueuedInParts_CompletesOnlyAfterItsLastPart_AndAResumedPartSkipsTheSchoolsAlreadyQueued()
+    public async Task ANoticeQueuedInParts_CompletesOnlyAfterItsLastPart_AndResumingQueuesOnlyWhoIsMissing()
     {
         db.SkipUnlessAvailable();
         var repo = new NoticeRepository(db.Database);
@@ -136,23 +136,25 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
         var id = await ScheduledNoticeAsync(repo);
         var prefix = $"c{Guid.NewGuid():N}"[..12];
         List<NoticeRecipient> everyone = [.. People($"{prefix}-a", 150), .. People($"{prefix}-b", 120), .. People($"{prefix}-c", 50)];
-        var parts = NoticeOutbox.QueueInParts(everyone, 200);
-        Assert.Equal(2, parts.Count);
+        var parts = NoticeOutbox.QueueInParts(everyone, 100, 200);
+        Assert.Equal([200, 120], parts.Select(p => p.Count));
 
-        // The instance queueing it stops after the first part (the two larger schools) ...
+        // The instance queueing it stops after the first part (the first batch of the two larger schools) ...
         Assert.True(await outbox.BeginSendingAsync(id, everyone.Count, parts[0], audienceQueued: false, (_, _) => "{}", 100, Start, default));
         await DeliverEverythingQueuedAsync(repo, $"{prefix}-a", $"{prefix}-b");
         Assert.Equal(NoticeStatus.Sending, (await repo.FindAsync(id, default))!.Status);
 
-        // ... and another resolves the whole audience again: only the school not yet queued is added.
-        Assert.True(await outbox.QueueMoreAsync(id, everyone, audienceQueued: true, (_, _) => "{}", 100, Start, default));
+        // ... and another resolves the whole audience again: only who is not yet queued is added, once.
+        var missing = await outbox.NotYetQueuedAsync(id, everyone, default);
+        Assert.Equal(120, missing.Count);
         Assert.False(await outbox.QueueMoreAsync(id, everyone, audienceQueued: true, (_, _) => "{}", 100, Start, default));
-        var progress = await repo.ProgressAsync(id, default);
-        Assert.Equal(everyone.Count, progress.Sum(r => r.Recipients));
-        Assert.Equal((1, 0), await repo.BatchCountsAsync(id, default));
+        Assert.True(await outbox.QueueMoreAsync(id, missing, audienceQueued: true, (_, _) => "{}", 100, Start, default));
+        Assert.False(await outbox.QueueMoreAsync(id, missing, audienceQueued: true, (_, _) => "{}", 100, Start, default));
+        Assert.Equal(everyone.Count, (await repo.ProgressAsync(id, default)).Sum(r => r.Recipients));
+        Assert.Equal((3, 0), await repo.BatchCountsAsync(id, default));
         Assert.Equal(NoticeStatus.Sending, (await repo.FindAsync(id, default))!.Status);
 
-        await DeliverEverythingQueuedAsync(repo, $"{prefix}-c");
+        await DeliverEverythingQueuedAsync(repo, $"{prefix}-a", $"{prefix}-b", $"{prefix}-c");
         var sent = (await repo.FindAsync(id, default))!;
         Assert.Equal(NoticeStatus.Sent, sent.Status);
         Assert.Equal(everyone.Count, sent.Targeted);
@@ -171,10 +173,31 @@ public abstract class NoticeRepositoryTests<TDb>(TDb db) where TDb : TestDb
             OutboxOf(repo).QueueMoreAsync(id, rest, audienceQueued: false, (_, _) => "{}", 100, Start, default))));
         Assert.True(await OutboxOf(repo).QueueMoreAsync(id, [], audienceQueued: true, (_, _) => "{}", 100, Start, default));
 
-        Assert.All(results, Assert.True);
+        Assert.Equal(1, results.Count(r => r));
         Assert.Equal(400, (await repo.ProgressAsync(id, default)).Sum(r => r.Recipients));
         Assert.Equal((4, 0), await repo.BatchCountsAsync(id, default));
         Assert.Equal(400, (await repo.FindAsync(id, default))!.Targeted);
+    }
+
+    [Fact]
+    public async Task AFreshClaim_IsNotUncertain_OnlyOneTakenOverAfterItsClaimExpired()
+    {
+        db.SkipUnlessAvailable();
+        var (repo, corpId, noticeId) = await QueuedNoticeAsync(200);
+        var outbox = OutboxOf(repo);
+        var first = (await outbox.ClaimNextBatchAsync(corpId, "crashed", 100_000, Window, ClaimTimeout, 500, Start, Day(Start),
+            ShanghaiTime.NextDayStartUtc(Day(Start)), default)).Batch!;
+        var later = Start + ClaimTimeout + TimeSpan.FromSeconds(1);
+        await outbox.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, later, Day(later),
+            ShanghaiTime.NextDayStartUtc(Day(later)), default);
+        var second = (await outbox.ClaimNextBatchAsync(corpId, "survivor", 100_000, Window, ClaimTimeout, 500, later.AddSeconds(1),
+            Day(later), ShanghaiTime.NextDayStartUtc(Day(later)), default)).Batch!;
+
+        await using var connection = await db.Database.OpenConnectionAsync(default);
+        var stored = (await Dapper.SqlMapper.QueryAsync<(long Id, bool Uncertain)>(connection,
+            "SELECT id, uncertain FROM notice_batches WHERE notice_id = @noticeId", new { noticeId })).ToDictionary(b => b.Id, b => b.Uncertain);
+        Assert.True(stored[first.Id]);
+        Assert.False(stored[second.Id]);
     }
 
     [Fact]
