@@ -29,13 +29,6 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
     private NoticeOptions Settings => options.Value;
 
     /// <summary>
-    /// About how many recipients one transaction of a notice's outbox queues (<see cref="NoticeOutbox.QueueInParts"/>):
-    /// a city-wide notice's 200,000 took 3 s in one transaction, all before its first message; in parts every school
-    /// sends its first batch while the rest is queued (city-scale bench, #17).
-    /// </summary>
-    internal const int QueuePartSize = 10_000;
-
-    /// <summary>
     /// Runs every step once; the worker's whole loop body. A corp's batches are sent from the moment they are queued,
     /// also while the same pass is still queueing the rest of a notice.
     /// </summary>
@@ -128,7 +121,7 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
         string MessageFor(string corpId, IReadOnlyList<string> _) =>
             NoticeMessages.For(notice, Settings, NoticeMessages.MiniAppOf(corpId, corps, Settings));
 
-        var parts = NoticeOutbox.QueueInParts(recipients, Settings.BatchSize, QueuePartSize);
+        var parts = NoticeOutbox.QueueInParts(recipients, Settings.BatchSize, Settings.QueuePartSize);
         for (var i = 0; i < parts.Count; i++)
         {
             var last = i == parts.Count - 1;

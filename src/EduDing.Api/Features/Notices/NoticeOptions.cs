@@ -22,6 +22,13 @@ internal sealed class NoticeOptions : IValidatedOptions
     public int BatchSize { get; set; } = 100;
 
     /// <summary>
+    /// About how many recipients one transaction of a notice's outbox queues (docs/notices.md "Queued in parts"): a
+    /// city-wide notice's 200,000 took 3 s in one transaction, all before its first message; in parts every school sends
+    /// its first batch while the rest is queued.
+    /// </summary>
+    public int QueuePartSize { get; set; } = 10_000;
+
+    /// <summary>
     /// A claimed batch not confirmed within this time is taken over by another instance. Keep it well above one
     /// DingTalk call (the client retries inside it).
     /// </summary>
@@ -68,6 +75,11 @@ internal sealed class NoticeOptions : IValidatedOptions
         if (BatchSize is < 1 or > 100)
         {
             yield return (nameof(BatchSize), "must be 1 to 100 (DingTalk's limit per call)");
+        }
+
+        if (QueuePartSize is < 1 or > 100_000)
+        {
+            yield return (nameof(QueuePartSize), "must be 1 to 100000");
         }
 
         if (ClaimTimeout < TimeSpan.FromSeconds(5))

@@ -37,6 +37,8 @@ public abstract class NoticeProcessTests<TDb>(TDb db) where TDb : TestDb
             ["Notices__ResultCheckDelay"] = "00:00:00.200",
             // A killed instance's claims are taken over after this; short, so the test need not wait minutes.
             ["Notices__ClaimTimeout"] = "00:00:05",
+            // Queued a few batches at a time, so that a kill can fall between a notice's parts and the parts meet the sends.
+            ["Notices__QueuePartSize"] = "300",
             ["Logging__LogLevel__Default"] = "Warning",
         };
         foreach (var (key, value) in OrgHarness.CorpEnvironmentFor(server.Sandbox, EventDelivery.Http))
