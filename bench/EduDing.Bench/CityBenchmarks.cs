@@ -105,6 +105,7 @@ internal static class CityBenchmarks
         // Every 5 s: the calls DingTalk answered since the last sample, and the corps each instance was reconciling.
         var timeline = new List<string>();
         var sampledCalls = 0L;
+        var sampledAt = launched;
         var locksBefore = await RowLockWaitsAsync(connection);
         for (var tick = 0; ; tick++)
         {
@@ -112,13 +113,16 @@ internal static class CityBenchmarks
                 "SELECT corp_id AS CorpId, status AS Status, holder AS Holder, started_at AS StartedAt, finished_at AS FinishedAt, calls AS Calls, error AS Error " +
                 "FROM sync_runs WHERE kind = 'full'")).ToList();
             var succeeded = runs.Where(r => r.Status == "succeeded").Select(r => r.CorpId).ToHashSet();
-            if (tick % 5 == 0 && runs.Count > 0)
+            if (tick % 5 == 0)
             {
+                // Calls over the time since the last sample, as it was measured (a sample may come late under load).
                 var callsNow = limits.CallsPerCorpAndApi.Values.Sum();
+                var sampledNow = DateTime.UtcNow;
                 var running = runs.Where(r => r.Status == "running").GroupBy(r => r.Holder.Split(':')[0]).Select(g => g.Count()).Order();
-                timeline.Add($"{(DateTime.UtcNow - launched).TotalSeconds:F0}s {(callsNow - sampledCalls) / 5}/s [{string.Join('+', running)}]");
-                sampledCalls = callsNow;
+                timeline.Add($"{(sampledNow - launched).TotalSeconds:F0}s {(callsNow - sampledCalls) / (sampledNow - sampledAt).TotalSeconds:F0}/s [{string.Join('+', running)}]");
+                (sampledCalls, sampledAt) = (callsNow, sampledNow);
             }
+
             if (corpIds.All(succeeded.Contains))
             {
                 break;
