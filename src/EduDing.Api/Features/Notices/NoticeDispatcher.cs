@@ -34,14 +34,18 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
     /// </summary>
     public async Task RunOnceAsync(TimeSpan sendSlice, CancellationToken ct)
     {
-        var sending = new Dictionary<string, Task>(StringComparer.Ordinal);
+        // One sender per corp at a time; a corp whose sender already returned (nothing was due then) gets a new one
+        // when a later part of a notice brings it more batches.
+        var senders = new Dictionary<string, Task>(StringComparer.Ordinal);
+        var started = new List<Task>();
         void Send(string corpId)
         {
-            lock (sending)
+            lock (senders)
             {
-                if (!sending.ContainsKey(corpId))
+                if (!senders.TryGetValue(corpId, out var sender) || sender.IsCompleted)
                 {
-                    sending[corpId] = SendDueAsync(corpId, sendSlice, ct);
+                    senders[corpId] = SendDueAsync(corpId, sendSlice, ct);
+                    started.Add(senders[corpId]);
                 }
             }
         }
@@ -57,13 +61,13 @@ internal sealed class NoticeDispatcher(NoticeRepository notices, NoticeOutbox ou
         }
         finally
         {
-            Task[] started;
-            lock (sending)
+            Task[] all;
+            lock (senders)
             {
-                started = [.. sending.Values];
+                all = [.. started];
             }
 
-            await Task.WhenAll(started);
+            await Task.WhenAll(all);
         }
 
         await RecallAsync(ct);
