@@ -33,21 +33,25 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
     /// </summary>
     public Task<bool> BeginSendingAsync(long noticeId, int targeted, IReadOnlyList<NoticeRecipient> firstPart, bool audienceQueued,
         Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken ct) =>
-        db.InTransactionAsync(async (tx, token) =>
-        {
-            var connection = tx.Connection!;
-            if (await connection.ExecuteAsync(new CommandDefinition("""
-                    UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, audience_queued = @audienceQueued, updated_at = @now
-                    WHERE id = @noticeId AND status = 'scheduled'
-                    """, new { noticeId, now, targeted, audienceQueued }, tx, cancellationToken: token)) == 0)
-            {
-                return false;
-            }
+        db.InTransactionAsync((tx, token) => BeginSendingAsync(tx, noticeId, targeted, firstPart, audienceQueued, messageFor, batchSize, now, token),
+            ct);
 
-            await EnqueueAsync(tx, noticeId, firstPart, messageFor, batchSize, now, token);
-            await CompleteIfDoneAsync(tx, noticeId, now, token);
-            return true;
-        }, ct);
+    /// <summary>Moves a scheduled notice to sending and queues <paramref name="firstPart"/>, in <paramref name="tx"/>; false when it was not scheduled.</summary>
+    private async Task<bool> BeginSendingAsync(DbTransaction tx, long noticeId, int targeted, IReadOnlyList<NoticeRecipient> firstPart,
+        bool audienceQueued, Func<string, IReadOnlyList<string>, string> messageFor, int batchSize, DateTime now, CancellationToken token)
+    {
+        if (await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, audience_queued = @audienceQueued, updated_at = @now
+                WHERE id = @noticeId AND status = 'scheduled'
+                """, new { noticeId, now, targeted, audienceQueued }, tx, cancellationToken: token)) == 0)
+        {
+            return false;
+        }
+
+        await EnqueueAsync(tx, noticeId, firstPart, messageFor, batchSize, now, token);
+        await CompleteIfDoneAsync(tx, noticeId, now, token);
+        return true;
+    }
 
     /// <summary>
     /// Queues one more part of a notice that is sending and not yet wholly queued; with <paramref name="audienceQueued"/>
@@ -149,11 +153,8 @@ internal sealed class NoticeOutbox(Database db, NoticeRepository notices)
                 notice.Body, "[]", "[]", notice.LinkPage, NoticeStatus.Scheduled, now, now, token);
             var stored = await connection.QuerySingleAsync<Notice>(new CommandDefinition(
                 $"SELECT {NoticeRepository.NoticeColumns} FROM notices WHERE id = @id", new { id }, tx, cancellationToken: token));
-            await connection.ExecuteAsync(new CommandDefinition("""
-                UPDATE notices SET status = 'sending', resolved_at = @now, targeted = @targeted, updated_at = @now WHERE id = @id
-                """, new { id, now, targeted = recipients.Count }, tx, cancellationToken: token));
-            await EnqueueAsync(tx, id, recipients, (corpId, _) => messageFor(stored, corpId), batchSize, now, token);
-            await CompleteIfDoneAsync(tx, id, now, token);
+            await BeginSendingAsync(tx, id, recipients.Count, recipients, audienceQueued: true, (corpId, _) => messageFor(stored, corpId), batchSize,
+                now, token);
             return id;
         }, ct);
 
