@@ -161,7 +161,7 @@ internal static class CareBenchmarks
         foreach (var corp in schools)
         {
             var admin = await SignInAsync(corp.CorpId, corp.Users.Values.First(u => u.Admin).UserId);
-            async Task<(string, long, long, long)> OpenAsync(string name, DateTime opens)
+            async Task<(string, long, long, long)> OpenAsync(string name, DateTime opens, int electivePlaces)
             {
                 var program = await SendAsync(HttpMethod.Post, $"/api/corps/{corp.CorpId}/care-programs", admin, new
                 {
@@ -171,7 +171,7 @@ internal static class CareBenchmarks
                     offerings = new object[]
                     {
                         new { kind = "basic", name = "基础托管", contentType = "homework", capacity = 2000 },
-                        new { kind = "elective", name = "围棋社", contentType = "club", capacity = ElectivePlaces, feeCents = 20000 },
+                        new { kind = "elective", name = "围棋社", contentType = "club", capacity = electivePlaces, feeCents = 20000 },
                     },
                 });
                 await SendAsync(HttpMethod.Post, $"/api/corps/{corp.CorpId}/care-programs/{program["id"]}/open", admin, null);
@@ -180,8 +180,9 @@ internal static class CareBenchmarks
                     (long)offerings.First(o => o!["kind"]!.ToString() == "elective")!["id"]!);
             }
 
-            warmPrograms.Add(await OpenAsync("寒假托管", warmOpensAt));
-            programs.Add(await OpenAsync("秋季课后服务", opensAt));
+            // The winter program's elective is small, so that the warming applications take the waitlist's path too.
+            warmPrograms.Add(await OpenAsync("寒假托管", warmOpensAt, 5));
+            programs.Add(await OpenAsync("秋季课后服务", opensAt, ElectivePlaces));
         }
 
         Task<JsonObject> ApplyAsync((int School, string CorpId, string Student, string Guardian) family, string token,

@@ -341,8 +341,8 @@ internal static class CareEndpoints
     private static async Task<Created<CareApplicationDto>> ApplyAsync(ApplicationRequest request, Caller caller, CareService service,
         CareRepository care, CancellationToken ct)
     {
-        var (application, places, review) = await service.ApplyAsync(caller, request, ct);
-        return TypedResults.Created($"/api/me/care/applications/{application.Id}", await DtoAsync(application, places, review.Id, care, ct));
+        var (application, places, review, positions) = await service.ApplyAsync(caller, request, ct);
+        return TypedResults.Created($"/api/me/care/applications/{application.Id}", await DtoAsync(application, places, review.Id, care, ct, positions));
     }
 
     private static async Task<Ok<IReadOnlyList<CareApplicationDto>>> MyApplicationsAsync(Caller caller, CareRepository care,
@@ -392,13 +392,16 @@ internal static class CareEndpoints
         return dtos;
     }
 
+    // knownPositions: waitlist positions already counted by the submission that made the places, by offering.
     private static async Task<CareApplicationDto> DtoAsync(CareApplication a, IEnumerable<CarePlace> places, long? reviewId, CareRepository care,
-        CancellationToken ct)
+        CancellationToken ct, IReadOnlyDictionary<long, int>? knownPositions = null)
     {
         var placeDtos = new List<PlaceDto>();
         foreach (var place in places)
         {
-            var position = place.Status == PlaceStatus.Waitlisted ? await care.WaitlistPositionAsync(a.Id, place.OfferingId, ct) : null;
+            var position = place.Status != PlaceStatus.Waitlisted ? null
+                : knownPositions?.TryGetValue(place.OfferingId, out var known) == true ? known
+                : await care.WaitlistPositionAsync(a.Id, place.OfferingId, ct);
             placeDtos.Add(new PlaceDto(place.OfferingId, place.Status, position, place.ChoiceRank,
                 place.Status == PlaceStatus.Offered ? place.OfferExpiresAt : null));
         }

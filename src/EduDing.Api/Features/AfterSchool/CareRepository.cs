@@ -221,7 +221,8 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     /// already has an application for the program. <paramref name="alsoInTransaction"/> writes what must commit with the
     /// application (its review request), given its id.
     /// </summary>
-    public async Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now,
+    public async Task<(long Id, IReadOnlyList<CarePlace> Places, IReadOnlyDictionary<long, int> WaitlistPositions)?> SubmitAsync(CareApplication application,
+        IReadOnlyList<long> offeringIds, DateTime now,
         CancellationToken ct, Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction = null)
     {
         try
@@ -236,9 +237,9 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         }
     }
 
-    private Task<(long Id, IReadOnlyList<CarePlace> Places)?> SubmitOnceAsync(CareApplication application, IReadOnlyList<long> offeringIds, DateTime now,
-        Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction, CancellationToken ct) =>
-        db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places)?>(async (tx, token) =>
+    private Task<(long Id, IReadOnlyList<CarePlace> Places, IReadOnlyDictionary<long, int> WaitlistPositions)?> SubmitOnceAsync(CareApplication application,
+        IReadOnlyList<long> offeringIds, DateTime now, Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction, CancellationToken ct) =>
+        db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places, IReadOnlyDictionary<long, int> WaitlistPositions)?>(async (tx, token) =>
         {
             // Three round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
             // the electives' rows are taken (as TakeOfferingsAsync, but not a basic care group's: it holds every child, so
@@ -288,20 +289,37 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                     $"SELECT a.id, @offering{i}, @status{i}, a.id, @rank{i}, @now FROM care_applications a WHERE a.program_id = @ProgramId AND a.student_user_id = @StudentUserId");
             }
 
-            var id = await connection.ExecuteScalarAsync<long>(new CommandDefinition($"""
+            // A waitlisted place's position is counted here, with the offering's row still ours, rather than read back after the commit.
+            var waitlisted = statuses.Select((p, i) => (p.Id, Index: i)).Where(p => statuses[p.Index].Status == PlaceStatus.Waitlisted).ToList();
+            long id;
+            var positions = new Dictionary<long, int>();
+            await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
                 INSERT INTO care_applications (program_id, corp_id, student_user_id, class_id, guardian_corp_id, guardian_user_id, on_behalf_by_user_id,
                                                weekdays, pickup, priority, exemption, terms_version, status, submitted_at)
                 VALUES (@ProgramId, @CorpId, @StudentUserId, @ClassId, @GuardianCorpId, @GuardianUserId, @OnBehalfByUserId,
                         @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
                 {(statuses.Count == 0 ? "" : $"INSERT INTO care_places (application_id, offering_id, status, queue_position, choice_rank, updated_at) {places};")}
                 SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId;
-                """, args, tx, cancellationToken: token));
+                {string.Concat(waitlisted.Select(p => $"""
+                    SELECT COUNT(*) FROM care_places WHERE offering_id = @offering{p.Index} AND status = 'waitlisted'
+                    AND queue_position <= (SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId);
+
+                    """))}
+                """, args, tx, cancellationToken: token)))
+            {
+                id = await grid.ReadSingleAsync<long>();
+                foreach (var (offeringId, _) in waitlisted)
+                {
+                    positions[offeringId] = (int)await grid.ReadSingleAsync<long>();
+                }
+            }
+
             if (alsoInTransaction is not null)
             {
                 await alsoInTransaction(tx, id, token);
             }
 
-            return (id, statuses.Select(p => new CarePlace(id, p.Id, p.Status, id, null, now, p.Rank, null)).ToList());
+            return (id, statuses.Select(p => new CarePlace(id, p.Id, p.Status, id, null, now, p.Rank, null)).ToList(), positions);
         }, ct);
 
     /// <summary>

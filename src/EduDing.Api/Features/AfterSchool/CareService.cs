@@ -334,7 +334,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
     /// such) within the signup window: places are allocated at once (or by the draw or the ranked batch after the
     /// window), and the application goes to review. The order of offeringIds ranks the ranked-choice electives.
     /// </summary>
-    public async Task<(CareApplication Application, IReadOnlyList<CarePlace> Places, ApprovalRequest Review)> ApplyAsync(Caller caller,
+    public async Task<(CareApplication Application, IReadOnlyList<CarePlace> Places, ApprovalRequest Review, IReadOnlyDictionary<long, int> WaitlistPositions)> ApplyAsync(Caller caller,
         ApplicationRequest request,
         CancellationToken ct)
     {
@@ -354,14 +354,13 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         }
 
         // Who applies: the child's guardian, or the adviser of the child's class on the family's behalf.
-        var guardian = await directory.GuardianRelationAsync(caller.Identities, corpId, request.StudentUserId, ct) is not null;
-        if (await directory.StudentPlacementAsync(corpId, request.StudentUserId, ct) is not var (studentName, classId, grade))
+        if (await directory.StudentPlacementAsync(caller.Identities, corpId, request.StudentUserId, ct) is not var (studentName, classId, grade, relation))
         {
             throw new NotFoundException($"No student {request.StudentUserId} in {corpId}.");
         }
 
         var onBehalf = false;
-        if (!guardian)
+        if (relation is null)
         {
             if (await access.ScopeOverClassAsync(caller, corpId, classId, allowGrant: false, ct) is not { Scope: Scope.ClassAdvised or Scope.School })
             {
@@ -456,7 +455,7 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         // no application without its review, and one transaction for the busiest minute's write (docs/after-school.md).
         var prepared = await approvals.PrepareInAppAsync(CareApprovalKind.Name, corpId, classId, ct);
         SubmittedRequest? submitted = null;
-        var (id, places) = await care.SubmitAsync(application, chosen, now, ct, prepared is null
+        var (id, places, positions) = await care.SubmitAsync(application, chosen, now, ct, prepared is null
                                ? null
                                : async (tx, newId, token) => submitted = await approvals.SubmitInTransactionAsync(tx, prepared, Review(newId), requester, now, token))
                            ?? throw new ConflictException("This child already has an application for the program.", "已为孩子报名过本项目，请勿重复提交。", reason: "already_applied");
@@ -472,8 +471,8 @@ internal sealed class CareService(CareRepository care, OrgDirectory directory, A
         var review = submitted is not null ? await approvals.CompleteAsync(submitted, ct) : await approvals.SubmitAsync(Review(id), requester, ct);
         // While the review is pending nothing has changed what was just written; a chain that decided at once (auto-approval) has.
         return review.Status == ApprovalStatus.Pending
-            ? (application with { Id = id }, places.OrderBy(p => p.OfferingId).ToList(), review)
-            : ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct), review);
+            ? (application with { Id = id }, places.OrderBy(p => p.OfferingId).ToList(), review, positions)
+            : ((await care.FindApplicationAsync(id, ct))!, await care.PlacesAsync([id], ct), review, new Dictionary<long, int>());
     }
 
     /// <summary>

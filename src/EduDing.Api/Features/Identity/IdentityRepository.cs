@@ -43,28 +43,34 @@ internal sealed class IdentityRepository(Database db, CorpDirectory corps, OrgDi
             var found = new List<(string CorpId, string UserId, string? UnionId)>();
             foreach (var (corpId, userId, unionId) in frontier)
             {
-                // One statement per account (it runs on every request): the same unionid in corps of the same unionId
-                // space, and the links in force (whose unionid is looked up afterwards, as a link is rare).
+                // One statement per account (it runs on every request): the same unionid, kept below only in corps of the
+                // same unionId space (filtered here: a city's hundred corps as an IN list cost the database a hundred
+                // index dives a request, for the few accounts one unionid has), and the links in force (whose unionid is
+                // looked up afterwards, as a link is rare).
+                var space = corps.SameUnionIdSpace(corpId).ToHashSet(StringComparer.Ordinal);
                 foreach (var (otherCorp, otherUser, otherUnionId, linked) in await connection.QueryAsync<(string, string, string?, int)>(
                              new CommandDefinition("""
                                  SELECT corp_id, user_id, union_id, 0 FROM staff
-                                 WHERE union_id = @unionId AND corp_id IN @space AND removed_at IS NULL
+                                 WHERE union_id = @unionId AND removed_at IS NULL
                                  UNION ALL
                                  SELECT corp_id, user_id, union_id, 0 FROM guardians
-                                 WHERE union_id = @unionId AND corp_id IN @space AND removed_at IS NULL
+                                 WHERE union_id = @unionId AND removed_at IS NULL
                                  UNION ALL
                                  SELECT corp_id_b, user_id_b, NULL, 1 FROM person_links
                                  WHERE corp_id_a = @corpId AND user_id_a = @userId AND unlinked_at IS NULL
                                  UNION ALL
                                  SELECT corp_id_a, user_id_a, NULL, 1 FROM person_links
                                  WHERE corp_id_b = @corpId AND user_id_b = @userId AND unlinked_at IS NULL
-                                 """, new
-                             {
-                                 corpId, userId, unionId = string.IsNullOrEmpty(unionId) ? null : unionId,
-                                 space = string.IsNullOrEmpty(unionId) ? [] : corps.SameUnionIdSpace(corpId).ToList(),
-                             }, cancellationToken: ct)))
+                                 """, new { corpId, userId, unionId = string.IsNullOrEmpty(unionId) ? null : unionId }, cancellationToken: ct)))
                 {
-                    found.Add((otherCorp, otherUser, linked == 1 ? await directory.UnionIdOfAsync(otherCorp, otherUser, ct) : otherUnionId));
+                    if (linked == 1)
+                    {
+                        found.Add((otherCorp, otherUser, await directory.UnionIdOfAsync(otherCorp, otherUser, ct)));
+                    }
+                    else if (space.Contains(otherCorp))
+                    {
+                        found.Add((otherCorp, otherUser, otherUnionId));
+                    }
                 }
             }
 

@@ -35,10 +35,14 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         var care = new CareRepository(db.Database);
         var (programId, elective, basic) = await ProgramAsync(care, 30);
 
-        var ids = new System.Collections.Concurrent.ConcurrentBag<long>();
+        var submitted = new System.Collections.Concurrent.ConcurrentBag<(long Id, IReadOnlyDictionary<long, int> WaitlistPositions)>();
         await Parallel.ForEachAsync(Enumerable.Range(0, 2000), new ParallelOptions { MaxDegreeOfParallelism = 32 }, async (i, ct) =>
-            ids.Add((await care.SubmitAsync(Application(programId, i), [elective, basic], DateTime.UtcNow, ct))!.Value.Id));
-        var places = await care.PlacesAsync(ids.ToList(), default);
+        {
+            var (id, _, positions) = (await care.SubmitAsync(Application(programId, i), [elective, basic], DateTime.UtcNow, ct))!.Value;
+            submitted.Add((id, positions));
+        });
+        var ids = submitted.Select(s => s.Id).ToList();
+        var places = await care.PlacesAsync(ids, default);
 
         var electivePlaces = places.Where(p => p.OfferingId == elective).OrderBy(p => p.ApplicationId).ToList();
         Assert.Equal(2000, electivePlaces.Count);
@@ -46,7 +50,12 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         // Submission order is the order of the applications' ids: the first thirty hold the places, the rest wait in that order.
         Assert.All(electivePlaces.Take(30), p => Assert.Equal(PlaceStatus.Held, p.Status));
         Assert.All(electivePlaces.Skip(30), p => Assert.Equal(PlaceStatus.Waitlisted, p.Status));
-        Assert.Equal(electivePlaces.Skip(30).Select(p => p.ApplicationId), await care.WaitlistAsync(elective, default));
+        var waitlist = await care.WaitlistAsync(elective, default);
+        Assert.Equal(electivePlaces.Skip(30).Select(p => p.ApplicationId), waitlist);
+        // Each submission told its family the position it got in the line (counted under the offering's lock), and with
+        // nobody leaving that is the position it has now; basic care and held places have none.
+        Assert.Equal(waitlist.Select((id, i) => (id, i + 1)).Order(),
+            submitted.Where(s => s.WaitlistPositions.Count > 0).Select(s => (s.Id, s.WaitlistPositions.Single(p => p.Key == elective).Value)).Order());
         Assert.All(places.Where(p => p.OfferingId == basic), p => Assert.Equal(PlaceStatus.Held, p.Status));
         Assert.Null(await care.SubmitAsync(Application(programId, 0), [elective], DateTime.UtcNow, default));
     }
