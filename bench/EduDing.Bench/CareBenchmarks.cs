@@ -228,6 +228,10 @@ internal static class CareBenchmarks
         }
 
         var questionsBefore = await QuestionsAsync();
+        // Methods compiled in the minute (the service, the sandbox and this load generator share the process): what the
+        // warm-up left cold, first seconds first.
+        var jitBefore = System.Runtime.JitInfo.GetCompiledMethodCount();
+        var jitFirstTenSeconds = 0L;
         var latencies = new double[order.Count];
         var failures = 0;
         var clock = Stopwatch.StartNew();
@@ -238,6 +242,11 @@ internal static class CareBenchmarks
             if (due - clock.Elapsed is { Ticks: > 0 } ahead)
             {
                 await Task.Delay(ahead);
+            }
+
+            if (n == order.Count / 6)
+            {
+                jitFirstTenSeconds = System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore;
             }
 
             var (i, slot) = (order[n], n);
@@ -267,7 +276,8 @@ internal static class CareBenchmarks
         var questions = await QuestionsAsync() - questionsBefore;
         // Where in the minute the time went: p99 of the submissions sent in each 10 s.
         var windows = latencies.Chunk((latencies.Length + 5) / 6).Select(w => w.Order().ElementAt((int)Math.Ceiling(0.99 * w.Length) - 1));
-        Console.WriteLine($"signup ({provider}): p99 by 10 s of sending: {string.Join(", ", windows.Select(p => $"{p:F0}"))} ms");
+        Console.WriteLine($"signup ({provider}): p99 by 10 s of sending: {string.Join(", ", windows.Select(p => $"{p:F0}"))} ms; " +
+                          $"methods JIT-compiled in the minute {System.Runtime.JitInfo.GetCompiledMethodCount() - jitBefore} ({jitFirstTenSeconds} in its first 10 s)");
         Array.Sort(latencies);
         double P(double q) => latencies[(int)Math.Ceiling(q * latencies.Length) - 1];
         Console.WriteLine($"signup ({provider}, {(System.Runtime.GCSettings.IsServerGC ? "server" : "workstation")} GC): {order.Count} submissions over {Spread.TotalSeconds:F0} s (all answered after {elapsed.TotalSeconds:F1} s), " +
