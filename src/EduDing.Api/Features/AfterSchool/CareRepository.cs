@@ -241,24 +241,19 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         IReadOnlyList<long> offeringIds, DateTime now, Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction, CancellationToken ct) =>
         db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places, IReadOnlyDictionary<long, int> WaitlistPositions)?>(async (tx, token) =>
         {
-            // Two round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
+            // Three round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
             // the electives' rows are taken (as TakeOfferingsAsync, but not a basic care group's: it holds every child, so
-            // applications to it need not queue behind each other), the offerings read and the electives' live places
-            // counted (as TakenAsync, with the rows ours); then the application and its places written.
+            // applications to it need not queue behind each other) and the offerings read; their live places counted; the
+            // application and its places written.
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
             IReadOnlyList<CareOffering> chosen;
-            Dictionary<long, long> live;
             await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
                 UPDATE care_offerings SET version = version + 1 WHERE id IN @ids AND kind <> 'basic';
                 SELECT {OfferingColumns} FROM care_offerings WHERE id IN @ids ORDER BY id;
-                SELECT p.offering_id, COUNT(*) FROM care_places p JOIN care_offerings o ON o.id = p.offering_id AND o.kind <> 'basic'
-                WHERE p.offering_id IN @ids AND p.status IN ('held', 'enrolled', 'offered')
-                GROUP BY p.offering_id{db.Dialect.ForUpdate};
                 """, new { ids }, tx, cancellationToken: token)))
             {
                 chosen = (await grid.ReadAsync<CareOffering>()).ToList();
-                live = (await grid.ReadAsync<(long OfferingId, long Taken)>()).ToDictionary(t => t.OfferingId, t => t.Taken);
             }
 
             // Once a lottery or the ranked batch is drawn, a later application (a mid-term join) queues after the drawn order.
@@ -271,8 +266,8 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 }
             }
 
-            // An offering still waiting for its draw has no place to give yet: its count is not used.
-            var taken = live.Where(t => !waiting.Contains(t.Key)).ToDictionary(t => t.Key, t => t.Value);
+            var counted = chosen.Where(o => o.Kind != OfferingKind.Basic && !waiting.Contains(o.Id)).Select(o => o.Id).ToList();
+            var taken = await TakenAsync(tx, counted, token);
             // A ranked-choice elective keeps the family's rank for it: its place among the ranked ones they listed.
             var ranks = offeringIds.Distinct().Where(o => chosen.Any(c => c.Id == o && c.Allocation == AllocationMode.Ranked))
                 .Select((o, i) => (o, i + 1)).ToDictionary(x => x.o, x => x.Item2);
