@@ -290,7 +290,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             }
 
             // A waitlisted place's position is counted here, with the offering's row still ours, rather than read back after the commit.
-            var waitlisted = statuses.Select((p, i) => (p.Id, Index: i)).Where(p => statuses[p.Index].Status == PlaceStatus.Waitlisted).ToList();
+            var waitlisted = statuses.Select((p, i) => (p.Id, p.Status, Index: i)).Where(p => p.Status == PlaceStatus.Waitlisted).ToList();
             long id;
             var positions = new Dictionary<long, int>();
             await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
@@ -300,15 +300,12 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                         @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
                 {(statuses.Count == 0 ? "" : $"INSERT INTO care_places (application_id, offering_id, status, queue_position, choice_rank, updated_at) {places};")}
                 SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId;
-                {string.Concat(waitlisted.Select(p => $"""
-                    SELECT COUNT(*) FROM care_places WHERE offering_id = @offering{p.Index} AND status = 'waitlisted'
-                    AND queue_position <= (SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId);
-
-                    """))}
+                {string.Concat(waitlisted.Select(p => WaitlistPositionSql(
+                    "(SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId)", $"@offering{p.Index}") + ";\n"))}
                 """, args, tx, cancellationToken: token)))
             {
                 id = await grid.ReadSingleAsync<long>();
-                foreach (var (offeringId, _) in waitlisted)
+                foreach (var (offeringId, _, _) in waitlisted)
                 {
                     positions[offeringId] = (int)await grid.ReadSingleAsync<long>();
                 }
@@ -774,10 +771,14 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     public async Task<int?> WaitlistPositionAsync(long applicationId, long offeringId, CancellationToken ct)
     {
         await using var connection = await db.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition("""
-            SELECT (SELECT COUNT(*) FROM care_places w
-                    WHERE w.offering_id = p.offering_id AND w.status = 'waitlisted' AND w.queue_position <= p.queue_position)
-            FROM care_places p WHERE p.application_id = @applicationId AND p.offering_id = @offeringId AND p.status = 'waitlisted'
-            """, new { applicationId, offeringId }, cancellationToken: ct));
+        return await connection.ExecuteScalarAsync<int?>(new CommandDefinition(WaitlistPositionSql("@applicationId", "@offeringId"),
+            new { applicationId, offeringId }, cancellationToken: ct));
     }
+
+    /// <summary>An application's place in an offering's waitlist (1 = next): no row when it is not waiting there.</summary>
+    private static string WaitlistPositionSql(string applicationId, string offeringId) => $"""
+        SELECT (SELECT COUNT(*) FROM care_places w
+                WHERE w.offering_id = p.offering_id AND w.status = 'waitlisted' AND w.queue_position <= p.queue_position) AS waitlist_position
+        FROM care_places p WHERE p.application_id = {applicationId} AND p.offering_id = {offeringId} AND p.status = 'waitlisted'
+        """;
 }
