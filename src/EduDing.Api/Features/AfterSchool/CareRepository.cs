@@ -241,19 +241,22 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
         IReadOnlyList<long> offeringIds, DateTime now, Func<DbTransaction, long, CancellationToken, Task>? alsoInTransaction, CancellationToken ct) =>
         db.InTransactionAsync<(long Id, IReadOnlyList<CarePlace> Places, IReadOnlyDictionary<long, int> WaitlistPositions)?>(async (tx, token) =>
         {
-            // Three round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
+            // Two round trips (a signup opening is the city's busiest minute, docs/after-school.md "Signup at scale"):
             // the electives' rows are taken (as TakeOfferingsAsync, but not a basic care group's: it holds every child, so
-            // applications to it need not queue behind each other) and the offerings read; their live places counted; the
-            // application and its places written.
+            // applications to it need not queue behind each other) and read with their counts; the application and its
+            // places written, and the counts moved.
             var connection = tx.Connection!;
             var ids = offeringIds.Distinct().Order().ToList();
             IReadOnlyList<CareOffering> chosen;
+            Dictionary<long, long> taken;
             await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
                 UPDATE care_offerings SET version = version + 1 WHERE id IN @ids AND kind <> 'basic';
                 SELECT {OfferingColumns} FROM care_offerings WHERE id IN @ids ORDER BY id;
+                SELECT id, places_taken FROM care_offerings WHERE id IN @ids;
                 """, new { ids }, tx, cancellationToken: token)))
             {
                 chosen = (await grid.ReadAsync<CareOffering>()).ToList();
+                taken = (await grid.ReadAsync<(long Id, long Taken)>()).ToDictionary(o => o.Id, o => o.Taken);
             }
 
             // Once a lottery or the ranked batch is drawn, a later application (a mid-term join) queues after the drawn order.
@@ -266,8 +269,6 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 }
             }
 
-            var counted = chosen.Where(o => o.Kind != OfferingKind.Basic && !waiting.Contains(o.Id)).Select(o => o.Id).ToList();
-            var taken = await TakenAsync(tx, counted, token);
             // A ranked-choice elective keeps the family's rank for it: its place among the ranked ones they listed.
             var ranks = offeringIds.Distinct().Where(o => chosen.Any(c => c.Id == o && c.Allocation == AllocationMode.Ranked))
                 .Select((o, i) => (o, i + 1)).ToDictionary(x => x.o, x => x.Item2);
@@ -289,8 +290,24 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                     $"SELECT a.id, @offering{i}, @status{i}, a.id, @rank{i}, @now FROM care_applications a WHERE a.program_id = @ProgramId AND a.student_user_id = @StudentUserId");
             }
 
-            // A waitlisted place's position is counted here, with the offering's row still ours, rather than read back after the commit.
-            var waitlisted = statuses.Select((p, i) => (p.Id, p.Status, Index: i)).Where(p => p.Status == PlaceStatus.Waitlisted).ToList();
+            // An elective's place is added to its offering's counts, and a waitlisted one reads its position, here, with the
+            // offering's row still ours (rather than after the commit).
+            var counts = new StringBuilder();
+            for (var i = 0; i < statuses.Count; i++)
+            {
+                if (statuses[i].Status == PlaceStatus.Waitlisted)
+                {
+                    counts.Append(CultureInfo.InvariantCulture, $"UPDATE care_offerings SET waitlisted = waitlisted + 1 WHERE id = @offering{i};\n").Append(
+                        WaitlistPositionSql("(SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId)",
+                            $"@offering{i}")).Append(";\n");
+                }
+                else if (statuses[i].Status == PlaceStatus.Held && chosen.Any(o => o.Id == statuses[i].Id && o.Kind != OfferingKind.Basic))
+                {
+                    counts.Append(CultureInfo.InvariantCulture, $"UPDATE care_offerings SET places_taken = places_taken + 1 WHERE id = @offering{i};\n");
+                }
+            }
+
+            var waitlisted = statuses.Where(p => p.Status == PlaceStatus.Waitlisted).Select(p => p.Id).ToList();
             long id;
             var positions = new Dictionary<long, int>();
             await using (var grid = await connection.QueryMultipleAsync(new CommandDefinition($"""
@@ -300,12 +317,11 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                         @Weekdays, @Pickup, @Priority, @Exemption, @TermsVersion, @Status, @SubmittedAt);
                 {(statuses.Count == 0 ? "" : $"INSERT INTO care_places (application_id, offering_id, status, queue_position, choice_rank, updated_at) {places};")}
                 SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId;
-                {string.Concat(waitlisted.Select(p => WaitlistPositionSql(
-                    "(SELECT id FROM care_applications WHERE program_id = @ProgramId AND student_user_id = @StudentUserId)", $"@offering{p.Index}") + ";\n"))}
+                {counts}
                 """, args, tx, cancellationToken: token)))
             {
                 id = await grid.ReadSingleAsync<long>();
-                foreach (var (offeringId, _, _) in waitlisted)
+                foreach (var offeringId in waitlisted)
                 {
                     positions[offeringId] = (int)await grid.ReadSingleAsync<long>();
                 }
@@ -358,6 +374,8 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 {
                     await PromoteAsync(tx, offering, now, token);
                 }
+
+                await RecountAsync(tx, offerings, token);
             }
 
             return true;
@@ -449,6 +467,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 await PromoteAsync(tx, freed, now, token);
             }
 
+            await RecountAsync(tx, others.Append(offeringId), token);
             return true;
         }, ct);
 
@@ -479,6 +498,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 if (count > 0)
                 {
                     await PromoteAsync(tx, (await OfferingsAsync(tx, [offeringId], token))[0], now, token);
+                    await RecountAsync(tx, [offeringId], token);
                 }
 
                 return count;
@@ -557,6 +577,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
                 position = long.MaxValue / 2 + now.Ticks / TimeSpan.TicksPerMillisecond,
             }, tx, cancellationToken: token));
             await PromoteAsync(tx, offerings.Single(o => o.Id == fromOfferingId), now, token);
+            await RecountAsync(tx, [fromOfferingId, toOfferingId], token);
             return true;
         }, ct);
 
@@ -579,16 +600,9 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
     /// family).
     /// </summary>
     private async Task<int> TakenAsync(DbTransaction tx, long offeringId, CancellationToken ct) =>
-        (int)(await TakenAsync(tx, [offeringId], ct)).GetValueOrDefault(offeringId);
-
-    /// <summary>As <see cref="TakenAsync(DbTransaction, long, CancellationToken)"/>, for several offerings in one statement.</summary>
-    private async Task<IReadOnlyDictionary<long, long>> TakenAsync(DbTransaction tx, IReadOnlyList<long> offeringIds, CancellationToken ct) =>
-        offeringIds.Count == 0
-            ? new Dictionary<long, long>()
-            : (await tx.Connection!.QueryAsync<(long OfferingId, long Taken)>(new CommandDefinition($"""
-                SELECT offering_id, COUNT(*) FROM care_places WHERE offering_id IN @offeringIds AND status IN ('held', 'enrolled', 'offered')
-                GROUP BY offering_id{db.Dialect.ForUpdate}
-                """, new { offeringIds }, tx, cancellationToken: ct))).ToDictionary(t => t.OfferingId, t => t.Taken);
+        await tx.Connection!.ExecuteScalarAsync<int>(new CommandDefinition($"""
+            SELECT COUNT(*) FROM care_places WHERE offering_id = @offeringId AND status IN ('held', 'enrolled', 'offered'){db.Dialect.ForUpdate}
+            """, new { offeringId }, tx, cancellationToken: ct));
 
     /// <summary>An application as read, with its pickup people unsealed.</summary>
     internal static CareApplication Opened(Database db, CareApplication application) =>
@@ -678,6 +692,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             await connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO care_lotteries (offering_id, seed, drawn, run_at, run_by_user_id) VALUES (@id, @seed, @drawn, @now, @byUserId)
                 """, new { id = offering.Id, seed, drawn = string.Join(',', drawn), now, byUserId }, tx, cancellationToken: token));
+            await RecountAsync(tx, [offering.Id], token);
             return (seed, drawn);
         }, ct);
 
@@ -746,6 +761,7 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             await connection.ExecuteAsync(new CommandDefinition("""
                 INSERT INTO care_batches (program_id, seed, drawn, run_at, run_by_user_id) VALUES (@programId, @seed, @drawn, @now, @byUserId)
                 """, new { programId, seed, drawn = string.Join(',', drawn), now, byUserId }, tx, cancellationToken: token));
+            await RecountAsync(tx, ranked.Select(o => o.Id), token);
             return (seed, drawn);
         }, ct);
 
@@ -775,10 +791,34 @@ internal sealed class CareRepository(Database db, IOptions<AfterSchoolOptions>? 
             new { applicationId, offeringId }, cancellationToken: ct));
     }
 
-    /// <summary>An application's place in an offering's waitlist (1 = next): no row when it is not waiting there.</summary>
+    /// <summary>
+    /// An application's place in an offering's waitlist (1 = next): no row when it is not waiting there. The line's length
+    /// less those behind it, which for a place just added is none (or the few switched in behind everyone): counting
+    /// those ahead would read the whole line.
+    /// </summary>
     private static string WaitlistPositionSql(string applicationId, string offeringId) => $"""
-        SELECT (SELECT COUNT(*) FROM care_places w
-                WHERE w.offering_id = p.offering_id AND w.status = 'waitlisted' AND w.queue_position <= p.queue_position) AS waitlist_position
-        FROM care_places p WHERE p.application_id = {applicationId} AND p.offering_id = {offeringId} AND p.status = 'waitlisted'
+        SELECT o.waitlisted - (SELECT COUNT(*) FROM care_places w
+                               WHERE w.offering_id = p.offering_id AND w.status = 'waitlisted' AND w.queue_position > p.queue_position) AS waitlist_position
+        FROM care_places p JOIN care_offerings o ON o.id = p.offering_id
+        WHERE p.application_id = {applicationId} AND p.offering_id = {offeringId} AND p.status = 'waitlisted'
         """;
+
+    /// <summary>
+    /// Sets the electives' counts (live places, waitlist length) from their places, at the end of a transaction that took
+    /// their rows and moved places other than by a submission (which counts its own places as it writes them).
+    /// </summary>
+    private static async Task RecountAsync(DbTransaction tx, IEnumerable<long> offeringIds, CancellationToken ct)
+    {
+        var ids = offeringIds.Distinct().ToList();
+        if (ids.Count > 0)
+        {
+            // On MySQL the counts in an UPDATE are locking reads: they see the places as they are, not the transaction's snapshot.
+            await tx.Connection!.ExecuteAsync(new CommandDefinition("""
+                UPDATE care_offerings
+                SET places_taken = (SELECT COUNT(*) FROM care_places p WHERE p.offering_id = care_offerings.id AND p.status IN ('held', 'enrolled', 'offered')),
+                    waitlisted = (SELECT COUNT(*) FROM care_places p WHERE p.offering_id = care_offerings.id AND p.status = 'waitlisted')
+                WHERE id IN @ids AND kind <> 'basic'
+                """, new { ids }, tx, cancellationToken: ct));
+        }
+    }
 }

@@ -1,4 +1,6 @@
 using System.Data.Common;
+using System.Globalization;
+using System.Text;
 using System.Text.Json;
 using Dapper;
 using EduDing.Api.Data;
@@ -75,25 +77,41 @@ internal sealed class ApprovalRepository(Database db)
 
     /// <summary>
     /// A new pending request with its first step open and its submission recorded, in one round trip (the action names
-    /// the request by its unique kind and subject); the request as written.
+    /// the request by its unique kind and subject), and with <paramref name="firstStep"/>'s people assigned in the same
+    /// round trip when given (as <see cref="AddAssigneesAsync"/> would); the request as written.
     /// </summary>
     public async Task<ApprovalRequest> InsertRequestAsync(DbTransaction tx, ApprovalSubmission s, string requesterCorpId, string requesterUserId,
-        string route, IReadOnlyList<ApprovalStep> steps, DateTime now, CancellationToken ct)
+        string route, IReadOnlyList<ApprovalStep> steps, DateTime now, CancellationToken ct, IReadOnlyList<Approver>? firstStep = null)
     {
         var written = WriteSteps(steps);
-        var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition("""
+        var args = new DynamicParameters(new
+        {
+            s.Kind, s.CorpId, s.SubjectId, s.ClassId, s.Title, s.Summary, requesterCorpId, requesterUserId,
+            pending = ApprovalStatus.Pending, route, steps = written, now, open = true,
+        });
+        var assignees = new StringBuilder();
+        for (var i = 0; i < (firstStep?.Count ?? 0); i++)
+        {
+            var approver = firstStep![i];
+            args.Add($"c{i}", approver.CorpId);
+            args.Add($"u{i}", approver.UserId);
+            args.Add($"n{i}", approver.Name);
+            args.Add($"h{i}", approver.How);
+            assignees.Append(i == 0 ? "INSERT INTO approval_assignees (request_id, kind, step, corp_id, user_id, name, how, is_open, opened_at) " : " UNION ALL ")
+                .Append(CultureInfo.InvariantCulture,
+                    $"SELECT id, @Kind, 0, @c{i}, @u{i}, @n{i}, @h{i}, @open, @now FROM approval_requests WHERE kind = @Kind AND subject_id = @SubjectId");
+        }
+
+        var id = await tx.Connection!.ExecuteScalarAsync<long>(new CommandDefinition($"""
             INSERT INTO approval_requests (kind, corp_id, subject_id, class_id, title, summary, requester_corp_id, requester_user_id, status,
                                            route, steps, current_step, version, created_at, updated_at, step_opened_at)
             VALUES (@Kind, @CorpId, @SubjectId, @ClassId, @Title, @Summary, @requesterCorpId, @requesterUserId, @pending,
                     @route, @steps, 0, 0, @now, @now, @now);
             INSERT INTO approval_actions (request_id, step, actor_corp_id, actor_user_id, action, comment, at)
             SELECT id, 0, @requesterCorpId, @requesterUserId, 'submit', NULL, @now FROM approval_requests WHERE kind = @Kind AND subject_id = @SubjectId;
+            {(assignees.Length == 0 ? "" : assignees + ";")}
             SELECT id FROM approval_requests WHERE kind = @Kind AND subject_id = @SubjectId;
-            """, new
-        {
-            s.Kind, s.CorpId, s.SubjectId, s.ClassId, s.Title, s.Summary, requesterCorpId, requesterUserId,
-            pending = ApprovalStatus.Pending, route, steps = written, now,
-        }, tx, cancellationToken: ct));
+            """, args, tx, cancellationToken: ct));
         return new ApprovalRequest(id, s.Kind, s.CorpId, s.SubjectId, s.ClassId, s.Title, s.Summary, requesterCorpId, requesterUserId,
             ApprovalStatus.Pending, route, written, 0, null, 0, now, now, now, null, null, null);
     }

@@ -55,6 +55,9 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
 {
     private const string SystemActor = "system";
 
+    /// <summary>Up to this many first-step approvers are written in the request's own statement batch; more, in their own.</summary>
+    private const int MaxAssignedWithRequest = 10;
+
     private ApprovalOptions Settings => options.Value;
 
     // ---- chains ----
@@ -132,6 +135,13 @@ internal sealed class ApprovalService(ApprovalRepository repo, ApprovalKinds kin
         if (submission.Kind != prepared.Kind || submission.CorpId != prepared.CorpId || submission.ClassId != prepared.ClassId)
         {
             throw new InvalidOperationException($"The submission of {submission.SubjectId} was not the one prepared.");
+        }
+
+        if (!prepared.Escalated && prepared.FirstStep.Count <= MaxAssignedWithRequest)
+        {
+            // The busy case (an application's class adviser): the approvers are written in the request's own round trip.
+            return new SubmittedRequest(await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, ApprovalRoute.InApp,
+                prepared.Chain.Steps, now, ct, prepared.FirstStep), prepared.FirstStep);
         }
 
         var request = await repo.InsertRequestAsync(tx, submission, requester.CorpId, requester.UserId, ApprovalRoute.InApp, prepared.Chain.Steps, now, ct);

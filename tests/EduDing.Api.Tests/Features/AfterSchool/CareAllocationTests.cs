@@ -1,3 +1,4 @@
+using Dapper;
 using EduDing.Api.Features.AfterSchool;
 using EduDing.Api.Tests.Infrastructure;
 
@@ -11,16 +12,21 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
 {
     private static readonly DateOnly Monday = new(2026, 9, 7);
 
-    private async Task<(long ProgramId, long Elective, long Basic)> ProgramAsync(CareRepository care, int capacity)
+    /// <summary>An open autumn program for grade 3, Mondays, signup open now, with <paramref name="offerings"/>.</summary>
+    private static Task<long> CreateProgramAsync(CareRepository care, IReadOnlyList<CareOffering> offerings)
     {
         var now = DateTime.UtcNow;
-        var id = await care.CreateProgramAsync(new CareProgram(0, $"corp-{Guid.NewGuid():N}"[..20], "秋季", CareProgramKind.Term, Monday,
+        return care.CreateProgramAsync(new CareProgram(0, $"corp-{Guid.NewGuid():N}"[..20], "秋季", CareProgramKind.Term, Monday,
                 Monday.AddDays(100), now, now.AddDays(1), "3", CareProgramStatus.Open, "terms", 1, "term", null, now, "admin", now),
-            [new CareSession(0, 1, "15:30", "17:30")],
-            [
+            [new CareSession(0, 1, "15:30", "17:30")], offerings, default);
+    }
+
+    private async Task<(long ProgramId, long Elective, long Basic)> ProgramAsync(CareRepository care, int capacity)
+    {
+        var id = await CreateProgramAsync(care, [
                 new CareOffering(0, 0, OfferingKind.Elective, "机器人社团", "3", null, "science", capacity, 30000, AllocationMode.FirstCome, 0),
                 new CareOffering(0, 0, OfferingKind.Basic, "三年级基础托管", "3", null, "homework", 10, 0, AllocationMode.FirstCome, 0),
-            ], default);
+            ]);
         var offerings = await care.OfferingsAsync(id, default);
         return (id, offerings.Single(o => o.Kind == OfferingKind.Elective).Id, offerings.Single(o => o.Kind == OfferingKind.Basic).Id);
     }
@@ -58,6 +64,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
             submitted.Where(s => s.WaitlistPositions.Count > 0).Select(s => (s.Id, s.WaitlistPositions.Single(p => p.Key == elective).Value)).Order());
         Assert.All(places.Where(p => p.OfferingId == basic), p => Assert.Equal(PlaceStatus.Held, p.Status));
         Assert.Null(await care.SubmitAsync(Application(programId, 0), [elective], DateTime.UtcNow, default));
+        await AssertCountsMatchPlacesAsync(elective);
     }
 
     [Fact]
@@ -96,6 +103,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         Assert.All(ids.Skip(8).Take(2), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
         Assert.All(ids.Skip(10).Take(8), id => Assert.Equal(PlaceStatus.Offered, places[id].Status));
         Assert.Equal(ids.Skip(18), await first.WaitlistAsync(elective, default));
+        await AssertCountsMatchPlacesAsync(elective);
     }
 
     [Fact]
@@ -144,6 +152,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
             second.ClaimUnannouncedOffersAsync(now.AddHours(49), 100, default));
         Assert.Equal(new[] { ids[9], ids[10], ids[11] }.Order(),
             announced.SelectMany(a => a).Select(o => o.ApplicationId).Where(ids.Contains).Order());
+        await AssertCountsMatchPlacesAsync(elective);
     }
 
     [Fact]
@@ -153,14 +162,11 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         var first = new CareRepository(db.Database);
         var second = new CareRepository(db.CreateDatabase(db.ConnectionString));
         var now = DateTime.UtcNow;
-        var programId = await first.CreateProgramAsync(new CareProgram(0, $"corp-{Guid.NewGuid():N}"[..20], "秋季", CareProgramKind.Term, Monday,
-                Monday.AddDays(100), now, now.AddDays(1), "3", CareProgramStatus.Open, "terms", 1, "term", null, now, "admin", now),
-            [new CareSession(0, 1, "15:30", "17:30")],
-            [
+        var programId = await CreateProgramAsync(first, [
                 new CareOffering(0, 0, OfferingKind.Elective, "书法", "3", null, "arts", 3, 0, AllocationMode.Ranked, 0),
                 new CareOffering(0, 0, OfferingKind.Elective, "篮球", "3", null, "sports", 2, 0, AllocationMode.Ranked, 0),
                 new CareOffering(0, 0, OfferingKind.Elective, "科学", "3", null, "science", 4, 0, AllocationMode.Ranked, 0),
-            ], default);
+            ]);
         var offerings = (await first.OfferingsAsync(programId, default)).Select(o => o.Id).ToList();
         var capacity = new Dictionary<long, int> { [offerings[0]] = 3, [offerings[1]] = 2, [offerings[2]] = 4 };
         var random = new Random(7);
@@ -231,6 +237,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         Assert.True(await second.ClaimOfferAsync(next, course, now.AddMinutes(5), default));
         Assert.All(await first.PlacesAsync([next], default),
             p => Assert.Equal(p.OfferingId == course ? PlaceStatus.Held : PlaceStatus.Released, p.Status));
+        await AssertCountsMatchPlacesAsync([.. offerings]);
     }
 
     [Fact]
@@ -238,11 +245,7 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
     {
         db.SkipUnlessAvailable();
         var care = new CareRepository(db.Database);
-        var now = DateTime.UtcNow;
-        var programId = await care.CreateProgramAsync(new CareProgram(0, $"corp-{Guid.NewGuid():N}"[..20], "秋季", CareProgramKind.Term, Monday,
-                Monday.AddDays(100), now, now.AddDays(1), "3", CareProgramStatus.Open, "terms", 1, "term", null, now, "admin", now),
-            [new CareSession(0, 1, "15:30", "17:30")],
-            [new CareOffering(0, 0, OfferingKind.Elective, "足球社", "3", null, "sports", 12, 0, AllocationMode.Lottery, 0)], default);
+        var programId = await CreateProgramAsync(care, [new CareOffering(0, 0, OfferingKind.Elective, "足球社", "3", null, "sports", 12, 0, AllocationMode.Lottery, 0)]);
         var offering = (await care.OfferingsAsync(programId, default)).Single();
         var ids = new List<long>();
         for (var i = 0; i < 40; i++)
@@ -266,6 +269,87 @@ public abstract class CareAllocationTests<TDb>(TDb db) where TDb : TestDb
         Assert.All(drawn.Take(12), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
         Assert.All(ids.Where((_, i) => i % 8 == 0), id => Assert.Equal(PlaceStatus.Held, places[id].Status));
         Assert.Equal(drawn.Skip(12), await care.WaitlistAsync(offering.Id, default));
+        await AssertCountsMatchPlacesAsync(offering.Id);
+
+        // A mid-term application after the draw waits behind the drawn line, and is told where.
+        var (late, _, positions) = (await care.SubmitAsync(Application(programId, 99), [offering.Id], DateTime.UtcNow, default))!.Value;
+        Assert.Equal(drawn.Count - 12 + 1, positions[offering.Id]);
+        Assert.Equal(late, (await care.WaitlistAsync(offering.Id, default))[^1]);
+        await AssertCountsMatchPlacesAsync(offering.Id);
+    }
+
+    [Fact]
+    public async Task PositionsInLine_StayTheLinesOrder_WhenFamiliesSwitchInAndNewOnesJoin()
+    {
+        db.SkipUnlessAvailable();
+        var care = new CareRepository(db.Database, Microsoft.Extensions.Options.Options.Create(new AfterSchoolOptions { ClaimWindow = TimeSpan.Zero }));
+        var programId = await CreateProgramAsync(care, [
+                new CareOffering(0, 0, OfferingKind.Elective, "围棋社", "3", null, "club", 2, 0, AllocationMode.FirstCome, 0),
+                new CareOffering(0, 0, OfferingKind.Elective, "合唱团", "3", null, "arts", 5, 0, AllocationMode.FirstCome, 0),
+            ]);
+        var offerings = await care.OfferingsAsync(programId, default);
+        var (go, choir) = (offerings.Single(o => o.Name == "围棋社").Id, offerings.Single(o => o.Name == "合唱团").Id);
+        var reported = new Dictionary<long, int>();
+        async Task<long> ApplyAsync(int i, long offering)
+        {
+            var (id, _, positions) = (await care.SubmitAsync(Application(programId, i), [offering], DateTime.UtcNow, default))!.Value;
+            if (positions.TryGetValue(go, out var position))
+            {
+                reported[id] = position;
+            }
+
+            return id;
+        }
+
+        var holders = new[] { await ApplyAsync(0, go), await ApplyAsync(1, go) };
+        var waiting = await ApplyAsync(2, go);
+        var switcher = await ApplyAsync(3, choir);
+        // The choir's family moves to the full club: it waits behind everyone already in line.
+        Assert.True(await care.SwitchAsync(switcher, choir, go, DateTime.UtcNow, default));
+        var joiner = await ApplyAsync(4, go);
+        Assert.Equal(1, reported[waiting]);
+
+        // Whatever the line's order, each waiting family's position is its place in it, the one just told included.
+        var line = (await care.WaitlistAsync(go, default)).ToList();
+        Assert.Equal(new[] { waiting, switcher, joiner }.Order(), line.Order());
+        await AssertPositionsAreTheLineAsync(care, go);
+        Assert.Equal(line.IndexOf(joiner) + 1, reported[joiner]);
+        await AssertCountsMatchPlacesAsync(go, choir);
+
+        // A holder withdraws: the first in line is promoted, and everyone behind moves up one.
+        Assert.True(await care.SettleAsync(holders[0], [CareApplicationStatus.Pending], CareApplicationStatus.Withdrawn, DateTime.UtcNow, default));
+        Assert.Equal(PlaceStatus.Held, (await care.PlacesAsync([waiting], default)).Single().Status);
+        Assert.Equal(2, (await care.WaitlistAsync(go, default)).Count);
+        await AssertPositionsAreTheLineAsync(care, go);
+        await AssertCountsMatchPlacesAsync(go, choir);
+    }
+
+    private static async Task AssertPositionsAreTheLineAsync(CareRepository care, long offeringId)
+    {
+        var line = await care.WaitlistAsync(offeringId, default);
+        for (var i = 0; i < line.Count; i++)
+        {
+            Assert.Equal(i + 1, await care.WaitlistPositionAsync(line[i], offeringId, default));
+        }
+    }
+
+    /// <summary>The counts kept on each elective's row (live places, waitlist length) equal its places.</summary>
+    private async Task AssertCountsMatchPlacesAsync(params long[] offeringIds)
+    {
+        await using var connection = await db.Database.OpenConnectionAsync(default);
+        var rows = (await connection.QueryAsync<(long Id, long Taken, long Live, long Waitlisted, long Waiting)>("""
+            SELECT o.id, o.places_taken,
+                   (SELECT COUNT(*) FROM care_places p WHERE p.offering_id = o.id AND p.status IN ('held', 'enrolled', 'offered')),
+                   o.waitlisted,
+                   (SELECT COUNT(*) FROM care_places p WHERE p.offering_id = o.id AND p.status = 'waitlisted')
+            FROM care_offerings o WHERE o.id IN @offeringIds
+            """, new { offeringIds })).ToList();
+        Assert.Equal(offeringIds.Length, rows.Count);
+        Assert.All(rows, r =>
+        {
+            Assert.Equal(r.Live, r.Taken);
+            Assert.Equal(r.Waiting, r.Waitlisted);
+        });
     }
 }
 
